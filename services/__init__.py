@@ -1,0 +1,1 @@
+"""The two web services (mailer, survey), the worker and the ``utskick`` command."""

@@ -1,0 +1,16 @@
+"""The mailer: double opt-in subscriptions, newsletter issues and their delivery."""
+from flask import Flask
+
+from shared.config import Config
+from shared.web import create_base_app
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """WSGI factory: ``gunicorn 'services.mailer:create_app()'``."""
+    app = create_base_app(__name__, "mailer", config)
+
+    from services.mailer import admin, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(admin.bp)
+    return app

@@ -1,0 +1,6 @@
+"""Mailer commands: subscribers, issues, bounces."""
+import click
+
+
+def register(main: click.Group) -> None:
+    pass

@@ -1,0 +1,52 @@
+"""The worker: one loop that delivers everything the services leave for it.
+
+Jobs are plain functions ``job(stop) -> int`` (how much they did). SIGTERM sets ``stop``: the job in
+hand finishes the message it is sending, then the loop ends.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Callable
+
+from shared.config import Config
+from shared.db import Database
+from shared.mail.outbox import deliver_due
+from shared.mail.transport import open_transport
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[threading.Event], int]
+
+
+def build_jobs(config: Config, db: Database) -> list[Job]:
+    """Every job the worker runs, in order. Services add theirs here."""
+    transport = open_transport(config.mail_url)
+
+    def outbox(stop: threading.Event) -> int:
+        return deliver_due(db, transport, stop=stop).total
+
+    return [outbox]
+
+
+def run(config: Config, *, once: bool = False, stop: threading.Event | None = None, idle_sleep: float = 1.0) -> int:
+    """Run the jobs until stopped (or, with ``once``, until nothing is due). Returns work done."""
+    stop = stop or threading.Event()
+    db = Database(config.database_url)
+    jobs = build_jobs(config, db)
+    done = 0
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            did = sum(job(stop) for job in jobs)
+            done += did
+            if once and did == 0:
+                break
+            if did == 0:
+                stop.wait(idle_sleep)
+    finally:
+        db.dispose()
+    return done

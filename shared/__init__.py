@@ -1,0 +1,1 @@
+"""Code both services stand on: configuration, schema, tokens, mail, web foundation."""

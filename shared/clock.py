@@ -1,0 +1,6 @@
+"""The clock, in one place, so tests can pass a fixed time instead of patching internals."""
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

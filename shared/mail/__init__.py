@@ -1,0 +1,1 @@
+"""Every mail both services send: built here, written to the outbox, delivered by the worker."""

@@ -1,0 +1,51 @@
+"""Build RFC 5322 messages: multipart/alternative (plain text + HTML), UTF-8, encoded headers,
+Message-ID and Date, quoted-printable bodies (no line over 998 octets), CRLF line ends."""
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from shared.clock import utcnow
+
+
+def format_address(email: str, name: str = "") -> str:
+    """'Åsa Öberg <asa@example.se>' with the name encoded as needed when serialised."""
+    local, _, domain = email.rpartition("@")
+    # International domains travel as punycode; SMTPUTF8 is not something every relay offers.
+    domain = domain.encode("idna").decode("ascii")
+    return str(Address(display_name=name or "", username=local, domain=domain))
+
+
+def build_message(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+    language: str = "sv",
+) -> EmailMessage:
+    """A complete message, ready for ``as_bytes()``; ``sender``/``to`` may carry display names."""
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(utcnow())
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    msg["Message-ID"] = make_msgid(domain=domain)
+    msg["MIME-Version"] = "1.0"
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    if html is not None:
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    msg["Content-Language"] = language  # after the body: set_content moves Content-* headers
+    return msg
+
+
+def as_wire_bytes(msg: EmailMessage) -> bytes:
+    """The message as it goes over SMTP: CRLF line ends, nothing over 998 octets."""
+    return msg.as_bytes(policy=SMTP)

@@ -1,0 +1,128 @@
+"""Transports: the one narrow interface through which mail leaves. SMTP for real, files for development.
+
+``send`` raises ``TemporaryFailure`` (4xx, lost connection: try again later) or ``PermanentFailure``
+(5xx: the server's answer is final) so callers never need to know smtplib's exceptions.
+"""
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+import uuid
+from pathlib import Path
+from typing import Protocol
+
+from shared.config import MailURL
+
+
+class DeliveryFailure(Exception):
+    def __init__(self, code: int | None, text: str):
+        super().__init__(f"{code} {text}" if code else text)
+        self.code = code
+        self.text = text
+
+
+class TemporaryFailure(DeliveryFailure):
+    """Worth trying again: a 4xx answer or a connection that went away."""
+
+
+class PermanentFailure(DeliveryFailure):
+    """Final: a 5xx answer. ``text`` holds what the server said."""
+
+
+class Transport(Protocol):
+    def send(self, sender: str, recipient: str, message: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _smtp_text(raw) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+class SMTPTransport:
+    """One SMTP connection, opened on first use and reused until closed or broken."""
+
+    def __init__(self, url: MailURL, timeout: float = 30.0):
+        self.url = url
+        self.timeout = timeout
+        self._conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            if self.url.scheme == "smtps":
+                conn = smtplib.SMTP_SSL(
+                    self.url.host, self.url.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
+            else:
+                conn = smtplib.SMTP(self.url.host, self.url.port, timeout=self.timeout)
+                if self.url.scheme == "smtp+starttls":
+                    conn.starttls(context=ssl.create_default_context())
+                    conn.ehlo()
+            if self.url.username:
+                conn.login(self.url.username, self.url.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TemporaryFailure(exc.smtp_code, "authentication refused: " + _smtp_text(exc.smtp_error))
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryFailure(None, f"cannot connect to {self.url.host}:{self.url.port}: {exc}")
+        return conn
+
+    def send(self, sender: str, recipient: str, message: bytes) -> None:
+        if self._conn is None:
+            self._conn = self._connect()
+        try:
+            refused = self._conn.sendmail(sender, [recipient], message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            self._reset()
+            raise (PermanentFailure if code >= 500 else TemporaryFailure)(code, _smtp_text(text))
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            self._reset()
+            raise (PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure)(
+                exc.smtp_code, _smtp_text(exc.smtp_error)
+            )
+        except (smtplib.SMTPServerDisconnected, OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise TemporaryFailure(None, f"connection lost: {exc}")
+        if refused:  # only possible with several recipients; kept for completeness of the contract
+            code, text = refused[recipient]
+            raise (PermanentFailure if code >= 500 else TemporaryFailure)(code, _smtp_text(text))
+
+    def _reset(self) -> None:
+        """After a refusal the connection is still good; RSET clears the transaction."""
+        try:
+            self._conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._conn = None
+
+
+class FileTransport:
+    """Development: each mail becomes an .eml file the admin's Outbox page can show."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def send(self, sender: str, recipient: str, message: bytes) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.eml"
+        tmp = self.directory / (name + ".tmp")
+        envelope = f"X-Envelope-From: {sender}\r\nX-Envelope-To: {recipient}\r\n".encode()
+        tmp.write_bytes(envelope + message)
+        tmp.rename(self.directory / name)  # readers never see half a file
+
+    def close(self) -> None:
+        pass
+
+
+def open_transport(url: MailURL) -> Transport:
+    if url.is_file:
+        return FileTransport(url.directory)
+    return SMTPTransport(url)

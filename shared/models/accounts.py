@@ -1,0 +1,27 @@
+"""People who sign in to the admin: editors (mailer), evaluators (survey), admins (both)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.clock import utcnow
+from shared.models.base import Base
+
+ROLES = ("admin", "editor", "evaluator")
+
+
+class AdminUser(Base):
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    def may_use(self, service: str) -> bool:
+        """Editors work in the mailer, evaluators in the survey service, admins in both."""
+        return self.role == "admin" or (service, self.role) in {("mailer", "editor"), ("survey", "evaluator")}

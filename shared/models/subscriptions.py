@@ -1,0 +1,95 @@
+"""Newsletter lists, the people on them, and the proof of each person's consent."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.clock import utcnow
+from shared.models.base import Base
+
+SUBSCRIPTION_STATUSES = ("pending", "active", "unsubscribed")
+
+
+class NewsletterList(Base):
+    __tablename__ = "newsletter_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="sv")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Subscriber(Base):
+    """One person (one address), whatever lists they are on."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="sv")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    subscriptions: Mapped[list["Subscription"]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Subscription(Base):
+    """A subscriber on one list, with the consent record (requested, confirmed, from where, which text)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("list_id", "subscriber_id"),
+        Index("ix_subscriptions_list_status", "list_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("newsletter_lists.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    # Consent record: where the request came from and what the person was shown.
+    source_url: Mapped[str] = mapped_column(String(500), default="")
+    request_ip: Mapped[str | None] = mapped_column(String(64))
+    confirm_ip: Mapped[str | None] = mapped_column(String(64))
+    consent_text_version: Mapped[str] = mapped_column(String(32), default="")
+    consent_method: Mapped[str] = mapped_column(String(32), default="double-opt-in")
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
+    newsletter_list: Mapped[NewsletterList] = relationship()
+    events: Mapped[list["SubscriptionEvent"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="SubscriptionEvent.at"
+    )
+
+
+class SubscriptionEvent(Base):
+    """History of a subscription: requested, confirmation sent, confirmed, stopped, imported, …"""
+
+    __tablename__ = "subscription_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RateEvent(Base):
+    """One counted action (a confirmation mail to an address, a form post from an IP) for rate limits."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,122 @@
+"""Surveys, the people invited to them, and their responses.
+
+Answers are rows (one per chosen option, scale value or text), so every result is a ``GROUP BY``.
+In an anonymous survey a submitted response keeps no participant id or token, has a random id,
+and its times are kept to the day only (see ``services.survey.responses``).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.clock import utcnow
+from shared.models.base import Base
+
+SURVEY_STATUSES = ("draft", "open", "closed")
+RESPONSE_STATUSES = ("in_progress", "complete")
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(8), default="sv")
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    # The whole checked definition (pages, questions, options, intro, thanks) as imported/edited.
+    definition: Mapped[dict] = mapped_column(JSON)
+    report_attributes: Mapped[list] = mapped_column(JSON, default=list)
+    # Mail texts (Jinja2 sandboxed templates with placeholders) and reminder rules.
+    invitation_subject: Mapped[str] = mapped_column(String(300), default="")
+    invitation_text: Mapped[str] = mapped_column(Text, default="")
+    reminder_subject: Mapped[str] = mapped_column(String(300), default="")
+    reminder_text: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(320), default="")
+    max_reminders: Mapped[int] = mapped_column(default=2)
+    reminder_interval_days: Mapped[int] = mapped_column(default=7)
+    min_group_size: Mapped[int] = mapped_column(default=5)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    participants: Mapped[list["Participant"]] = relationship(
+        back_populates="survey", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Participant(Base):
+    """One invited person. In an anonymous survey this status is all that is known of them."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "email"),
+        Index("ix_participants_survey_status", "survey_id", "completed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # random; the personal link carries it
+    invited_at: Mapped[datetime | None]
+    reminders_sent: Mapped[int] = mapped_column(default=0)
+    last_reminded_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]  # day precision in an anonymous survey
+    declined_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    survey: Mapped[Survey] = relationship(back_populates="participants")
+
+
+class Response(Base):
+    """One person's answers. ``id`` is random (uuid4 hex), never a sequence."""
+
+    __tablename__ = "responses"
+    __table_args__ = (Index("ix_responses_survey_status", "survey_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    # Set while in progress so the person can resume; cleared on submit when the survey is anonymous.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    current_page: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    # Copies of the participant's report_attributes (e.g. organisationstyp, delregion) for breakdowns.
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    answers: Mapped[list["Answer"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Answer(Base):
+    """One stored answer value.
+
+    - single/multiple: ``option_key`` (one row per chosen option; ``other`` with ``text_value``)
+    - scale/nps/number: ``number_value``; "don't know" is ``option_key='dont_know'``
+    - matrix: ``row_key`` plus ``number_value`` or ``option_key='dont_know'``
+    - text/longtext: ``text_value``
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        Index("ix_answers_question", "question_key", "option_key"),
+        Index("ix_answers_response", "response_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[str] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    question_key: Mapped[str] = mapped_column(String(100))
+    row_key: Mapped[str | None] = mapped_column(String(100))
+    option_key: Mapped[str | None] = mapped_column(String(100))
+    number_value: Mapped[float | None]
+    text_value: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,117 @@
+"""The web foundation both Flask apps are built on: configuration, database session per request,
+translations, CSRF, security headers, friendly error pages, health check and admin sign-in."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, current_app, g, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader
+from sqlalchemy.orm import Session
+
+from shared.config import Config, load_config
+from shared.db import Database
+from shared.tokens import Tokens
+
+log = logging.getLogger(__name__)
+
+SHARED_DIR = Path(__file__).resolve().parent.parent
+LANGUAGES = ("sv", "en")
+csrf = CSRFProtect()
+babel = Babel()
+
+
+@dataclass
+class Services:
+    """What a request needs beyond Flask: configuration, the database and the token signer."""
+
+    config: Config
+    db: Database
+    tokens: Tokens
+
+
+def services() -> Services:
+    return current_app.extensions["utskick"]
+
+
+def db_session() -> Session:
+    """The request's session; closed (rolled back if not committed) when the request ends."""
+    if "db_session" not in g:
+        g.db_session = services().db.sessions()
+    return g.db_session
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        g.set_lang_cookie = chosen
+        return chosen
+    cookie = request.cookies.get("lang")
+    if cookie in LANGUAGES:
+        return cookie
+    return request.accept_languages.best_match(LANGUAGES, default="sv") or "sv"
+
+
+def create_base_app(import_name: str, service: str, config: Config | None = None) -> Flask:
+    """A Flask app with everything both services share; the caller registers its blueprints."""
+    config = config or load_config()
+    service_dir = Path(__import__(import_name, fromlist=["_"]).__file__).resolve().parent
+    app = Flask(import_name, static_folder=str(SHARED_DIR / "static"), static_url_path="/static")
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(str(service_dir / "templates")), FileSystemLoader(str(SHARED_DIR / "templates"))]
+    )
+    app.config.update(
+        SECRET_KEY=config.secret_keys[0],
+        SECRET_KEY_FALLBACKS=list(config.secret_keys[1:]),
+        SESSION_COOKIE_NAME=f"utskick_{service}",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # a long survey page must not lose its answers to an expired token
+        WTF_CSRF_SSL_STRICT=False,
+        BABEL_DEFAULT_LOCALE="sv",
+        BABEL_TRANSLATION_DIRECTORIES=str(SHARED_DIR / "translations"),
+        TESTING=config.testing,
+        SERVICE=service,
+    )
+    app.extensions["utskick"] = Services(config=config, db=Database(config.database_url), tokens=Tokens(config.secret_keys))
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+
+    from shared.web import errors, security
+    from shared.web.auth import bp as auth_bp
+
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth_bp)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    @app.get("/healthz")
+    def healthz():
+        ok = services().db.ping()
+        return ({"status": "ok"}, 200) if ok else ({"status": "database unavailable"}, 503)
+
+    csrf.exempt(healthz)
+
+    @app.context_processor
+    def _globals():
+        from flask_babel import get_locale
+
+        return {
+            "organisation_name": config.organisation_name,
+            "service": service,
+            "current_language": str(get_locale() or "sv"),
+            "mailer_url": config.mailer_url,
+            "survey_url": config.survey_url,
+        }
+
+    return app

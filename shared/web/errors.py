@@ -1,0 +1,52 @@
+"""Friendly error pages in the site's style; the cause goes to the log, never to the screen."""
+import logging
+
+from flask import render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+def _messages():
+    return {
+        400: (_("Något i förfrågan var fel"), _("Sidan kunde inte visas eftersom förfrågan var ofullständig. Gå tillbaka och försök igen.")),
+        403: (_("Du har inte behörighet"), _("Du har inte behörighet att se den här sidan.")),
+        404: (_("Sidan finns inte"), _("Vi hittar inte sidan du söker. Kontrollera adressen eller gå till startsidan.")),
+        405: (_("Det gick inte att göra så"), _("Sidan kan inte användas på det sättet. Gå tillbaka och försök igen.")),
+        413: (_("Filen är för stor"), _("Filen du skickade är för stor. Försök med en mindre fil.")),
+        429: (_("För många försök"), _("Du har gjort för många försök på kort tid. Vänta en stund och försök igen.")),
+        500: (_("Något gick fel hos oss"), _("Ett oväntat fel inträffade. Felet är loggat. Försök igen om en stund.")),
+    }
+
+
+def render_error(code: int, title: str | None = None, message: str | None = None):
+    default_title, default_message = _messages().get(code, _messages()[500])
+    return (
+        render_template("errors/error.html", code=code, title=title or default_title, message=message or default_message),
+        code,
+    )
+
+
+def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return render_error(
+            400,
+            _("Formuläret hade gått ut"),
+            _("Av säkerhetsskäl behöver sidan laddas om. Gå tillbaka, ladda om sidan och skicka igen."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code in (301, 302, 303, 307, 308):
+            return exc
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        if isinstance(exc, HTTPException):
+            return _http(exc)
+        log.exception("unhandled error: %s", exc)
+        return render_error(500)
