@@ -24,7 +24,8 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def _worker_suffix(request) -> str:
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
-    return f"utskick_test_{worker}"
+    prefix = os.environ.get("UTSKICK_TEST_DB_PREFIX", "utskick_test")
+    return f"{prefix}_{worker}"
 
 
 @pytest.fixture(scope="session")
