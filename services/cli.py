@@ -86,3 +86,7 @@ def _register_service_commands() -> None:
 
 
 _register_service_commands()
+
+
+if __name__ == "__main__":
+    main()
