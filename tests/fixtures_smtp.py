@@ -54,6 +54,7 @@ class SMTPSink:
         self._lock = threading.Condition()
         self._messages: list[ReceivedMessage] = []
         self._count = 0
+        self._connections = 0
         self._scripted: list[tuple[str | None, str]] = []  # (command or None for either, reply)
         self._drop_next_data = False
         # server_hostname avoids a reverse DNS lookup per connection; SMTPUTF8 so that addresses
@@ -95,6 +96,12 @@ class SMTPSink:
     def count(self) -> int:
         with self._lock:
             return self._count
+
+    @property
+    def connections(self) -> int:
+        """SMTP sessions opened so far (each client greeting once per connection)."""
+        with self._lock:
+            return self._connections
 
     def clear(self) -> None:
         with self._lock:
@@ -141,6 +148,12 @@ class SMTPSink:
         return None
 
     # -- aiosmtpd handler hooks (run in the server thread) -------------------------------------
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        with self._lock:
+            self._connections += 1
+        return responses
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self._take_scripted("RCPT")
         if reply:
