@@ -1,6 +1,7 @@
 """The one schema. Import every model module here so metadata (and Alembic) sees all tables."""
 from shared.models.base import Base
 from shared.models.accounts import ROLES, AdminUser
+from shared.models.issues import BounceEvent, Delivery, Issue
 from shared.models.outbox import OutboxMail
 from shared.models.subscriptions import (
     NewsletterList,
@@ -27,4 +28,7 @@ __all__ = [
     "Participant",
     "Response",
     "Answer",
+    "Issue",
+    "Delivery",
+    "BounceEvent",
 ]
