@@ -1,0 +1,386 @@
+"""Subscribing, confirming and stopping: the business rules, independent of HTTP.
+
+Every function takes plain values and a session and does its work in the caller's transaction
+(the caller commits). Mails are written to the outbox in that same transaction.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from urllib.parse import quote
+
+from email_validator import EmailNotValidError, validate_email
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared import ratelimit
+from shared.clock import utcnow
+from shared.config import Config
+from shared.mail.outbox import enqueue, is_suppressed
+from shared.models import NewsletterList, Subscriber, Subscription, SubscriptionEvent
+from shared.tokens import Tokens, TokenExpired, TokenInvalid
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIST_SLUG = "nyhetsbrev"
+LANGUAGES = ("sv", "en")
+
+# The consent text shown next to the subscribe button. Change the version whenever the text
+# changes: each subscription records the version its subscriber was shown.
+CONSENT_TEXT_VERSION = "2026-11"
+CONSENT_TEXT = _l(
+    "Vi använder din e-postadress (och ditt namn om du anger det) bara för att skicka dig det här "
+    "nyhetsbrevet. Du bekräftar prenumerationen via en länk som vi skickar till dig, och du kan "
+    "avsluta den när du vill via länken som finns i varje utskick. Vi sparar när och varifrån du "
+    "anmälde dig och bekräftade, som bevis på ditt samtycke."
+)
+
+
+class InvalidAddress(ValueError):
+    """The text is not an e-mail address we can send to; ``str(exc)`` is a message for the form."""
+
+
+def normalise_email(raw: str) -> str:
+    """Check the syntax (international domains allowed) and lower-case the domain; keep the local part."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidAddress(_("Fyll i din e-postadress."))
+    try:
+        # Non-ASCII before the @ needs SMTPUTF8, which not every relay on the way offers.
+        result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        raise InvalidAddress(_("Skriv e-postadressen i formatet namn@exempel.se.")) from None
+    return f"{result.local_part}@{result.domain.lower()}"
+
+
+# -- links and headers (also used by newsletter delivery for every issue mail) ------------------
+
+
+def stop_link_url(tokens: Tokens, config: Config, subscription_id: int) -> str:
+    """The personal, signed, non-expiring stop link for one subscription."""
+    token = tokens.dumps("unsubscribe", subscription_id, timed=False)
+    return f"{config.mailer_url}/unsubscribe/{token}"
+
+
+def unsubscribe_mailbox(config: Config) -> str:
+    """Where mail clients send a mailto: unsubscribe; UNSUBSCRIBE_ADDRESS in config.extra overrides."""
+    configured = config.extra.get("UNSUBSCRIBE_ADDRESS") if config.extra else None
+    if configured:
+        return configured
+    domain = parseaddr(config.mail_from)[1].rpartition("@")[2] or "localhost"
+    return f"unsubscribe@{domain}"
+
+
+def stop_link_headers(tokens: Tokens, config: Config, subscription_id: int) -> tuple[str, dict[str, str]]:
+    """The stop link and the RFC 2369/8058 headers every mail to a subscriber must carry.
+
+    Returns ``(url, {"List-Unsubscribe": …, "List-Unsubscribe-Post": …})``.
+    """
+    token = tokens.dumps("unsubscribe", subscription_id, timed=False)
+    url = f"{config.mailer_url}/unsubscribe/{token}"
+    mailto = f"mailto:{unsubscribe_mailbox(config)}?subject={quote('unsubscribe-' + token)}"
+    return url, {
+        "List-Unsubscribe": f"<{url}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _request_stamp(subscription: Subscription) -> int:
+    # The confirm link names the request it answers: a newer request or a confirmation makes it "used".
+    return int(subscription.requested_at.timestamp() * 1_000_000)
+
+
+def confirm_link_url(tokens: Tokens, config: Config, subscription: Subscription) -> str:
+    token = tokens.dumps("confirm", [subscription.id, _request_stamp(subscription)])
+    return f"{config.mailer_url}/confirm/{token}"
+
+
+# -- lists -------------------------------------------------------------------------------------
+
+
+def find_list(session: Session, slug: str | None = None) -> NewsletterList | None:
+    """The list with this slug, or the default list (``nyhetsbrev``, else the oldest) when no slug."""
+    if slug is not None:
+        return session.scalar(select(NewsletterList).where(NewsletterList.slug == slug))
+    default = session.scalar(select(NewsletterList).where(NewsletterList.slug == DEFAULT_LIST_SLUG))
+    return default or session.scalar(select(NewsletterList).order_by(NewsletterList.id).limit(1))
+
+
+def all_lists(session: Session) -> list[NewsletterList]:
+    return list(session.scalars(select(NewsletterList).order_by(NewsletterList.name)))
+
+
+def find_subscriber(session: Session, email: str) -> Subscriber | None:
+    # Case-insensitive: people retype their address with other capitals and are the same person.
+    return session.scalar(select(Subscriber).where(func.lower(Subscriber.email) == email.lower()))
+
+
+def find_subscription(session: Session, list_id: int, subscriber_id: int) -> Subscription | None:
+    return session.scalar(
+        select(Subscription).where(Subscription.list_id == list_id, Subscription.subscriber_id == subscriber_id)
+    )
+
+
+def add_event(session: Session, subscription: Subscription, kind: str, *, ip: str | None = None,
+              detail: str = "", now: datetime | None = None) -> None:
+    session.add(SubscriptionEvent(subscription_id=subscription.id, kind=kind, ip=ip, detail=detail, at=now or utcnow()))
+
+
+# -- mails ------------------------------------------------------------------------------------
+
+
+def _send(session: Session, config: Config, tokens: Tokens, *, kind: str, template: str,
+          subscriber: Subscriber, subscription: Subscription, subject: str | None = None, **context) -> None:
+    """Render a mail in the subscriber's language and write it to the outbox with a stop link."""
+    language = subscriber.language if subscriber.language in LANGUAGES else "sv"
+    stop_url, headers = stop_link_headers(tokens, config, subscription.id)
+    context.update(
+        name=subscriber.name,
+        list_name=subscription.newsletter_list.name,
+        stop_url=stop_url,
+        organisation_name=config.organisation_name,
+    )
+    with force_locale(language):
+        subject = _subject(template, context)
+        text = render_template(f"mailer/mail/{template}.txt", **context)
+        body = Markup(render_template(f"mailer/mail/{template}.html", **context))
+        footer = Markup(render_template("mailer/mail/footer.html", **context))
+        html = render_template(
+            "mail/layout.html", subject=subject, preheader=context.get("preheader", ""), body=body,
+            footer=footer, organisation_name=config.organisation_name, language=language,
+        )
+    enqueue(
+        session, config, kind=kind, to_email=subscriber.email, to_name=subscriber.name,
+        subject=subject, text=text, html=html, headers=headers, language=language,
+    )
+
+
+def _subject(template: str, context: dict) -> str:
+    list_name = context["list_name"]
+    if template == "confirmation":
+        return _("Bekräfta din prenumeration på %(list)s", list=list_name)
+    if template == "already_subscribed":
+        return _("Du prenumererar redan på %(list)s", list=list_name)
+    if template == "stop_link":
+        return _("Så avslutar du din prenumeration")
+    raise ValueError(template)
+
+
+def send_confirmation(session: Session, config: Config, tokens: Tokens, subscription: Subscription) -> None:
+    """Write a confirmation mail for a pending subscription (no rate limit: callers decide)."""
+    _send(
+        session, config, tokens, kind="confirmation", template="confirmation",
+        subscriber=subscription.subscriber, subscription=subscription,
+        confirm_url=confirm_link_url(tokens, config, subscription),
+        days=max(1, config.confirm_link_max_age // 86400),
+    )
+
+
+# -- subscribing ------------------------------------------------------------------------------
+
+
+def _address_key(email: str) -> str:
+    return f"confirm-mail:{email.lower()}"
+
+
+def _form_key(ip: str) -> str:
+    return f"public-form:{ip}"
+
+
+def form_post_allowed(session: Session, config: Config, ip: str | None, now: datetime | None = None) -> bool:
+    """Count one public form post from ``ip``; False once the hourly limit is reached."""
+    if not ip:
+        return True
+    return ratelimit.allow(session, _form_key(ip), config.subscribe_posts_per_ip_per_hour, timedelta(hours=1), now or utcnow())
+
+
+def _address_mail_allowed(session: Session, config: Config, email: str, now: datetime) -> bool:
+    return ratelimit.allow(
+        session, _address_key(email), config.confirmations_per_address_per_day, timedelta(hours=24), now
+    )
+
+
+def request_subscription(
+    session: Session,
+    config: Config,
+    tokens: Tokens,
+    newsletter_list: NewsletterList,
+    email: str,
+    name: str = "",
+    *,
+    ip: str | None = None,
+    source_url: str = "",
+    language: str = "sv",
+    now: datetime | None = None,
+) -> str:
+    """Handle a subscribe form post; whatever happens the visitor sees the same page.
+
+    Returns what was done (for logs and tests): ``confirmation_sent``, ``already_subscribed_sent``,
+    ``ip_limited``, ``address_limited`` or ``suppressed``.
+    """
+    now = now or utcnow()
+    name = (name or "").strip()[:200]
+    language = language if language in LANGUAGES else "sv"
+    if not form_post_allowed(session, config, ip, now):
+        return "ip_limited"
+    if is_suppressed(session, email):
+        # Erased, bounced or complained: store nothing and send nothing.
+        return "suppressed"
+    subscriber = find_subscriber(session, email)
+    subscription = find_subscription(session, newsletter_list.id, subscriber.id) if subscriber else None
+
+    if subscription is not None and subscription.status == "active":
+        if not _address_mail_allowed(session, config, email, now):
+            add_event(session, subscription, "request_limited", ip=ip, now=now)
+            return "address_limited"
+        add_event(session, subscription, "already_subscribed_sent", ip=ip, now=now)
+        _send(session, config, tokens, kind="already_subscribed", template="already_subscribed",
+              subscriber=subscriber, subscription=subscription)
+        return "already_subscribed_sent"
+
+    if not _address_mail_allowed(session, config, email, now):
+        if subscription is not None:
+            add_event(session, subscription, "request_limited", ip=ip, now=now)
+        return "address_limited"
+
+    if subscriber is None:
+        subscriber = Subscriber(email=email, name=name, language=language, created_at=now)
+        session.add(subscriber)
+        session.flush()
+    elif name:
+        subscriber.name = name
+    subscriber.language = language
+    if subscription is None:
+        subscription = Subscription(list_id=newsletter_list.id, subscriber_id=subscriber.id)
+        session.add(subscription)
+    # New, pending and earlier stopped subscriptions all start over: a fresh request needing confirmation.
+    previous = subscription.status
+    subscription.status = "pending"
+    subscription.requested_at = now
+    subscription.confirmed_at = None
+    subscription.unsubscribed_at = None
+    subscription.source_url = (source_url or "")[:500]
+    subscription.request_ip = ip
+    subscription.confirm_ip = None
+    subscription.consent_text_version = CONSENT_TEXT_VERSION
+    subscription.consent_method = "double-opt-in"
+    session.flush()
+    session.refresh(subscription, ["newsletter_list", "subscriber"])
+    add_event(session, subscription, "requested", ip=ip, now=now,
+              detail="" if previous is None or previous == "pending" else f"was {previous}")
+    send_confirmation(session, config, tokens, subscription)
+    add_event(session, subscription, "confirmation_sent", now=now)
+    return "confirmation_sent"
+
+
+# -- confirming -------------------------------------------------------------------------------
+
+
+@dataclass
+class LinkCheck:
+    """What a link in a mail leads to: ``ok``, ``expired``, ``invalid`` or ``used``."""
+
+    state: str
+    subscription: Subscription | None = None
+
+
+def check_confirm_link(session: Session, config: Config, tokens: Tokens, token: str) -> LinkCheck:
+    """Look at a confirmation link without changing anything (GET, and mail scanners, use this)."""
+    try:
+        payload = tokens.loads("confirm", token, max_age=config.confirm_link_max_age)
+    except TokenExpired:
+        return LinkCheck("expired")
+    except TokenInvalid:
+        return LinkCheck("invalid")
+    if not (isinstance(payload, list) and len(payload) == 2 and all(type(v) is int for v in payload)):
+        return LinkCheck("invalid")
+    subscription = session.get(Subscription, payload[0])
+    if subscription is None:
+        return LinkCheck("used")  # erased since: a new request is the way on
+    if subscription.status != "pending" or _request_stamp(subscription) != payload[1]:
+        return LinkCheck("used", subscription)
+    return LinkCheck("ok", subscription)
+
+
+def confirm_subscription(session: Session, config: Config, tokens: Tokens, token: str, *,
+                         ip: str | None = None, now: datetime | None = None) -> LinkCheck:
+    """Confirm the subscription the link names (POST). A second POST of the same link says ``used``."""
+    check = check_confirm_link(session, config, tokens, token)
+    if check.state != "ok":
+        return check
+    now = now or utcnow()
+    subscription = check.subscription
+    subscription.status = "active"
+    subscription.confirmed_at = now
+    subscription.confirm_ip = ip
+    add_event(session, subscription, "confirmed", ip=ip, now=now)
+    return check
+
+
+# -- stopping ---------------------------------------------------------------------------------
+
+
+def check_stop_link(session: Session, tokens: Tokens, token: str) -> LinkCheck:
+    """``ok`` (with the subscription), ``used`` when the subscription no longer exists, else ``invalid``."""
+    try:
+        payload = tokens.loads("unsubscribe", token)
+    except TokenInvalid:
+        return LinkCheck("invalid")
+    if type(payload) is not int:
+        return LinkCheck("invalid")
+    subscription = session.get(Subscription, payload)
+    if subscription is None:
+        return LinkCheck("used")
+    return LinkCheck("ok", subscription)
+
+
+def unsubscribe(session: Session, tokens: Tokens, token: str, *, ip: str | None = None,
+                method: str = "page", now: datetime | None = None) -> LinkCheck:
+    """Stop the subscription the link names; stopping twice is harmless."""
+    check = check_stop_link(session, tokens, token)
+    if check.state != "ok":
+        return check
+    subscription = check.subscription
+    if subscription.status != "unsubscribed":
+        now = now or utcnow()
+        subscription.status = "unsubscribed"
+        subscription.unsubscribed_at = now
+        add_event(session, subscription, "unsubscribed", ip=ip, detail=method, now=now)
+    return check
+
+
+def request_stop_link(session: Session, config: Config, tokens: Tokens, email: str, *,
+                      ip: str | None = None, now: datetime | None = None) -> str:
+    """Mail stop links for every list the address is on; the visitor never learns whether it is.
+
+    Returns ``stop_link_sent``, ``not_subscribed``, ``ip_limited`` or ``address_limited``.
+    """
+    now = now or utcnow()
+    if not form_post_allowed(session, config, ip, now):
+        return "ip_limited"
+    subscriber = find_subscriber(session, email)
+    if subscriber is None:
+        return "not_subscribed"
+    subscriptions = list(session.scalars(
+        select(Subscription)
+        .where(Subscription.subscriber_id == subscriber.id, Subscription.status != "unsubscribed")
+        .order_by(Subscription.id)
+    ))
+    if not subscriptions:
+        return "not_subscribed"
+    if not ratelimit.allow(session, f"stop-mail:{email.lower()}", config.confirmations_per_address_per_day,
+                           timedelta(hours=24), now):
+        return "address_limited"
+    links = [(s.newsletter_list.name, stop_link_url(tokens, config, s.id)) for s in subscriptions]
+    _send(session, config, tokens, kind="stop_link", template="stop_link", subscriber=subscriber,
+          subscription=subscriptions[0], links=links)
+    for s in subscriptions:
+        add_event(session, s, "stop_link_sent", ip=ip, now=now)
+    return "stop_link_sent"
