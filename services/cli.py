@@ -77,6 +77,14 @@ def worker(once: bool) -> None:
         click.echo(f"worker: {done} mails handled")
 
 
+@main.command()
+def run() -> None:
+    """Development: migrate, seed the demo, start both services and the worker."""
+    from services.devserver import start
+
+    sys.exit(start(get_config()))
+
+
 def _register_service_commands() -> None:
     from services.mailer.cli import register as register_mailer
     from services.survey.cli import register as register_survey
