@@ -4,10 +4,31 @@ from __future__ import annotations
 
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from shared.clock import utcnow
+
+
+class _WirePolicy(EmailPolicy):
+    """SMTP policy, except that List-Unsubscribe URLs are never turned into encoded-words.
+
+    The standard folder encodes any word longer than a line (a long mailto: URL) as =?utf-8?q?…?=,
+    which mail clients cannot use as a link; RFC 2369 lets us fold between the URLs instead.
+    """
+
+    def fold(self, name, value):
+        if name.lower() == "list-unsubscribe":
+            return f"{name}: " + str(value).replace(">, <", ">," + self.linesep + " <") + self.linesep
+        return super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        if name.lower() == "list-unsubscribe":
+            return self.fold(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+WIRE_POLICY = _WirePolicy(linesep="\r\n")
 
 
 def format_address(email: str, name: str = "") -> str:
@@ -29,7 +50,7 @@ def build_message(
     language: str = "sv",
 ) -> EmailMessage:
     """A complete message, ready for ``as_bytes()``; ``sender``/``to`` may carry display names."""
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=WIRE_POLICY)
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
@@ -48,4 +69,4 @@ def build_message(
 
 def as_wire_bytes(msg: EmailMessage) -> bytes:
     """The message as it goes over SMTP: CRLF line ends, nothing over 998 octets."""
-    return msg.as_bytes(policy=SMTP)
+    return msg.as_bytes(policy=WIRE_POLICY)
