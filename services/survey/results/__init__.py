@@ -1,0 +1,1 @@
+"""Survey results: the response-rate dashboard, per-question results with charts, breakdowns, exports."""
