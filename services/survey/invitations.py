@@ -1,0 +1,277 @@
+"""Invitations and reminders: the evaluator's mail texts (sandboxed templates with placeholders),
+their preview, and sending through the outbox — claimed in SQL so a double click sends once."""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from services.survey.definitions import LOCAL_ZONE, parse_moment_text
+from services.survey.surveys import SurveyStateError
+from shared.clock import utcnow
+from shared.config import Config
+from shared.mail.outbox import enqueue
+from shared.models import Participant, Suppression, Survey
+
+PLACEHOLDERS = ("name", "link", "decline_link", "closes", "contact_name", "contact_email", "title")
+MONTHS = {
+    "sv": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+}
+_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def closing_text(survey: Survey) -> str:
+    """The closing date as people read it: "31 mars 2025" (or with the time when one was given)."""
+    value = (survey.definition or {}).get("closes")
+    if not value:
+        return ""
+    moment = parse_moment_text(value)
+    months = MONTHS.get(survey.language, MONTHS["sv"])
+    if isinstance(moment, datetime):
+        local = moment.astimezone(LOCAL_ZONE) if moment.tzinfo else moment
+        return f"{local.day} {months[local.month - 1]} {local.year} {local:%H:%M}"
+    return f"{moment.day} {months[moment.month - 1]} {moment.year}"
+
+
+def personal_link(config: Config, token: str) -> str:
+    return f"{config.survey_url.rstrip('/')}/s/{token}"
+
+
+def context_for(config: Config, survey: Survey, name: str, token: str) -> dict:
+    return {
+        "name": name,
+        "link": personal_link(config, token),
+        "decline_link": personal_link(config, token) + "/decline",
+        "closes": closing_text(survey),
+        "contact_name": survey.contact_name,
+        "contact_email": survey.contact_email,
+        "title": survey.title,
+    }
+
+
+def template_error(source: str) -> str | None:
+    """Why a mail text cannot be used (syntax or an unknown placeholder), or None when it can."""
+    try:
+        template = _env.from_string(source)
+        template.render({name: "x" for name in PLACEHOLDERS})
+    except TemplateSyntaxError as exc:
+        return _("rad %(line)s: %(msg)s", line=exc.lineno, msg=exc.message)
+    except UndefinedError as exc:
+        match = re.search(r"'([^']+)' is undefined", str(exc))
+        unknown = match.group(1) if match else str(exc)
+        return _(
+            "Okänd platshållare ”%(name)s”. Tillgängliga: %(names)s",
+            name=unknown,
+            names=", ".join("{{ %s }}" % n for n in PLACEHOLDERS),
+        )
+    except TemplateError as exc:
+        return str(exc)
+    return None
+
+
+def render_text(source: str, context: dict) -> str:
+    return _env.from_string(source).render(context)
+
+
+@dataclass
+class MailTexts:
+    invitation_subject: str
+    invitation_text: str
+    reminder_subject: str
+    reminder_text: str
+    contact_name: str
+    contact_email: str
+    max_reminders: int
+    reminder_interval_days: int
+
+
+def save_mail_texts(session: Session, survey: Survey, texts: MailTexts) -> dict[str, str]:
+    """Store the mail texts and reminder rules; returns errors per field (nothing stored if any)."""
+    errors = {}
+    for name in ("invitation_subject", "invitation_text", "reminder_subject", "reminder_text"):
+        value = getattr(texts, name)
+        problem = _("Fyll i en text.") if not value.strip() else template_error(value)
+        if problem:
+            errors[name] = problem
+    if not 0 <= texts.max_reminders <= 10:
+        errors["max_reminders"] = _("Ange ett tal mellan 0 och 10.")
+    if not 1 <= texts.reminder_interval_days <= 90:
+        errors["reminder_interval_days"] = _("Ange ett antal dagar mellan 1 och 90.")
+    if errors:
+        return errors
+    for name, value in vars(texts).items():
+        setattr(survey, name, value.strip() if isinstance(value, str) and name.endswith("subject") else value)
+    survey.updated_at = utcnow()
+    return {}
+
+
+def render_mail(config: Config, survey: Survey, kind: str, name: str, token: str) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of one invitation (``kind='invitation'``) or reminder."""
+    context = context_for(config, survey, name, token)
+    subject = render_text(getattr(survey, f"{kind}_subject"), context).strip().replace("\n", " ")
+    text = render_text(getattr(survey, f"{kind}_text"), context)
+    with force_locale(survey.language):
+        html_body = render_template(
+            "mail/layout.html",
+            subject=subject,
+            preheader="",
+            body=_text_to_html(text),
+            footer=_footer(survey, context),
+            organisation_name=config.organisation_name,
+            language=survey.language,
+        )
+    return subject, text, html_body
+
+
+def _text_to_html(text: str):
+    from markupsafe import Markup
+
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+
+    def linkify(escaped: str) -> str:
+        return re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
+
+    return Markup(
+        "\n".join(f"<p>{linkify(html.escape(p)).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+    )
+
+
+def _footer(survey: Survey, context: dict):
+    from markupsafe import Markup
+
+    decline = html.escape(context["decline_link"])
+    return Markup(
+        html.escape(_("Du får det här mejlet eftersom du är inbjuden till enkäten ”%(title)s”.", title=survey.title))
+        + f' <a href="{decline}">'
+        + html.escape(_("Tacka nej till påminnelser"))
+        + "</a>"
+    )
+
+
+def preview_mail(config: Config, survey: Survey, participant: Participant | None, kind: str) -> tuple[str, str]:
+    """Subject and text as this participant (or an example person) would get them."""
+    name = participant.name if participant else _("Förnamn Efternamn")
+    token = participant.token if participant else "EXEMPEL"
+    subject, text, _html = render_mail(config, survey, kind, name, token)
+    return subject, text
+
+
+def _suppressed():
+    return exists().where(Suppression.email == func.lower(Participant.email))
+
+
+@dataclass
+class SendReport:
+    sent: int
+    suppressed: int
+
+
+def _enqueue_all(session: Session, config: Config, survey: Survey, kind: str, claimed) -> int:
+    sent = 0
+    for participant_id, email, name, token in claimed:
+        subject, text, html_body = render_mail(config, survey, kind, name, token)
+        enqueue(
+            session,
+            config,
+            kind=f"survey_{kind}",
+            to_email=email,
+            to_name=name,
+            subject=subject,
+            text=text,
+            html=html_body,
+            language=survey.language,
+        )
+        sent += 1
+    return sent
+
+
+def _check_sendable(survey: Survey) -> None:
+    if survey.status == "draft":
+        raise SurveyStateError(_("Öppna enkäten innan du skickar inbjudningar."))
+    if survey.status == "closed":
+        raise SurveyStateError(_("Enkäten är stängd."))
+    for kind in ("invitation", "reminder"):
+        for part in ("subject", "text"):
+            if template_error(getattr(survey, f"{kind}_{part}")):
+                raise SurveyStateError(_("Mejltexterna har fel. Rätta dem under ”Mejltexter”."))
+
+
+def send_invitations(session: Session, config: Config, survey: Survey, now: datetime | None = None) -> SendReport:
+    """Mail everyone not yet invited (suppressed addresses are skipped). Caller commits.
+
+    The UPDATE … RETURNING claims the people in the same transaction as their mails are written, so a
+    second click at the same moment finds nobody left to invite.
+    """
+    _check_sendable(survey)
+    now = now or utcnow()
+    claimed = session.execute(
+        update(Participant)
+        .where(Participant.survey_id == survey.id, Participant.invited_at.is_(None), ~_suppressed())
+        .values(invited_at=now)
+        .returning(Participant.id, Participant.email, Participant.name, Participant.token)
+        .execution_options(synchronize_session=False)
+    ).all()
+    sent = _enqueue_all(session, config, survey, "invitation", claimed)
+    suppressed = session.scalar(
+        select(func.count()).where(Participant.survey_id == survey.id, Participant.invited_at.is_(None), _suppressed())
+    )
+    return SendReport(sent=sent, suppressed=suppressed or 0)
+
+
+def reminder_filter(survey: Survey, now: datetime):
+    """Who is due a reminder: invited, not answered, not declined, under the limit, quiet long enough."""
+    cutoff = now - timedelta(days=survey.reminder_interval_days)
+    return and_(
+        Participant.survey_id == survey.id,
+        Participant.invited_at.is_not(None),
+        Participant.completed_at.is_(None),
+        Participant.declined_at.is_(None),
+        Participant.reminders_sent < survey.max_reminders,
+        func.coalesce(Participant.last_reminded_at, Participant.invited_at) <= cutoff,
+    )
+
+
+def send_reminders(session: Session, config: Config, survey: Survey, now: datetime | None = None) -> SendReport:
+    """Remind those due a reminder (see ``reminder_filter``); suppressed addresses are skipped."""
+    _check_sendable(survey)
+    now = now or utcnow()
+    claimed = session.execute(
+        update(Participant)
+        .where(reminder_filter(survey, now), ~_suppressed())
+        .values(reminders_sent=Participant.reminders_sent + 1, last_reminded_at=now)
+        .returning(Participant.id, Participant.email, Participant.name, Participant.token)
+        .execution_options(synchronize_session=False)
+    ).all()
+    sent = _enqueue_all(session, config, survey, "reminder", claimed)
+    suppressed = session.scalar(select(func.count()).where(reminder_filter(survey, now), _suppressed()))
+    return SendReport(sent=sent, suppressed=suppressed or 0)
+
+
+def count_due(session: Session, survey: Survey, now: datetime | None = None) -> tuple[int, int]:
+    """(not yet invited, due a reminder) — what the two buttons would send now."""
+    now = now or utcnow()
+    uninvited = session.scalar(
+        select(func.count()).where(Participant.survey_id == survey.id, Participant.invited_at.is_(None), ~_suppressed())
+    )
+    due = session.scalar(select(func.count()).where(reminder_filter(survey, now), ~_suppressed()))
+    return uninvited or 0, due or 0
+
+
+def decline(session: Session, participant: Participant) -> None:
+    """No more reminders for this person (idempotent)."""
+    session.execute(
+        update(Participant)
+        .where(Participant.id == participant.id, Participant.declined_at.is_(None))
+        .values(declined_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
