@@ -13,4 +13,5 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(__import__("services.survey.results.admin", fromlist=["bp"]).bp)  # results (issue 5)
     return app

@@ -1,0 +1,220 @@
+"""Results pages for evaluators: dashboard, per-question results, free texts, breakdown, export."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import BooleanField, RadioField
+
+from services.survey.results import charts, exports, queries
+from services.survey.results.definition import closed_items, questions
+from services.survey.results.queries import Filter
+from shared.clock import utcnow
+from shared.models import Survey
+from shared.web import db_session, services
+from shared.web.auth import login_required
+
+bp = Blueprint("results", __name__, url_prefix="/admin/surveys/<int:survey_id>")
+
+
+def _survey(survey_id: int) -> Survey:
+    survey = db_session().get(Survey, survey_id)
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def _filter(survey: Survey) -> Filter:
+    return Filter.parse(request.args.get("filter"), list(survey.report_attributes or []))
+
+
+@bp.app_template_filter("results_number")
+def results_number(value, decimals: int = 1) -> str:
+    """A figure the Swedish way (1 234,5); a dash when there is none."""
+    if value is None:
+        return "–"
+    return format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else ""))
+
+
+def _pct_text(value) -> str:
+    return "–" if value is None else results_number(value) + " %"
+
+
+def question_chart(result) -> Markup | None:
+    """The chart of one question's result (the template shows the same figures in a table)."""
+    q = result.question
+    chart_id = f"chart-{q.key}"
+    if q.type == "matrix":
+        legend = [str(v) for v in q.scale_values] + ([""] if q.dont_know else [])
+        rows = []
+        for row in result.rows:
+            segments = [charts.Segment(b.label, b.count) for b in row.bars[: len(q.scale_values)]]
+            if q.dont_know:
+                segments.append(charts.Segment(_("Vet inte"), row.dont_know))
+            rows.append((row.label, segments))
+        return charts.stacked_chart(chart_id, _("Fördelning per påstående: %(q)s", q=q.text), rows, legend)
+    if result.bars and result.respondents:
+        bars = [(b.label, b.count, f"{b.count} ({_pct_text(b.percent)})") for b in result.bars]
+        if result.dont_know:
+            bars.append((_("Vet inte"), result.dont_know, str(result.dont_know)))
+        return charts.bar_chart(chart_id, _("Antal svar per alternativ: %(q)s", q=q.text), bars)
+    return None
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard(survey_id: int):
+    survey = _survey(survey_id)
+    board = queries.dashboard(db_session(), survey.id, today=utcnow().date())
+    chart = None
+    if board.days:
+        chart = charts.day_chart(
+            "chart-days",
+            _("Antal besvarade enkäter per dag"),
+            [(d.day.isoformat(), d.completed, d.invitation, d.reminder) for d in board.days],
+            reminder_text=_("P"),
+            invitation_text=_("I"),
+        )
+    return render_template("survey/results/dashboard.html", survey=survey, board=board, chart=chart)
+
+
+@bp.get("/results")
+@login_required
+def results(survey_id: int):
+    survey = _survey(survey_id)
+    flt = _filter(survey)
+    s = db_session()
+    found = queries.question_results(s, survey, flt)
+    return render_template(
+        "survey/results/results.html",
+        survey=survey,
+        results=found,
+        flt=flt,
+        filter_values=queries.report_attribute_values(s, survey),
+        charts={r.question.key: question_chart(r) for r in found.questions},
+        pct=_pct_text,
+    )
+
+
+@bp.get("/results/<question_key>/texts")
+@login_required
+def texts(survey_id: int, question_key: str):
+    survey = _survey(survey_id)
+    question = next((q for q in questions(survey.definition) if q.key == question_key), None)
+    if question is None or not (question.type in ("text", "longtext") or question.other):
+        abort(404)
+    flt = _filter(survey)
+    s = db_session()
+    if not queries.filter_allowed(s, survey, flt):
+        page = None
+    else:
+        search = (request.args.get("q") or "").strip()[:200] or None
+        page = queries.text_answers(s, survey, question_key, flt, search, request.args.get("page", 1, type=int))
+    return render_template("survey/results/texts.html", survey=survey, question=question, page=page, flt=flt,
+                           search=request.args.get("q", ""))
+
+
+@bp.get("/breakdown")
+@login_required
+def breakdown(survey_id: int):
+    survey = _survey(survey_id)
+    flt = _filter(survey)
+    items = closed_items(survey.definition)
+    groupings = [(f"attr:{a}", _("Bakgrund: %(a)s", a=a)) for a in survey.report_attributes or []]
+    groupings += [(f"q:{key}", _("Fråga: %(q)s", q=label)) for key, label in items]
+    item, by = request.args.get("item"), request.args.get("by")
+    table, error = None, None
+    if item or by:
+        s = db_session()
+        if not queries.filter_allowed(s, survey, flt):
+            error = _("Urvalet har för få svar för att visas.")
+        else:
+            try:
+                table = queries.breakdown(s, survey, item or "", by or "", flt)
+            except queries.BreakdownError:
+                error = _("Välj en fråga med svarsalternativ och något annat att dela upp den efter.")
+    return render_template(
+        "survey/results/breakdown.html",
+        survey=survey,
+        items=items,
+        groupings=groupings,
+        item=item,
+        by=by,
+        table=table,
+        error=error,
+        flt=flt,
+        filter_values=queries.report_attribute_values(db_session(), survey),
+        pct=_pct_text,
+    )
+
+
+class ExportForm(FlaskForm):
+    format = RadioField(_l("Filformat"), choices=[("xlsx", _l("Excel (XLSX) med kodbok")), ("csv", _l("CSV"))], default="xlsx")
+    separator = RadioField(
+        _l("Avgränsare i CSV"),
+        choices=[("semicolon", _l("Semikolon (svenska Excel)")), ("comma", _l("Komma"))],
+        default="semicolon",
+    )
+    values = RadioField(_l("Svarsvärden"), choices=[("labels", _l("Etiketter (text)")), ("codes", _l("Koder"))], default="labels")
+    include_partial = BooleanField(_l("Ta med påbörjade, ej inskickade svar"))
+    include_identity = BooleanField(_l("Ta med deltagarnas e-postadress och namn"))
+
+
+@bp.route("/export", methods=["GET", "POST"])
+@login_required
+def export(survey_id: int):
+    survey = _survey(survey_id)
+    form = ExportForm()
+    if not form.validate_on_submit():
+        return render_template("survey/results/export.html", survey=survey, form=form), 400 if form.errors else 200
+    options = exports.ExportOptions(
+        format=form.format.data,
+        separator=";" if form.separator.data == "semicolon" else ",",
+        labels=form.values.data == "labels",
+        include_partial=form.include_partial.data,
+        include_identity=form.include_identity.data and not survey.anonymous,
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{exports.filename(survey, options)}"',
+               "Cache-Control": "no-store"}
+    # A session of its own: the rows are read while the response streams, after the view returned.
+    session = services().db.sessions()
+    if options.format == "xlsx":
+        try:
+            spool = exports.xlsx_file(session, survey, options)
+        finally:
+            session.close()
+        return Response(_drain(spool), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers=headers)
+
+    def generate():
+        try:
+            yield from exports.csv_chunks(session, survey, options)
+        finally:
+            session.close()
+
+    return Response(stream_with_context(generate()), mimetype="text/csv", headers=headers)
+
+
+def _drain(spool, size: int = 64 * 1024):
+    try:
+        while chunk := spool.read(size):
+            yield chunk
+    finally:
+        spool.close()
+
+
+@bp.app_context_processor
+def _results_links():
+    """``results_links(survey_id)`` for the survey pages: where this area's pages are."""
+    def results_links(survey_id: int) -> list[tuple[str, str]]:
+        return [
+            (url_for("results.dashboard", survey_id=survey_id), _("Svarsfrekvens")),
+            (url_for("results.results", survey_id=survey_id), _("Resultat")),
+            (url_for("results.breakdown", survey_id=survey_id), _("Nedbrytning")),
+            (url_for("results.export", survey_id=survey_id), _("Exportera svar")),
+        ]
+
+    return {"results_links": results_links}

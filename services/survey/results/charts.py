@@ -1,0 +1,113 @@
+"""Charts drawn on the server as SVG: bars, stacked bars for matrices, completions per day.
+
+Each chart is ``role="img"`` named by its ``<title>``; the page puts a data table beside it, so a
+screen reader (or a printout without colour) gets the same figures. Every text is escaped: labels
+come from survey definitions the evaluator typed. No inline styles (CSP): classes only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+WIDTH = 640
+LABEL_WIDTH = 230
+ROW_HEIGHT = 28
+# Colour-blind-safe diverging scale (low → high) with a neutral middle; "don't know" grey.
+STACK_CLASSES = ["seg-1", "seg-2", "seg-3", "seg-4", "seg-5", "seg-6", "seg-7", "seg-8", "seg-9", "seg-10", "seg-11"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    label: str
+    value: float
+
+
+def _shorten(label: str, limit: int = 34) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _svg(chart_id: str, title: str, height: int, body: list[str], css_class: str) -> Markup:
+    return Markup(
+        f'<svg class="chart {css_class}" id="{escape(chart_id)}" role="img" aria-labelledby="{escape(chart_id)}-title" '
+        f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>' + "".join(body) + "</svg>"
+    )
+
+
+def bar_chart(chart_id: str, title: str, bars: list[tuple[str, float, str]]) -> Markup:
+    """Horizontal bars: (label, value 0–100 or any scale, text shown at the bar's end)."""
+    top = max((value for _label, value, _text in bars), default=0) or 1
+    plot = WIDTH - LABEL_WIDTH - 70
+    body = []
+    for i, (label, value, shown) in enumerate(bars):
+        y = i * ROW_HEIGHT + 4
+        length = 0 if value <= 0 else max(1.0, plot * value / top)
+        body.append(
+            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{y + 15}" text-anchor="end">{escape(_shorten(label))}</text>'
+            f'<rect class="bar" x="{LABEL_WIDTH}" y="{y}" width="{length:.1f}" height="{ROW_HEIGHT - 8}"></rect>'
+            f'<text class="chart-value" x="{LABEL_WIDTH + length + 6:.1f}" y="{y + 15}">{escape(shown)}</text>'
+        )
+    return _svg(chart_id, title, len(bars) * ROW_HEIGHT + 8, body, "bars")
+
+
+def stacked_chart(chart_id: str, title: str, rows: list[tuple[str, list[Segment]]], legend: list[str]) -> Markup:
+    """One 100 % bar per row (matrix rows), split into the shares of each scale point."""
+    plot = WIDTH - LABEL_WIDTH - 10
+    body = []
+    for i, (label, segments) in enumerate(rows):
+        y = i * ROW_HEIGHT + 4
+        total = sum(s.value for s in segments)
+        body.append(f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{y + 15}" text-anchor="end">{escape(_shorten(label))}</text>')
+        x = float(LABEL_WIDTH)
+        for j, segment in enumerate(segments):
+            if not total or not segment.value:
+                continue
+            length = plot * segment.value / total
+            css = STACK_CLASSES[j % len(STACK_CLASSES)] if legend[j] != "" else "seg-dk"
+            body.append(f'<rect class="{css}" x="{x:.1f}" y="{y}" width="{length:.1f}" height="{ROW_HEIGHT - 8}"></rect>')
+            if length > 26:
+                share = round(100 * segment.value / total)
+                body.append(f'<text class="chart-inside" x="{x + length / 2:.1f}" y="{y + 15}" text-anchor="middle">{share}</text>')
+            x += length
+    legend_y = len(rows) * ROW_HEIGHT + 14
+    lx = float(LABEL_WIDTH)
+    for j, name in enumerate(legend):
+        css = STACK_CLASSES[j % len(STACK_CLASSES)] if name != "" else "seg-dk"
+        shown = name or "?"
+        body.append(
+            f'<rect class="{css}" x="{lx:.1f}" y="{legend_y}" width="12" height="12"></rect>'
+            f'<text class="chart-label" x="{lx + 16:.1f}" y="{legend_y + 11}">{escape(_shorten(shown, 16))}</text>'
+        )
+        lx += 22 + 7 * len(_shorten(shown, 16))
+    return _svg(chart_id, title, legend_y + 24, body, "stacked")
+
+
+def day_chart(chart_id: str, title: str, days: list[tuple[str, int, bool, bool]], reminder_text: str,
+              invitation_text: str) -> Markup:
+    """Completions per day as columns; invitation and reminder days marked with a line and a letter."""
+    height, bottom, left = 220, 190, 40
+    top = max((n for _d, n, _i, _r in days), default=0) or 1
+    step = (WIDTH - left - 10) / max(1, len(days))
+    width = max(1.0, step * 0.7)
+    body = [
+        f'<line class="axis" x1="{left}" y1="{bottom}" x2="{WIDTH - 5}" y2="{bottom}"></line>',
+        f'<text class="chart-label" x="{left - 6}" y="{bottom - 150 + 4}" text-anchor="end">{top}</text>',
+        f'<text class="chart-label" x="{left - 6}" y="{bottom + 4}" text-anchor="end">0</text>',
+    ]
+    for i, (day, n, invitation, reminder) in enumerate(days):
+        x = left + i * step
+        h = 150 * n / top
+        if invitation or reminder:
+            css = "mark-reminder" if reminder else "mark-invitation"
+            letter = reminder_text[:1] if reminder else invitation_text[:1]
+            body.append(
+                f'<line class="{css}" x1="{x + width / 2:.1f}" y1="{bottom - 165}" x2="{x + width / 2:.1f}" y2="{bottom}"></line>'
+                f'<text class="chart-label" x="{x + width / 2:.1f}" y="{bottom - 168}" text-anchor="middle">{escape(letter)}</text>'
+            )
+        if n:
+            body.append(f'<rect class="bar" x="{x:.1f}" y="{bottom - h:.1f}" width="{width:.1f}" height="{h:.1f}"></rect>')
+        if i == 0 or i == len(days) - 1 or (len(days) <= 31 and i % 7 == 0):
+            body.append(f'<text class="chart-label" x="{x + width / 2:.1f}" y="{bottom + 18}" text-anchor="middle">{escape(day[5:])}</text>')
+    return _svg(chart_id, title, height, body, "days")

@@ -1,0 +1,63 @@
+"""``utskick results export SURVEY_ID --format csv|xlsx [--out FILE]``: the export page's file, from the shell."""
+from __future__ import annotations
+
+import shutil
+import sys
+
+import click
+
+
+def register(main: click.Group) -> None:
+    """Add the ``results`` command group to the ``utskick`` command."""
+
+    @main.group()
+    def results() -> None:
+        """Survey results."""
+
+    @results.command("export")
+    @click.argument("survey_id", type=int)
+    @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+    @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File to write (default: standard output).")
+    @click.option("--semicolon", is_flag=True, help="Semicolons between CSV fields (Swedish Excel).")
+    @click.option("--labels", is_flag=True, help="Option labels and question texts instead of codes.")
+    @click.option("--partial", is_flag=True, help="Also responses that were started but not submitted.")
+    @click.option("--with-identity", is_flag=True, help="E-mail and name (never for an anonymous survey).")
+    def export(survey_id: int, fmt: str, out: str | None, semicolon: bool, labels: bool, partial: bool,
+               with_identity: bool) -> None:
+        """Export the responses of a survey as CSV or XLSX (with a codebook sheet)."""
+        from flask_babel import force_locale
+
+        from services.cli import get_config
+        from services.survey import create_app
+        from services.survey.results import exports
+        from shared.models import Survey
+        from shared.web import services
+
+        app = create_app(get_config())
+        # Labels like "Vet inte" are translated: give them a request context in the survey's language.
+        with app.test_request_context(), services().db.sessions() as session:
+            survey = session.get(Survey, survey_id)
+            if survey is None:
+                raise click.ClickException(f"no survey with id {survey_id}")
+            if with_identity and survey.anonymous:
+                raise click.ClickException("the survey is anonymous: its responses carry no e-mail or name")
+            options = exports.ExportOptions(format=fmt, separator=";" if semicolon else ",", labels=labels,
+                                            include_partial=partial, include_identity=with_identity)
+            if fmt == "xlsx" and out is None and sys.stdout.isatty():
+                raise click.ClickException("an XLSX file is binary: give --out FILE or redirect the output")
+            with force_locale(survey.language or "sv"):
+                target = open(out, "wb") if out else sys.stdout.buffer
+                try:
+                    if fmt == "xlsx":
+                        with exports.xlsx_file(session, survey, options) as spool:
+                            shutil.copyfileobj(spool, target)
+                    else:
+                        for chunk in exports.csv_chunks(session, survey, options):
+                            target.write(chunk)
+                finally:
+                    if out:
+                        target.close()
+                    else:
+                        target.flush()
+        if out:
+            click.echo(f"wrote {out}", err=True)
