@@ -13,4 +13,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
+    from services.mailer.subscriptions import register_blueprints as register_subscriptions
+
+    register_subscriptions(app)
     return app

@@ -1,6 +1,10 @@
-"""What editors see."""
+"""What editors see first: an overview of the lists and of mail waiting to go."""
 from flask import Blueprint, render_template
+from sqlalchemy import func, select
 
+from services.mailer.subscriptions.people import counts_per_list
+from shared.models import OutboxMail
+from shared.web import db_session
 from shared.web.auth import login_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -9,4 +13,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/")
 @login_required
 def index():
-    return render_template("mailer/admin/index.html")
+    s = db_session()
+    outbox = dict(s.execute(
+        select(OutboxMail.status, func.count())
+        .where(OutboxMail.status.in_(("queued", "failed"))).group_by(OutboxMail.status)
+    ).tuples().all())
+    return render_template("mailer/admin/index.html", lists=counts_per_list(s), outbox=outbox)

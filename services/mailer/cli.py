@@ -3,4 +3,5 @@ import click
 
 
 def register(main: click.Group) -> None:
+    from services.mailer.subscriptions.cli import register as register_subscribers; register_subscribers(main)
     pass

@@ -1,14 +1,11 @@
-"""What readers see: subscribe, confirm, stop."""
-from flask import Blueprint, redirect, url_for
+"""What readers see first: the start page is the subscribe page (or a choice of lists)."""
+from flask import Blueprint
+
+from services.mailer.subscriptions.public import index as subscriptions_index
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
 def index():
-    return redirect(url_for("public.subscribe"))
-
-
-@bp.get("/subscribe")
-def subscribe():
-    return "subscribe"
+    return subscriptions_index()

@@ -1,0 +1,132 @@
+"""What editors see of the subscriber register: list, one person, import, export, GDPR."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from services.mailer.subscriptions import csvio, domain, gdpr, people
+from services.mailer.subscriptions.forms import ImportForm
+from shared.models import NewsletterList
+from shared.models.subscriptions import SUBSCRIPTION_STATUSES
+from shared.web import db_session, services
+from shared.web.auth import current_admin, login_required
+
+log = logging.getLogger(__name__)
+bp = Blueprint("subscribers", __name__, url_prefix="/admin/subscribers")
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/")
+@login_required
+def index():
+    s = db_session()
+    lists = domain.all_lists(s)
+    list_id = _int_arg("list")
+    if list_id is not None and all(lst.id != list_id for lst in lists):
+        list_id = None
+    status = request.args.get("status") if request.args.get("status") in SUBSCRIPTION_STATUSES else None
+    query = request.args.get("q", "")[:200]
+    result = people.search_subscriptions(s, query=query, status=status, list_id=list_id, page=_int_arg("page") or 1)
+    return render_template(
+        "mailer/subscriptions/admin/index.html", result=result, counts=people.status_counts(s, list_id),
+        lists=lists, list_id=list_id, status=status, query=query, statuses=SUBSCRIPTION_STATUSES,
+    )
+
+
+@bp.get("/<int:subscriber_id>")
+@login_required
+def show(subscriber_id: int):
+    record = people.person_record(db_session(), subscriber_id)
+    if record is None:
+        abort(404)
+    return render_template("mailer/subscriptions/admin/show.html", record=record)
+
+
+@bp.route("/<int:subscriber_id>/export", methods=["GET", "POST"])
+@login_required
+def export_person(subscriber_id: int):
+    s = db_session()
+    record = people.person_record(s, subscriber_id)
+    if record is None:
+        abort(404)
+    if request.method == "GET":
+        return render_template("mailer/subscriptions/admin/export_person.html", record=record)
+    data = gdpr.personal_data(s, subscriber_id)
+    log.info("personal data of subscriber %s exported by %s", subscriber_id, current_admin().email)
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="personuppgifter-{subscriber_id}.json"'},
+    )
+
+
+@bp.route("/<int:subscriber_id>/erase", methods=["GET", "POST"])
+@login_required
+def erase(subscriber_id: int):
+    s = db_session()
+    record = people.person_record(s, subscriber_id)
+    if record is None:
+        abort(404)
+    if request.method == "GET":
+        return render_template("mailer/subscriptions/admin/erase.html", record=record)
+    gdpr.erase_subscriber(s, subscriber_id, editor=current_admin().email)
+    s.commit()
+    log.info("subscriber %s erased by %s", subscriber_id, current_admin().email)
+    flash(_("Personen är raderad. Adressen ligger kvar på spärrlistan så att den inte får fler utskick."))
+    return redirect(url_for("subscribers.index"), code=303)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_csv():
+    s, svc = db_session(), services()
+    lists = domain.all_lists(s)
+    form = ImportForm()
+    form.list_id.choices = [(lst.id, lst.name) for lst in lists]
+    if request.method == "GET" and lists:
+        form.list_id.data = (domain.find_list(s) or lists[0]).id
+    report, file_error = None, None
+    if form.validate_on_submit():
+        parsed = csvio.parse_subscriber_csv(form.file.data.read())
+        if parsed.error:
+            file_error = {
+                "empty": _("Filen är tom."),
+                "no_email_column": _("Hittar ingen kolumn med e-postadresser. Ge kolumnen rubriken \"e-post\" eller \"email\"."),
+            }[parsed.error]
+            form.file.errors = [file_error]
+        else:
+            newsletter_list = next(lst for lst in lists if lst.id == form.list_id.data)
+            report = csvio.import_subscribers(
+                s, svc.config, svc.tokens, newsletter_list, parsed,
+                consented=form.consented.data, editor=current_admin().email,
+            )
+            s.commit()
+    status = 400 if form.errors else 200
+    return render_template("mailer/subscriptions/admin/import.html", form=form, report=report), status
+
+
+@bp.get("/export.csv")
+@login_required
+def export_csv():
+    s = db_session()
+    list_id = _int_arg("list")
+    newsletter_list = s.get(NewsletterList, list_id) if list_id else domain.find_list(s)
+    if newsletter_list is None:
+        abort(404)
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel needs the BOM to read UTF-8 (å, ä, ö) correctly
+    csvio.write_export(csvio.export_rows(s, newsletter_list.id), out)
+    return Response(
+        out.getvalue(), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="prenumeranter-{newsletter_list.slug}.csv"'},
+    )

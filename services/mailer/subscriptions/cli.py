@@ -1,0 +1,73 @@
+"""``utskick subscribers import|export``: the same domain functions as the web pages."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def _context(list_slug: str | None):
+    """The mailer app (for templates and translations in mails), its services and the chosen list."""
+    from services.cli import get_config
+    from services.mailer import create_app
+    from services.mailer.subscriptions import domain
+
+    app = create_app(get_config())
+    svc = app.extensions["utskick"]
+    with svc.db.sessions() as session:
+        newsletter_list = domain.find_list(session, list_slug)
+        if newsletter_list is None:
+            known = ", ".join(lst.slug for lst in domain.all_lists(session)) or "none"
+            raise click.ClickException(f"no list {list_slug!r} (lists: {known})")
+        return app, svc, newsletter_list.id
+
+
+def register(main: click.Group) -> None:
+    @main.group()
+    def subscribers() -> None:
+        """Subscribers: import and export as CSV."""
+
+    @subscribers.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--list", "list_slug", help="List slug (default: the default list).")
+    @click.option("--consented", is_flag=True,
+                  help="Consent was already given elsewhere: import as active. Otherwise each new row gets a confirmation mail.")
+    @click.option("--editor", default="cli", show_default=True, help="Recorded as who imported.")
+    def import_command(file: Path, list_slug: str | None, consented: bool, editor: str) -> None:
+        """Import subscribers from a CSV file (columns email/e-post and name/namn)."""
+        from services.mailer.subscriptions import csvio
+        from shared.models import NewsletterList
+
+        app, svc, list_id = _context(list_slug)
+        parsed = csvio.parse_subscriber_csv(file.read_bytes())
+        if parsed.error == "empty":
+            raise click.ClickException("the file is empty")
+        if parsed.error == "no_email_column":
+            raise click.ClickException("no e-mail column: give it the header 'email' or 'e-post'")
+        with app.app_context(), svc.db.transaction() as session:
+            report = csvio.import_subscribers(
+                session, svc.config, svc.tokens, session.get(NewsletterList, list_id), parsed,
+                consented=consented, editor=editor,
+            )
+        click.echo(f"imported: {len(report.imported)}"
+                   + (" (active, consent already given)" if consented else " (pending, confirmation mailed)"))
+        click.echo(f"skipped: {len(report.skipped)}")
+        for p in report.skipped:
+            click.echo(f"  line {p.line}: {p.value} ({'suppressed' if p.reason == 'suppressed' else 'already on the list: ' + p.reason})")
+        click.echo(f"duplicates merged: {len(report.merged)}")
+        for p in report.merged:
+            click.echo(f"  line {p.line}: {p.value} (same as line {p.reason})")
+        click.echo(f"invalid: {len(report.invalid)}")
+        for p in report.invalid:
+            click.echo(f"  line {p.line}: {p.value!r}")
+
+    @subscribers.command("export")
+    @click.option("--list", "list_slug", help="List slug (default: the default list).")
+    def export_command(list_slug: str | None) -> None:
+        """Write the list's subscribers as CSV to stdout."""
+        from services.mailer.subscriptions import csvio
+
+        _app, svc, list_id = _context(list_slug)
+        with svc.db.sessions() as session:
+            csvio.write_export(csvio.export_rows(session, list_id), sys.stdout)

@@ -1,0 +1,54 @@
+"""Forms for readers (subscribe, ask for a stop link) and editors (import)."""
+from __future__ import annotations
+
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from services.mailer.subscriptions.domain import InvalidAddress, normalise_email
+
+
+def _no_control_characters(form, field) -> None:
+    # NUL and other control characters cannot be stored (PostgreSQL refuses NUL) nor shown.
+    if field.data and any(unicodedata.category(ch) in ("Cc", "Cs") for ch in field.data):
+        raise ValidationError(_l("Texten innehåller tecken som inte går att använda."))
+
+
+class AddressForm(FlaskForm):
+    """One e-mail address, checked and normalised into ``self.address``."""
+
+    email = EmailField(_l("E-postadress"))
+    address: str | None = None
+
+    def validate_email(self, field) -> None:
+        try:
+            self.address = normalise_email(field.data or "")
+        except InvalidAddress as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class SubscribeForm(AddressForm):
+    name = StringField(
+        _l("Namn (frivilligt)"),
+        validators=[Optional(), Length(max=200, message=_l("Skriv högst 200 tecken.")), _no_control_characters],
+    )
+
+
+class StopRequestForm(AddressForm):
+    pass
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV-fil"),
+        validators=[
+            FileRequired(_l("Välj en CSV-fil.")),
+            FileAllowed(["csv", "txt"], _l("Filen ska vara en CSV-fil (.csv).")),
+        ],
+    )
+    list_id = SelectField(_l("Lista"), coerce=int, validate_choice=True)
+    consented = BooleanField(_l("Samtycke är redan givet"))

@@ -1,0 +1,94 @@
+"""GDPR: a person's access to their data (export) and their erasure."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from services.mailer.subscriptions.people import person_record
+from shared.clock import utcnow
+from shared.models import OutboxMail, RateEvent, Subscriber, Suppression
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def personal_data(session: Session, subscriber_id: int, now: datetime | None = None) -> dict | None:
+    """Everything we hold on one subscriber, as a JSON-ready dict (None if there is no such person)."""
+    record = person_record(session, subscriber_id)
+    if record is None:
+        return None
+    s = record.subscriber
+    return {
+        "exported_at": _iso(now or utcnow()),
+        "subscriber": {"email": s.email, "name": s.name, "language": s.language, "created_at": _iso(s.created_at)},
+        "subscriptions": [
+            {
+                "list": sub.newsletter_list.name,
+                "list_slug": sub.newsletter_list.slug,
+                "status": sub.status,
+                "requested_at": _iso(sub.requested_at),
+                "confirmed_at": _iso(sub.confirmed_at),
+                "unsubscribed_at": _iso(sub.unsubscribed_at),
+                "consent": {
+                    "method": sub.consent_method,
+                    "text_version": sub.consent_text_version,
+                    "source_url": sub.source_url,
+                    "request_ip": sub.request_ip,
+                    "confirm_ip": sub.confirm_ip,
+                },
+                "events": [
+                    {"at": _iso(e.at), "kind": e.kind, "ip": e.ip, "detail": e.detail} for e in sub.events
+                ],
+            }
+            for sub in record.subscriptions
+        ],
+        "mails": [
+            {
+                "kind": m.kind,
+                "subject": m.subject,
+                "status": m.status,
+                "created_at": _iso(m.created_at),
+                "sent_at": _iso(m.sent_at),
+                "attempts": m.attempts,
+                "last_error": m.last_error,
+            }
+            for m in record.mails
+        ],
+        "suppression": (
+            {"reason": record.suppression.reason, "detail": record.suppression.detail,
+             "created_at": _iso(record.suppression.created_at)}
+            if record.suppression else None
+        ),
+    }
+
+
+def erase_subscriber(session: Session, subscriber_id: int, *, editor: str, now: datetime | None = None) -> str | None:
+    """Delete the person and their history, blank their mails, and keep only a suppression entry.
+
+    Returns the erased address (None if there was no such subscriber). The address stays on the
+    suppression list so that no later import or send reaches the person again.
+    """
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        return None
+    now = now or utcnow()
+    email = subscriber.email.lower()
+    # Subscriptions and their events go with the subscriber (ON DELETE CASCADE).
+    session.execute(delete(Subscriber).where(Subscriber.id == subscriber_id))
+    # Mails stay as anonymous rows (sending statistics); their content and address are removed.
+    session.execute(
+        update(OutboxMail)
+        .where(func.lower(OutboxMail.recipient) == email)
+        .values(
+            recipient="", subject="", message=b"", last_error="",
+            status=case((OutboxMail.status == "queued", "suppressed"), else_=OutboxMail.status),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(delete(RateEvent).where(RateEvent.key.in_([f"confirm-mail:{email}", f"stop-mail:{email}"])))
+    if session.scalar(select(Suppression).where(Suppression.email == email)) is None:
+        session.add(Suppression(email=email, reason="erasure", detail=f"erased by {editor}", created_at=now))
+    return email

@@ -1,0 +1,94 @@
+"""The subscriber register as editors see it: counts, search, one person's record."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from shared.models import NewsletterList, OutboxMail, Subscriber, Subscription, Suppression
+from shared.models.subscriptions import SUBSCRIPTION_STATUSES
+
+PER_PAGE = 50
+
+
+def status_counts(session: Session, list_id: int | None = None) -> dict[str, int]:
+    """Subscriptions per status (every status present, zero when none), counted by the database."""
+    query = select(Subscription.status, func.count()).group_by(Subscription.status)
+    if list_id is not None:
+        query = query.where(Subscription.list_id == list_id)
+    counts = dict.fromkeys(SUBSCRIPTION_STATUSES, 0)
+    counts.update({status: n for status, n in session.execute(query)})
+    return counts
+
+
+def counts_per_list(session: Session) -> list[tuple[NewsletterList, dict[str, int]]]:
+    """Each list with its subscriptions per status, in one GROUP BY."""
+    rows = session.execute(
+        select(Subscription.list_id, Subscription.status, func.count()).group_by(Subscription.list_id, Subscription.status)
+    ).all()
+    by_list: dict[int, dict[str, int]] = {}
+    for list_id, status, n in rows:
+        by_list.setdefault(list_id, dict.fromkeys(SUBSCRIPTION_STATUSES, 0))[status] = n
+    lists = session.scalars(select(NewsletterList).order_by(NewsletterList.name))
+    return [(lst, by_list.get(lst.id, dict.fromkeys(SUBSCRIPTION_STATUSES, 0))) for lst in lists]
+
+
+@dataclass
+class SearchPage:
+    rows: list  # (Subscription, Subscriber, NewsletterList)
+    total: int
+    page: int
+    pages: int
+
+
+def search_subscriptions(session: Session, *, query: str = "", status: str | None = None,
+                         list_id: int | None = None, page: int = 1, per_page: int = PER_PAGE) -> SearchPage:
+    """One page of subscriptions, newest request first, filtered by e-mail/name text, status and list."""
+    stmt = (
+        select(Subscription, Subscriber, NewsletterList)
+        .join(Subscriber, Subscription.subscriber_id == Subscriber.id)
+        .join(NewsletterList, Subscription.list_id == NewsletterList.id)
+    )
+    text = (query or "").strip().lower()
+    if text:
+        stmt = stmt.where(or_(
+            func.lower(Subscriber.email).contains(text, autoescape=True),
+            func.lower(Subscriber.name).contains(text, autoescape=True),
+        ))
+    if status in SUBSCRIPTION_STATUSES:
+        stmt = stmt.where(Subscription.status == status)
+    if list_id is not None:
+        stmt = stmt.where(Subscription.list_id == list_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.execute(
+        stmt.order_by(Subscription.requested_at.desc(), Subscription.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return SearchPage(rows=rows, total=total, page=page, pages=pages)
+
+
+@dataclass
+class PersonRecord:
+    subscriber: Subscriber
+    subscriptions: list[Subscription]
+    mails: list[OutboxMail]
+    suppression: Suppression | None
+
+
+def person_record(session: Session, subscriber_id: int) -> PersonRecord | None:
+    """Everything the register holds on one person: subscriptions with consent and history, mails, suppression."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        return None
+    subscriptions = list(session.scalars(
+        select(Subscription).where(Subscription.subscriber_id == subscriber_id).order_by(Subscription.id)
+    ))
+    mails = list(session.scalars(
+        select(OutboxMail).where(func.lower(OutboxMail.recipient) == subscriber.email.lower())
+        .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
+    ))
+    suppression = session.scalar(select(Suppression).where(Suppression.email == subscriber.email.lower()))
+    return PersonRecord(subscriber, subscriptions, mails, suppression)

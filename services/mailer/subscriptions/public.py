@@ -1,0 +1,126 @@
+"""What readers see: subscribe, confirm, stop. Every page reached by a token is safe to open
+(GET changes nothing); the changes are POSTs."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+
+from services.mailer.subscriptions import domain
+from services.mailer.subscriptions.forms import StopRequestForm, SubscribeForm
+from shared.web import csrf, db_session, services
+
+bp = Blueprint("subscriptions", __name__)
+
+
+def _list_or_404(slug: str | None):
+    newsletter_list = domain.find_list(db_session(), slug)
+    if newsletter_list is None:
+        abort(404)
+    return newsletter_list
+
+
+def _language() -> str:
+    return str(get_locale() or "sv")
+
+
+def index():
+    """The start page: the default list's subscribe form, or a choice when there are several lists."""
+    lists = domain.all_lists(db_session())
+    if len(lists) > 1:
+        return render_template("mailer/subscriptions/lists.html", lists=lists)
+    return subscribe()
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+@bp.route("/subscribe/<slug>", methods=["GET", "POST"])
+def subscribe(slug: str | None = None):
+    newsletter_list = _list_or_404(slug)
+    form = SubscribeForm()
+    if form.validate_on_submit():
+        s, svc = db_session(), services()
+        outcome = domain.request_subscription(
+            s, svc.config, svc.tokens, newsletter_list, form.address, form.name.data or "",
+            ip=request.remote_addr, source_url=request.referrer or request.url, language=_language(),
+        )
+        s.commit()
+        # The same redirect and page for every outcome: nobody learns who subscribes.
+        domain.log.info("subscribe request on %s: %s", newsletter_list.slug, outcome)
+        return redirect(url_for("subscriptions.check_inbox"), code=303)
+    status = 400 if form.errors else 200
+    return render_template(
+        "mailer/subscriptions/subscribe.html", form=form, newsletter_list=newsletter_list,
+        consent_text=domain.CONSENT_TEXT, consent_version=domain.CONSENT_TEXT_VERSION,
+    ), status
+
+
+@bp.get("/check-inbox")
+def check_inbox():
+    return render_template("mailer/subscriptions/check_inbox.html", stopping=False)
+
+
+@bp.get("/check-inbox/stop")
+def check_inbox_stop():
+    return render_template("mailer/subscriptions/check_inbox.html", stopping=True)
+
+
+def _link_problem(state: str, subscription=None, *, stopping: bool = False):
+    """The friendly page for a link that is expired, used or not genuine (400/410, never 500)."""
+    newsletter_list = subscription.newsletter_list if subscription is not None else domain.find_list(db_session())
+    form = SubscribeForm(formdata=None)
+    code = 400 if state == "invalid" else 410
+    return render_template(
+        "mailer/subscriptions/link_problem.html", state=state, form=form, stopping=stopping,
+        newsletter_list=newsletter_list,
+    ), code
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    s, svc = db_session(), services()
+    if request.method == "POST":
+        check = domain.confirm_subscription(s, svc.config, svc.tokens, token, ip=request.remote_addr)
+        s.commit()
+        if check.state == "ok":
+            return render_template("mailer/subscriptions/confirmed.html", subscription=check.subscription)
+    else:
+        check = domain.check_confirm_link(s, svc.config, svc.tokens, token)
+        if check.state == "ok":
+            return render_template("mailer/subscriptions/confirm.html", subscription=check.subscription)
+    return _link_problem(check.state, check.subscription)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # only the RFC 8058 one-click POST goes without a CSRF token; see below
+def unsubscribe(token: str):
+    s, svc = db_session(), services()
+    if request.method == "POST":
+        one_click = request.form.get("List-Unsubscribe") == "One-Click"
+        if not one_click and current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+        check = domain.unsubscribe(
+            s, svc.tokens, token, ip=request.remote_addr, method="one-click" if one_click else "page"
+        )
+        s.commit()
+        if one_click:
+            # Mail clients want a status, not a page; the signed token is the authorisation.
+            return ("", 200) if check.state in ("ok", "used") else ("", 400)
+        if check.state == "ok":
+            return render_template("mailer/subscriptions/stopped.html", subscription=check.subscription)
+    else:
+        check = domain.check_stop_link(s, svc.tokens, token)
+        if check.state == "ok":
+            template = "stopped.html" if check.subscription.status == "unsubscribed" else "stop.html"
+            return render_template(f"mailer/subscriptions/{template}", subscription=check.subscription)
+    return _link_problem(check.state, check.subscription, stopping=True)
+
+
+@bp.route("/unsubscribe", methods=["GET", "POST"])
+def stop_request():
+    form = StopRequestForm()
+    if form.validate_on_submit():
+        s, svc = db_session(), services()
+        outcome = domain.request_stop_link(s, svc.config, svc.tokens, form.address, ip=request.remote_addr)
+        s.commit()
+        domain.log.info("stop link request: %s", outcome)
+        return redirect(url_for("subscriptions.check_inbox_stop"), code=303)
+    return render_template("mailer/subscriptions/stop_request.html", form=form), 400 if form.errors else 200
