@@ -17,5 +17,5 @@ def index():
     outbox = dict(s.execute(
         select(OutboxMail.status, func.count())
         .where(OutboxMail.status.in_(("queued", "failed"))).group_by(OutboxMail.status)
-    ).tuples().all())
+    ).all())
     return render_template("mailer/admin/index.html", lists=counts_per_list(s), outbox=outbox)

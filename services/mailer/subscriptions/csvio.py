@@ -142,7 +142,7 @@ def import_subscribers(session: Session, config: Config, tokens: Tokens, newslet
         on_list.update(session.execute(
             select(Subscription.subscriber_id, Subscription.status)
             .where(Subscription.list_id == newsletter_list.id, Subscription.subscriber_id.in_(ids[i:i + CHUNK]))
-        ).tuples())
+        ).all())
 
     new: list[Subscription] = []
     for row in parsed.rows:
@@ -190,7 +190,7 @@ def export_rows(session: Session, list_id: int) -> Iterable[tuple]:
         .join(Subscriber, Subscription.subscriber_id == Subscriber.id)
         .where(Subscription.list_id == list_id)
         .order_by(func.lower(Subscriber.email))
-    ).tuples()
+    )
 
 
 def write_export(rows: Iterable[tuple], out: TextIO) -> int:
