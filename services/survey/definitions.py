@@ -33,7 +33,7 @@ TYPE_KEYS = {
     "scale": {"min", "max", "min_label", "max_label", "dont_know"},
     "matrix": {"rows", "scale", "dont_know"},
     "number": {"min", "max"},
-    "nps": {"min_label", "max_label"},
+    "nps": {"min", "max", "min_label", "max_label"},
     "text": {"max_length"},
     "longtext": {"max_length"},
 }
@@ -324,6 +324,8 @@ def _question(check: _Checker, question, path: str, seen: dict[str, dict]) -> di
             check.add(f"{path}.max", _("måste vara minst lika stort som min"))
         out["min"], out["max"] = low, high
     elif kind == "nps":
+        if (question.get("min", 0), question.get("max", 10)) != (0, 10):
+            check.add(f"{path}.min", _("en NPS-fråga går alltid från 0 till 10"))
         out["min"], out["max"] = 0, 10
         out["min_label"] = _text(check, question, "min_label", path) or _("Inte alls troligt")
         out["max_label"] = _text(check, question, "max_label", path) or _("Mycket troligt")
@@ -393,6 +395,18 @@ def questions(definition: dict):
         yield from page["questions"]
 
 
+class _ReadableDumper(yaml.SafeDumper):
+    """Multi-line texts (intro, thanks) as ``|`` blocks, the way people write them."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ReadableDumper.add_representer(str, _represent_text)
+
+
 def dump_yaml(definition: dict) -> str:
     """The definition as readable YAML (what ``utskick surveys export`` prints)."""
-    return yaml.safe_dump(definition, allow_unicode=True, sort_keys=False, width=100)
+    return yaml.dump(definition, Dumper=_ReadableDumper, allow_unicode=True, sort_keys=False, width=100)

@@ -22,7 +22,7 @@ DEFAULT_INVITATION_TEXT = {
         "Svara via din personliga länk:\n{{ link }}\n\n"
         "{% if closes %}Enkäten stänger {{ closes }}.\n\n{% endif %}"
         "Du kan spara och fortsätta senare med samma länk.\n\n"
-        "Har du frågor? Kontakta {{ contact_name }} {{ contact_email }}.\n\n"
+        "{% if contact_email %}Har du frågor? Kontakta {{ contact_name }} ({{ contact_email }}).\n\n{% endif %}"
         "Vill du inte få påminnelser om enkäten? Tacka nej här:\n{{ decline_link }}\n"
     ),
     "en": (
@@ -31,7 +31,7 @@ DEFAULT_INVITATION_TEXT = {
         "Answer using your personal link:\n{{ link }}\n\n"
         "{% if closes %}The survey closes on {{ closes }}.\n\n{% endif %}"
         "You can save and continue later with the same link.\n\n"
-        "Questions? Contact {{ contact_name }} {{ contact_email }}.\n\n"
+        "{% if contact_email %}Questions? Contact {{ contact_name }} ({{ contact_email }}).\n\n{% endif %}"
         "If you do not want reminders about this survey, decline here:\n{{ decline_link }}\n"
     ),
 }
@@ -42,7 +42,7 @@ DEFAULT_REMINDER_TEXT = {
         "Vi har ännu inte fått dina svar på enkäten ”{{ title }}”. Dina svar är viktiga för oss.\n\n"
         "Svara via din personliga länk:\n{{ link }}\n\n"
         "{% if closes %}Enkäten stänger {{ closes }}.\n\n{% endif %}"
-        "Har du frågor? Kontakta {{ contact_name }} {{ contact_email }}.\n\n"
+        "{% if contact_email %}Har du frågor? Kontakta {{ contact_name }} ({{ contact_email }}).\n\n{% endif %}"
         "Vill du inte få fler påminnelser? Tacka nej här:\n{{ decline_link }}\n"
     ),
     "en": (
@@ -50,7 +50,7 @@ DEFAULT_REMINDER_TEXT = {
         "We have not yet received your answers to the survey “{{ title }}”. Your answers matter to us.\n\n"
         "Answer using your personal link:\n{{ link }}\n\n"
         "{% if closes %}The survey closes on {{ closes }}.\n\n{% endif %}"
-        "Questions? Contact {{ contact_name }} {{ contact_email }}.\n\n"
+        "{% if contact_email %}Questions? Contact {{ contact_name }} ({{ contact_email }}).\n\n{% endif %}"
         "If you do not want more reminders, decline here:\n{{ decline_link }}\n"
     ),
 }
