@@ -22,12 +22,16 @@ Job = Callable[[threading.Event], int]
 
 def build_jobs(config: Config, db: Database) -> list[Job]:
     """Every job the worker runs, in order. Services add theirs here."""
-    transport = open_transport(config.mail_url)
+    from shared.mail.dkim import signing_transport
+
+    transport = signing_transport(open_transport(config.mail_url), config)
 
     def outbox(stop: threading.Event) -> int:
         return deliver_due(db, transport, stop=stop).total
 
-    return [outbox]
+    from services.mailer.delivery.jobs import issue_jobs
+
+    return [outbox, *issue_jobs(config, db)]
 
 
 def run(config: Config, *, once: bool = False, stop: threading.Event | None = None, idle_sleep: float = 1.0) -> int:

@@ -1,0 +1,1 @@
+"""Delivering newsletter issues: fan-out to one row per recipient, claimed and sent by workers."""

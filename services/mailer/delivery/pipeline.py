@@ -1,0 +1,379 @@
+"""The send pipeline, top to bottom: claim a batch → check each recipient is still subscribed →
+fill in the mail → wait for the rate limit → send over one of N reused SMTP connections → record.
+
+Crash safety: a claimed delivery carries ``claimed_by`` and ``lease_until``. Sent mails are recorded
+every 50 mails or quarter second, so a worker killed mid-batch leaves at most its claimed, unrecorded
+mails (two batches at most) to be sent again by whoever takes the expired lease over. SIGTERM (``stop``) finishes the mail in hand, records,
+and hands the rest of the batch back at once.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import secrets
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from shared.clock import utcnow
+from shared.config import Config
+from shared.db import Database, is_postgres
+from shared.mail.dkim import signing_transport
+from shared.mail.outbox import GIVE_UP_AFTER, retry_delay
+from shared.mail.transport import PermanentFailure, TemporaryFailure, Transport, open_transport
+from shared.models import Delivery, Issue, NewsletterList, Subscriber, Subscription, Suppression
+from shared.tokens import Tokens
+from services.mailer.bounces.domain import classify, record_bounce
+from services.mailer.delivery.compose import IssueMail, Recipient
+from services.mailer.issues.domain import finish_issues
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 50
+LEASE = timedelta(minutes=2)
+RECORD_EVERY = 50  # sent mails recorded together (or every 0.25 s, whichever comes first)
+
+
+class RateLimiter:
+    """Sliding windows shared by all connections of this worker: per second and/or per hour."""
+
+    def __init__(self, per_second: float = 0.0, per_hour: int = 0):
+        self.windows: list[tuple[int, float, deque]] = []
+        if per_second > 0:
+            seconds = 1.0 if per_second >= 1 else 1.0 / per_second
+            self.windows.append((max(1, int(per_second * seconds)), seconds, deque()))
+        if per_hour > 0:
+            self.windows.append((per_hour, 3600.0, deque()))
+        self._lock = threading.Lock()
+
+    def acquire(self, stop: threading.Event, max_wait: float = 10.0) -> bool:
+        """Take one permit; False when ``stop`` was set or ``max_wait`` passed first."""
+        if not self.windows:
+            return True
+        deadline = time.monotonic() + max_wait
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                wait = 0.0
+                for limit, seconds, stamps in self.windows:
+                    while stamps and stamps[0] <= now - seconds:
+                        stamps.popleft()
+                    if len(stamps) >= limit:
+                        wait = max(wait, stamps[0] + seconds - now)
+                if wait <= 0:
+                    for _limit, _seconds, stamps in self.windows:
+                        stamps.append(now)
+                    return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or stop.wait(min(wait, remaining)):
+                return False
+
+
+@dataclass
+class SendCounts:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    released: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.retried + self.failed + self.skipped
+
+
+@dataclass(frozen=True)
+class Claimed:
+    issue_id: int
+    recipient: Recipient
+
+
+# -- the statements ------------------------------------------------------------------------------------
+
+
+def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
+    """Take up to ``limit`` due deliveries of issues being sent (or whose holder's lease ran out).
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so workers never wait for or take each other's rows.
+    SQLite: a single ``UPDATE … RETURNING``, atomic on its own.
+    """
+    sending = select(Issue.id).where(Issue.status == "sending")
+    due = or_(
+        and_(Delivery.status == "queued", Delivery.due_at <= now),
+        and_(Delivery.status == "sending", Delivery.lease_until < now),
+    )
+    candidates = select(Delivery.id).where(due, Delivery.issue_id.in_(sending)).order_by(Delivery.due_at).limit(limit)
+    values = dict(status="sending", claimed_by=worker, lease_until=now + lease)
+    if is_postgres(session):
+        ids = list(session.scalars(candidates.with_for_update(skip_locked=True, of=Delivery)))
+        if not ids:
+            return []
+        session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(**values))
+    else:
+        ids = list(session.scalars(update(Delivery).where(Delivery.id.in_(candidates)).values(**values).returning(Delivery.id)))
+        if not ids:
+            return []
+    # Whoever stopped or was suppressed since the fan-out does not get the mail.
+    gone = or_(
+        ~exists().where(Subscription.id == Delivery.subscription_id, Subscription.status == "active"),
+        exists().where(Suppression.email == func.lower(Delivery.email)),
+    )
+    session.execute(
+        update(Delivery).where(Delivery.id.in_(ids), gone)
+        .values(status="skipped", lease_until=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(
+        select(Delivery.id, Delivery.issue_id, Delivery.subscription_id, Delivery.email, Subscriber.name)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(Delivery.id.in_(ids), Delivery.status == "sending", Delivery.claimed_by == worker)
+        .order_by(Delivery.id)
+    ).all()
+    return [Claimed(r.issue_id, Recipient(r.id, r.subscription_id, r.email, r.name or "")) for r in rows]
+
+
+def record_sent(session: Session, ids: list[int], now: datetime) -> None:
+    session.execute(
+        update(Delivery).where(Delivery.id.in_(ids))
+        .values(status="sent", sent_at=now, attempts=Delivery.attempts + 1, lease_until=None, last_error="")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release(session: Session, ids: list[int], worker: str) -> None:
+    """Hand claimed but unsent deliveries back (SIGTERM, pause) for anyone to take."""
+    session.execute(
+        update(Delivery).where(Delivery.id.in_(ids), Delivery.status == "sending", Delivery.claimed_by == worker)
+        .values(status="queued", lease_until=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def renew(session: Session, ids: list[int], worker: str, until: datetime) -> None:
+    session.execute(
+        update(Delivery).where(Delivery.id.in_(ids), Delivery.claimed_by == worker, Delivery.status == "sending")
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def envelope_address(address: str) -> str:
+    """The address as SMTP carries it without SMTPUTF8: the domain in punycode."""
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
+# -- the pipeline -------------------------------------------------------------------------------------
+
+
+class IssuePipeline:
+    """Delivers newsletter issues with ``connections`` parallel SMTP connections under one rate limit."""
+
+    def __init__(self, config: Config, db: Database, *, tokens: Tokens | None = None, connections: int | None = None,
+                 batch_size: int = BATCH_SIZE, lease: timedelta = LEASE, worker_id: str | None = None,
+                 transport_factory: Callable[[], Transport] | None = None):
+        self.config = config
+        self.db = db
+        self.tokens = tokens or Tokens(config.secret_keys)
+        self.connections = max(1, connections or config.smtp_connections)
+        self.batch_size = batch_size
+        self.lease = lease
+        self.worker = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}")[:100]
+        self.transport_factory = transport_factory or (lambda: signing_transport(open_transport(config.mail_url), config))
+        self.limiter = RateLimiter(config.send_rate_per_second, config.send_rate_per_hour)
+        self._mails: dict[int, IssueMail] = {}
+        self._mails_lock = threading.Lock()
+
+    # One object per issue, loaded once: the rendered HTML and text are the same for every mail.
+    def _mail(self, issue_id: int) -> IssueMail:
+        with self._mails_lock:
+            mail = self._mails.get(issue_id)
+            if mail is None:
+                with self.db.sessions() as session:
+                    issue = session.get(Issue, issue_id)
+                    newsletter_list = session.get(NewsletterList, issue.list_id)
+                    mail = IssueMail(issue_id=issue.id, subject=issue.subject, html=issue.html, text=issue.text,
+                                     language=newsletter_list.language or "sv", list_name=newsletter_list.name,
+                                     list_slug=newsletter_list.slug, config=self.config, tokens=self.tokens)
+                self._mails[issue_id] = mail
+            return mail
+
+    def claim(self, limit: int | None = None) -> list[Claimed]:
+        with self.db.transaction() as session:
+            return claim(session, self.worker, utcnow(), self.lease, limit or self.batch_size)
+
+    def run(self, stop: threading.Event | None = None) -> int:
+        """Send until nothing is due (or ``stop`` is set); return how many deliveries were handled.
+
+        This thread does all the database work (claim, record, renew, release); the connection
+        threads only fill in and send. One writer keeps SQLite free of lock waits, and records go
+        in bulk.
+        """
+        stop = stop or threading.Event()
+        counts = SendCounts()
+        first = self.claim() if not stop.is_set() else []
+        if first:
+            self._coordinate(first, stop, counts)
+        with self.db.transaction() as session:
+            finish_issues(session)
+        return counts.total
+
+    def _coordinate(self, first: list[Claimed], stop: threading.Event, counts: SendCounts) -> None:
+        work: queue.Queue = queue.Queue()
+        results: queue.Queue = queue.Queue()
+        outstanding: set[int] = set()
+        lanes = [threading.Thread(target=self._lane, args=(work, results, stop), name=f"issue-lane-{i}", daemon=True)
+                 for i in range(self.connections)]
+        for lane in lanes:
+            lane.start()
+
+        def feed(batch: list[Claimed]) -> None:
+            for item in batch:
+                outstanding.add(item.recipient.delivery_id)
+                work.put(item)
+
+        feed(first)
+        exhausted = False
+        sent: list[int] = []
+        last_record = last_renew = time.monotonic()
+        try:
+            while outstanding or not (exhausted or stop.is_set()):
+                if stop.is_set():
+                    self._release_unstarted(work, outstanding, counts)
+                elif not exhausted and work.qsize() < self.batch_size:
+                    batch = self.claim()
+                    exhausted = not batch
+                    feed(batch)
+                try:
+                    outcome, item, error = results.get(timeout=0.05)
+                except queue.Empty:
+                    outcome = None
+                while outcome is not None:
+                    delivery_id = item.recipient.delivery_id
+                    outstanding.discard(delivery_id)
+                    if outcome == "sent":
+                        sent.append(delivery_id)
+                    elif outcome == "retry":
+                        self._retry_later(item.recipient, error, counts)
+                    elif outcome == "failed":
+                        self._fail(item.recipient, error, counts)
+                    elif outcome == "unsent":
+                        self._release([delivery_id], counts)
+                    try:
+                        outcome, item, error = results.get_nowait()
+                    except queue.Empty:
+                        outcome = None
+                now = time.monotonic()
+                if sent and (len(sent) >= RECORD_EVERY or now - last_record > 0.25):
+                    self._record(sent, counts)
+                    sent, last_record = [], now
+                # Renew before half the lease is gone, so a slow rate limit never lets another worker take over.
+                if outstanding and now - last_renew > self.lease.total_seconds() / 3:
+                    with self.db.transaction() as session:
+                        renew(session, list(outstanding), self.worker, utcnow() + self.lease)
+                    last_renew = now
+        finally:
+            self._record(sent, counts)
+            for _lane in lanes:
+                work.put(None)
+            for lane in lanes:
+                lane.join()
+
+    def _release_unstarted(self, work: queue.Queue, outstanding: set[int], counts: SendCounts) -> None:
+        unstarted = []
+        while True:
+            try:
+                item = work.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                unstarted.append(item.recipient.delivery_id)
+        if unstarted:
+            outstanding.difference_update(unstarted)
+            self._release(unstarted, counts)
+
+    def _release(self, ids: list[int], counts: SendCounts) -> None:
+        with self.db.transaction() as session:
+            release(session, ids, self.worker)
+        counts.add(released=len(ids))
+
+    def _lane(self, work: queue.Queue, results: queue.Queue, stop: threading.Event) -> None:
+        """One SMTP connection: take a claimed delivery, wait for the rate limit, fill in, send, report."""
+        transport = self.transport_factory()
+        try:
+            while True:
+                item = work.get()
+                if item is None:
+                    return
+                if stop.is_set() or not self.limiter.acquire(stop, max_wait=float("inf")):
+                    results.put(("unsent", item, None))
+                    continue
+                try:
+                    mail = self._mail(item.issue_id)
+                    message = mail.build(item.recipient)
+                    transport.send(mail.envelope_from, envelope_address(item.recipient.email), message)
+                except TemporaryFailure as exc:
+                    results.put(("retry", item, str(exc)))
+                except PermanentFailure as exc:
+                    results.put(("failed", item, exc))
+                except Exception as exc:  # a bug must not take the lane down with the delivery in hand
+                    log.exception("delivery %s: unexpected error", item.recipient.delivery_id)
+                    results.put(("retry", item, f"internal error: {exc}"))
+                else:
+                    results.put(("sent", item, None))
+        finally:
+            transport.close()
+
+    def _record(self, sent: list[int], counts: SendCounts) -> None:
+        if not sent:
+            return
+        with self.db.transaction() as session:
+            record_sent(session, sent, utcnow())
+        counts.add(sent=len(sent))
+
+    def _retry_later(self, recipient: Recipient, error: str, counts: SendCounts) -> None:
+        with self.db.transaction() as session:
+            delivery = session.get(Delivery, recipient.delivery_id)
+            now = utcnow()
+            delivery.attempts += 1
+            delivery.last_error = error[:2000]
+            delivery.lease_until = None
+            delivery.claimed_by = None
+            if now - delivery.created_at >= GIVE_UP_AFTER:
+                delivery.status = "failed"
+                counts.add(failed=1)
+                log.error("delivery %s to %s given up after 48 h: %s", delivery.id, delivery.email, error)
+            else:
+                delivery.status = "queued"
+                delivery.due_at = now + retry_delay(delivery.attempts)
+                counts.add(retried=1)
+                log.warning("delivery %s to %s deferred: %s", delivery.id, delivery.email, error)
+
+    def _fail(self, recipient: Recipient, exc: PermanentFailure, counts: SendCounts) -> None:
+        with self.db.transaction() as session:
+            delivery = session.get(Delivery, recipient.delivery_id)
+            delivery.attempts += 1
+            delivery.status = "failed"
+            delivery.last_error = str(exc)[:2000]
+            delivery.lease_until = None
+            delivery.claimed_by = None
+            kind, status = classify(exc.code, exc.text)
+            if kind is not None:
+                record_bounce(session, delivery.email, kind, source="smtp", status_code=status, detail=str(exc))
+        counts.add(failed=1)
+        log.error("delivery %s to %s failed: %s", recipient.delivery_id, recipient.email, exc)

@@ -1,0 +1,1 @@
+"""Newsletter issues: written in Markdown, previewed, test-sent, sent now or scheduled."""

@@ -1,0 +1,393 @@
+"""Issues: write, render, test-send, schedule, send, pause/resume/cancel, progress, archive.
+
+Every function takes a session and plain values and does its work in the caller's transaction;
+the caller commits. Rendering needs a Flask app context (templates, translations).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from shared.clock import utcnow
+from shared.config import Config
+from shared.mail.outbox import enqueue
+from shared.models import Delivery, Issue, NewsletterList, Subscriber, Subscription, Suppression
+from shared.models.base import UTCDateTime
+from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+EDITABLE = ("draft", "scheduled")
+MAX_TEST_ADDRESSES = 10
+
+
+class IssueError(ValueError):
+    """Something the editor can fix; ``field`` names the form field it belongs to (or None)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# -- writing -----------------------------------------------------------------------------------------
+
+
+def _check_texts(subject: str, preheader: str, source: str) -> tuple[str, str, str]:
+    subject, preheader = (subject or "").strip(), (preheader or "").strip()
+    if not subject:
+        raise IssueError(_("Skriv en ämnesrad."), "subject")
+    if len(subject) > 300:
+        raise IssueError(_("Ämnesraden får vara högst 300 tecken."), "subject")
+    if len(preheader) > 300:
+        raise IssueError(_("Förhandstexten får vara högst 300 tecken."), "preheader")
+    if not (source or "").strip():
+        raise IssueError(_("Skriv brevets innehåll."), "source")
+    return subject, preheader, source.replace("\r\n", "\n")
+
+
+def create_issue(session: Session, *, list_id: int, subject: str, preheader: str, source: str,
+                 created_by: int | None = None) -> Issue:
+    """A new draft issue."""
+    subject, preheader, source = _check_texts(subject, preheader, source)
+    issue = Issue(list_id=list_id, subject=subject, preheader=preheader, source=source, created_by=created_by,
+                  status="draft")
+    session.add(issue)
+    session.flush()
+    return issue
+
+
+def update_issue(session: Session, config: Config, issue: Issue, *, subject: str, preheader: str, source: str) -> Issue:
+    """Change a draft or scheduled issue (a scheduled one is rendered again)."""
+    if issue.status not in EDITABLE:
+        raise IssueError(_("Brevet har redan börjat skickas och kan inte ändras."))
+    issue.subject, issue.preheader, issue.source = _check_texts(subject, preheader, source)
+    issue.updated_at = utcnow()
+    if issue.status == "scheduled":
+        freeze(session, config, issue)
+    return issue
+
+
+def parse_markdown_file(text: str) -> tuple[dict, str]:
+    """Split a YAML front matter (``---`` … ``---``) from the Markdown body."""
+    match = re.match(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", text.lstrip("\ufeff"), re.S)
+    if not match:
+        return {}, text
+    meta = yaml.safe_load(match.group(1)) or {}
+    if not isinstance(meta, dict):
+        raise IssueError("front matter must be a mapping (subject: …, preheader: …)")
+    return meta, match.group(2)
+
+
+def find_list(session: Session, slug: str | None) -> NewsletterList | None:
+    from services.mailer.subscriptions.domain import find_list as find
+
+    return find(session, slug)
+
+
+def create_issue_from_markdown_file(session: Session, path: str | Path, list_slug: str | None = None,
+                                    created_by: int | None = None) -> Issue:
+    """A draft from a Markdown file with front matter ``subject``/``preheader`` (like issue-demo.md)."""
+    meta, source = parse_markdown_file(Path(path).read_text(encoding="utf-8"))
+    newsletter_list = find_list(session, list_slug)
+    if newsletter_list is None:
+        raise IssueError(f"no list {list_slug!r}")
+    return create_issue(session, list_id=newsletter_list.id, subject=str(meta.get("subject") or ""),
+                        preheader=str(meta.get("preheader") or ""), source=source, created_by=created_by)
+
+
+# -- rendering -----------------------------------------------------------------------------------------
+
+
+def archive_url(config: Config, issue_id: int) -> str:
+    return f"{config.mailer_url}/issues/{issue_id}"
+
+
+def render(session: Session, config: Config, issue: Issue) -> RenderedIssue:
+    """The mail's HTML and text with placeholders for the recipient and stop link (app context needed)."""
+    from flask import render_template
+
+    newsletter_list = session.get(NewsletterList, issue.list_id)
+    language = newsletter_list.language or "sv"
+    context = dict(
+        list_name=newsletter_list.name,
+        organisation_name=config.organisation_name,
+        stop_url=STOP_URL,
+        recipient=RECIPIENT,
+        archive_url=archive_url(config, issue.id),
+        subscribe_url=f"{config.mailer_url}/subscribe",
+    )
+    with force_locale(language):
+        footer_html = render_template("mailer/issues/mail_footer.html", **context)
+        footer_text = render_template("mailer/issues/mail_footer.txt", **context)
+        html = mail_html(subject=issue.subject, preheader=issue.preheader, body=body_html(issue.source),
+                         footer=footer_html, organisation_name=config.organisation_name, language=language)
+    text = body_text(issue.source) + "\n-- \n" + footer_text.strip() + "\n"
+    return RenderedIssue(html=html, text=text)
+
+
+def freeze(session: Session, config: Config, issue: Issue) -> None:
+    """Render once and keep it: every mail of the issue is filled in from this."""
+    rendered = render(session, config, issue)
+    issue.html, issue.text = rendered.html, rendered.text
+
+
+def send_test(session: Session, config: Config, issue: Issue, addresses: str) -> list[str]:
+    """Queue the issue to up to 10 given addresses (comma or line separated); return them."""
+    from email_validator import EmailNotValidError, validate_email
+
+    wanted = [a.strip() for a in re.split(r"[,;\s]+", addresses or "") if a.strip()]
+    if not wanted:
+        raise IssueError(_("Skriv minst en e-postadress."), "addresses")
+    if len(wanted) > MAX_TEST_ADDRESSES:
+        raise IssueError(_("Högst %(n)s adresser åt gången.", n=MAX_TEST_ADDRESSES), "addresses")
+    checked = []
+    for address in wanted:
+        try:
+            checked.append(validate_email(address, check_deliverability=False).normalized)
+        except EmailNotValidError:
+            raise IssueError(_("%(address)s är inte en giltig e-postadress.", address=address), "addresses") from None
+    rendered = render(session, config, issue)
+    newsletter_list = session.get(NewsletterList, issue.list_id)
+    stop_url = f"{config.mailer_url}/unsubscribe"
+    with force_locale(newsletter_list.language or "sv"):
+        subject = _("[Test] %(subject)s", subject=issue.subject)
+    for address in checked:
+        enqueue(session, config, kind="issue_test", to_email=address, subject=subject,
+                text=rendered.text.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
+                html=rendered.html.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
+                language=newsletter_list.language or "sv")
+    return checked
+
+
+# -- sending -----------------------------------------------------------------------------------------
+
+
+def fan_out(session: Session, issue: Issue, now: datetime) -> int:
+    """One delivery row per active, not suppressed subscription of the list: a single INSERT … SELECT.
+
+    The NOT EXISTS on deliveries makes running it twice harmless.
+    """
+    when = literal(now, UTCDateTime())
+    rows = (
+        select(
+            literal(issue.id), Subscription.id, Subscriber.email, literal("queued"), literal(0), when, when, literal("")
+        )
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(
+            Subscription.list_id == issue.list_id,
+            Subscription.status == "active",
+            ~exists().where(Suppression.email == func.lower(Subscriber.email)),
+            ~exists().where(and_(Delivery.issue_id == issue.id, Delivery.subscription_id == Subscription.id)),
+        )
+    )
+    result = session.execute(
+        insert(Delivery).from_select(
+            ["issue_id", "subscription_id", "email", "status", "attempts", "created_at", "due_at", "last_error"], rows
+        )
+    )
+    return result.rowcount or 0
+
+
+def start_sending(session: Session, issue: Issue, now: datetime | None = None) -> int:
+    """Turn a rendered draft or scheduled issue into queued deliveries; return how many."""
+    now = now or utcnow()
+    if issue.status not in EDITABLE:
+        raise IssueError(_("Brevet har redan skickats eller avbrutits."))
+    if not issue.html:
+        raise IssueError("the issue was not rendered before sending")
+    count = fan_out(session, issue, now)
+    issue.status, issue.started_at, issue.scheduled_at = "sending", now, issue.scheduled_at or now
+    return count
+
+
+def send_now(session: Session, config: Config, issue: Issue, now: datetime | None = None) -> int:
+    """Render and start sending at once (the worker delivers)."""
+    if issue.status not in EDITABLE:
+        raise IssueError(_("Brevet har redan skickats eller avbrutits."))
+    freeze(session, config, issue)
+    return start_sending(session, issue, now)
+
+
+def parse_local_time(date_text: str, time_text: str) -> datetime:
+    """'2026-05-20' + '08:30' in Swedish time → an aware UTC datetime."""
+    try:
+        local = datetime.strptime(f"{date_text.strip()} {time_text.strip()}", "%Y-%m-%d %H:%M")
+    except (ValueError, AttributeError):
+        raise IssueError(_("Ange datum som ÅÅÅÅ-MM-DD och tid som TT:MM."), "date") from None
+    return local.replace(tzinfo=STOCKHOLM).astimezone(ZoneInfo("UTC"))
+
+
+def parse_iso(value: str) -> datetime:
+    """An ISO date-time for the CLI; without a zone it is Swedish time."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise IssueError(f"not an ISO date-time: {value!r} (e.g. 2026-05-20T08:30)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=STOCKHOLM)
+    return moment.astimezone(ZoneInfo("UTC"))
+
+
+def schedule(session: Session, config: Config, issue: Issue, at: datetime, now: datetime | None = None) -> None:
+    """Send at ``at`` (aware); the worker starts it when due."""
+    now = now or utcnow()
+    if issue.status not in EDITABLE:
+        raise IssueError(_("Brevet har redan skickats eller avbrutits."))
+    if at <= now - timedelta(minutes=1):
+        raise IssueError(_("Tidpunkten har redan passerat."), "date")
+    freeze(session, config, issue)
+    issue.status, issue.scheduled_at = "scheduled", at
+
+
+def unschedule(session: Session, issue: Issue) -> None:
+    """Back to draft."""
+    if issue.status != "scheduled":
+        raise IssueError(_("Brevet är inte schemalagt."))
+    issue.status, issue.scheduled_at = "draft", None
+
+
+def pause(session: Session, issue: Issue) -> None:
+    """Workers stop taking this issue's mails; the ones in hand are finished."""
+    if issue.status != "sending":
+        raise IssueError(_("Bara ett brev som skickas kan pausas."))
+    issue.status = "paused"
+
+
+def resume(session: Session, issue: Issue) -> None:
+    if issue.status != "paused":
+        raise IssueError(_("Brevet är inte pausat."))
+    issue.status = "sending"
+
+
+def cancel(session: Session, issue: Issue, now: datetime | None = None) -> int:
+    """Stop for good: the mails not yet sent are cancelled. Returns how many."""
+    now = now or utcnow()
+    if issue.status in ("sent", "cancelled"):
+        raise IssueError(_("Brevet är redan klart."))
+    issue.status, issue.finished_at = "cancelled", now
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.issue_id == issue.id, Delivery.status == "queued")
+        .values(status="cancelled", lease_until=None, claimed_by=None)
+    )
+    return result.rowcount or 0
+
+
+def start_due_issues(session: Session, now: datetime | None = None) -> int:
+    """Start every scheduled issue whose time has come (the worker runs this)."""
+    now = now or utcnow()
+    due = session.scalars(
+        select(Issue).where(Issue.status == "scheduled", Issue.scheduled_at <= now).with_for_update(skip_locked=True)
+    ).all()
+    for issue in due:
+        start_sending(session, issue, now)
+    return len(due)
+
+
+def finish_issues(session: Session, now: datetime | None = None) -> int:
+    """Mark issues sent once no delivery is waiting or in hand."""
+    now = now or utcnow()
+    waiting = exists().where(Delivery.issue_id == Issue.id, Delivery.status.in_(("queued", "sending")))
+    result = session.execute(
+        update(Issue).where(Issue.status == "sending", ~waiting).values(status="sent", finished_at=now)
+    )
+    return result.rowcount or 0
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    issue_id: int
+    status: str
+    total: int
+    queued: int
+    sending: int
+    sent: int
+    failed: int
+    cancelled: int
+    skipped: int
+    rate_per_minute: float
+    eta_seconds: int | None
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.cancelled + self.skipped
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else (100 if self.status == "sent" else 0)
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "done": self.done, "percent": self.percent}
+
+
+RATE_WINDOW = timedelta(minutes=5)
+
+
+def progress(session: Session, issue: Issue, now: datetime | None = None) -> Progress:
+    """Counts per delivery status (one GROUP BY), recent rate and estimated time left."""
+    now = now or utcnow()
+    counts = dict(
+        session.execute(
+            select(Delivery.status, func.count()).where(Delivery.issue_id == issue.id).group_by(Delivery.status)
+        ).all()
+    )
+    since = max(now - RATE_WINDOW, issue.started_at or now)
+    recent = session.scalar(
+        select(func.count()).where(Delivery.issue_id == issue.id, Delivery.status == "sent", Delivery.sent_at >= since)
+    ) or 0
+    seconds = max((now - since).total_seconds(), 1.0)
+    rate = recent / seconds * 60
+    remaining = counts.get("queued", 0) + counts.get("sending", 0)
+    eta = int(remaining / (rate / 60)) if rate > 0 and remaining and issue.status == "sending" else None
+    return Progress(
+        issue_id=issue.id, status=issue.status, total=sum(counts.values()),
+        queued=counts.get("queued", 0), sending=counts.get("sending", 0), sent=counts.get("sent", 0),
+        failed=counts.get("failed", 0), cancelled=counts.get("cancelled", 0), skipped=counts.get("skipped", 0),
+        rate_per_minute=round(rate, 1), eta_seconds=eta,
+    )
+
+
+def list_issues(session: Session) -> list[Issue]:
+    return list(session.scalars(select(Issue).order_by(Issue.created_at.desc(), Issue.id.desc())))
+
+
+def failed_deliveries(session: Session, issue: Issue, limit: int = 50) -> list[Delivery]:
+    return list(
+        session.scalars(
+            select(Delivery).where(Delivery.issue_id == issue.id, Delivery.status == "failed").order_by(Delivery.id).limit(limit)
+        )
+    )
+
+
+ARCHIVED = ("sending", "paused", "sent")
+
+
+def archived_issues(session: Session, list_id: int) -> list[Issue]:
+    """Issues that went out (or are going out) on a list, newest first."""
+    return list(
+        session.scalars(
+            select(Issue).where(Issue.list_id == list_id, Issue.status.in_(ARCHIVED))
+            .order_by(Issue.started_at.desc(), Issue.id.desc())
+        )
+    )
+
+
+def archived_issue(session: Session, issue_id: int) -> Issue | None:
+    issue = session.get(Issue, issue_id)
+    return issue if issue is not None and issue.status in ARCHIVED else None
+
+
+def to_local(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(STOCKHOLM) if moment else None
