@@ -49,7 +49,8 @@ def make_survey(app, db):
 
 
 def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html)
+    match = tag and re.search(r'value="([^"]+)"', tag.group(0))
     assert match, "the page has no CSRF token"
     return match.group(1)
 
