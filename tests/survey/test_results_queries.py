@@ -216,7 +216,7 @@ def test_dashboard_counts_rates_and_days(db, app_ctx, config):
         ]
         for email, region, fields in people:
             add_participant(s, survey, email, attributes={"delregion": region, "roll": "IT-chef"}, **fields)
-        enqueue(s, config, kind="reminder", to_email="b@gr.example", subject="Påminnelse", text="x")
+        enqueue(s, config, kind="survey_reminder", to_email="b@gr.example", subject="Påminnelse", text="x")
         board = queries.dashboard(s, survey.id)
 
     t = board.totals

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, RadioField
+from wtforms.fields.choices import SelectChoice
 
 from services.survey.results import charts, exports, queries
 from services.survey.results.definition import closed_items, questions
@@ -64,7 +65,7 @@ def question_chart(result) -> Markup | None:
     return None
 
 
-@bp.get("/dashboard")
+@bp.get("/results/dashboard")
 @login_required
 def dashboard(survey_id: int):
     survey = _survey(survey_id)
@@ -117,7 +118,7 @@ def texts(survey_id: int, question_key: str):
                            search=request.args.get("q", ""))
 
 
-@bp.get("/breakdown")
+@bp.get("/results/breakdown")
 @login_required
 def breakdown(survey_id: int):
     survey = _survey(survey_id)
@@ -152,18 +153,18 @@ def breakdown(survey_id: int):
 
 
 class ExportForm(FlaskForm):
-    format = RadioField(_l("Filformat"), choices=[("xlsx", _l("Excel (XLSX) med kodbok")), ("csv", _l("CSV"))], default="xlsx")
+    format = RadioField(_l("Filformat"), choices=[SelectChoice("xlsx", _l("Excel (XLSX) med kodbok")), SelectChoice("csv", _l("CSV"))], default="xlsx")
     separator = RadioField(
         _l("Avgränsare i CSV"),
-        choices=[("semicolon", _l("Semikolon (svenska Excel)")), ("comma", _l("Komma"))],
+        choices=[SelectChoice("semicolon", _l("Semikolon (svenska Excel)")), SelectChoice("comma", _l("Komma"))],
         default="semicolon",
     )
-    values = RadioField(_l("Svarsvärden"), choices=[("labels", _l("Etiketter (text)")), ("codes", _l("Koder"))], default="labels")
+    values = RadioField(_l("Svarsvärden"), choices=[SelectChoice("labels", _l("Etiketter (text)")), SelectChoice("codes", _l("Koder"))], default="labels")
     include_partial = BooleanField(_l("Ta med påbörjade, ej inskickade svar"))
     include_identity = BooleanField(_l("Ta med deltagarnas e-postadress och namn"))
 
 
-@bp.route("/export", methods=["GET", "POST"])
+@bp.route("/results/export", methods=["GET", "POST"])
 @login_required
 def export(survey_id: int):
     survey = _survey(survey_id)

@@ -30,9 +30,8 @@ from services.survey.results.definition import (
 from shared.db import is_postgres
 from shared.models import Answer, OutboxMail, Participant, Response, Suppression, Survey
 
-# Outbox kinds the survey service uses for its mails (``shared.mail.outbox.enqueue(kind=...)``).
-INVITATION_KINDS = ("survey_invitation", "invitation")
-REMINDER_KINDS = ("survey_reminder", "reminder")
+# The outbox kind of the survey service's reminder mails (``services.survey.invitations``).
+REMINDER_KINDS = ("survey_reminder",)
 MISSING = "\x00missing"  # group key of responses without a value for the attribute
 TEXTS_PER_PAGE = 25
 

@@ -1,0 +1,85 @@
+"""The results pages in Chromium: an evaluator signs in through the form, reads the dashboard, the
+results with charts, the free texts, a breakdown by delregion with a hidden small group, and the
+export page — axe-core finds no violations on any of them."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from services.survey import create_app
+from shared.accounts import create_admin
+from tests.browser.conftest import assert_no_axe_violations
+from tests.survey.results_data import add_participant, add_response, make_survey
+
+PASSWORD = "utvardera-2025"
+
+
+def seed(db) -> int:
+    start = datetime(2025, 3, 3, 8, tzinfo=timezone.utc)
+    with db.transaction() as s:
+        create_admin(s, "eva@gr.example", PASSWORD, "evaluator")
+        survey = make_survey(s)
+        i = 0
+        for region, n in {"GR": 12, "Fyrbodal": 7, "Skaraborg": 9, "Sjuhärad": 3}.items():
+            for _ in range(n):
+                i += 1
+                done = start + timedelta(days=i % 9)
+                add_participant(s, survey, f"p{i}@{region.lower()}.example", invited_at=start, started_at=done,
+                                completed_at=done, last_reminded_at=start + timedelta(days=7) if i % 4 else None,
+                                attributes={"delregion": region, "organisationstyp": "kommun", "roll": "IT-chef"})
+                add_response(
+                    s, survey,
+                    {"delaktighet": ["mycket_hog", "hog", "lag"][i % 3], "omraden": ["it", "other"],
+                     "omraden.other": f"<em>Annat {i}</em>", "ar": str(i % 15), "information": str(1 + i % 5),
+                     "pastaenden.tydliga_mal": str(1 + i % 5), "pastaenden.mandat": "dont_know" if i % 7 == 0 else "3",
+                     "pastaenden.samverkan_vgr": "4", "pastaenden.tid": str(1 + (i * 3) % 5),
+                     "paus_paverkan": str(1 + i % 5), "rekommendera": str(i % 11),
+                     "lardomar": f"<script>alert({i})</script>Lärdom nummer {i}"},
+                    attributes={"delregion": region, "organisationstyp": "kommun", "roll": "IT-chef"},
+                    completed_at=done,
+                )
+        return survey.id
+
+
+def test_results_pages_are_accessible(page, live_server, config, db):
+    survey_id = seed(db)
+    base = live_server(create_app(config))
+    prefix = f"{base}/admin/surveys/{survey_id}/results"
+
+    page.goto(prefix + "/dashboard")  # redirected to the sign-in form
+    page.get_by_label("E-postadress").fill("eva@gr.example")
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(prefix + "/dashboard")
+    assert page.get_by_role("heading", name="Besvarade per dag").is_visible()
+    assert page.get_by_role("img", name="Antal besvarade enkäter per dag").is_visible()
+    assert_no_axe_violations(page)
+
+    page.get_by_role("link", name="Resultat", exact=True).click()
+    assert page.get_by_text("31 inskickade svar").is_visible()
+    assert page.locator("svg[role=img]").count() >= 6
+    assert page.get_by_text("<script>alert(1)</script>Lärdom nummer 1", exact=True).count() == 1  # shown, not run
+    assert_no_axe_violations(page)
+
+    page.get_by_label("Visa svar från").select_option("delregion:GR")
+    page.get_by_role("button", name="Visa", exact=True).click()
+    assert page.get_by_text("12 inskickade svar").is_visible()
+    assert_no_axe_violations(page)
+
+    page.goto(prefix + "/lardomar/texts")
+    page.get_by_label("Sök i svaren").fill("nummer 2")
+    page.get_by_role("button", name="Sök").click()
+    assert page.get_by_text("11 svar innehåller").is_visible()
+    assert_no_axe_violations(page)
+
+    page.goto(prefix + "/breakdown")
+    page.get_by_label("Fråga", exact=True).select_option("delaktighet")
+    page.get_by_label("Dela upp efter").select_option("attr:delregion")
+    page.get_by_role("button", name="Visa tabell").click()
+    assert page.get_by_role("row", name="Sjuhärad För få svar").is_visible()
+    assert_no_axe_violations(page)
+
+    page.get_by_role("link", name="Exportera svar").click()
+    assert_no_axe_violations(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Ladda ner").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
