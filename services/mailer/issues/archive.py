@@ -1,0 +1,30 @@
+"""The public archive: the issues a list has sent, newest first, each without anyone's personal links."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from services.mailer.issues import domain
+from services.mailer.issues.rendering import archive_html
+from shared.web import db_session
+
+bp = Blueprint("archive", __name__)
+
+
+@bp.get("/issues")
+def index():
+    s = db_session()
+    newsletter_list = domain.find_list(s, request.args.get("list") or None)
+    if newsletter_list is None:
+        abort(404)
+    return render_template("mailer/issues/archive_index.html", newsletter_list=newsletter_list,
+                           issues=domain.archived_issues(s, newsletter_list.id))
+
+
+@bp.get("/issues/<int:issue_id>")
+def show(issue_id: int):
+    s = db_session()
+    issue = domain.archived_issue(s, issue_id)
+    if issue is None:
+        abort(404)
+    return render_template("mailer/issues/archive_show.html", issue=issue, body=archive_html(issue.source),
+                           newsletter_list=issue.newsletter_list)

@@ -1,0 +1,101 @@
+"""``utskick issues create|send|list`` and ``utskick bounces process``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _context():
+    """Configuration, database and an app context (rendering uses the mail templates)."""
+    from services.cli import get_config
+    from services.mailer import create_app
+    from shared.web import services
+
+    app = create_app(get_config())
+    return app, services
+
+
+def register(main: click.Group) -> None:
+    @main.group()
+    def issues() -> None:
+        """Newsletter issues."""
+
+    @issues.command("create")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--list", "list_slug", default=None, help="The list's slug (default: the default list).")
+    def issues_create(file: Path, list_slug: str | None) -> None:
+        """Create a draft from a Markdown FILE with front matter (subject, preheader); print its id."""
+        from services.mailer.issues.domain import IssueError, create_issue_from_markdown_file
+
+        app, services = _context()
+        with app.app_context():
+            try:
+                with services().db.transaction() as session:
+                    issue = create_issue_from_markdown_file(session, file, list_slug)
+                    issue_id = issue.id
+            except IssueError as exc:
+                raise click.ClickException(exc.message) from None
+        click.echo(issue_id)
+
+    @issues.command("send")
+    @click.argument("issue_id", type=int)
+    @click.option("--at", "at", default=None, help="ISO date-time (Swedish time unless a zone is given).")
+    def issues_send(issue_id: int, at: str | None) -> None:
+        """Send issue ISSUE_ID now (the worker delivers) or schedule it --at a time."""
+        from shared.models import Issue
+        from services.mailer.issues import domain
+
+        app, services = _context()
+        with app.app_context():
+            services_config = services().config
+            try:
+                with services().db.transaction() as session:
+                    issue = session.get(Issue, issue_id)
+                    if issue is None:
+                        raise click.ClickException(f"no issue {issue_id}")
+                    if at:
+                        moment = domain.parse_iso(at)
+                        domain.schedule(session, services_config, issue, moment)
+                        message = f"issue {issue_id} scheduled for {domain.to_local(moment):%Y-%m-%d %H:%M} (Europe/Stockholm)"
+                    else:
+                        count = domain.send_now(session, services_config, issue)
+                        message = f"issue {issue_id}: {count} mails queued; the worker sends them"
+            except domain.IssueError as exc:
+                raise click.ClickException(exc.message) from None
+        click.echo(message)
+
+    @issues.command("list")
+    def issues_list() -> None:
+        """Issues with their status and delivery counts."""
+        from services.mailer.issues import domain
+
+        app, services = _context()
+        with app.app_context(), services().db.transaction() as session:
+            for issue in domain.list_issues(session):
+                p = domain.progress(session, issue)
+                click.echo(f"{issue.id}\t{issue.status}\t{p.sent}/{p.total} sent, {p.failed} failed\t{issue.subject}")
+
+    @main.group()
+    def bounces() -> None:
+        """Bounce reports."""
+
+    @bounces.command("process")
+    @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def bounces_process(files: tuple[Path, ...]) -> None:
+        """Read delivery status notifications (RFC 3464 .eml files) and suppress bounced addresses."""
+        from services.cli import get_config
+        from shared.db import Database
+        from services.mailer.bounces.domain import process_dsn
+
+        db = Database(get_config().database_url)
+        total = 0
+        for path in files:
+            with db.transaction() as session:
+                reports = process_dsn(session, path.read_bytes())
+            for report in reports:
+                click.echo(f"{path.name}: {report.email} {report.kind} bounce ({report.status or '-'})")
+            if not reports:
+                click.echo(f"{path.name}: no failed recipients found")
+            total += len(reports)
+        click.echo(f"{total} bounce(s) recorded")

@@ -1,0 +1,23 @@
+"""Forms for writing, test-sending and scheduling an issue."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, Length
+
+
+class IssueForm(FlaskForm):
+    list_id = SelectField(_l("Lista"), coerce=int)
+    subject = StringField(_l("Ämnesrad"), validators=[DataRequired(_l("Skriv en ämnesrad.")), Length(max=300)])
+    preheader = StringField(_l("Förhandstext"), validators=[Length(max=300, message=_l("Högst 300 tecken."))])
+    source = TextAreaField(_l("Innehåll (Markdown)"), validators=[DataRequired(_l("Skriv brevets innehåll."))])
+
+
+class TestSendForm(FlaskForm):
+    addresses = TextAreaField(_l("Skicka ett provutskick till"), validators=[DataRequired(_l("Skriv minst en e-postadress."))])
+
+
+class ScheduleForm(FlaskForm):
+    date = DateField(_l("Datum"), validators=[DataRequired(_l("Ange ett datum (ÅÅÅÅ-MM-DD)."))])
+    time = TimeField(_l("Klockslag"), validators=[DataRequired(_l("Ange ett klockslag (TT:MM)."))])
