@@ -62,6 +62,7 @@ class Config:
     dkim_selector: str | None = None
     dkim_key_file: Path | None = None
     organisation_name: str = "Utskick"
+    bounce_webhook_secret: str | None = None  # BOUNCE_WEBHOOK_SECRET: the relay's bearer token for /webhooks/bounces
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -200,4 +201,5 @@ def load_config(environ: dict | None = None) -> Config:
         dkim_selector=dkim["DKIM_SELECTOR"],
         dkim_key_file=Path(dkim["DKIM_KEY_FILE"]) if dkim["DKIM_KEY_FILE"] else None,
         organisation_name=env.get("ORGANISATION_NAME") or "Utskick",
+        bounce_webhook_secret=env.get("BOUNCE_WEBHOOK_SECRET") or None,
     )

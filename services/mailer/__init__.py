@@ -16,4 +16,7 @@ def create_app(config: Config | None = None) -> Flask:
     from services.mailer.subscriptions import register_blueprints as register_subscriptions
 
     register_subscriptions(app)
+    from services.mailer.issues import register_blueprints as register_issues
+
+    register_issues(app)
     return app
