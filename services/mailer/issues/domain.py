@@ -189,12 +189,15 @@ def fan_out(session: Session, issue: Issue, now: datetime) -> int:
             ~exists().where(and_(Delivery.issue_id == issue.id, Delivery.subscription_id == Subscription.id)),
         )
     )
-    result = session.execute(
+    count = select(func.count()).select_from(Delivery).where(Delivery.issue_id == issue.id)
+    before = session.scalar(count)
+    session.execute(
         insert(Delivery).from_select(
             ["issue_id", "subscription_id", "email", "status", "attempts", "created_at", "due_at", "last_error"], rows
         )
     )
-    return result.rowcount or 0
+    # rowcount is not reliable for INSERT … SELECT on every driver: count instead (an index lookup).
+    return session.scalar(count) - before
 
 
 def start_sending(session: Session, issue: Issue, now: datetime | None = None) -> int:
