@@ -1,7 +1,9 @@
 """What respondents see: the personal link (one page of questions at a time), saving, submitting,
 declining reminders. The form contract is described in ``services.survey.responses``."""
+from functools import wraps
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import force_locale
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -24,11 +26,19 @@ def index():
     return render_template("survey/index.html")
 
 
-def _participant_or_404(token: str):
-    participant = responses.find_participant(db_session(), token)
-    if participant is None:
-        abort(404)
-    return participant
+def personal_link(view):
+    """Look the link up (404 that reveals nothing when unknown) and answer in the survey's language:
+    the page's ``lang`` must match the questions for screen readers."""
+
+    @wraps(view)
+    def wrapped(token: str):
+        participant = responses.find_participant(db_session(), token)
+        if participant is None:
+            abort(404)
+        with force_locale(participant.survey.language):
+            return view(participant, token)
+
+    return wrapped
 
 
 def first_input_id(question: dict) -> str:
@@ -83,8 +93,8 @@ def _message(kind: str, participant=None, status: int = 200):
 
 
 @bp.get("/s/<token>")
-def answer(token: str):
-    participant = _participant_or_404(token)
+@personal_link
+def answer(participant, token: str):
     view = responses.open_link(db_session(), participant)
     if view.outcome != "page":
         return _message(view.outcome, participant)
@@ -92,8 +102,8 @@ def answer(token: str):
 
 
 @bp.post("/s/<token>")
-def answer_post(token: str):
-    participant = _participant_or_404(token)
+@personal_link
+def answer_post(participant, token: str):
     action = request.form.get("action", "next")
     action = action if action in ACTIONS else "next"
     try:
@@ -114,17 +124,17 @@ def answer_post(token: str):
 
 
 @bp.get("/s/<token>/tack")
-def thanks(token: str):
-    participant = _participant_or_404(token)
+@personal_link
+def thanks(participant, token: str):
     if participant.completed_at is None:
         return redirect(url_for("public.answer", token=token))
     return _message("thanks", participant)
 
 
 @bp.route("/s/<token>/decline", methods=["GET", "POST"])
-def decline(token: str):
+@personal_link
+def decline(participant, token: str):
     """GET only shows the button (mail scanners open links); POST declines."""
-    participant = _participant_or_404(token)
     if request.method == "POST":
         invitations.decline(db_session(), participant)
         db_session().commit()
