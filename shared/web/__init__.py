@@ -6,11 +6,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Request, current_app, g, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from shared.config import Config, load_config
 from shared.db import Database
@@ -22,6 +23,22 @@ SHARED_DIR = Path(__file__).resolve().parent.parent
 LANGUAGES = ("sv", "en")
 csrf = CSRFProtect()
 babel = Babel()
+
+
+class _WithoutNul(ImmutableMultiDict):
+    """Query and form values with NUL characters removed: nobody types one, and PostgreSQL
+    refuses to store text containing it, so one pasted NUL would otherwise become an error page."""
+
+    def __init__(self, mapping=None):
+        if mapping is None:
+            super().__init__()
+            return
+        pairs = MultiDict(mapping).items(multi=True)
+        super().__init__([(k.replace("\x00", ""), v.replace("\x00", "") if isinstance(v, str) else v) for k, v in pairs])
+
+
+class UtskickRequest(Request):
+    parameter_storage_class = _WithoutNul
 
 
 @dataclass
@@ -60,6 +77,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     config = config or load_config()
     service_dir = Path(__import__(import_name, fromlist=["_"]).__file__).resolve().parent
     app = Flask(import_name, static_folder=str(SHARED_DIR / "static"), static_url_path="/static")
+    app.request_class = UtskickRequest
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(str(service_dir / "templates")), FileSystemLoader(str(SHARED_DIR / "templates"))]
     )

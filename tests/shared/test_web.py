@@ -111,3 +111,11 @@ def test_swedish_by_default_english_on_request(app):
     chosen = client.get("/admin/login?lang=en")
     assert "lang=en" in chosen.headers["Set-Cookie"]
     assert '<html lang="en">' in client.get("/admin/login").get_data(as_text=True)  # the cookie remembers
+
+
+def test_nul_characters_in_a_form_never_reach_the_database(app):
+    client = app.test_client()
+    page = client.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post("/admin/login?next=%00", data={"email": "a\x00@b.se", "password": "\x00" * 12, "csrf_token": token})
+    assert response.status_code == 200  # the login page again, with an error; not a 500
