@@ -4,10 +4,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from services.survey.responses import AnswerError, store_complete_response
-from shared.db import normalise_url
 from shared.models import Answer, Participant, Response, Survey
 from tests.survey.conftest import PAGE1, PAGE2, PAGE3, csrf_from
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from services.survey.definitions import CHOICE_TYPES, allowed_values, format_value, moment_of
+from services.survey.definitions import CHOICE_TYPES, allowed_values, format_value
 from shared.clock import utcnow
 from shared.models import Answer, Participant, Response, Survey
 
