@@ -246,14 +246,12 @@ def test_sliding_window_counts_per_hour():
 
 @pytest.fixture
 def dkim_key(tmp_path):
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    import subprocess
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     path = tmp_path / "dkim.pem"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                       serialization.NoEncryption()))
-    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    subprocess.run(["openssl", "genrsa", "-traditional", "-out", str(path), "2048"], check=True, capture_output=True)
+    public = subprocess.run(["openssl", "rsa", "-in", str(path), "-pubout", "-outform", "DER"], check=True,
+                            capture_output=True).stdout
     return path, public
 
 
