@@ -35,7 +35,8 @@ def index():
     if list_id is not None and all(lst.id != list_id for lst in lists):
         list_id = None
     status = request.args.get("status") if request.args.get("status") in SUBSCRIPTION_STATUSES else None
-    query = request.args.get("q", "")[:200]
+    # Control characters (NUL above all) cannot be searched for and PostgreSQL refuses them.
+    query = "".join(ch for ch in request.args.get("q", "")[:200] if ch.isprintable())
     result = people.search_subscriptions(s, query=query, status=status, list_id=list_id, page=_int_arg("page") or 1)
     return render_template(
         "mailer/subscriptions/admin/index.html", result=result, counts=people.status_counts(s, list_id),

@@ -92,6 +92,7 @@ def parse_subscriber_csv(data: bytes) -> ParsedFile:
                 return parsed
         raw_email = cells[email_col].strip() if email_col < len(cells) else ""
         name = cells[name_col].strip()[:200] if name_col is not None and name_col < len(cells) else ""
+        name = "".join(ch for ch in name if ch.isprintable())  # NUL and friends cannot be stored
         try:
             email = domain.normalise_email(raw_email)
         except domain.InvalidAddress as exc:
@@ -103,7 +104,7 @@ def parse_subscriber_csv(data: bytes) -> ParsedFile:
                 earlier.name = name
             parsed.merged.append(Problem(line, email, str(earlier.line)))
             continue
-        row = Row(line, email, "".join(ch for ch in name if ch.isprintable()))
+        row = Row(line, email, name)
         seen[email.lower()] = row
         parsed.rows.append(row)
     return parsed

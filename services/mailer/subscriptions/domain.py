@@ -266,7 +266,7 @@ def request_subscription(
     subscription.requested_at = now
     subscription.confirmed_at = None
     subscription.unsubscribed_at = None
-    subscription.source_url = (source_url or "")[:500]
+    subscription.source_url = "".join(ch for ch in (source_url or "") if ch.isprintable())[:500]
     subscription.request_ip = ip
     subscription.confirm_ip = None
     subscription.consent_text_version = CONSENT_TEXT_VERSION

@@ -40,6 +40,11 @@ def test_invalid_rows_and_duplicates_are_reported_with_line_numbers():
     assert [(p.line, p.value, p.reason) for p in parsed.merged] == [(5, "ETT@exempel.se", "2")]
 
 
+def test_control_characters_in_names_are_dropped():
+    parsed = parse("email;name\nett@exempel.se;\nett@exempel.se;E\x00tt\x07\n")
+    assert parsed.rows[0].name == "Ett"
+
+
 def test_windows_1252_file_from_older_excel():
     parsed = parse("e-post;namn\r\nper@exempel.se;Per Åström\r\n", encoding="cp1252")
     assert parsed.encoding == "windows-1252" and parsed.rows[0].name == "Per Åström"
