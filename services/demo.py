@@ -1,27 +1,162 @@
-"""Demo data for ``make run``: an admin account, the demo newsletter issue and the Millennium
-survey with its participants (from the fixtures handed to the project). Seeding twice changes nothing."""
+"""Demo data for ``make run``, from the fixtures handed to the project (in ``demo_data/``):
+
+- an admin account;
+- 40 consenting subscribers on the default list and the demo issue as a draft, so an editor can
+  preview, test-send and send it, and watch it go out;
+- the Millennium survey with its 460 participants, open and not yet sent (for the invitation flow);
+- a copy of it where everyone was invited ten days ago and 300 people have answered (for results).
+
+Seeding twice changes nothing.
+"""
 from __future__ import annotations
 
+import random
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from shared.accounts import create_admin
+from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database
-from shared.models import AdminUser
+from shared.models import AdminUser, Issue, Participant, Subscription, Survey
+from shared.tokens import Tokens
 
-FIXTURES = Path(__file__).resolve().parent / "demo_data"
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+ANSWERED_TITLE_SUFFIX = " (demo med svar)"
+FREE_TEXTS = [
+    "Tydligare mål från början hade hjälpt oss mycket.",
+    "Vi behöver mer tid för utbildning av personalen innan införandet.",
+    "Samverkan mellan kommunerna har fungerat bra, särskilt inom delregionen.",
+    "Pausen gjorde att vi tappade fart och nyckelpersoner.",
+    "Bättre information om tidplanen och vad som förväntas av oss.",
+]
 
 
 def seed(config: Config, email: str, password: str) -> list[str]:
     """Create what is missing; return lines describing the demo for the start-up summary."""
+    from services.survey import create_app
+
     db = Database(config.database_url)
-    lines: list[str] = []
     try:
-        with db.transaction() as session:
-            if session.scalar(select(AdminUser).where(AdminUser.email == email)) is None:
-                create_admin(session, email, password, "admin")
+        # Mail texts and translations need an application context, as in a request.
+        with create_app(config).app_context():
+            with db.transaction() as session:
+                if session.scalar(select(AdminUser).where(AdminUser.email == email)) is None:
+                    create_admin(session, email, password, "admin")
+                _seed_newsletter(session, config)
+                survey_ids = _seed_surveys(session)
     finally:
         db.dispose()
-    return lines
+    return [
+        f"Demo survey (send invitations): {config.survey_url}/admin/surveys/{survey_ids[0]}",
+        f"Demo survey with 300 answers:   {config.survey_url}/admin/surveys/{survey_ids[1]}",
+    ]
+
+
+def _seed_newsletter(session, config: Config) -> None:
+    from services.mailer.issues.domain import create_issue_from_markdown_file
+    from services.mailer.subscriptions.csvio import import_subscribers, parse_subscriber_csv
+    from services.mailer.subscriptions.domain import find_list
+
+    if session.scalar(select(func.count()).select_from(Subscription)) == 0:
+        rows = ["email,name"] + [
+            f"lasare{n:02d}@kommun.example,Läsare {n}" for n in range(1, 41)
+        ]
+        parsed = parse_subscriber_csv("\n".join(rows).encode())
+        import_subscribers(
+            session, config, Tokens(config.secret_keys), find_list(session), parsed,
+            consented=True, editor="demo",
+        )
+    if session.scalar(select(func.count()).select_from(Issue)) == 0:
+        create_issue_from_markdown_file(session, DEMO_DATA / "issue-demo.md")
+
+
+def _seed_surveys(session) -> list[int]:
+    from services.survey.participants import import_participants_csv
+    from services.survey.surveys import open_survey, set_closes
+
+    existing = session.scalars(select(Survey.id).order_by(Survey.id)).all()
+    if len(existing) >= 2:
+        return list(existing[:2])
+    closes = (utcnow() + timedelta(days=30)).date().isoformat()
+    participants_csv = (DEMO_DATA / "participants-millennium.csv").read_text(encoding="utf-8")
+    ids = []
+    for answered in (False, True):
+        survey = _import_survey(session)
+        if answered:
+            survey.title += ANSWERED_TITLE_SUFFIX
+        set_closes(session, survey, closes)
+        open_survey(session, survey)
+        import_participants_csv(session, survey.id, participants_csv)
+        session.flush()
+        if answered:
+            _simulate_answers(session, survey, answered=300)
+        ids.append(survey.id)
+    return ids
+
+
+def _import_survey(session) -> Survey:
+    from services.survey.surveys import import_survey_file
+
+    return import_survey_file(session, DEMO_DATA / "survey-millennium.yaml")
+
+
+def _simulate_answers(session, survey: Survey, answered: int) -> None:
+    """Everyone invited ten days ago, a reminder after a week, and ``answered`` people complete."""
+    from services.survey.responses import store_complete_response
+
+    now = utcnow()
+    session.execute(
+        update(Participant)
+        .where(Participant.survey_id == survey.id)
+        .values(invited_at=now - timedelta(days=10))
+    )
+    rng = random.Random(2026)
+    people = session.scalars(
+        select(Participant).where(Participant.survey_id == survey.id).order_by(Participant.id)
+    ).all()
+    for index, person in enumerate(rng.sample(people, answered)):
+        day = now - timedelta(days=10) + timedelta(days=min(9, int(rng.expovariate(0.35))), hours=rng.randint(0, 12))
+        if index % 3 == 0:
+            day = now - timedelta(days=3) + timedelta(hours=rng.randint(0, 48))  # after the reminder
+        store_complete_response(session, survey, _answers(survey.definition, rng), participant=person, now=day)
+    session.execute(
+        update(Participant)
+        .where(Participant.survey_id == survey.id, Participant.completed_at.is_(None))
+        .values(reminders_sent=1, last_reminded_at=now - timedelta(days=3))
+    )
+
+
+def _answers(definition: dict, rng: random.Random) -> dict:
+    """Plausible answers in the form contract (what a browser would post)."""
+    values: dict = {}
+    for page in definition["pages"]:
+        for question in page["questions"]:
+            key, kind = question["key"], question["type"]
+            options = [o["key"] if isinstance(o, dict) else o for o in question.get("options", [])]
+            if kind == "single":
+                values[key] = rng.choices(options, weights=range(len(options), 0, -1))[0]
+            elif kind == "multiple":
+                values[key] = rng.sample(options, rng.randint(1, min(3, len(options))))
+            elif kind == "number":
+                values[key] = str(rng.randint(int(question.get("min", 0)), int(question.get("max", 10))))
+            elif kind == "scale":
+                values[key] = _scale_value(question, rng)
+            elif kind == "matrix":
+                for row in question["rows"]:
+                    row_key = row["key"] if isinstance(row, dict) else row
+                    values[f"{key}.{row_key}"] = _scale_value({**question.get("scale", {}), "dont_know": question.get("dont_know")}, rng)
+            elif kind == "nps":
+                values[key] = str(min(10, max(0, int(rng.gauss(7, 2)))))
+            elif kind in ("text", "longtext") and rng.random() < 0.4:
+                values[key] = rng.choice(FREE_TEXTS)
+    return values
+
+
+def _scale_value(scale: dict, rng: random.Random) -> str:
+    if scale.get("dont_know") and rng.random() < 0.08:
+        return "dont_know"
+    low, high = int(scale.get("min", 1)), int(scale.get("max", 5))
+    return str(min(high, max(low, round(rng.triangular(low, high, high - 1)))))

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Request, current_app, g, request
+from flask import Flask, Request, current_app, g, has_request_context, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -62,6 +62,8 @@ def db_session() -> Session:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI, worker, demo seeding: callers use force_locale if they care
+        return "sv"
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         g.set_lang_cookie = chosen

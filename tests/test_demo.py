@@ -1,0 +1,26 @@
+"""`make run`'s demo: what a newcomer finds, seeded once however often it starts."""
+from sqlalchemy import func, select
+
+from services.demo import seed
+from shared.accounts import authenticate
+from shared.models import Issue, Participant, Response, Subscription, Survey
+
+
+def count(db, what, *where):
+    with db.sessions() as session:
+        return session.scalar(select(func.count()).select_from(what).where(*where))
+
+
+def test_demo_is_seeded_once_and_usable(db, config):
+    lines = seed(config, "admin@utskick.example", "demo-lösenord-2026")
+    seed(config, "admin@utskick.example", "demo-lösenord-2026")
+    assert any("/admin/surveys/" in line for line in lines)
+    with db.transaction() as session:
+        assert authenticate(session, "admin@utskick.example", "demo-lösenord-2026") is not None
+    assert count(db, Subscription, Subscription.status == "active") == 40
+    assert count(db, Issue) == 1
+    assert count(db, Survey, Survey.status == "open") == 2
+    assert count(db, Participant) == 920
+    assert count(db, Response, Response.status == "complete") == 300
+    # The answered copy is anonymous like the fixture: no completed response points at a person.
+    assert count(db, Response, Response.participant_id.is_not(None), Response.status == "complete") == 0
