@@ -114,6 +114,62 @@ def definition(survey_id: int):
     return render_template("survey/admin/definition.html", survey=survey, source=source, errors=errors), status
 
 
+def _form_name(path: str) -> str:
+    """``pages[1].questions[0].text`` (an error path) → ``pages.1.questions.0.text`` (a form name)."""
+    return path.replace("[", ".").replace("]", "")
+
+
+@bp.route("/surveys/<int:survey_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(survey_id: int):
+    """The structured editor: every text in place, required flags, questions moved up/down or removed.
+
+    Each button sends the whole form, so typed changes are kept when a question is moved.
+    """
+    survey = _survey_or_404(survey_id)
+    errors: dict[str, str] = {}
+    other_errors: list[str] = []
+    if request.method == "POST":
+        session = db_session()
+        op = request.form.get("op", "")
+        try:
+            surveys.edit_texts(session, survey, request.form)
+            if op:
+                kind, page, index = op.split(":")
+                if kind == "remove":
+                    surveys.remove_question(session, survey, int(page), int(index))
+                else:
+                    surveys.move_question(session, survey, int(page), int(index), -1 if kind == "up" else 1)
+        except DefinitionError as exc:
+            session.rollback()
+            for error in exc.errors:
+                path, _sep, message = error.partition(": ")
+                if message and request.form.get(_form_name(path)) is not None:
+                    errors[_form_name(path)] = message
+                else:
+                    other_errors.append(error)
+        except surveys.SurveyStateError as exc:
+            session.rollback()
+            other_errors.append(str(exc))
+        except (ValueError, IndexError):
+            session.rollback()
+            abort(400)
+        else:
+            session.commit()
+            flash(_("Ändringarna är sparade."))
+            return redirect(url_for("admin.edit", survey_id=survey_id) + (f"#q-{op.split(':', 1)[1]}" if op else ""))
+    values = request.form if request.method == "POST" else dict(surveys.text_fields(survey.definition))
+    return render_template(
+        "survey/admin/edit.html",
+        survey=survey,
+        definition=survey.definition,
+        values=values,
+        errors=errors,
+        other_errors=other_errors,
+        posted=request.method == "POST",
+    ), (422 if errors or other_errors else 200)
+
+
 @bp.get("/surveys/<int:survey_id>/export")
 @login_required
 def export(survey_id: int):

@@ -164,3 +164,37 @@ def test_export_gives_yaml_back(evaluator, make_survey):
     survey_id = make_survey()
     response = evaluator.get(f"/admin/surveys/{survey_id}/export")
     assert response.status_code == 200 and "key: pastaenden" in response.get_data(as_text=True)
+
+
+def test_structured_editor_texts_required_and_order(evaluator, db, make_survey):
+    survey_id = make_survey(open=False)
+    url = f"/admin/surveys/{survey_id}/edit"
+    html = evaluator.get(url).get_data(as_text=True)
+    assert 'name="pages.0.questions.0.options.0.label" value="I mycket hög grad"' in html
+    with db.sessions() as s:
+        from services.survey.surveys import text_fields
+
+        fields = dict(text_fields(s.get(Survey, survey_id).definition))
+    fields["pages.0.questions.0.text"] = "Hur involverad har du varit?"
+    fields["pages.1.questions.1.rows.1.label"] = "Jag hade mandat"
+    fields["pages.0.questions.1.required"] = "on"  # omraden becomes required; delaktighet no longer is
+    assert post_form(evaluator, url, fields).status_code == 302
+    with db.sessions() as s:
+        pages = s.get(Survey, survey_id).definition["pages"]
+    assert pages[0]["questions"][0]["text"] == "Hur involverad har du varit?"
+    assert pages[1]["questions"][1]["rows"][1] == {"key": "mandat", "label": "Jag hade mandat"}
+    assert [q["required"] for q in pages[0]["questions"]] == [False, True, False]
+
+    # Typed changes survive a move; moving a question above the one it depends on is refused.
+    moved = post_form(evaluator, url, {**fields, "pages.0.title": "Om dig", "op": "down:0:0"})
+    assert moved.status_code == 302
+    with db.sessions() as s:
+        pages = s.get(Survey, survey_id).definition["pages"]
+    assert [q["key"] for q in pages[0]["questions"]] == ["omraden", "delaktighet", "ar"]
+    assert pages[0]["title"] == "Om dig"
+    refused = post_form(evaluator, url, {"op": "up:2:1"})
+    assert refused.status_code == 422 and "show_if.question" in refused.get_data(as_text=True)
+
+    empty = post_form(evaluator, url, {"pages.0.questions.0.text": ""})
+    assert empty.status_code == 422 and "saknas" in empty.get_data(as_text=True)
+    assert 'id="pages-0-questions-0-text-error"' in empty.get_data(as_text=True)
