@@ -3,6 +3,8 @@
    decides which answers count. */
 (function () {
   "use strict";
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); } /* screen readers start at the list of what to fix */
   var form = document.querySelector("form.survey-form");
   if (!form) { return; }
   var dependents = form.querySelectorAll("[data-show-if]");
