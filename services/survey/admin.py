@@ -418,6 +418,7 @@ def participant_edit(survey_id: int, participant_id: int | None = None):
         values=values,
         errors=errors,
         status=participants.status_labels(),
+        answers=responses.readable_answers(session, survey, participant.id) if participant else [],
     ), (422 if errors else 200)
 
 

@@ -198,3 +198,21 @@ def test_structured_editor_texts_required_and_order(evaluator, db, make_survey):
     empty = post_form(evaluator, url, {"pages.0.questions.0.text": ""})
     assert empty.status_code == 422 and "saknas" in empty.get_data(as_text=True)
     assert 'id="pages-0-questions-0-text-error"' in empty.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_participant_page_shows_answers_only_in_a_named_survey(evaluator, db, make_survey, anonymous):
+    from services.survey.responses import store_complete_response
+    from tests.survey.conftest import PAGE1, PAGE2, PAGE3
+
+    survey_id = make_survey(participants="email,name\nanna@ale.example,Anna\n", anonymous=anonymous)
+    with db.transaction() as s:
+        person = s.scalar(select(Participant))
+        store_complete_response(s, s.get(Survey, survey_id), {**PAGE1, **PAGE2, **PAGE3}, participant=person)
+        person_id = person.id
+    html = evaluator.get(f"/admin/surveys/{survey_id}/participants/{person_id}").get_data(as_text=True)
+    if anonymous:
+        assert "Samverka tidigt." not in html and "svaren kan inte kopplas till deltagaren" in html
+    else:
+        assert "Samverka tidigt." in html and "I ganska hög grad" in html and "Annat: Skolan" in html
+        assert "Samverkan med regionen fungerade väl: Vet inte" in html

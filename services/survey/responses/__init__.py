@@ -477,3 +477,34 @@ def store_complete_response(
     session.add(response)
     session.flush()
     return _complete(session, survey, response, participant, normalised, now, attributes)
+
+
+def readable_answers(session: Session, survey: Survey, participant_id: int) -> list[tuple[str, list[str]]]:
+    """A named survey's answers of one person as (question, answer lines); empty for anonymous surveys."""
+    if survey.anonymous:
+        return []
+    response_id = session.scalar(select(Response.id).where(Response.participant_id == participant_id))
+    if response_id is None:
+        return []
+    values = stored_values(session, response_id)
+    dont_know = _("Vet inte")
+    out = []
+    for page in survey.definition["pages"]:
+        for q in page["questions"]:
+            key, lines = q["key"], []
+            if q["type"] in CHOICE_TYPES:
+                labels = {o["key"]: o["label"] for o in q["options"]}
+                for chosen in values.get(key, []):
+                    lines.append(labels.get(chosen) or f"{_('Annat')}: {first(values, key + '.other')}")
+            elif q["type"] == "matrix":
+                for row in q["rows"]:
+                    value = first(values, f"{key}.{row['key']}")
+                    if value:
+                        lines.append(f"{row['label']}: {dont_know if value == 'dont_know' else value}")
+            else:
+                value = first(values, key)
+                if value:
+                    lines.append(dont_know if value == "dont_know" else value)
+            if lines:
+                out.append((q["text"], lines))
+    return out
