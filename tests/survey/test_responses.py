@@ -207,3 +207,16 @@ def test_double_submit_gives_one_complete_response(app, db, make_survey, databas
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT status, count(*) FROM responses GROUP BY status")).all() == [("complete", 1)]
         assert conn.execute(text("SELECT count(*) FROM answers WHERE question_key = 'lardomar'")).scalar() == 1
+
+
+def test_submit_with_a_skipped_page_goes_back_to_it(client, db, make_survey):
+    make_survey(participants=PEOPLE)
+    token = token_of(db)
+    # Straight to the last page (a crafted request): the required questions of pages 1–2 are missing.
+    response = post(client, token, {**PAGE3, "page": 2}, "submit")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Sida 1 av 3" in html and 'href="#q-delaktighet-0"' in html
+    with db.sessions() as s:
+        assert s.scalar(select(Response.status)) == "in_progress"
+        assert s.scalar(select(Participant.completed_at)) is None
+        assert "lardomar" in set(s.scalars(select(Answer.question_key)))  # what was sent is kept

@@ -99,6 +99,8 @@ def check_question(question: dict, values: Values, require: bool) -> str | None:
             return _("Välj ett av alternativen i listan.")
         if value == "other" and not first(values, f"{key}.other"):
             return _("Skriv vad du menar med ”Annat”.")
+        if len(first(values, f"{key}.other")) > 500:
+            return _("Texten för ”Annat” får vara högst 500 tecken.")
     elif kind == "multiple":
         chosen = [v for v in values.get(key, []) if v]
         if not chosen:
@@ -343,6 +345,14 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
     if errors:
         session.rollback()
         return PageView(page=page, values=values, errors=errors)
+    if action == "submit":
+        # Every page is checked again: a page skipped (or an answer changed that reveals a question)
+        # sends the person back to the first page with something to fix.
+        for number, other in enumerate(pages):
+            missing = check_questions(other["questions"], values, require=True)
+            if missing:
+                action, page, errors = "back_to", number, missing
+                break
 
     if response is None:
         response = Response(
@@ -365,7 +375,9 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
         session.commit()
         return PageView(page=page, outcome="submitted")
 
-    if action == "back":
+    if action == "back_to":
+        target = page
+    elif action == "back":
         target = next_visible_page(definition, values, page, -1)
     elif action == "next":
         target = next_visible_page(definition, values, page, 1)
@@ -375,6 +387,8 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
     response.current_page = target
     response.updated_at = now
     session.commit()
+    if action == "back_to":
+        return PageView(page=target, values=values, errors=errors)
     return PageView(page=target, values=values, outcome="saved" if action == "save" else "page")
 
 
