@@ -1,6 +1,7 @@
 """``utskick subscribers import|export``: the same domain functions as the web pages."""
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def register(main: click.Group) -> None:
     @click.option("--list", "list_slug", help="List slug (default: the default list).")
     @click.option("--consented", is_flag=True,
                   help="Consent was already given elsewhere: import as active. Otherwise each new row gets a confirmation mail.")
-    @click.option("--editor", default="cli", show_default=True, help="Recorded as who imported.")
+    @click.option("--editor", default=lambda: f"cli:{getpass.getuser()}", show_default="cli:<login name>",
+                  help="Recorded as who imported.")
     def import_command(file: Path, list_slug: str | None, consented: bool, editor: str) -> None:
         """Import subscribers from a CSV file (columns email/e-post and name/namn)."""
         from services.mailer.subscriptions import csvio

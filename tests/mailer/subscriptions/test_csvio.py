@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from services.cli import main
 from services.mailer.subscriptions.csvio import parse_subscriber_csv
-from shared.models import OutboxMail, Subscriber, Subscription, Suppression
+from shared.models import OutboxMail, Subscription, Suppression
 
 
 def parse(text: str, encoding="utf-8"):

@@ -2,15 +2,16 @@
 links that are expired, tampered or used, and stopping (page and RFC 8058 one-click)."""
 from __future__ import annotations
 
+import email as email_lib
 import re
 import time
+from email.policy import default
 
 import itsdangerous.timed
-import pytest
 from sqlalchemy import func, select
 
 from shared.models import OutboxMail, Subscriber, Subscription, SubscriptionEvent
-from tests.mailer.conftest import link, mail_html, mail_text, make_app, run_worker
+from tests.mailer.conftest import link, mail_html, make_app, run_worker
 
 
 def subscription_of(app, email: str) -> Subscription | None:
@@ -26,11 +27,6 @@ def outbox_kinds(app, email: str) -> list[str]:
 def event_count(app) -> int:
     with app.extensions["utskick"].db.sessions() as s:
         return s.scalar(select(func.count()).select_from(SubscriptionEvent))
-
-
-def csrf_token_of(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', html).group(
-        1) or ""
 
 
 def form_token(html: str) -> str:
@@ -104,8 +100,6 @@ def _put_in_state(app, client, email, state):
     if state == "pending":
         return
     # Confirm through the link in the outbox mail, then stop if asked.
-    import email as email_lib
-    from email.policy import default
     with app.extensions["utskick"].db.sessions() as s:
         raw = s.scalar(select(OutboxMail.message).where(OutboxMail.recipient == email).order_by(OutboxMail.id.desc()))
     msg = email_lib.message_from_bytes(raw, policy=default)
@@ -142,8 +136,6 @@ def test_the_same_answer_whatever_the_address_state(app, client):
 def test_a_new_request_makes_the_older_link_used(app, client):
     client.post("/subscribe", data={"email": "tva@exempel.se"})
     client.post("/subscribe", data={"email": "tva@exempel.se"})
-    import email as email_lib
-    from email.policy import default
     with app.extensions["utskick"].db.sessions() as s:
         first, second = [email_lib.message_from_bytes(raw, policy=default) for raw in
                          s.scalars(select(OutboxMail.message).order_by(OutboxMail.id))]
@@ -283,3 +275,19 @@ def test_several_lists_get_a_choice_and_their_own_pages(app, client):
     assert "Forskningsnytt" in start.text and "/subscribe/forskning" in start.text
     assert client.get("/subscribe/forskning").status_code == 200
     assert client.get("/subscribe/finns-inte").status_code == 404
+
+
+def test_expired_link_page_sends_a_new_link_through_csrf(csrf_app, monkeypatch):
+    client = csrf_app.test_client()
+    token = form_token(client.get("/subscribe").text)
+    client.post("/subscribe", data={"email": "ny.lank@exempel.se", "csrf_token": token})
+    sub = subscription_of(csrf_app, "ny.lank@exempel.se")
+    expired = _old_token(csrf_app, monkeypatch, "confirm", [sub.id, int(sub.requested_at.timestamp() * 1_000_000)],
+                         30 * 24 * 3600)
+    page = client.get("/confirm/" + expired)
+    assert page.status_code == 410
+    assert page.headers["Referrer-Policy"] == "no-referrer"  # the token must not leak onwards
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    response = client.post(action, data={"email": "ny.lank@exempel.se", "csrf_token": form_token(page.text)})
+    assert response.status_code == 303
+    assert outbox_kinds(csrf_app, "ny.lank@exempel.se") == ["confirmation", "confirmation"]
