@@ -83,3 +83,42 @@ def test_subscribe_confirm_and_stop_in_a_browser(page, mailer, smtp_server):
     page.get_by_role("button", name="Skicka länken").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Titta i din inkorg"
     assert_no_axe_violations(page)
+
+
+def test_editor_pages_in_a_browser(page, config, live_server, tmp_path):
+    """An editor signs in, imports a file, opens a person and the development Outbox: all accessible."""
+    from shared.accounts import create_admin
+    from tests.mailer.conftest import EDITOR_EMAIL, EDITOR_PASSWORD
+
+    app = make_app(config, csrf=True)  # file outbox, as after `make run`
+    base = live_server(app)
+    with app.extensions["utskick"].db.transaction() as s:
+        create_admin(s, EDITOR_EMAIL, EDITOR_PASSWORD, "editor")
+
+    page.goto(base + "/admin/subscribers/")
+    page.get_by_label("E-postadress").fill(EDITOR_EMAIL)
+    page.get_by_label("Lösenord").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Prenumeranter"
+
+    csv_file = tmp_path / "lista.csv"
+    csv_file.write_bytes("\ufeffe-post;namn\r\nper.ek@kommun.example;Per Ek\r\nfel;X\r\n".encode())
+    page.get_by_role("link", name="Importera CSV").click()
+    page.get_by_label("CSV-fil").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Importera").click()
+    assert "Importerade: 1" in page.inner_text("main") and "Ogiltiga rader: 1" in page.inner_text("main")
+    assert_no_axe_violations(page)
+
+    page.goto(base + "/admin/subscribers/")
+    assert_no_axe_violations(page)
+    page.get_by_role("link", name="per.ek@kommun.example").click()
+    assert "Historik" in page.inner_text("main")
+    assert_no_axe_violations(page)
+
+    run_worker(app)
+    page.goto(base + "/admin/outbox/")
+    assert_no_axe_violations(page)
+    page.get_by_role("link", name=re.compile("Bekräfta din prenumeration")).click()
+    assert page.locator("pre.mail a[href*='/confirm/']").count() == 1  # clickable in the text version
+    assert_no_axe_violations(page)
+    app.extensions["utskick"].db.dispose()
