@@ -66,7 +66,7 @@ def test_person_page_shows_consent_and_history(app, client, editor_client):
                 headers={"Referer": "https://vastkom.example/anmal"})
     page = editor_client.get(f"/admin/subscribers/{subscriber_id(app, 'maria@exempel.se')}")
     assert page.status_code == 200
-    for expected in ("https://vastkom.example/anmal", "127.0.0.1", "2026-11", "requested", "confirmation_sent",
+    for expected in ("https://vastkom.example/anmal", "127.0.0.1", "2026-11", "Anmälan", "Bekräftelsemejl skickat",
                      "Bekräfta din prenumeration"):
         assert expected in page.text
     assert editor_client.get("/admin/subscribers/999999").status_code == 404
