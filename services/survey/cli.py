@@ -63,6 +63,16 @@ def register(main: click.Group) -> None:
             raise click.ClickException(str(exc)) from None
         click.echo(survey_id)
 
+    @surveys.command("list")
+    def surveys_list() -> None:
+        """Every survey: id, status, answered/participants, title."""
+        from services.survey.surveys import list_surveys
+
+        with _survey_session() as (session, _config):
+            rows = list_surveys(session)
+        for row in rows:
+            click.echo(f"{row.id}\t{row.status}\t{row.completed}/{row.participants}\t{row.title}")
+
     @surveys.command("export")
     @click.argument("survey_id", type=int)
     def surveys_export(survey_id: int) -> None:

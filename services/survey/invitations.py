@@ -30,9 +30,9 @@ MONTHS = {
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
-def closing_text(survey: Survey) -> str:
-    """The closing date as people read it: "31 mars 2025" (or with the time when one was given)."""
-    value = (survey.definition or {}).get("closes")
+def closing_text(survey: Survey, name: str = "closes") -> str:
+    """The closing (or opening) date as people read it: "31 mars 2025" (with the time when one was given)."""
+    value = (survey.definition or {}).get(name)
     if not value:
         return ""
     moment = parse_moment_text(value)

@@ -87,8 +87,9 @@ def page_context(survey, page: int, values, errors, preview: bool = False) -> di
 def _message(kind: str, participant=None, status: int = 200):
     survey = participant.survey if participant else None
     thanks = markdown(survey.definition.get("thanks", "")) if survey and kind == "thanks" else None
+    opens = invitations.closing_text(survey, "opens") if survey and kind == "not_open" else ""
     return render_template(
-        "survey/answer/message.html", kind=kind, survey=survey, participant=participant, thanks=thanks
+        "survey/answer/message.html", kind=kind, survey=survey, participant=participant, thanks=thanks, opens=opens
     ), status
 
 

@@ -50,6 +50,8 @@ def test_import_export_participants_invite_remind(run, db, tmp_path):
     assert "10 reminders queued" in run("reminders", "send", survey_id).output
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMail)) == 470
+    listing = run("surveys", "list").output.splitlines()
+    assert f"{survey_id}\topen\t0/460\tUtvärdering av Program Millennium – kommunernas erfarenheter" in listing
 
 
 def test_import_with_errors_lists_them_without_a_traceback(run, tmp_path):

@@ -143,9 +143,10 @@ def test_named_survey_keeps_the_link(client, db, make_survey):
 
 
 def test_closed_not_open_and_unknown_links(client, db, make_survey, app):
-    make_survey(participants=PEOPLE, open=False)
+    make_survey(participants=PEOPLE, opens="2098-05-04")
     token = token_of(db)
-    assert "har inte öppnat än" in client.get(f"/s/{token}").get_data(as_text=True)
+    early = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "har inte öppnat än" in early and "Enkäten öppnar 4 maj 2098." in early
     with db.transaction() as s:
         s.scalar(select(Survey)).status = "closed"
     assert "Enkäten är stängd" in client.get(f"/s/{token}").get_data(as_text=True)
