@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.mailer.subscriptions.people import person_record
 from shared.clock import utcnow
-from shared.models import OutboxMail, RateEvent, Subscriber, Suppression
+from shared.models import BounceEvent, Delivery, Issue, OutboxMail, RateEvent, Subscriber, Subscription, Suppression
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -21,6 +21,16 @@ def personal_data(session: Session, subscriber_id: int, now: datetime | None = N
     if record is None:
         return None
     s = record.subscriber
+    deliveries = session.execute(
+        select(Issue.subject, Delivery.status, Delivery.created_at, Delivery.sent_at)
+        .join(Issue, Delivery.issue_id == Issue.id)
+        .join(Subscription, Delivery.subscription_id == Subscription.id)
+        .where(Subscription.subscriber_id == subscriber_id)
+        .order_by(Delivery.created_at)
+    ).all()
+    bounces = session.scalars(
+        select(BounceEvent).where(func.lower(BounceEvent.email) == s.email.lower()).order_by(BounceEvent.at)
+    ).all()
     return {
         "exported_at": _iso(now or utcnow()),
         "subscriber": {"email": s.email, "name": s.name, "language": s.language, "created_at": _iso(s.created_at)},
@@ -57,6 +67,14 @@ def personal_data(session: Session, subscriber_id: int, now: datetime | None = N
             }
             for m in record.mails
         ],
+        "newsletter_issues": [
+            {"subject": subject, "status": status, "created_at": _iso(created), "sent_at": _iso(sent)}
+            for subject, status, created, sent in deliveries
+        ],
+        "bounces": [
+            {"at": _iso(b.at), "kind": b.kind, "source": b.source, "status_code": b.status_code, "detail": b.detail}
+            for b in bounces
+        ],
         "suppression": (
             {"reason": record.suppression.reason, "detail": record.suppression.detail,
              "created_at": _iso(record.suppression.created_at)}
@@ -76,7 +94,7 @@ def erase_subscriber(session: Session, subscriber_id: int, *, editor: str, now: 
         return None
     now = now or utcnow()
     email = subscriber.email.lower()
-    # Subscriptions and their events go with the subscriber (ON DELETE CASCADE).
+    # Subscriptions, their events and their issue deliveries go with the subscriber (ON DELETE CASCADE).
     session.execute(delete(Subscriber).where(Subscriber.id == subscriber_id))
     # Mails stay as anonymous rows (sending statistics); their content and address are removed.
     session.execute(
@@ -88,6 +106,7 @@ def erase_subscriber(session: Session, subscriber_id: int, *, editor: str, now: 
         )
         .execution_options(synchronize_session=False)
     )
+    session.execute(delete(BounceEvent).where(func.lower(BounceEvent.email) == email))
     session.execute(delete(RateEvent).where(RateEvent.key.in_([f"confirm-mail:{email}", f"stop-mail:{email}"])))
     if session.scalar(select(Suppression).where(Suppression.email == email)) is None:
         session.add(Suppression(email=email, reason="erasure", detail=f"erased by {editor}", created_at=now))

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from shared.models import OutboxMail, RateEvent, Subscriber, Subscription, SubscriptionEvent, Suppression
+from shared.models import BounceEvent, OutboxMail, RateEvent, Subscriber, Subscription, SubscriptionEvent, Suppression
 from tests.mailer.conftest import sign_in
 
 ADMIN_PAGES = ["/admin/", "/admin/subscribers/", "/admin/subscribers/import", "/admin/subscribers/export.csv",
@@ -87,11 +87,14 @@ def test_gdpr_export_has_everything_we_hold(app, client, editor_client):
     assert [e["kind"] for e in sub["events"]] == ["requested", "confirmation_sent"]
     assert [m["kind"] for m in data["mails"]] == ["confirmation"]
     assert data["suppression"] is None
+    assert data["newsletter_issues"] == [] and data["bounces"] == []
 
 
 def test_gdpr_erasure_removes_the_person_and_suppresses_the_address(app, client, editor_client):
     subscribe(client, "Radera.Mig@exempel.se", name="Radera Mig")
     subscribe(client, "kvar@exempel.se")
+    with app.extensions["utskick"].db.transaction() as s:
+        s.add(BounceEvent(email="radera.mig@exempel.se", kind="soft", source="smtp", detail="452 mailbox full"))
     sid = subscriber_id(app, "Radera.Mig@exempel.se")
     step = editor_client.get(f"/admin/subscribers/{sid}/erase")
     assert step.status_code == 200 and "spärrlistan" in step.text  # says what is kept and why
@@ -109,6 +112,7 @@ def test_gdpr_erasure_removes_the_person_and_suppresses_the_address(app, client,
         assert ("", "", b"", "suppressed") in mails  # the queued confirmation is blanked and will not go
         assert all(b"Radera" not in m.message and "radera" not in m.recipient.lower() for m in mails)
         assert s.scalar(select(func.count()).select_from(RateEvent).where(RateEvent.key.contains("radera"))) == 0
+        assert s.scalar(select(func.count()).select_from(BounceEvent)) == 0
     # Subscribing again stores nothing and sends nothing.
     subscribe(client, "radera.mig@exempel.se")
     assert subscriber_id(app, "radera.mig@exempel.se") is None
