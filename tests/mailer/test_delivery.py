@@ -14,8 +14,8 @@ from services.mailer.delivery.pipeline import IssuePipeline, RateLimiter, claim
 from services.mailer.issues import domain
 from shared.clock import utcnow
 from shared.mail.outbox import enqueue
-from shared.models import Delivery, Issue, OutboxMail, Subscription, Suppression
-from tests.mailer.conftest import link, mail_html, mail_text, run_worker
+from shared.models import Delivery, Issue, Subscription, Suppression
+from tests.mailer.conftest import link, mail_html, mail_text
 from tests.mailer.issue_fixtures import DEMO_ISSUE, add_subscribers
 
 

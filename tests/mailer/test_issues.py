@@ -12,7 +12,7 @@ from services.mailer.issues import domain
 from shared.clock import utcnow
 from shared.mail.outbox import deliver_due
 from shared.mail.transport import open_transport
-from shared.models import Delivery, Issue, OutboxMail
+from shared.models import Delivery, Issue
 from tests.mailer.conftest import mail_text
 from tests.mailer.issue_fixtures import DEMO_ISSUE, add_subscribers
 

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 import css_inline
 import nh3
 from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from mdit_py_plugins.anchors import anchors_plugin
 
 # Placeholders are plain ASCII words: they survive sanitising, CSS inlining and HTML serialising.
@@ -125,7 +124,7 @@ def mail_html(*, subject: str, preheader: str, body: str, footer: str, organisat
 WIDTH = 72
 
 
-def _inline_text(node: SyntaxTreeNode, links: list[str]) -> str:
+def _inline_text(node: SyntaxTreeNode) -> str:
     out: list[str] = []
     for child in node.children:
         kind = child.type
@@ -138,21 +137,21 @@ def _inline_text(node: SyntaxTreeNode, links: list[str]) -> str:
         elif kind == "code_inline":
             out.append(child.content)
         elif kind in ("em", "strong", "s"):
-            out.append(_inline_text(child, links))
+            out.append(_inline_text(child))
         elif kind == "link":
-            label = _inline_text(child, links)
+            label = _inline_text(child)
             href = child.attrs.get("href", "")
             if not href or href.startswith("#") or href == label or href == f"mailto:{label}":
                 out.append(label)  # in-page anchors mean nothing in plain text
             else:
                 out.append(f"{label} ({href})")
         elif kind == "image":
-            alt = _inline_text(child, links) or child.attrs.get("alt", "")
+            alt = _inline_text(child) or child.attrs.get("alt", "")
             out.append(f"[{alt or 'bild'}] ({child.attrs.get('src', '')})")
         elif kind == "html_inline":
             continue  # raw HTML is dropped in mail as well
         else:
-            out.append(_inline_text(child, links) if child.children else child.content)
+            out.append(_inline_text(child) if child.children else child.content)
     return "".join(out)
 
 
@@ -172,11 +171,11 @@ def _wrap(text: str, indent: str = "", first: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _table_text(node: SyntaxTreeNode, links: list[str]) -> str:
+def _table_text(node: SyntaxTreeNode) -> str:
     rows: list[list[str]] = []
     for section in node.children:
         for row in section.children:
-            rows.append([_inline_text(cell.children[0], links) if cell.children else "" for cell in row.children])
+            rows.append([_inline_text(cell.children[0]) if cell.children else "" for cell in row.children])
     if not rows:
         return ""
     columns = max(len(r) for r in rows)
@@ -190,32 +189,32 @@ def _table_text(node: SyntaxTreeNode, links: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _block_text(node: SyntaxTreeNode, links: list[str], indent: str = "") -> list[str]:
+def _block_text(node: SyntaxTreeNode, indent: str = "") -> list[str]:
     blocks: list[str] = []
     for child in node.children:
         kind = child.type
         if kind == "heading":
-            title = _inline_text(child.children[0], links)
+            title = _inline_text(child.children[0])
             level = int(child.tag[1])
             underline = "=" if level <= 1 else "-" if level == 2 else ""
             blocks.append(title.upper() if level == 1 else title)
             if underline:
                 blocks[-1] += "\n" + underline * min(len(title), WIDTH)
         elif kind == "paragraph":
-            blocks.append(_wrap(_inline_text(child.children[0], links), indent))
+            blocks.append(_wrap(_inline_text(child.children[0]), indent))
         elif kind in ("bullet_list", "ordered_list"):
             items = []
             start = int(child.attrs.get("start", 1)) if kind == "ordered_list" else 1
             for n, item in enumerate(child.children):
                 marker = f"{start + n}. " if kind == "ordered_list" else "- "
-                inner = _block_text(item, links, indent + " " * len(marker))
+                inner = _block_text(item, indent + " " * len(marker))
                 text = "\n".join(inner).lstrip()
                 items.append(indent + marker + text)
             blocks.append("\n".join(items))
         elif kind == "table":
-            blocks.append(_table_text(child, links))
+            blocks.append(_table_text(child))
         elif kind == "blockquote":
-            inner = "\n\n".join(_block_text(child, links))
+            inner = "\n\n".join(_block_text(child))
             blocks.append("\n".join("> " + line for line in inner.split("\n")))
         elif kind in ("fence", "code_block"):
             blocks.append("\n".join(indent + "    " + line for line in child.content.rstrip("\n").split("\n")))
@@ -224,24 +223,16 @@ def _block_text(node: SyntaxTreeNode, links: list[str], indent: str = "") -> lis
         elif kind == "html_block":
             continue
         elif child.children:
-            blocks.extend(_block_text(child, links, indent))
+            blocks.extend(_block_text(child, indent))
     return blocks
 
 
 def body_text(source: str) -> str:
     """The Markdown as plain text that reads well on its own: links as 'text (url)', tables as columns."""
     tree = SyntaxTreeNode(MARKDOWN.parse(source))
-    links: list[str] = []
-    return "\n\n".join(b for b in _block_text(tree, links) if b.strip()) + "\n"
+    return "\n\n".join(b for b in _block_text(tree) if b.strip()) + "\n"
 
 
 def archive_html(source: str) -> Markup:
     """The body for a web page (the archive, the admin preview of content): sanitised, no inline CSS."""
     return Markup(body_html(source))
-
-
-def escape_html(value: str) -> str:
-    return str(escape(value))
-
-
-__all__ = ["STOP_URL", "RECIPIENT", "RenderedIssue", "body_html", "body_text", "mail_html", "archive_html", "Token"]
