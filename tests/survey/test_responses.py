@@ -220,3 +220,20 @@ def test_submit_with_a_skipped_page_goes_back_to_it(client, db, make_survey):
         assert s.scalar(select(Response.status)) == "in_progress"
         assert s.scalar(select(Participant.completed_at)) is None
         assert "lardomar" in set(s.scalars(select(Answer.question_key)))  # what was sent is kept
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_transaction_stamps_do_not_link_anonymous_responses(app, db, make_survey):
+    """PostgreSQL's xmin (the writing transaction) must not pair a response with its participant."""
+    make_survey(participants=PEOPLE + "bo@bor.example,Bo,Borås kommun,kommun,Chef,Sjuhärad\r\n")
+    app.config["WTF_CSRF_ENABLED"] = False
+    for email in ("anna@ale.example", "bo@bor.example"):
+        client, token = app.test_client(), token_of(db, email)
+        for page, data in enumerate((PAGE1, PAGE2)):
+            post(client, token, {**data, "page": page}, "next")
+        post(client, token, {**PAGE3, "page": 2}, "submit")
+    with db.engine.connect() as conn:
+        people = conn.execute(text("SELECT xmin::text FROM participants WHERE completed_at IS NOT NULL")).scalars().all()
+        responses = conn.execute(text("SELECT xmin::text FROM responses ORDER BY completed_at")).scalars().all()
+    assert len(people) == 2 and len(set(people)) == 1  # both rewritten by the last submit
+    assert len(responses) == 2 and set(responses) - set(people)  # the first response matches no one

@@ -444,6 +444,16 @@ def _complete(
         participant.completed_at = day
         if participant.started_at is not None:
             participant.started_at = start_of_day(participant.started_at)
+        session.flush()
+        # PostgreSQL stamps every row version with the writing transaction (the ``xmin`` column), so
+        # the new response and this participant would share it. Rewriting every completed
+        # participant of the survey in the same transaction gives them all the same stamp.
+        session.execute(
+            update(Participant)
+            .where(Participant.survey_id == survey.id, Participant.completed_at.is_not(None))
+            .values(completed_at=Participant.completed_at)
+            .execution_options(synchronize_session=False)
+        )
     return new_id
 
 
