@@ -180,6 +180,7 @@ def _enqueue_all(session: Session, config: Config, survey: Survey, kind: str, cl
     sent = 0
     for participant_id, email, name, token in claimed:
         subject, text, html_body = render_mail(config, survey, kind, name, token)
+        decline_link = personal_link(config, token) + "/decline"
         enqueue(
             session,
             config,
@@ -190,6 +191,8 @@ def _enqueue_all(session: Session, config: Config, survey: Survey, kind: str, cl
             text=text,
             html=html_body,
             language=survey.language,
+            # The mail client's own "unsubscribe" button declines further reminders (RFC 8058).
+            headers={"List-Unsubscribe": f"<{decline_link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         )
         sent += 1
     return sent

@@ -2,14 +2,18 @@
 declining reminders. The form contract is described in ``services.survey.responses``."""
 from functools import wraps
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from services.survey import invitations, responses
 from services.survey.definitions import CHOICE_TYPES
-from shared.web import db_session
+from shared.web import csrf, db_session
+from shared.web.errors import render_error
 
 bp = Blueprint("public", __name__)
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
@@ -133,11 +137,24 @@ def thanks(participant, token: str):
 
 
 @bp.route("/s/<token>/decline", methods=["GET", "POST"])
+@csrf.exempt  # checked below, except for the mail client's one-click POST (RFC 8058)
 @personal_link
 def decline(participant, token: str):
     """GET only shows the button (mail scanners open links); POST declines."""
     if request.method == "POST":
+        one_click = request.form.get("List-Unsubscribe") == "One-Click"
+        if not one_click and current_app.config.get("WTF_CSRF_ENABLED", True):
+            try:
+                validate_csrf(request.form.get("csrf_token"))
+            except ValidationError:
+                return render_error(
+                    400,
+                    _("Formuläret hade gått ut"),
+                    _("Av säkerhetsskäl behöver sidan laddas om. Gå tillbaka, ladda om sidan och skicka igen."),
+                )
         invitations.decline(db_session(), participant)
         db_session().commit()
+        if one_click:
+            return "", 204
         return _message("declined", participant)
     return render_template("survey/answer/decline.html", participant=participant, survey=participant.survey, token=token)

@@ -132,3 +132,5 @@ def test_invitation_delivered_over_smtp_has_link_and_decline(app, db, make_surve
     assert "Kontakta Eva Utvärderare (eva@vastkom.example)" in text
     assert f'href="http://survey.test/s/{token}"' in html
     assert anna.message["Subject"].startswith("Inbjudan: Utvärdering av Program Millennium")
+    assert anna.message["List-Unsubscribe"] == f"<http://survey.test/s/{token}/decline>"
+    assert anna.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -237,3 +237,19 @@ def test_transaction_stamps_do_not_link_anonymous_responses(app, db, make_survey
         responses = conn.execute(text("SELECT xmin::text FROM responses ORDER BY completed_at")).scalars().all()
     assert len(people) == 2 and len(set(people)) == 1  # both rewritten by the last submit
     assert len(responses) == 2 and set(responses) - set(people)  # the first response matches no one
+
+
+def test_decline_by_the_mail_clients_one_click_post_and_csrf_for_the_button(app, db, make_survey):
+    make_survey(participants=PEOPLE)
+    token = token_of(db)
+    browser = app.test_client()
+    assert browser.post(f"/s/{token}/decline").status_code == 400  # the page's button needs its token
+    page = browser.get(f"/s/{token}/decline").get_data(as_text=True)
+    assert browser.post(f"/s/{token}/decline", data={"csrf_token": csrf_from(page)}).status_code == 200
+    with db.transaction() as s:
+        s.scalar(select(Participant)).declined_at = None
+    mail_client = app.test_client()
+    response = mail_client.post(f"/s/{token}/decline", data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 204
+    with db.sessions() as s:
+        assert s.scalar(select(Participant.declined_at)) is not None
