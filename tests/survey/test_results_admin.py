@@ -70,7 +70,7 @@ def test_results_page_shows_figures_charts_and_escaped_texts(evaluator):
     assert 'role="img" aria-labelledby="chart-delaktighet-title"' in html
     assert '<title id="chart-delaktighet-title">' in html
     assert "<script>alert" not in html
-    assert "&lt;script&gt;alert(&#39;x1&#39;)&lt;/script&gt; lärdom 1" in html
+    assert re.search(r"<li>&lt;script&gt;alert\(&#39;x\d+&#39;\)&lt;/script&gt; lärdom \d+</li>", html)
     assert "Median" in html and "NPS" in html
 
 

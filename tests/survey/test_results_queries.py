@@ -179,6 +179,31 @@ def test_breakdown_by_another_question_and_by_matrix_row(db, app_ctx):
     assert {g.key: g.cells[one].count for g in by_row.groups} == {"hog": 3, "lag": 3}
 
 
+def test_breakdown_by_a_multiple_question_counts_each_response_once_in_the_total(db, app_ctx):
+    with db.transaction() as s:
+        survey = make_survey(s)
+        for i in range(12):
+            chosen = ["it", "styrning"] if i < 8 else ["it"]
+            add_response(s, survey, {"delaktighet": "hog" if i % 2 else "lag", "omraden": chosen},
+                         attributes={"delregion": "GR" if i < 6 else "Fyrbodal"})
+        add_response(s, survey, {"delaktighet": "hog"}, attributes={"delregion": "GR"})  # no omraden
+        by_multiple = queries.breakdown(s, survey, "delaktighet", "q:omraden")
+        multiple_by_region = queries.breakdown(s, survey, "omraden", "attr:delregion")
+
+    groups = {g.key: g for g in by_multiple.groups}
+    assert (groups["it"].size, groups["styrning"].size) == (12, 8)
+    assert by_multiple.total.size == 12  # people in both groups are counted once
+    hog = [c.key for c in by_multiple.columns].index("hog")
+    assert by_multiple.total.cells[hog].count == 6
+    regions = {g.key: g for g in multiple_by_region.groups}
+    assert (regions["GR"].size, regions["Fyrbodal"].size) == (6, 6)
+    it = [c.key for c in multiple_by_region.columns].index("it")
+    styrning = [c.key for c in multiple_by_region.columns].index("styrning")
+    assert regions["Fyrbodal"].cells[styrning].count == 2
+    assert regions["Fyrbodal"].cells[styrning].percent == pytest.approx(100 / 3)
+    assert multiple_by_region.total.size == 12 and multiple_by_region.total.cells[it].count == 12
+
+
 def test_filter_restricts_every_figure_and_refuses_small_groups(db, app_ctx):
     with db.transaction() as s:
         survey = make_survey(s)
@@ -231,3 +256,30 @@ def test_dashboard_counts_rates_and_days(db, app_ctx, config):
     assert days["2025-03-04"].completed == 0  # quiet days are shown too
     assert days["2025-03-05"].reminder and days["2025-03-06"].completed == 1
     assert min(days) == "2025-03-03"
+
+
+def test_median_from_the_distribution_equals_percentile_cont(db, app_ctx):
+    """The median is computed from the value distribution on both databases; on PostgreSQL it must
+    agree with percentile_cont over the raw answers (odd and even counts, repeated values)."""
+    import random
+
+    from sqlalchemy import func, select
+
+    from shared.db import is_postgres
+    from shared.models import Answer
+
+    rng = random.Random(5)
+    with db.transaction() as s:
+        survey = make_survey(s)
+        for _ in range(57):
+            add_response(s, survey, {"ar": str(rng.choice([0, 1, 1, 2, 3, 5, 8, 13, 15])), "rekommendera": str(rng.randint(0, 10))})
+        add_response(s, survey, {"rekommendera": "10"})  # 58 NPS answers, 57 numbers
+        results = by_key(queries.question_results(s, survey))
+        for key in ("ar", "rekommendera"):
+            values = sorted(s.scalars(select(Answer.number_value).where(Answer.question_key == key)))
+            middle = len(values) // 2
+            expected = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+            assert results[key].stats.median == pytest.approx(expected)
+            if is_postgres(s):
+                cont = s.scalar(select(func.percentile_cont(0.5).within_group(Answer.number_value)).where(Answer.question_key == key))
+                assert results[key].stats.median == pytest.approx(cont)

@@ -88,13 +88,14 @@ def results(survey_id: int):
     survey = _survey(survey_id)
     flt = _filter(survey)
     s = db_session()
-    found = queries.question_results(s, survey, flt)
+    groups = queries.response_groups(s, survey)
+    found = queries.question_results(s, survey, flt, groups=groups)
     return render_template(
         "survey/results/results.html",
         survey=survey,
         results=found,
         flt=flt,
-        filter_values=queries.report_attribute_values(s, survey),
+        filter_values={name: sorted(values) for name, values in groups.items()},
         charts={r.question.key: question_chart(r) for r in found.questions},
         pct=_pct_text,
     )
@@ -128,9 +129,10 @@ def breakdown(survey_id: int):
     groupings += [(f"q:{key}", _("Fråga: %(q)s", q=label)) for key, label in items]
     item, by = request.args.get("item"), request.args.get("by")
     table, error = None, None
+    s = db_session()
+    groups = queries.response_groups(s, survey)
     if item or by:
-        s = db_session()
-        if not queries.filter_allowed(s, survey, flt):
+        if not queries.filter_allowed(s, survey, flt, groups):
             error = _("Urvalet har för få svar för att visas.")
         else:
             try:
@@ -147,7 +149,7 @@ def breakdown(survey_id: int):
         table=table,
         error=error,
         flt=flt,
-        filter_values=queries.report_attribute_values(db_session(), survey),
+        filter_values={name: sorted(values) for name, values in groups.items()},
         pct=_pct_text,
     )
 

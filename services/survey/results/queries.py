@@ -10,12 +10,13 @@ median is ``percentile_cont`` on PostgreSQL and a window over the value distribu
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Integer, and_, case, distinct, func, or_, select, text, union
+from sqlalchemy import Float, Integer, String, Text, and_, case, cast, distinct, func, literal, null, or_, select, text, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from services.survey.results.definition import (
@@ -99,85 +100,85 @@ def attribute_values_stmt(survey_id: int, attribute: str):
     )
 
 
-def answer_counts_stmt(survey_id: int, flt: Filter, keys: list[str]):
-    """How often each option / value was chosen, per question and matrix row."""
-    return (
-        _answers(Answer.question_key, Answer.row_key, Answer.option_key, Answer.number_value, func.count().label("n"))
-        .where(*_scope(survey_id, flt), Answer.question_key.in_(keys))
-        .group_by(Answer.question_key, Answer.row_key, Answer.option_key, Answer.number_value)
-    )
-
-
-def respondents_per_question_stmt(survey_id: int, flt: Filter):
-    """How many responses answered each question (a `multiple` answer has several rows)."""
-    return (
-        _answers(Answer.question_key, func.count(distinct(Answer.response_id)).label("n"))
-        .where(*_scope(survey_id, flt))
-        .group_by(Answer.question_key)
-    )
-
-
-def number_stats_stmt(survey_id: int, flt: Filter, keys: list[str]):
-    """n, mean, min, max and the NPS score per numeric question (and matrix row), "don't know" apart."""
-    value = Answer.number_value
-    promoters = func.sum(case((value >= 9, 1), else_=0))
-    detractors = func.sum(case((value <= 6, 1), else_=0))
+def distribution_cte(survey_id: int, flt: Filter):
+    """How often each option / value / text was given, per question and matrix row: one pass over the answers."""
     return (
         _answers(
-            Answer.question_key,
-            Answer.row_key,
-            func.count(value).label("n"),
-            func.avg(value).label("mean"),
-            func.min(value).label("min"),
-            func.max(value).label("max"),
-            promoters.label("promoters"),
-            detractors.label("detractors"),
-            ((promoters - detractors) * 100.0 / func.count(value)).label("nps"),
+            Answer.question_key.label("q"),
+            Answer.row_key.label("r"),
+            Answer.option_key.label("o"),
+            Answer.number_value.label("v"),
+            func.count().label("c"),
         )
-        .where(*_scope(survey_id, flt), Answer.question_key.in_(keys), value.is_not(None))
-        .group_by(Answer.question_key, Answer.row_key)
+        .where(*_scope(survey_id, flt))
+        .group_by(Answer.question_key, Answer.row_key, Answer.option_key, Answer.number_value)
+        .cte("dist")
     )
 
 
-def medians_stmt(survey_id: int, flt: Filter, keys: list[str], postgres: bool):
-    """The median per numeric question (and matrix row)."""
-    where = (*_scope(survey_id, flt), Answer.question_key.in_(keys), Answer.number_value.is_not(None))
-    if postgres:
-        return (
-            _answers(
-                Answer.question_key,
-                Answer.row_key,
-                func.percentile_cont(0.5).within_group(Answer.number_value).label("median"),
-            )
-            .where(*where)
-            .group_by(Answer.question_key, Answer.row_key)
-        )
-    # SQLite has no percentile_cont: count each distinct value, run a cumulative sum over them and
-    # take the value(s) at the middle position(s) — exact, and it sorts values, not answers.
-    row = func.coalesce(Answer.row_key, "")
-    dist = (
-        _answers(Answer.question_key.label("q"), row.label("r"), Answer.number_value.label("v"), func.count().label("c"))
-        .where(*where)
-        .group_by(Answer.question_key, row, Answer.number_value)
-        .subquery("dist")
+def _none(type_=Float):
+    return cast(null(), type_)
+
+
+def question_figures_stmt(survey_id: int, flt: Filter):
+    """Every figure of the results page in one statement, built on the answer distribution.
+
+    Rows of three kinds: ``count`` (question, row, option/value, n); ``stats`` (n, mean, min, max,
+    NPS promoters/detractors/score per numeric question and matrix row, "don't know" apart);
+    ``median``. The median comes from the distribution: a cumulative sum over the distinct values
+    finds the value(s) at the middle position(s) — exactly ``percentile_cont(0.5)``, the same SQL on
+    PostgreSQL and SQLite, and it sorts a few distinct values instead of every answer again.
+    """
+    dist = distribution_cte(survey_id, flt)
+    counts = select(
+        literal("count").label("kind"), dist.c.q, dist.c.r, dist.c.o, dist.c.v, dist.c.c.label("n"),
+        _none().label("mean"), _none().label("median"), _none().label("min"), _none().label("max"),
+        _none().label("promoters"), _none().label("detractors"), _none().label("nps"),
     )
-    part = (dist.c.q, dist.c.r)
-    cum = select(
-        dist.c.q,
-        dist.c.r,
-        dist.c.v,
-        dist.c.c,
-        func.sum(dist.c.c).over(partition_by=part, order_by=dist.c.v).label("cum"),
-        func.sum(dist.c.c).over(partition_by=part).label("n"),
-    ).subquery("cum")
-    low = func.cast((cum.c.n + 1) // 2, Integer)
-    high = func.cast((cum.c.n + 2) // 2, Integer)
+    n = func.sum(dist.c.c)
+    promoters = func.sum(case((dist.c.v >= 9, dist.c.c), else_=0))
+    detractors = func.sum(case((dist.c.v <= 6, dist.c.c), else_=0))
+    stats = (
+        select(
+            literal("stats"), dist.c.q, dist.c.r, _none(String), _none(), n,
+            func.sum(dist.c.v * dist.c.c) * 1.0 / n, _none(), func.min(dist.c.v), func.max(dist.c.v),
+            promoters, detractors, (promoters - detractors) * 100.0 / n,
+        )
+        .where(dist.c.v.is_not(None))
+        .group_by(dist.c.q, dist.c.r)
+    )
+    row = func.coalesce(dist.c.r, "")
+    cum = (
+        select(
+            dist.c.q, dist.c.r, dist.c.v, dist.c.c,
+            func.sum(dist.c.c).over(partition_by=(dist.c.q, row), order_by=dist.c.v).label("cum"),
+            func.sum(dist.c.c).over(partition_by=(dist.c.q, row)).label("total"),
+        )
+        .where(dist.c.v.is_not(None))
+        .subquery("cum")
+    )
+    total = cast(cum.c.total, Integer)  # SUM is NUMERIC on PostgreSQL; the positions are whole numbers
+    low, high = (total + 1) // 2, total // 2 + 1
     at = lambda pos: and_(cum.c.cum - cum.c.c < pos, cum.c.cum >= pos)  # noqa: E731
-    return (
-        select(cum.c.q, func.nullif(cum.c.r, "").label("r"), func.avg(cum.c.v).label("median"))
+    medians = (
+        select(
+            literal("median"), cum.c.q, cum.c.r, _none(String), _none(), _none(Integer), _none(),
+            func.avg(cum.c.v), _none(), _none(), _none(), _none(), _none(),
+        )
         .where(or_(at(low), at(high)))
         .group_by(cum.c.q, cum.c.r)
     )
+    return union_all(counts, stats, medians)
+
+
+def respondents_stmt(survey_id: int, flt: Filter, keys: list[str]):
+    """How many responses answered each `multiple` question (it has one row per chosen option)."""
+    parts = []
+    for key in keys:
+        answered = select(Answer.id).where(Answer.response_id == Response.id, Answer.question_key == key).exists()
+        parts.append(select(literal(key).label("q"), func.count().label("n")).select_from(Response)
+                     .where(*_scope(survey_id, flt), answered))
+    return union_all(*parts)
 
 
 def text_answers_stmt(survey_id: int, flt: Filter, question_key: str, search: str | None):
@@ -424,49 +425,50 @@ def _bars(q: Question, counts: dict[str, int], respondents: int) -> list[Bar]:
     ]
 
 
-def filter_allowed(session: Session, survey: Survey, flt: Filter) -> bool:
+def filter_allowed(session: Session, survey: Survey, flt: Filter, groups: dict[str, dict[str, int]] | None = None) -> bool:
     """A filter may not single out a small group — nor leave one out, which the totals would reveal."""
     if not flt.active:
         return True
+    groups = groups if groups is not None else response_groups(session, survey)
+    values = groups.get(flt.attribute, {})
     total = session.scalar(response_count_stmt(survey.id, Filter()))
-    picked = session.scalar(response_count_stmt(survey.id, flt))
+    picked = values.get(flt.value, 0)
     rest = total - picked
     return picked >= survey.min_group_size and (rest == 0 or rest >= survey.min_group_size)
 
 
-def question_results(session: Session, survey: Survey, flt: Filter = Filter(), texts_shown: int = 5) -> Results:
-    """Counts, percentages, distributions, means, medians and NPS for every question."""
-    qs = questions(survey.definition)
-    total = session.scalar(response_count_stmt(survey.id, flt))
-    if not filter_allowed(session, survey, flt):
-        return Results(total=0, questions=[], hidden=True)
-    postgres = is_postgres(session)
-    counted_keys = [q.key for q in qs if q.type not in TEXT_TYPES and q.type != "number"]
-    numeric_keys = [q.key for q in qs if q.type in NUMERIC_TYPES]
+def question_results(session: Session, survey: Survey, flt: Filter = Filter(), texts_shown: int = 5,
+                     groups: dict[str, dict[str, int]] | None = None) -> Results:
+    """Counts, percentages, distributions, means, medians and NPS for every question.
 
-    respondents = {r.question_key: r.n for r in session.execute(respondents_per_question_stmt(survey.id, flt))}
+    ``groups`` (from ``response_groups``) saves a query when the caller has them already.
+    """
+    qs = questions(survey.definition)
+    if not filter_allowed(session, survey, flt, groups):
+        return Results(total=0, questions=[], hidden=True)
+    total = session.scalar(response_count_stmt(survey.id, flt))
+
     counts: dict[tuple[str, str | None], dict[str, int]] = {}
-    for r in session.execute(answer_counts_stmt(survey.id, flt, counted_keys)):
-        counts.setdefault((r.question_key, r.row_key), {})[_value_key(r.option_key, r.number_value)] = int(r.n)
     stats: dict[tuple[str, str | None], NumberStats] = {}
-    for r in session.execute(number_stats_stmt(survey.id, flt, numeric_keys)):
-        stats[(r.question_key, r.row_key)] = NumberStats(
-            n=int(r.n),
-            mean=float(r.mean) if r.mean is not None else None,
-            min=r.min,
-            max=r.max,
-            nps=float(r.nps) if r.nps is not None else None,
-            promoters=int(r.promoters or 0),
-            detractors=int(r.detractors or 0),
-        )
-    for r in session.execute(medians_stmt(survey.id, flt, numeric_keys, postgres)):
-        stats.setdefault((r[0], r[1]), NumberStats()).median = float(r[2]) if r[2] is not None else None
+    for r in session.execute(question_figures_stmt(survey.id, flt)):
+        key = (r.q, r.r)
+        if r.kind == "count":
+            counts.setdefault(key, {})[_value_key(r.o, r.v)] = int(r.n)
+        elif r.kind == "stats":
+            figures = stats.setdefault(key, NumberStats())
+            figures.n, figures.mean, figures.min, figures.max = int(r.n), float(r.mean), r.min, r.max
+            figures.promoters, figures.detractors, figures.nps = int(r.promoters), int(r.detractors), float(r.nps)
+        else:
+            stats.setdefault(key, NumberStats()).median = float(r.median)
+    multiple = [q.key for q in qs if q.type == "multiple"]
+    respondents = {r.q: int(r.n) for r in session.execute(respondents_stmt(survey.id, flt, multiple))} if multiple else {}
 
     out = []
     for q in qs:
-        n = int(respondents.get(q.key, 0))
-        result = QuestionResult(question=q, respondents=n)
         own = counts.get((q.key, None), {})
+        # One answer row per response, except `multiple` (counted apart) and matrix (counted per row).
+        n = respondents.get(q.key, 0) if q.type == "multiple" else sum(own.values())
+        result = QuestionResult(question=q, respondents=n)
         if q.type in ("single", "multiple", "scale", "nps"):
             result.dont_know = own.get(DONT_KNOW, 0)
             result.bars = _bars(q, own, n)
@@ -480,13 +482,20 @@ def question_results(session: Session, survey: Survey, flt: Filter = Filter(), t
                     RowResult(row.key, row.label, _bars(q, row_counts, row_n), row_counts.get(DONT_KNOW, 0), row_n,
                               stats.get((q.key, row.key), NumberStats()))
                 )
+            result.respondents = max((r.respondents for r in result.rows), default=0)
         if q.type in TEXT_TYPES or q.other:
             result.other_count = own.get(OTHER, 0)
-            if texts_shown:
-                page = text_answers(session, survey, q.key, flt, None, 1, per_page=texts_shown)
-                result.texts, result.text_count = page.items, page.total
+            result.text_count = sum(own.values()) if q.type in TEXT_TYPES else result.other_count
+            if texts_shown and result.text_count:
+                result.texts = first_texts(session, survey, q.key, flt, texts_shown)
         out.append(result)
     return Results(total=total, questions=out)
+
+
+def first_texts(session: Session, survey: Survey, question_key: str, flt: Filter, limit: int) -> list[str]:
+    """The first few free texts of a question (the results page shows a handful, then links on)."""
+    stmt = text_answers_stmt(survey.id, flt, question_key, None)
+    return list(session.scalars(stmt.order_by(Answer.response_id, Answer.id).limit(limit)))
 
 
 @dataclass
@@ -505,7 +514,8 @@ def text_answers(session: Session, survey: Survey, question_key: str, flt: Filte
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    items = list(session.scalars(stmt.order_by(Answer.id).limit(per_page).offset((page - 1) * per_page)))
+    # Ordered by the (random) response id: stable for paging, and not the order people answered in.
+    items = list(session.scalars(stmt.order_by(Answer.response_id, Answer.id).limit(per_page).offset((page - 1) * per_page)))
     return TextPage(items=items, total=total, page=page, pages=pages, search=search)
 
 
@@ -572,21 +582,68 @@ def _item_conditions(answer, q: Question, row: Choice | None) -> list:
     return conditions
 
 
-def breakdown_cells_stmt(survey_id: int, flt: Filter, q: Question, row: Choice | None, group_columns, join_other=None):
-    """Counts per group and answer value, and per group the number of responses (for row %)."""
-    stmt = _answers(*group_columns, Answer.option_key, Answer.number_value, func.count().label("n"))
-    if join_other is not None:
-        stmt = stmt.join(*join_other)
-    return stmt.where(*_scope(survey_id, flt), *_item_conditions(Answer, q, row)).group_by(
-        *group_columns, Answer.option_key, Answer.number_value
-    )
+def breakdown_stmt(survey_id: int, flt: Filter, q: Question, row: Choice | None, by_attribute: str | None,
+                   by_question: tuple[Question, Choice | None] | None):
+    """The whole cross-table in one statement: rows ``cell`` (group, value, n), ``size`` (group, number
+    of responses), ``total`` (value, n) and ``total_size``.
 
+    Groups are the values of a report attribute (every response in exactly one group, missing
+    included, so totals are the sums of the groups) or the answers to another closed question
+    (a `multiple` one puts a response in several groups, so totals are counted on their own).
+    """
+    if by_attribute is not None:
+        group = (attribute_of(Response.attributes, by_attribute).label("g"), _none().label("gn"))
+        other, joined = None, ()
+    else:
+        other = aliased(Answer)
+        q2, row2 = by_question
+        group = (other.option_key.label("g"), other.number_value.label("gn"))
+        joined = ((other, and_(other.response_id == Answer.response_id, *_item_conditions(other, q2, row2))),)
+    item = _item_conditions(Answer, q, row)
+    stmt = _answers(*group, Answer.option_key.label("o"), Answer.number_value.label("v"), func.count().label("n"))
+    for target in joined:
+        stmt = stmt.join(*target)
+    cells = stmt.where(*_scope(survey_id, flt), *item).group_by(*group, Answer.option_key, Answer.number_value).cte("cells")
 
-def breakdown_sizes_stmt(survey_id: int, flt: Filter, q: Question, row: Choice | None, group_columns, join_other=None):
-    stmt = _answers(*group_columns, func.count(distinct(Answer.response_id)).label("n"))
-    if join_other is not None:
-        stmt = stmt.join(*join_other)
-    return stmt.where(*_scope(survey_id, flt), *_item_conditions(Answer, q, row)).group_by(*group_columns)
+    def answered(answer_alias, conditions):
+        inner = aliased(Answer)
+        return select(inner.id).where(inner.response_id == answer_alias, *_item_conditions(inner, *conditions)).exists()
+
+    kind = lambda name: literal(name).label("kind")  # noqa: E731
+    if q.type != "multiple":
+        # One answer row per response: a group's size is the sum of its cells.
+        sizes = select(cells.c.g, cells.c.gn, func.sum(cells.c.n).label("n")).group_by(cells.c.g, cells.c.gn)
+    elif by_attribute is not None:
+        g = attribute_of(Response.attributes, by_attribute)
+        sizes = (select(g.label("g"), _none().label("gn"), func.count().label("n"))
+                 .where(*_scope(survey_id, flt), answered(Response.id, (q, row))).group_by(g))
+    else:
+        # A `multiple` question has several rows per response: count each group's responses on their own.
+        grouped = aliased(Answer)
+        sizes = (select(grouped.option_key.label("g"), grouped.number_value.label("gn"), func.count().label("n"))
+                 .select_from(grouped).join(Response, Response.id == grouped.response_id)
+                 .where(*_scope(survey_id, flt), *_item_conditions(grouped, *by_question),
+                        answered(grouped.response_id, (q, row)))
+                 .group_by(grouped.option_key, grouped.number_value))
+    sizes = sizes.cte("sizes")
+    parts = [
+        select(kind("cell"), cells.c.g, cells.c.gn, cells.c.o, cells.c.v, cells.c.n),
+        select(kind("size"), sizes.c.g, sizes.c.gn, _none(String), _none(), sizes.c.n),
+    ]
+    if by_attribute is not None or by_question[0].type != "multiple":
+        # Every response is in exactly one group (a missing value is a group too): totals are sums.
+        parts.append(select(kind("total"), _none(String), _none(), cells.c.o, cells.c.v, func.sum(cells.c.n))
+                     .group_by(cells.c.o, cells.c.v))
+        parts.append(select(kind("total_size"), _none(String), _none(), _none(String), _none(), func.sum(sizes.c.n)))
+    else:
+        # Groups overlap: count the responses that answered both questions, each once.
+        parts.append(_answers(kind("total"), _none(String), _none(), Answer.option_key, Answer.number_value, func.count())
+                     .where(*_scope(survey_id, flt), *item, answered(Answer.response_id, by_question))
+                     .group_by(Answer.option_key, Answer.number_value))
+        parts.append(select(kind("total_size"), _none(String), _none(), _none(String), _none(), func.count())
+                     .select_from(Response)
+                     .where(*_scope(survey_id, flt), answered(Response.id, (q, row)), answered(Response.id, by_question)))
+    return union_all(*parts)
 
 
 def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter = Filter()) -> Breakdown:
@@ -603,26 +660,17 @@ def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter 
     columns = _columns(q)
 
     if kind == "attr" and name in (survey.report_attributes or []):
-        group_columns = (attribute_of(Response.attributes, name).label("g"),)
-        join_other = None
-        by_label = name
-        group_label = lambda key: key  # noqa: E731
-        group_order = None
-        total_condition = []
+        stmt = breakdown_stmt(survey.id, flt, q, row, name, None)
+        by_label, labels, group_order = name, {}, None
     elif kind == "q":
         q2, row2 = _find_item(qs, name)
         if (q2.key, row2) == (q.key, row):
             raise BreakdownError(by)
-        other = aliased(Answer)
-        group_columns = (other.option_key.label("g"), other.number_value.label("gn"))
-        join_other = (other, and_(other.response_id == Answer.response_id, *_item_conditions(other, q2, row2)))
+        stmt = breakdown_stmt(survey.id, flt, q, row, None, (q2, row2))
         by_label = q2.text + (f" – {row2.label}" if row2 else "")
         q2_columns = _columns(q2)
         labels = {c.key: c.label for c in q2_columns}
-        group_label = lambda key: labels.get(key, key)  # noqa: E731
         group_order = [c.key for c in q2_columns]
-        answered_both = select(other.response_id).where(*_item_conditions(other, q2, row2))
-        total_condition = [Answer.response_id.in_(answered_both)]
     else:
         raise BreakdownError(by)
 
@@ -632,23 +680,18 @@ def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter 
         return _value_key(r.g, r.gn)
 
     cells: dict[str, dict[str, int]] = {}
-    for r in session.execute(breakdown_cells_stmt(survey.id, flt, q, row, group_columns, join_other)):
-        cells.setdefault(group_key(r), {})[_value_key(r.option_key, r.number_value)] = int(r.n)
-    sizes = {group_key(r): int(r.n) for r in session.execute(breakdown_sizes_stmt(survey.id, flt, q, row, group_columns, join_other))}
-
-    total_cells = {
-        _value_key(r.option_key, r.number_value): int(r.n)
-        for r in session.execute(
-            _answers(Answer.option_key, Answer.number_value, func.count().label("n"))
-            .where(*_scope(survey.id, flt), *_item_conditions(Answer, q, row), *total_condition)
-            .group_by(Answer.option_key, Answer.number_value)
-        )
-    }
-    total_size = session.scalar(
-        _answers(func.count(distinct(Answer.response_id))).where(
-            *_scope(survey.id, flt), *_item_conditions(Answer, q, row), *total_condition
-        )
-    ) or 0
+    sizes: dict[str, int] = {}
+    total_cells: dict[str, int] = {}
+    total_size = 0
+    for r in session.execute(stmt):
+        if r.kind == "cell":
+            cells.setdefault(group_key(r), {})[_value_key(r.o, r.v)] = int(r.n)
+        elif r.kind == "size":
+            sizes[group_key(r)] = int(r.n)
+        elif r.kind == "total":
+            total_cells[_value_key(r.o, r.v)] = int(r.n)
+        else:
+            total_size = int(r.n)
 
     if group_order:
         keys = [k for k in group_order if k in sizes] + sorted(k for k in sizes if k not in group_order)
@@ -666,7 +709,7 @@ def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter 
         return GroupRow(key, label, size, [Cell(counts.get(c.key, 0), _pct(counts.get(c.key, 0), size)) for c in columns])
 
     groups = [
-        make_row(k, _("Uppgift saknas") if k == MISSING else group_label(k), sizes[k], cells.get(k, {}), k in hidden)
+        make_row(k, _("Uppgift saknas") if k == MISSING else labels.get(k, k), sizes[k], cells.get(k, {}), k in hidden)
         for k in keys
     ]
     total = make_row("", _("Totalt"), total_size, total_cells, total_size < threshold)
@@ -674,9 +717,23 @@ def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter 
                      threshold=threshold)
 
 
+def response_groups_stmt(survey_id: int):
+    """Complete responses per distinct set of report attributes (a few dozen rows: the JSON text is
+    grouped as it is, so no response's JSON is parsed)."""
+    as_text = cast(Response.attributes, Text)
+    return select(as_text.label("attributes"), func.count().label("n")).where(*_scope(survey_id, Filter())).group_by(as_text)
+
+
+def response_groups(session: Session, survey: Survey) -> dict[str, dict[str, int]]:
+    """``{attribute: {value: responses}}`` for the survey's report attributes."""
+    found: dict[str, dict[str, int]] = {name: {} for name in survey.report_attributes or []}
+    for r in session.execute(response_groups_stmt(survey.id)):
+        for name, value in (json.loads(r.attributes or "{}") or {}).items():
+            if name in found and value is not None:
+                found[name][str(value)] = found[name].get(str(value), 0) + int(r.n)
+    return found
+
+
 def report_attribute_values(session: Session, survey: Survey) -> dict[str, list[str]]:
     """The values each report attribute takes among complete responses (for the filter choices)."""
-    return {
-        name: [r.value for r in session.execute(attribute_values_stmt(survey.id, name)) if r.value is not None]
-        for name in (survey.report_attributes or [])
-    }
+    return {name: sorted(values) for name, values in response_groups(session, survey).items()}
