@@ -88,7 +88,7 @@ def import_participants_csv(session: Session, survey_id: int, text: str) -> Impo
     Comma or semicolon, CRLF, a BOM; repeated addresses are merged (later columns win). Flushes only.
     """
     report = ImportReport()
-    text = text.lstrip("\ufeff")
+    text = text.lstrip("\ufeff").replace("\x00", "")  # NUL cannot be stored (and is never meant)
     header_line = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -253,3 +253,11 @@ def test_decline_by_the_mail_clients_one_click_post_and_csrf_for_the_button(app,
     assert response.status_code == 204
     with db.sessions() as s:
         assert s.scalar(select(Participant.declined_at)) is not None
+
+
+def test_nul_characters_are_not_a_server_error(client, db, make_survey):
+    make_survey(participants=PEOPLE)
+    response = post(client, token_of(db), {**PAGE1, "page": 0, "omraden.other": "Sko\x00lan"}, "next")
+    assert response.status_code == 303
+    with db.sessions() as s:
+        assert s.scalar(select(Answer.text_value).where(Answer.option_key == "other")) == "Skolan"
