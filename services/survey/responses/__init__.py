@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from services.survey.definitions import CHOICE_TYPES, allowed_values, format_value
 from shared.clock import utcnow
+from shared.db import is_postgres
 from shared.models import Answer, Participant, Response, Survey
 
 Values = dict[str, list[str]]
@@ -445,16 +446,30 @@ def _complete(
         if participant.started_at is not None:
             participant.started_at = start_of_day(participant.started_at)
         session.flush()
-        # PostgreSQL stamps every row version with the writing transaction (the ``xmin`` column), so
-        # the new response and this participant would share it. Rewriting every completed
-        # participant of the survey in the same transaction gives them all the same stamp.
-        session.execute(
-            update(Participant)
-            .where(Participant.survey_id == survey.id, Participant.completed_at.is_not(None))
-            .values(completed_at=Participant.completed_at)
-            .execution_options(synchronize_session=False)
-        )
+        if is_postgres(session):
+            _restamp_completed(session, survey.id)
     return new_id
+
+
+# PostgreSQL stamps every row version with the transaction that wrote it (the ``xmin`` column), so a
+# new anonymous response and its participant's completion would share one. Rewriting the survey's
+# other completed participants in the same transaction gives them that stamp too. Rows another
+# submit holds at this moment are skipped (never wait, never deadlock) and get it from the next submit;
+# rows already written by this transaction are skipped, so seeding many answers at once stays linear.
+RESTAMP_COMPLETED = text(
+    """
+    UPDATE participants SET completed_at = completed_at
+    WHERE id IN (
+        SELECT id FROM participants
+        WHERE survey_id = :survey_id AND completed_at IS NOT NULL AND xmin <> pg_current_xact_id()::xid
+        FOR UPDATE SKIP LOCKED
+    )
+    """
+)
+
+
+def _restamp_completed(session: Session, survey_id: int) -> None:
+    session.execute(RESTAMP_COMPLETED, {"survey_id": survey_id})
 
 
 def _report_attributes(survey: Survey, attributes: dict) -> dict:
