@@ -40,10 +40,11 @@ def test_stop_link_form(fuzz_app, email):
 def test_links_with_any_token(fuzz_app, token, one_click):
     client = fuzz_app.test_client()
     path = quote(token, safe="")
+    # 400/404/410, or 308 when the text makes a path werkzeug tidies up ("//"): never 200, never 500.
     for url in (f"/confirm/{path}", f"/unsubscribe/{path}"):
-        assert client.get(url).status_code in (400, 404, 410)
+        assert client.get(url).status_code in (308, 400, 404, 410)
         data = {"List-Unsubscribe": "One-Click"} if one_click else {}
-        assert client.post(url, data=data).status_code in (400, 404, 410)
+        assert client.post(url, data=data).status_code in (308, 400, 404, 405, 410)
 
 
 @fuzz
