@@ -288,21 +288,31 @@ class IssuePipeline:
                         renew(session, list(outstanding), self.worker, utcnow() + self.lease)
                     last_renew = now
         finally:
-            self._record(sent, counts)
+            # Normally both queues are empty here; after an error (say the database went away) the
+            # unstarted mails stay claimed until their lease runs out, and the lanes still stop.
+            unstarted = self._drain(work)
             for _lane in lanes:
                 work.put(None)
             for lane in lanes:
                 lane.join()
+            sent.extend(item.recipient.delivery_id for outcome, item, _ in self._drain(results) if outcome == "sent")
+            self._record(sent, counts)
+            if unstarted:
+                self._release([item.recipient.delivery_id for item in unstarted], counts)
 
-    def _release_unstarted(self, work: queue.Queue, outstanding: set[int], counts: SendCounts) -> None:
-        unstarted = []
+    @staticmethod
+    def _drain(q: queue.Queue) -> list:
+        items = []
         while True:
             try:
-                item = work.get_nowait()
+                item = q.get_nowait()
             except queue.Empty:
-                break
+                return items
             if item is not None:
-                unstarted.append(item.recipient.delivery_id)
+                items.append(item)
+
+    def _release_unstarted(self, work: queue.Queue, outstanding: set[int], counts: SendCounts) -> None:
+        unstarted = [item.recipient.delivery_id for item in self._drain(work)]
         if unstarted:
             outstanding.difference_update(unstarted)
             self._release(unstarted, counts)
