@@ -281,3 +281,20 @@ def test_issue_mails_and_outbox_mails_are_dkim_signed(smtp_config, smtp_server, 
     for received in messages:
         assert received.raw.startswith(b"DKIM-Signature:")
         assert dkim.verify(received.raw, dnsfunc=dns)
+
+
+def test_the_worker_starts_a_scheduled_issue_when_due_and_delivers_it(smtp_app, smtp_config, smtp_server):
+    from services.worker import run
+
+    issue_id = start_issue(smtp_app, subscribers=3, send=False)
+    db = smtp_app.extensions["utskick"].db
+    with smtp_app.app_context(), db.transaction() as session:
+        domain.schedule(session, smtp_config, session.get(Issue, issue_id), utcnow() + timedelta(hours=1))
+    assert run(smtp_config, once=True) == 0  # not due yet
+    assert smtp_server.count == 0
+    with db.transaction() as session:
+        session.get(Issue, issue_id).scheduled_at = utcnow() - timedelta(seconds=1)  # the hour has passed
+    run(smtp_config, once=True)
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.wait_for(3)) == [f"person{i}@example.org" for i in range(3)]
+    with db.transaction() as session:
+        assert session.get(Issue, issue_id).status == "sent"
