@@ -27,6 +27,7 @@ class Subscriber(Base):
     """One person (one address), whatever lists they are on."""
 
     __tablename__ = "subscribers"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -46,6 +47,8 @@ class Subscription(Base):
     __table_args__ = (
         UniqueConstraint("list_id", "subscriber_id"),
         Index("ix_subscriptions_list_status", "list_id", "status"),
+        # Stop links carry the id: an erased person's id must never be handed to someone new.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,3 +25,20 @@ def test_downgrade_and_upgrade_again(database_url):
     cfg = alembic_config(database_url)
     command.downgrade(cfg, "base")
     command.upgrade(cfg, "heads")
+
+
+def test_ids_in_stop_links_are_never_reused(db):
+    """An erased person's old stop link must not stop a newcomer's subscription (SQLite reuses ids otherwise)."""
+    from shared.models import Subscriber
+
+    with db.transaction() as session:
+        first = Subscriber(email="forsta@kommun.example")
+        session.add(first)
+        session.flush()
+        old_id = first.id
+        session.delete(first)
+    with db.transaction() as session:
+        newcomer = Subscriber(email="nasta@kommun.example")
+        session.add(newcomer)
+        session.flush()
+        assert newcomer.id != old_id

@@ -73,7 +73,8 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('created_at', shared.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subscribers')),
-    sa.UniqueConstraint('email', name=op.f('uq_subscribers_email'))
+    sa.UniqueConstraint('email', name=op.f('uq_subscribers_email')),
+    sqlite_autoincrement=True
     )
     op.create_table('suppressions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -100,7 +101,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['list_id'], ['newsletter_lists.id'], name=op.f('fk_subscriptions_list_id_newsletter_lists'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['subscriber_id'], ['subscribers.id'], name=op.f('fk_subscriptions_subscriber_id_subscribers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subscriptions')),
-    sa.UniqueConstraint('list_id', 'subscriber_id', name=op.f('uq_subscriptions_list_id'))
+    sa.UniqueConstraint('list_id', 'subscriber_id', name=op.f('uq_subscriptions_list_id')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.create_index('ix_subscriptions_list_status', ['list_id', 'status'], unique=False)
