@@ -67,6 +67,7 @@ def test_csv_one_row_per_complete_response_with_codes(db, ctx):
     assert row["lardomar"] == "Samverkan är svår – men värd det"
     assert "email" not in row
     assert {r["status"] for r in with_partial} == {"complete", "in_progress"}
+    assert {r["datum"] for r in with_partial} == {"2025-03-10"}
 
 
 def test_labels_instead_of_codes(db, ctx):

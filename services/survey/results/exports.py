@@ -1,8 +1,8 @@
 """Exports of the responses: CSV (UTF-8 with BOM, comma or semicolon) and XLSX with a codebook.
 
-One row per response, one column per question, matrix row and `multiple` option. Rows are streamed:
-answers are read in response order through a server-side cursor and each response's row is put
-together as it passes, so 100 000 responses never sit in memory at once.
+One row per response, one column per question, matrix row and `multiple` option. The database pivots
+each response's answers into its row (``MAX(CASE …) … GROUP BY response``) and the rows are streamed
+from a server-side cursor in response order, so 100 000 responses never sit in memory at once.
 
 Spreadsheet programs run a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return as a formula (OWASP "CSV injection"), so every text cell that does gets a leading ``'``.
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import re
 import tempfile
 from dataclasses import dataclass
 from typing import IO, Iterator
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from services.survey.results.definition import DONT_KNOW, OTHER, TEXT_TYPES, Question, questions
@@ -100,80 +99,97 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
     return out
 
 
-def export_rows_stmt(survey: Survey, options: ExportOptions):
-    """Every answer of the exported responses, in response order (one pass builds each row)."""
+def _pivot(cols: list[Column]) -> tuple[list, list[tuple]]:
+    """The SQL expressions that turn a response's answer rows into its export columns, and for each
+    question column how to read them: (column index, kind, question, sub, expression labels)."""
+    exprs, plan = [], []
+    for i, c in enumerate(cols):
+        q = c.question
+        if q is None:
+            continue
+        in_q = Answer.question_key == q.key
+        names = (f"c{i}", f"d{i}")
+        if c.sub == "other_text":
+            exprs.append(func.max(case((and_(in_q, Answer.option_key == OTHER), Answer.text_value))).label(names[0]))
+            plan.append((i, "text", q, c.sub, names))
+        elif q.type == "single":
+            exprs.append(func.max(case((in_q, Answer.option_key))).label(names[0]))
+            plan.append((i, "single", q, c.sub, names))
+        elif q.type == "multiple":
+            # NULL: question not answered; 0: answered without this option; 1: chosen.
+            exprs.append(func.max(case((in_q, case((Answer.option_key == c.sub, 1), else_=0)))).label(names[0]))
+            plan.append((i, "multiple", q, c.sub, names))
+        elif q.type in TEXT_TYPES:
+            exprs.append(func.max(case((in_q, Answer.text_value))).label(names[0]))
+            plan.append((i, "text", q, c.sub, names))
+        else:  # scale, nps, number, matrix row: a number or "don't know"
+            where = and_(in_q, Answer.row_key == c.sub) if q.type == "matrix" else in_q
+            exprs.append(func.max(case((where, Answer.number_value))).label(names[0]))
+            exprs.append(func.max(case((and_(where, Answer.option_key == DONT_KNOW), 1))).label(names[1]))
+            plan.append((i, "number", q, c.sub, names))
+    return exprs, plan
+
+
+def export_stmt(survey: Survey, options: ExportOptions, pivot: list):
+    """One row per exported response, in id order, its answers pivoted into columns by the database."""
     identity = options.include_identity and not survey.anonymous
     stmt = (
-        select(
-            Response.id, Response.status, Response.completed_at, Response.updated_at, Response.attributes,
-            *( (Participant.email, Participant.name) if identity else () ),
-            Answer.question_key, Answer.row_key, Answer.option_key, Answer.number_value, Answer.text_value,
-        )
+        select(Response.id, Response.status, Response.completed_at, Response.updated_at, Response.attributes,
+               *((Participant.email, Participant.name) if identity else ()), *pivot)
         .select_from(Response)
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.survey_id == survey.id)
-        .order_by(Response.id, Answer.id)
+        .group_by(Response.id)
+        .order_by(Response.id)
     )
     if identity:
-        stmt = stmt.outerjoin(Participant, Participant.id == Response.participant_id)
+        stmt = stmt.outerjoin(Participant, Participant.id == Response.participant_id).group_by(Participant.id)
     if not options.include_partial:
         stmt = stmt.where(Response.status == "complete")
     return stmt
 
 
 def rows(session: Session, survey: Survey, options: ExportOptions) -> Iterator[list]:
-    """The header row, then one row per response, values already neutralised."""
+    """The header row, then one row per response, values already neutralised.
+
+    The rows come from a server-side cursor (``yield_per``), so only a batch is in memory at a time.
+    """
     cols = columns(survey, options)
     yield [neutralise(c.header) for c in cols]
     index = {c.name: i for i, c in enumerate(cols)}
-    by_question = {q.key: q for q in questions(survey.definition)}
     labels = options.labels
     other_label, dont_know_label = str(_("Annat")), str(_("Vet inte"))
+    dont_know = dont_know_label if labels else DONT_KNOW
     status_labels = {"complete": str(_("Klar")), "in_progress": str(_("Påbörjad"))}
-    multiple_columns = {q.key: [c for c in cols if c.question is not None and c.question.key == q.key and c.sub not in (None, "other_text")]
-                        for q in by_question.values() if q.type == "multiple"}
-    result = session.execute(export_rows_stmt(survey, options).execution_options(yield_per=BATCH))
-    for response_id, group in itertools.groupby(result, key=lambda r: r.id):
-        answers = list(group)
-        first = answers[0]
+    id_slot, date_slot = index["id"], index["datum"]
+    attribute_slots = [(index[f"attr:{a}"], a) for a in survey.report_attributes or []]
+    exprs, plan = _pivot(cols)
+    option_labels = {(q.key, o.key): o.label for _i, _k, q, _s, _n in plan for o in q.options}
+    result = session.connection().execute(export_stmt(survey, options, exprs).execution_options(yield_per=BATCH))
+    for r in result:
+        data = r._mapping
         row: list = [None] * len(cols)
-        row[index["id"]] = response_id
-        when = first.completed_at or first.updated_at
-        row[index["datum"]] = when.date().isoformat() if when else None
+        row[id_slot] = r.id
+        when = r.completed_at or r.updated_at
+        row[date_slot] = when.date().isoformat() if when else None
         if "status" in index:
-            row[index["status"]] = status_labels.get(first.status, first.status) if labels else first.status
-        for attribute in survey.report_attributes or []:
-            row[index[f"attr:{attribute}"]] = (first.attributes or {}).get(attribute)
+            row[index["status"]] = status_labels.get(r.status, r.status) if labels else r.status
+        attributes = r.attributes or {}
+        for slot, name in attribute_slots:
+            row[slot] = attributes.get(name)
         if "email" in index:
-            row[index["email"]], row[index["name"]] = first.email, first.name
-        answered_multiple = set()
-        for a in answers:
-            q = by_question.get(a.question_key)
-            if q is None:
-                continue  # an answer to a question since removed from the definition
-            if q.type == "multiple":
-                answered_multiple.add(q.key)
-                name = f"{q.key}_{a.option_key}"
-                if name in index:
-                    row[index[name]] = (q.option_label(a.option_key) if a.option_key != OTHER else other_label) if labels else 1
-            elif q.type == "single":
-                row[index[q.key]] = (q.option_label(a.option_key) if a.option_key != OTHER else other_label) if labels else a.option_key
-            elif q.type == "matrix":
-                name = f"{q.key}_{a.row_key}"
-                if name in index:
-                    row[index[name]] = (dont_know_label if labels else DONT_KNOW) if a.option_key == DONT_KNOW else _number(a.number_value)
-            elif q.type in TEXT_TYPES:
-                row[index[q.key]] = a.text_value
-            else:
-                row[index[q.key]] = (dont_know_label if labels else DONT_KNOW) if a.option_key == DONT_KNOW else _number(a.number_value)
-            if a.option_key == OTHER and a.text_value and f"{q.key}_{OTHER}_text" in index:
-                row[index[f"{q.key}_{OTHER}_text"]] = a.text_value
-        if not labels:
-            # 0 = not chosen, but only for those who answered the question; blank = not answered.
-            for key in answered_multiple:
-                for c in multiple_columns[key]:
-                    if row[index[c.name]] is None:
-                        row[index[c.name]] = 0
+            row[index["email"]], row[index["name"]] = r.email, r.name
+        for i, kind, q, sub, (value_name, dk_name) in plan:
+            value = data[value_name]
+            if kind == "number":
+                value = dont_know if data[dk_name] else _number(value)
+            elif value is None:
+                pass
+            elif kind == "single" and labels:
+                value = other_label if value == OTHER else option_labels.get((q.key, value), value)
+            elif kind == "multiple" and labels:
+                value = (other_label if sub == OTHER else option_labels.get((q.key, sub), sub)) if value else None
+            row[i] = value
         yield [neutralise(v) for v in row]
 
 
