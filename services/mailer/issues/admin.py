@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from services.mailer.issues import domain
@@ -152,15 +153,14 @@ def _sample_mail(issue: Issue):
     s = db_session()
     rendered = domain.render(s, services().config, issue)
     sample = _("Exempel Exempelsson (exempel@example.se)")
-    stop = url_for("public.index", _external=False)
-    return rendered, sample, stop
+    return rendered, sample
 
 
 @bp.get("/<int:issue_id>/preview")
 @login_required
 def preview(issue_id: int):
     issue = _issue(issue_id)
-    rendered, sample, stop = _sample_mail(issue)
+    rendered, sample = _sample_mail(issue)
     text = rendered.text.replace(STOP_URL, f"{services().config.mailer_url}/unsubscribe/…").replace(RECIPIENT, sample)
     return render_template("mailer/issues/preview.html", issue=issue, text=text)
 
@@ -169,9 +169,7 @@ def preview(issue_id: int):
 @login_required
 def preview_html(issue_id: int):
     issue = _issue(issue_id)
-    rendered, sample, stop = _sample_mail(issue)
-    from markupsafe import escape
-
+    rendered, sample = _sample_mail(issue)
     html = rendered.html.replace(STOP_URL, "#").replace(RECIPIENT, str(escape(sample)))
     response = make_response(html)
     response.headers["Content-Security-Policy"] = PREVIEW_CSP
