@@ -49,14 +49,15 @@ def question_chart(result) -> Markup | None:
     q = result.question
     chart_id = f"chart-{q.key}"
     if q.type == "matrix":
-        legend = [str(v) for v in q.scale_values] + ([""] if q.dont_know else [])
+        legend = [str(v) for v in q.scale_values] + ([_("Vet inte")] if q.dont_know else [])
         rows = []
         for row in result.rows:
             segments = [charts.Segment(b.label, b.count) for b in row.bars[: len(q.scale_values)]]
             if q.dont_know:
                 segments.append(charts.Segment(_("Vet inte"), row.dont_know))
             rows.append((row.label, segments))
-        return charts.stacked_chart(chart_id, _("Fördelning per påstående: %(q)s", q=q.text), rows, legend)
+        return charts.stacked_chart(chart_id, _("Andel (%%) per svarsalternativ och påstående: %(q)s", q=q.text), rows,
+                                    legend, dont_know=q.dont_know)
     if result.bars and result.respondents:
         bars = [(b.label, b.count, f"{b.count} ({_pct_text(b.percent)})") for b in result.bars]
         if result.dont_know:

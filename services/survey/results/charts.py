@@ -23,7 +23,7 @@ class Segment:
     value: float
 
 
-def _shorten(label: str, limit: int = 34) -> str:
+def _shorten(label: str, limit: int = 30) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
@@ -52,8 +52,15 @@ def bar_chart(chart_id: str, title: str, bars: list[tuple[str, float, str]]) -> 
     return _svg(chart_id, title, len(bars) * ROW_HEIGHT + 8, body, "bars")
 
 
-def stacked_chart(chart_id: str, title: str, rows: list[tuple[str, list[Segment]]], legend: list[str]) -> Markup:
-    """One 100 % bar per row (matrix rows), split into the shares of each scale point."""
+def stacked_chart(chart_id: str, title: str, rows: list[tuple[str, list[Segment]]], legend: list[str],
+                  dont_know: bool = False) -> Markup:
+    """One 100 % bar per row (matrix rows), split into the shares of each scale point.
+
+    With ``dont_know`` the last segment (and legend entry) is "don't know", drawn light grey.
+    """
+    def css_of(j: int) -> str:
+        return "seg-dk" if dont_know and j == len(legend) - 1 else STACK_CLASSES[j % len(STACK_CLASSES)]
+
     plot = WIDTH - LABEL_WIDTH - 10
     body = []
     for i, (label, segments) in enumerate(rows):
@@ -65,22 +72,22 @@ def stacked_chart(chart_id: str, title: str, rows: list[tuple[str, list[Segment]
             if not total or not segment.value:
                 continue
             length = plot * segment.value / total
-            css = STACK_CLASSES[j % len(STACK_CLASSES)] if legend[j] != "" else "seg-dk"
+            css = css_of(j)
             body.append(f'<rect class="{css}" x="{x:.1f}" y="{y}" width="{length:.1f}" height="{ROW_HEIGHT - 8}"></rect>')
             if length > 26:
                 share = round(100 * segment.value / total)
-                body.append(f'<text class="chart-inside" x="{x + length / 2:.1f}" y="{y + 15}" text-anchor="middle">{share}</text>')
+                text_css = "chart-label" if css == "seg-dk" else "chart-inside"
+                body.append(f'<text class="{text_css}" x="{x + length / 2:.1f}" y="{y + 15}" text-anchor="middle">{share}</text>')
             x += length
     legend_y = len(rows) * ROW_HEIGHT + 14
     lx = float(LABEL_WIDTH)
     for j, name in enumerate(legend):
-        css = STACK_CLASSES[j % len(STACK_CLASSES)] if name != "" else "seg-dk"
-        shown = name or "?"
+        shown = _shorten(name, 16)
         body.append(
-            f'<rect class="{css}" x="{lx:.1f}" y="{legend_y}" width="12" height="12"></rect>'
-            f'<text class="chart-label" x="{lx + 16:.1f}" y="{legend_y + 11}">{escape(_shorten(shown, 16))}</text>'
+            f'<rect class="{css_of(j)}" x="{lx:.1f}" y="{legend_y}" width="12" height="12"></rect>'
+            f'<text class="chart-label" x="{lx + 16:.1f}" y="{legend_y + 11}">{escape(shown)}</text>'
         )
-        lx += 22 + 7 * len(_shorten(shown, 16))
+        lx += 22 + 7 * len(shown)
     return _svg(chart_id, title, legend_y + 24, body, "stacked")
 
 

@@ -326,7 +326,9 @@ def dashboard(session: Session, survey_id: int, today: date | None = None) -> Da
     if marked:
         # One bar per calendar day, including quiet days, so the chart's time axis is honest.
         start = min(invitations) if invitations else min(marked)
-        end = max(marked | ({today} if today and completed else set()))
+        end = max(marked)
+        if today is not None and end < today <= end + timedelta(days=31):
+            end = today  # a survey still collecting: show the quiet days up to today
         end = min(end, start + timedelta(days=366))
         current = start
         while current <= end:
