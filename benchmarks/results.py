@@ -177,7 +177,9 @@ def main() -> None:
             started = time.perf_counter()
             survey_id = seed(url, args.responses)
             print(f"  seeding took {time.perf_counter() - started:.1f} s")
-            for name, values in time_pages(url, survey_id, args.runs, tmp).items():
+            timings = time_pages(url, survey_id, args.runs, tmp)
+            print(f"  (load average while timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+            for name, values in timings.items():
                 target = " (target < 1 s)" if backend == "postgresql" and "export" not in name else ""
                 print(f"  {name:34s} median {statistics.median(values) * 1000:7.0f} ms   "
                       f"best {min(values) * 1000:7.0f} ms{target}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 CLOSED_TYPES = ("single", "multiple", "scale", "nps", "matrix")
-NUMERIC_TYPES = ("scale", "nps", "number", "matrix")
 TEXT_TYPES = ("text", "longtext")
 DONT_KNOW = "dont_know"
 OTHER = "other"

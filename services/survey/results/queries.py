@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Float, Integer, String, Text, and_, case, cast, distinct, func, literal, null, or_, select, text, union, union_all
+from sqlalchemy import Float, Integer, String, Text, and_, case, cast, func, literal, null, or_, select, text, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from services.survey.results.definition import (
     DONT_KNOW,
-    NUMERIC_TYPES,
     OTHER,
     TEXT_TYPES,
     Choice,
