@@ -134,3 +134,28 @@ def test_export_form_with_csrf_downloads_csv(evaluator):
     wrong = client.post(f"/admin/surveys/{survey_id}/results/export",
                         data={"csrf_token": token, "format": "pdf", "separator": "comma", "values": "codes"})
     assert wrong.status_code == 400 and "error-summary" in wrong.get_data(as_text=True)
+
+
+def test_a_survey_without_responses_has_friendly_pages(db, evaluator):
+    client, _survey_id = evaluator
+    with db.transaction() as s:
+        empty = make_survey(s).id
+    results = client.get(f"/admin/surveys/{empty}/results").get_data(as_text=True)
+    assert "Inga inskickade svar ännu." in results
+    table = client.get(f"/admin/surveys/{empty}/results/breakdown?item=delaktighet&by=attr:delregion")
+    assert table.status_code == 200
+    export = client.get(f"/admin/surveys/{empty}/results/export")
+    assert export.status_code == 200
+
+
+@pytest.mark.parametrize("query", [
+    "results?filter=:", "results?filter=delregion:", "results?filter=email:x", "results?filter=delregion:%00",
+    "results/lardomar/texts?page=abc&q=%25%25", "results/lardomar/texts?page=-4", "results/lardomar/texts?page=99999",
+    "results/breakdown?item=pastaenden.&by=q:", "results/breakdown?item=pastaenden&by=q:pastaenden.tid",
+    "results/breakdown?item=delaktighet&by=q:delaktighet", "results/breakdown?by=attr:delregion",
+    "results/breakdown?item=omraden&by=q:pastaenden.mandat&filter=delregion:GR",
+])
+def test_odd_parameters_never_break_a_page(evaluator, query):
+    client, survey_id = evaluator
+    response = client.get(f"/admin/surveys/{survey_id}/{query}")
+    assert response.status_code in (200, 404)

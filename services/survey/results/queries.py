@@ -214,11 +214,15 @@ def participant_counts_stmt(survey_id: int, group=None):
 
 
 def participant_attribute_keys_stmt(postgres: bool):
+    # Only JSON objects have keys (json_object_keys raises on anything else).
     if postgres:
-        return text("SELECT DISTINCT json_object_keys(attributes) AS key FROM participants WHERE survey_id = :survey_id ORDER BY 1")
+        return text(
+            "SELECT DISTINCT json_object_keys(attributes) AS key FROM participants "
+            "WHERE survey_id = :survey_id AND json_typeof(attributes) = 'object' ORDER BY 1"
+        )
     return text(
         "SELECT DISTINCT j.key AS key FROM participants, json_each(participants.attributes) AS j "
-        "WHERE participants.survey_id = :survey_id ORDER BY 1"
+        "WHERE participants.survey_id = :survey_id AND json_type(participants.attributes) = 'object' ORDER BY 1"
     )
 
 
@@ -692,7 +696,7 @@ def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter 
         elif r.kind == "total":
             total_cells[_value_key(r.o, r.v)] = int(r.n)
         else:
-            total_size = int(r.n)
+            total_size = int(r.n or 0)  # SUM over no groups is NULL
 
     if group_order:
         keys = [k for k in group_order if k in sizes] + sorted(k for k in sizes if k not in group_order)
