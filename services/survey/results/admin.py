@@ -66,6 +66,18 @@ def question_chart(result) -> Markup | None:
     return None
 
 
+def breakdown_chart(table) -> Markup | None:
+    """Stacked 100 % bars of the shown groups (only when each response gives one answer: the shares
+    of a `multiple` question do not add up to a whole)."""
+    shown = [g for g in table.groups if not g.hidden]
+    if table.question.type == "multiple" or not shown:
+        return None
+    rows = [(g.label, [charts.Segment(c.label, cell.count) for c, cell in zip(table.columns, g.cells)]) for g in shown]
+    legend = [c.label for c in table.columns]
+    return charts.stacked_chart("chart-breakdown", _("Andel (%%) per svarsalternativ och grupp: %(q)s", q=table.question.text),
+                                rows, legend, dont_know=bool(table.columns) and table.columns[-1].key == "dont_know")
+
+
 @bp.get("/results/dashboard")
 @login_required
 def dashboard(survey_id: int):
@@ -142,6 +154,7 @@ def breakdown(survey_id: int):
                 error = _("Välj en fråga med svarsalternativ och något annat att dela upp den efter.")
     return render_template(
         "survey/results/breakdown.html",
+        chart=breakdown_chart(table) if table is not None else None,
         survey=survey,
         items=items,
         groupings=groupings,

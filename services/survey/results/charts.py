@@ -79,15 +79,19 @@ def stacked_chart(chart_id: str, title: str, rows: list[tuple[str, list[Segment]
                 text_css = "chart-label" if css == "seg-dk" else "chart-inside"
                 body.append(f'<text class="{text_css}" x="{x + length / 2:.1f}" y="{y + 15}" text-anchor="middle">{share}</text>')
             x += length
+    # The legend flows in lines under the bars.
     legend_y = len(rows) * ROW_HEIGHT + 14
-    lx = float(LABEL_WIDTH)
+    lx = 10.0
     for j, name in enumerate(legend):
-        shown = _shorten(name, 16)
+        shown = _shorten(name, 24)
+        width = 22 + 7 * len(shown)
+        if lx + width > WIDTH and lx > 10:
+            lx, legend_y = 10.0, legend_y + 20
         body.append(
             f'<rect class="{css_of(j)}" x="{lx:.1f}" y="{legend_y}" width="12" height="12"></rect>'
             f'<text class="chart-label" x="{lx + 16:.1f}" y="{legend_y + 11}">{escape(shown)}</text>'
         )
-        lx += 22 + 7 * len(shown)
+        lx += width
     return _svg(chart_id, title, legend_y + 24, body, "stacked")
 
 
