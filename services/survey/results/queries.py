@@ -5,8 +5,9 @@ each one is a ``GROUP BY`` over the survey's answers or participants. Python onl
 aggregated rows into what the templates show (labels, percentages of counts the database returned,
 the small-group rule), never rows of individual responses.
 
-Runs on PostgreSQL and SQLite: the JSON attribute lookups go through SQLAlchemy's JSON type, the
-median is ``percentile_cont`` on PostgreSQL and a window over the value distribution on SQLite.
+Runs on PostgreSQL and SQLite with the same statements: the JSON attribute lookups go through
+SQLAlchemy's JSON type, and the median is a cumulative window over the value distribution (equal to
+``percentile_cont(0.5)``, which a test checks on PostgreSQL).
 """
 from __future__ import annotations
 
@@ -87,16 +88,6 @@ def _answers(*columns):
 
 def response_count_stmt(survey_id: int, flt: Filter):
     return select(func.count()).select_from(Response).where(*_scope(survey_id, flt))
-
-
-def attribute_values_stmt(survey_id: int, attribute: str):
-    value = attribute_of(Response.attributes, attribute)
-    return (
-        select(value.label("value"), func.count().label("n"))
-        .where(*_scope(survey_id, Filter()))
-        .group_by(value)
-        .order_by(value)
-    )
 
 
 def distribution_cte(survey_id: int, flt: Filter):
