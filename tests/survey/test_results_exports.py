@@ -121,27 +121,3 @@ def test_xlsx_rows_codebook_and_neutralised_cells(db, ctx):
     assert ["delaktighet", "I vilken utsträckning har du varit involverad i Program Millennium?", None, None] in codebook
     assert [None, None, "hog", "I ganska hög grad"] in codebook
     assert [None, None, "dont_know", "Vet inte"] in codebook
-
-
-def test_cli_export_writes_the_file(db, config, tmp_path, monkeypatch):
-    from click.testing import CliRunner
-
-    from services.cli import main
-
-    with db.transaction() as s:
-        survey = make_survey(s)
-        add_response(s, survey, ANSWERS, attributes=ATTRS)
-        survey_id = survey.id
-    monkeypatch.setenv("DATABASE_URL", config.database_url)
-    monkeypatch.setenv("SECRET_KEYS", ",".join(config.secret_keys))
-    monkeypatch.setenv("MAIL_URL", "file://" + str(tmp_path / "out"))
-    monkeypatch.setenv("MAIL_FROM", "Test <t@example.org>")
-    out = tmp_path / "svar.xlsx"
-    result = CliRunner().invoke(main, ["results", "export", str(survey_id), "--format", "xlsx", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert load_workbook(out)["Svar"].max_row == 2
-    csv_result = CliRunner().invoke(main, ["results", "export", str(survey_id), "--semicolon"])
-    assert csv_result.exit_code == 0
-    assert "Samverkan är svår" in csv_result.output and "delaktighet;" in csv_result.output
-    missing = CliRunner().invoke(main, ["results", "export", "999"])
-    assert missing.exit_code != 0 and "no survey" in missing.output

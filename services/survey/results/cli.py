@@ -1,4 +1,5 @@
-"""``utskick results export SURVEY_ID --format csv|xlsx [--out FILE]``: the export page's file, from the shell."""
+"""``utskick results export SURVEY_ID --format csv|xlsx [--out FILE]``: the export page's file, from the shell;
+``utskick results min-group-size SURVEY_ID N``: the small-group rule's threshold."""
 from __future__ import annotations
 
 import shutil
@@ -13,6 +14,27 @@ def register(main: click.Group) -> None:
     @main.group()
     def results() -> None:
         """Survey results."""
+
+    @results.command("min-group-size")
+    @click.argument("survey_id", type=int)
+    @click.argument("size", type=click.IntRange(1, 1000))
+    def min_group_size(survey_id: int, size: int) -> None:
+        """Set how many responses a group needs before breakdowns and filters show it (default 5)."""
+        from services.cli import get_config
+        from services.survey.results.queries import ANONYMOUS_MIN_GROUP_SIZE
+        from shared.db import Database
+        from shared.models import Survey
+
+        with Database(get_config().database_url).transaction() as session:
+            survey = session.get(Survey, survey_id)
+            if survey is None:
+                raise click.ClickException(f"no survey with id {survey_id}")
+            if survey.anonymous and size < ANONYMOUS_MIN_GROUP_SIZE:
+                raise click.ClickException(
+                    f"the survey is anonymous: groups of fewer than {ANONYMOUS_MIN_GROUP_SIZE} could point people out"
+                )
+            survey.min_group_size = size
+        click.echo(f"survey {survey_id}: groups with fewer than {size} responses are hidden")
 
     @results.command("export")
     @click.argument("survey_id", type=int)

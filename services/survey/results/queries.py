@@ -33,6 +33,8 @@ from shared.models import Answer, OutboxMail, Participant, Response, Suppression
 
 # The outbox kind of the survey service's reminder mails (``services.survey.invitations``).
 REMINDER_KINDS = ("survey_reminder",)
+# The lowest threshold the CLI accepts for an anonymous survey.
+ANONYMOUS_MIN_GROUP_SIZE = 3
 MISSING = "\x00missing"  # group key of responses without a value for the attribute
 TEXTS_PER_PAGE = 25
 
