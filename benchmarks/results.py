@@ -50,7 +50,7 @@ def seed(url: str, count: int) -> int:
     from shared.accounts import create_admin
     from shared.models import Survey
 
-    fixture = Path("/work/shared/fixtures/survey-millennium.yaml")
+    fixture = Path(__file__).resolve().parents[1] / "services" / "demo_data" / "survey-millennium.yaml"
     definition = yaml.safe_load(fixture.read_text(encoding="utf-8"))
     definition["closes"] = str(definition.get("closes"))
     db = Database(url)

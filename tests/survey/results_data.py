@@ -15,9 +15,7 @@ import yaml
 from services.survey.results.definition import questions
 from shared.models import Answer, Participant, Response, Survey
 
-FIXTURE = Path("/work/shared/fixtures/survey-millennium.yaml")
-if not FIXTURE.exists():  # the repo's copy when the workspace layout differs
-    FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "survey-millennium.yaml"
+FIXTURE = Path(__file__).resolve().parents[2] / "services" / "demo_data" / "survey-millennium.yaml"
 DAY = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
 
 
