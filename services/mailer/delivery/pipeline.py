@@ -112,21 +112,30 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
     SQLite: a single ``UPDATE … RETURNING``, atomic on its own.
     """
     sending = select(Issue.id).where(Issue.status == "sending")
-    due = or_(
-        and_(Delivery.status == "queued", Delivery.due_at <= now),
-        and_(Delivery.status == "sending", Delivery.lease_until < now),
-    )
-    candidates = select(Delivery.id).where(due, Delivery.issue_id.in_(sending)).order_by(Delivery.due_at).limit(limit)
     values = dict(status="sending", claimed_by=worker, lease_until=now + lease)
-    if is_postgres(session):
-        ids = list(session.scalars(candidates.with_for_update(skip_locked=True, of=Delivery)))
-        if not ids:
-            return []
-        session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(**values))
-    else:
-        ids = list(session.scalars(update(Delivery).where(Delivery.id.in_(candidates)).values(**values).returning(Delivery.id)))
-        if not ids:
-            return []
+    # Two ranges of one index, (status, due_at): each read in order and cut off at the limit.
+    # One query with OR made both databases collect and sort every due row for each batch.
+    ranges = [
+        (and_(Delivery.status == "sending", Delivery.lease_until < now), Delivery.lease_until),
+        (and_(Delivery.status == "queued", Delivery.due_at <= now), Delivery.due_at),
+    ]
+    ids: list[int] = []
+    for condition, order in ranges:
+        wanted = limit - len(ids)
+        if wanted <= 0:
+            break
+        candidates = select(Delivery.id).where(condition, Delivery.issue_id.in_(sending)).order_by(order).limit(wanted)
+        if is_postgres(session):
+            taken = list(session.scalars(candidates.with_for_update(skip_locked=True, of=Delivery)))
+            if taken:
+                session.execute(update(Delivery).where(Delivery.id.in_(taken)).values(**values)
+                                .execution_options(synchronize_session=False))
+        else:
+            taken = list(session.scalars(update(Delivery).where(Delivery.id.in_(candidates)).values(**values)
+                                         .returning(Delivery.id).execution_options(synchronize_session=False)))
+        ids.extend(taken)
+    if not ids:
+        return []
     # Whoever stopped or was suppressed since the fan-out does not get the mail.
     gone = or_(
         ~exists().where(Subscription.id == Delivery.subscription_id, Subscription.status == "active"),
