@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 
-from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import Signer, URLSafeSerializer, URLSafeTimedSerializer
 from markupsafe import escape
 
 from shared.clock import utcnow
@@ -51,6 +51,19 @@ def _to_header(email: str, name: str) -> bytes:
     return SMTP.header_factory("To", f"{name} <{address}>").fold(policy=SMTP).encode("ascii")
 
 
+class _KeyCachingSigner(Signer):
+    """itsdangerous' signer, deriving each (salt, key) pair's signing key once instead of per token."""
+
+    _derived: dict[tuple, bytes] = {}
+
+    def derive_key(self, secret_key=None) -> bytes:
+        cache_key = (self.salt, secret_key if secret_key is not None else self.secret_keys[-1], self.key_derivation)
+        key = self._derived.get(cache_key)
+        if key is None:
+            key = self._derived[cache_key] = super().derive_key(secret_key)
+        return key
+
+
 class _SignerCache(Tokens):
     """Same tokens as ``Tokens``; keeps one serializer per purpose instead of building one per mail."""
 
@@ -62,7 +75,8 @@ class _SignerCache(Tokens):
         serializer = self._serializers.get((purpose, timed))
         if serializer is None:
             kind = URLSafeTimedSerializer if timed else URLSafeSerializer
-            serializer = self._serializers[(purpose, timed)] = kind(self._keys, salt=self._check(purpose))
+            serializer = self._serializers[(purpose, timed)] = kind(self._keys, salt=self._check(purpose),
+                                                                    signer=_KeyCachingSigner)
         return serializer.dumps(payload)
 
 
@@ -108,6 +122,10 @@ class IssueMail:
         self.envelope_from = parseaddr(config.mail_from)[1]
         self.domain = self.envelope_from.rpartition("@")[2] or "localhost"
         list_id = f"{list_slug}.{self.domain}"
+        # "=_" never occurs in quoted-printable, so one boundary serves every mail of the issue.
+        self.boundary = ("=_utskick_" + secrets.token_hex(12)).encode("ascii")
+        self._id_prefix = f"utskick.{issue_id}.{secrets.token_hex(6)}"
+        self._date: tuple[int, bytes] = (0, b"")
         self._fixed = b"".join(
             [
                 _header("From", config.mail_from),
@@ -122,27 +140,30 @@ class IssueMail:
         """The complete message (CRLF) for one recipient, stop link and headers filled in."""
         stop_url, stop_headers = stop_link_headers(self.tokens, self.config, recipient.subscription_id)
         return self._assemble(recipient.email, recipient.name, stop_url, {**stop_headers, **(headers or {})},
-                              message_id=f"<utskick.{self.issue_id}.{recipient.delivery_id}.{secrets.token_hex(6)}@{self.domain}>")
+                              message_id=f"<{self._id_prefix}.{recipient.delivery_id}@{self.domain}>")
 
-    def build_test(self, email: str, stop_url: str) -> bytes:
-        """A test mail: the real layout, the stop link pointing somewhere harmless."""
-        return self._assemble(email, "", stop_url, {}, message_id=f"<utskick.{self.issue_id}.test.{secrets.token_hex(8)}@{self.domain}>")
+    def _date_header(self) -> bytes:
+        now = utcnow()
+        second = int(now.timestamp())
+        if self._date[0] != second:  # formatting a date costs more than the rest of the headers
+            self._date = (second, f"Date: {format_datetime(now.replace(microsecond=0))}\r\n".encode("ascii"))
+        return self._date[1]
 
     def _assemble(self, email: str, name: str, stop_url: str, extra: dict[str, str], *, message_id: str) -> bytes:
         who = f"{name} ({email})" if name else email
         html = self.html.fill({STOP_URL: str(escape(stop_url)), RECIPIENT: str(escape(who))})
         text = self.text.fill({STOP_URL: stop_url, RECIPIENT: who})
-        boundary = "=_utskick_" + secrets.token_hex(12)  # "=_" never occurs in quoted-printable
         head = [
             self._fixed,
             _to_header(email, name),
-            f"Date: {format_datetime(utcnow())}\r\nMessage-ID: {message_id}\r\n".encode("ascii"),
+            self._date_header(),
+            f"Message-ID: {message_id}\r\n".encode("ascii"),
         ]
         for key, value in extra.items():
             # List-Unsubscribe must not be RFC 2047-encoded: URLs are ASCII; long lines are fine (< 998).
             head.append(f"{key}: {value}\r\n".encode("ascii"))
-        head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode("ascii"))
-        b = boundary.encode("ascii")
+        b = self.boundary
+        head.append(b'Content-Type: multipart/alternative; boundary="' + b + b'"\r\n\r\n')
         return b"".join(
             [
                 *head,
