@@ -2,7 +2,7 @@
 fill in the mail → wait for the rate limit → send over one of N reused SMTP connections → record.
 
 Crash safety: a claimed delivery carries ``claimed_by`` and ``lease_until``. Sent mails are recorded
-every 50 mails or quarter second, so a worker killed mid-batch leaves at most its claimed, unrecorded
+every 100 mails or quarter second, so a worker killed mid-batch leaves at most its claimed, unrecorded
 mails (two batches at most) to be sent again by whoever takes the expired lease over. SIGTERM (``stop``) finishes the mail in hand, records,
 and hands the rest of the batch back at once.
 """
@@ -37,9 +37,9 @@ from services.mailer.issues.domain import finish_issues
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 50
+BATCH_SIZE = 100
 LEASE = timedelta(minutes=2)
-RECORD_EVERY = 50  # sent mails recorded together (or every 0.25 s, whichever comes first)
+RECORD_EVERY = 100  # sent mails recorded together (or every 0.25 s, whichever comes first)
 
 
 class RateLimiter:
