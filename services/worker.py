@@ -8,16 +8,21 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+from datetime import timedelta
 from typing import Callable
 
+from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database
 from shared.mail.outbox import deliver_due
 from shared.mail.transport import open_transport
+from shared.ratelimit import forget_older_than
 
 log = logging.getLogger(__name__)
 
 Job = Callable[[threading.Event], int]
+RATE_EVENTS_KEPT = timedelta(days=2)  # longer than any rate-limit window
 
 
 def build_jobs(config: Config, db: Database) -> list[Job]:
@@ -29,9 +34,20 @@ def build_jobs(config: Config, db: Database) -> list[Job]:
     def outbox(stop: threading.Event) -> int:
         return deliver_due(db, transport, stop=stop).total
 
+    last_housekeeping = 0.0
+
+    def housekeeping(stop: threading.Event) -> int:
+        """Hourly: rate-limit counts older than every window are of no use, and they hold IP addresses."""
+        nonlocal last_housekeeping
+        if time.monotonic() - last_housekeeping < 3600:
+            return 0
+        last_housekeeping = time.monotonic()
+        with db.transaction() as session:
+            return forget_older_than(session, utcnow() - RATE_EVENTS_KEPT)
+
     from services.mailer.delivery.jobs import issue_jobs
 
-    return [outbox, *issue_jobs(config, db)]
+    return [outbox, *issue_jobs(config, db), housekeeping]
 
 
 def run(config: Config, *, once: bool = False, stop: threading.Event | None = None, idle_sleep: float = 1.0) -> int:

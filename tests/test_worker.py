@@ -62,3 +62,20 @@ def test_sigterm_lets_the_worker_finish_and_stop(db, config, smtp_server):
     counts = statuses(db)
     assert counts.get("sent", 0) == smtp_server.count  # nothing marked sent that was not received
     assert counts.get("sent", 0) + counts.get("queued", 0) == 7  # and nothing lost
+
+
+def test_worker_forgets_rate_limit_counts_older_than_two_days(db, config, smtp_server):
+    from datetime import timedelta
+
+    from shared.clock import utcnow
+    from shared.models import RateEvent
+
+    with db.transaction() as session:
+        session.add(RateEvent(key="form:192.0.2.1", at=utcnow() - timedelta(days=3)))
+        session.add(RateEvent(key="form:192.0.2.2", at=utcnow() - timedelta(hours=1)))
+    subprocess.run(
+        [sys.executable, "-m", "services.cli", "worker", "--once"],
+        env=worker_env(config, smtp_server), check=True, capture_output=True, timeout=60,
+    )
+    with db.sessions() as session:
+        assert session.scalars(select(RateEvent.key)).all() == ["form:192.0.2.2"]
