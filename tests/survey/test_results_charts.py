@@ -34,3 +34,13 @@ def test_day_chart_marks_reminders():
     ET.fromstring(svg)
     assert svg.count('class="mark-reminder"') == 1 and svg.count('class="mark-invitation"') == 1
     assert svg.count('class="bar"') == 2  # no column for a day without answers
+
+
+def test_the_figure_after_the_longest_bar_fits_inside_the_chart():
+    import re
+
+    from services.survey.results.charts import WIDTH, bar_chart
+
+    svg = str(bar_chart("c", "Titel", [("I mycket hög grad", 125, "125 (41.7 %)"), ("Låg", 24, "24 (8.0 %)")]))
+    first_value_x = float(re.search(r'class="chart-value" x="([\d.]+)"', svg).group(1))
+    assert first_value_x + 7.5 * len("125 (41.7 %)") <= WIDTH

@@ -39,7 +39,9 @@ def _svg(chart_id: str, title: str, height: int, body: list[str], css_class: str
 def bar_chart(chart_id: str, title: str, bars: list[tuple[str, float, str]]) -> Markup:
     """Horizontal bars: (label, value 0–100 or any scale, text shown at the bar's end)."""
     top = max((value for _label, value, _text in bars), default=0) or 1
-    plot = WIDTH - LABEL_WIDTH - 70
+    # Leave room after the longest bar for its figure ("125 (41,7 %)"), about 7.5 px a character.
+    value_room = 14 + 7.5 * max((len(shown) for _label, _value, shown in bars), default=0)
+    plot = WIDTH - LABEL_WIDTH - value_room
     body = []
     for i, (label, value, shown) in enumerate(bars):
         y = i * ROW_HEIGHT + 4
