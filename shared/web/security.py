@@ -12,7 +12,10 @@ def init_app(app) -> None:
     def _headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
+        # A page that allows framing by its own site (the issue preview) says so in its CSP;
+        # X-Frame-Options must then agree, or browsers that read it would still block the frame.
+        own_site_only = "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
+        response.headers["X-Frame-Options"] = "SAMEORIGIN" if own_site_only else "DENY"
         # Token links must not leak to other sites through Referer; the same rule for every page
         # keeps it simple and costs nothing.
         response.headers["Referrer-Policy"] = "no-referrer"

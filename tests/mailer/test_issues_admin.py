@@ -62,6 +62,8 @@ def test_preview_shows_html_in_a_sandboxed_frame_and_the_plain_text(app, db, edi
     assert frame.status_code == 200
     csp = frame.headers["Content-Security-Policy"]
     assert "sandbox" in csp and "frame-ancestors 'self'" in csp and "script-src" not in csp
+    assert frame.headers["X-Frame-Options"] == "SAMEORIGIN"  # agrees with the CSP for older browsers
+    assert page.headers["X-Frame-Options"] == "DENY"
     assert 'id="upphandling"' in frame.text and "Exempel Exempelsson" in frame.text
 
 

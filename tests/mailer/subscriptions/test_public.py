@@ -291,3 +291,8 @@ def test_expired_link_page_sends_a_new_link_through_csrf(csrf_app, monkeypatch):
     response = client.post(action, data={"email": "ny.lank@exempel.se", "csrf_token": form_token(page.text)})
     assert response.status_code == 303
     assert outbox_kinds(csrf_app, "ny.lank@exempel.se") == ["confirmation", "confirmation"]
+
+
+def test_subscribe_page_links_to_the_archive_of_sent_issues(client):
+    page = client.get("/subscribe").get_data(as_text=True)
+    assert 'href="/issues?list=nyhetsbrev"' in page and "Läs tidigare nummer" in page
