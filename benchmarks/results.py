@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from shared.config import load_config  # noqa: E402
-from shared.db import Database, normalise_url, upgrade  # noqa: E402
+from shared.db import Database, recreate_postgres_database, upgrade  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 BENCH_DB = "utskick_bench_results"
@@ -114,12 +114,7 @@ def seed(url: str, count: int) -> int:
 def fresh_database(backend: str, tmp: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp / 'results-bench.sqlite3'}"
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{BENCH_DB}"')
-    admin.dispose()
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
+    return recreate_postgres_database(POSTGRES_URL, BENCH_DB)
 
 
 def time_pages(url: str, survey_id: int, runs: int, tmp: Path) -> dict[str, list[float]]:

@@ -68,6 +68,21 @@ class Database:
         self.engine.dispose()
 
 
+def recreate_postgres_database(server_url: str, name: str) -> str:
+    """Drop and create database ``name`` on the server of ``server_url``; return its URL.
+
+    For tests and benchmarks, which each want a database of their own on a shared server.
+    """
+    engine = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
 def alembic_config(url: str):
     from alembic.config import Config as AlembicConfig
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shared.config import load_config
-from shared.db import Database, normalise_url, upgrade
+from shared.db import Database, normalise_url, recreate_postgres_database, upgrade
 from shared.models import Base
 
 pytest_plugins = ["tests.fixtures_smtp"]
@@ -31,17 +31,10 @@ def _worker_suffix(request) -> str:
 @pytest.fixture(scope="session")
 def postgres_template_url(request) -> str:
     """A database of our own on the PostgreSQL server (one per xdist worker), migrated once."""
-    admin_engine = create_engine(normalise_url(TEST_POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    name = _worker_suffix(request)
     try:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = recreate_postgres_database(TEST_POSTGRES_URL, _worker_suffix(request))
     except Exception as exc:  # noqa: BLE001 - turn any driver error into one clear failure
         pytest.fail(f"PostgreSQL is required for the tests and did not answer at {TEST_POSTGRES_URL}: {exc}")
-    finally:
-        admin_engine.dispose()
-    url = TEST_POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
     upgrade(url)
     return url
 
