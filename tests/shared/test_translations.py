@@ -1,7 +1,7 @@
 """Every Swedish text in code and templates has an English translation."""
 from pathlib import Path
 
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +17,10 @@ def extracted_messages() -> set[str]:
     found = set()
     for directory in ("shared", "services"):
         for _filename, _lineno, message, _comments, _context in extract_from_dir(
-            ROOT / directory, method_map=METHODS, options_map={"**/templates/**": {"extensions": "jinja2.ext.i18n"}}
+            ROOT / directory,
+            method_map=METHODS,
+            options_map={"**/templates/**": {"extensions": "jinja2.ext.i18n"}},
+            keywords={**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None},
         ):
             found.add(message if isinstance(message, str) else message[0])
     return found
