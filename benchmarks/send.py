@@ -36,20 +36,12 @@ def free_port() -> int:
 
 
 def fresh_database(kind: str, workdir: Path) -> str:
-    from sqlalchemy import create_engine, text
-
-    from shared.db import normalise_url, upgrade
+    from shared.db import recreate_postgres_database, upgrade
 
     if kind == "sqlite":
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     else:
-        name = "utskick_bench_send"
-        engine = create_engine(normalise_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        url = recreate_postgres_database(POSTGRES_ADMIN_URL, "utskick_bench_send")
     upgrade(url)
     return url
 
