@@ -8,18 +8,12 @@ from services.survey import invitations, participants, responses, surveys
 from services.survey.definitions import DefinitionError, parse_moment_text
 from services.survey.public import page_context
 from shared.models import Survey
-from shared.web import db_session, services
+from shared.web import db_session, get_or_404, services
 from shared.web.auth import login_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 MAX_UPLOAD = 2 * 1024 * 1024
 
-
-def _survey_or_404(survey_id: int) -> Survey:
-    survey = db_session().get(Survey, survey_id)
-    if survey is None:
-        abort(404)
-    return survey
 
 
 def _uploaded_text(field: str, text_field: str | None = None) -> str:
@@ -58,7 +52,7 @@ def create():
 @bp.get("/surveys/<int:survey_id>")
 @login_required
 def survey(survey_id: int):
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     session = db_session()
     uninvited, due = invitations.count_due(session, survey)
     return render_template(
@@ -76,7 +70,7 @@ def survey(survey_id: int):
 @bp.post("/surveys/<int:survey_id>/status")
 @login_required
 def set_status(survey_id: int):
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     session = db_session()
     try:
         if request.form.get("status") == "open":
@@ -95,7 +89,7 @@ def set_status(survey_id: int):
 @login_required
 def definition(survey_id: int):
     """The editable YAML (first version of the editor: a text area with errors per path)."""
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     errors: list[str] = []
     source = surveys.export_yaml(survey)
     if request.method == "POST":
@@ -126,7 +120,7 @@ def edit(survey_id: int):
 
     Each button sends the whole form, so typed changes are kept when a question is moved.
     """
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     errors: dict[str, str] = {}
     other_errors: list[str] = []
     if request.method == "POST":
@@ -173,7 +167,7 @@ def edit(survey_id: int):
 @bp.get("/surveys/<int:survey_id>/export")
 @login_required
 def export(survey_id: int):
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     return Response(
         surveys.export_yaml(survey),
         mimetype="application/yaml",
@@ -185,7 +179,7 @@ def export(survey_id: int):
 @login_required
 def preview(survey_id: int):
     """The respondent's view; answers are checked but never stored."""
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     pages = survey.definition["pages"]
     values, errors = {}, {}
     page = request.args.get("page", 0, type=int)
@@ -214,7 +208,7 @@ def preview(survey_id: int):
 @login_required
 def settings(survey_id: int):
     """Mail texts with placeholders, contact, reminder rules and the closing date."""
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     errors: dict[str, str] = {}
     form = request.form
     if request.method == "POST":
@@ -279,7 +273,7 @@ def settings(survey_id: int):
 @bp.get("/surveys/<int:survey_id>/mail-preview")
 @login_required
 def mail_preview(survey_id: int):
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     session = db_session()
     kind = "reminder" if request.args.get("kind") == "reminder" else "invitation"
     chosen = request.args.get("participant", type=int)
@@ -305,7 +299,7 @@ def mail_preview(survey_id: int):
 @bp.post("/surveys/<int:survey_id>/send")
 @login_required
 def send(survey_id: int):
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     session = db_session()
     kind = request.form.get("kind")
     try:
@@ -329,7 +323,7 @@ def send(survey_id: int):
 @bp.get("/surveys/<int:survey_id>/participants")
 @login_required
 def participant_list(survey_id: int):
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     session = db_session()
     status = request.args.get("status") or None
     search = request.args.get("q", "")
@@ -354,7 +348,7 @@ def participant_list(survey_id: int):
 @bp.post("/surveys/<int:survey_id>/participants/import")
 @login_required
 def participant_import(survey_id: int):
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     session = db_session()
     text = _uploaded_text("file", "csv_text")
     if not text.strip():
@@ -383,7 +377,7 @@ def participant_import(survey_id: int):
 @bp.route("/surveys/<int:survey_id>/participants/<int:participant_id>", methods=["GET", "POST"])
 @login_required
 def participant_edit(survey_id: int, participant_id: int | None = None):
-    survey = _survey_or_404(survey_id)
+    survey = get_or_404(Survey, survey_id)
     session = db_session()
     participant = participants.get_participant(session, survey_id, participant_id) if participant_id else None
     if participant_id and participant is None:
@@ -425,7 +419,7 @@ def participant_edit(survey_id: int, participant_id: int | None = None):
 @bp.post("/surveys/<int:survey_id>/participants/<int:participant_id>/remove")
 @login_required
 def participant_remove(survey_id: int, participant_id: int):
-    _survey_or_404(survey_id)
+    get_or_404(Survey, survey_id)
     session = db_session()
     if participants.remove_participant(session, survey_id, participant_id):
         flash(_("Deltagaren är borttagen."))

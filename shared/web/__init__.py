@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Request, current_app, g, has_request_context, request
+from flask import Flask, Request, abort, current_app, g, has_request_context, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -59,6 +59,14 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = services().db.sessions()
     return g.db_session
+
+
+def get_or_404(model, row_id):
+    """The row with this primary key, or the friendly 404 page."""
+    row = db_session().get(model, row_id)
+    if row is None:
+        abort(404)
+    return row
 
 
 def select_locale() -> str:

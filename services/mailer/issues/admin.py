@@ -1,7 +1,7 @@
 """What editors see of issues: list, write, preview, test-send, send or schedule, follow progress."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
@@ -11,7 +11,7 @@ from services.mailer.issues import domain
 from services.mailer.issues.forms import IssueForm, ScheduleForm, TestSendForm
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL
 from shared.models import Issue, NewsletterList, Subscription
-from shared.web import db_session, services
+from shared.web import db_session, get_or_404, services
 from shared.web.auth import current_admin, login_required
 
 bp = Blueprint("issues_admin", __name__, url_prefix="/admin/issues")
@@ -33,12 +33,6 @@ PREVIEW_CSP = "default-src 'none'; img-src https: data:; style-src 'unsafe-inlin
 def _labels():
     return {"issue_status_labels": STATUS_LABELS, "to_local": domain.to_local}
 
-
-def _issue(issue_id: int) -> Issue:
-    issue = db_session().get(Issue, issue_id)
-    if issue is None:
-        abort(404)
-    return issue
 
 
 def _list_choices(form: IssueForm) -> None:
@@ -88,7 +82,7 @@ def new():
 @login_required
 def edit(issue_id: int):
     s = db_session()
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id)
     if issue.status not in domain.EDITABLE:
         flash(_("Brevet har redan börjat skickas och kan inte ändras."))
         return redirect(url_for("issues_admin.show", issue_id=issue.id))
@@ -137,13 +131,13 @@ def _show(issue: Issue, *, test_form=None, schedule_form=None, errors=None, stat
 @bp.get("/<int:issue_id>")
 @login_required
 def show(issue_id: int):
-    return _show(_issue(issue_id))
+    return _show(get_or_404(Issue, issue_id))
 
 
 @bp.get("/<int:issue_id>/progress.json")
 @login_required
 def progress_json(issue_id: int):
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id)
     data = domain.progress(db_session(), issue).as_dict()
     data["status_label"] = str(STATUS_LABELS.get(issue.status, issue.status))
     return jsonify(data)
@@ -159,7 +153,7 @@ def _sample_mail(issue: Issue):
 @bp.get("/<int:issue_id>/preview")
 @login_required
 def preview(issue_id: int):
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id)
     rendered, sample = _sample_mail(issue)
     text = rendered.text.replace(STOP_URL, f"{services().config.mailer_url}/unsubscribe/…").replace(RECIPIENT, sample)
     return render_template("mailer/issues/preview.html", issue=issue, text=text)
@@ -168,7 +162,7 @@ def preview(issue_id: int):
 @bp.get("/<int:issue_id>/preview.html")
 @login_required
 def preview_html(issue_id: int):
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id)
     rendered, sample = _sample_mail(issue)
     html = rendered.html.replace(STOP_URL, "#").replace(RECIPIENT, str(escape(sample)))
     response = make_response(html)
@@ -180,7 +174,7 @@ def preview_html(issue_id: int):
 @login_required
 def test_send(issue_id: int):
     s = db_session()
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id)
     form = TestSendForm()
     if form.validate_on_submit():
         try:
@@ -198,7 +192,7 @@ def test_send(issue_id: int):
 @login_required
 def send(issue_id: int):
     s = db_session()
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id)
     if request.method == "POST":
         try:
             count = domain.send_now(s, services().config, issue)
@@ -217,7 +211,7 @@ def send(issue_id: int):
 @login_required
 def schedule(issue_id: int):
     s = db_session()
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id)
     form = ScheduleForm()
     if form.validate_on_submit():
         try:
@@ -235,7 +229,7 @@ def schedule(issue_id: int):
 
 def _action(issue_id: int, action, message: str):
     s = db_session()
-    issue = _issue(issue_id)
+    issue = get_or_404(Issue, issue_id)
     try:
         action(s, issue)
         s.commit()

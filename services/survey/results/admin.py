@@ -15,17 +15,11 @@ from services.survey.results.definition import closed_items, questions
 from services.survey.results.queries import Filter
 from shared.clock import utcnow
 from shared.models import Survey
-from shared.web import db_session, services
+from shared.web import db_session, get_or_404, services
 from shared.web.auth import login_required
 
 bp = Blueprint("results", __name__, url_prefix="/admin/surveys/<int:survey_id>")
 
-
-def _survey(survey_id: int) -> Survey:
-    survey = db_session().get(Survey, survey_id)
-    if survey is None:
-        abort(404)
-    return survey
 
 
 def _filter(survey: Survey) -> Filter:
@@ -81,7 +75,7 @@ def breakdown_chart(table) -> Markup | None:
 @bp.get("/results/dashboard")
 @login_required
 def dashboard(survey_id: int):
-    survey = _survey(survey_id)
+    survey = get_or_404(Survey, survey_id)
     board = queries.dashboard(db_session(), survey.id, today=utcnow().date())
     chart = None
     if board.days:
@@ -98,7 +92,7 @@ def dashboard(survey_id: int):
 @bp.get("/results")
 @login_required
 def results(survey_id: int):
-    survey = _survey(survey_id)
+    survey = get_or_404(Survey, survey_id)
     flt = _filter(survey)
     s = db_session()
     groups = queries.response_groups(s, survey)
@@ -117,7 +111,7 @@ def results(survey_id: int):
 @bp.get("/results/<question_key>/texts")
 @login_required
 def texts(survey_id: int, question_key: str):
-    survey = _survey(survey_id)
+    survey = get_or_404(Survey, survey_id)
     question = next((q for q in questions(survey.definition) if q.key == question_key), None)
     if question is None or not (question.type in ("text", "longtext") or question.other):
         abort(404)
@@ -135,7 +129,7 @@ def texts(survey_id: int, question_key: str):
 @bp.get("/results/breakdown")
 @login_required
 def breakdown(survey_id: int):
-    survey = _survey(survey_id)
+    survey = get_or_404(Survey, survey_id)
     flt = _filter(survey)
     items = closed_items(survey.definition)
     groupings = [(f"attr:{a}", _("Bakgrund: %(a)s", a=a)) for a in survey.report_attributes or []]
@@ -183,7 +177,7 @@ class ExportForm(FlaskForm):
 @bp.route("/results/export", methods=["GET", "POST"])
 @login_required
 def export(survey_id: int):
-    survey = _survey(survey_id)
+    survey = get_or_404(Survey, survey_id)
     form = ExportForm()
     if not form.validate_on_submit():
         return render_template("survey/results/export.html", survey=survey, form=form), 400 if form.errors else 200
