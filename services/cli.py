@@ -1,5 +1,5 @@
 """The ``utskick`` command: database, admin accounts, worker, development server, and each
-service's own commands (registered from ``services.mailer.cli`` and ``services.survey.cli``)."""
+service's own commands (each service's ``cli.register`` adds its features' commands)."""
 from __future__ import annotations
 
 import logging
@@ -7,20 +7,18 @@ import sys
 
 import click
 
-from shared.config import ConfigError, load_config
-
-
-def get_config():
-    try:
-        return load_config()
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
+from services.mailer import cli as mailer_cli
+from services.survey import cli as survey_cli
+from shared.cli import CliContext, pass_cli
+from shared.models import Role
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Utskick: newsletters and surveys."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = CliContext()
 
 
 @main.group()
@@ -29,12 +27,12 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
+@pass_cli
+def db_upgrade(cli: CliContext) -> None:
     """Bring the database schema up to date."""
     from shared.db import upgrade
 
-    config = get_config()
-    upgrade(config.database_url)
+    upgrade(cli.config.database_url)
     click.echo("database is up to date")
 
 
@@ -45,21 +43,20 @@ def admin() -> None:
 
 @admin.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "editor", "evaluator"]), default="admin", show_default=True)
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.ADMIN.value, show_default=True)
 @click.option("--password", envvar="UTSKICK_ADMIN_PASSWORD", help="Read from a prompt (or stdin) when not given.")
-def admin_create(email: str, role: str, password: str | None) -> None:
+@pass_cli
+def admin_create(cli: CliContext, email: str, role: str, password: str | None) -> None:
     """Create an admin account (or set a new password and role for an existing one)."""
     from shared.accounts import AccountError, create_admin
-    from shared.db import Database
 
     if password is None:
         if sys.stdin.isatty():
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         else:
             password = sys.stdin.readline().rstrip("\n")
-    database = Database(get_config().database_url)
     try:
-        with database.transaction() as session:
+        with cli.database.transaction() as session:
             create_admin(session, email, password, role)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
@@ -68,32 +65,27 @@ def admin_create(email: str, role: str, password: str | None) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
-def worker(once: bool) -> None:
+@pass_cli
+def worker(cli: CliContext, once: bool) -> None:
     """Deliver mail from the outbox (and newsletter issues) until stopped."""
     from services.worker import run
 
-    done = run(get_config(), once=once)
+    done = run(cli.config, once=once)
     if once:
         click.echo(f"worker: {done} mails handled")
 
 
 @main.command()
-def run() -> None:
+@pass_cli
+def run(cli: CliContext) -> None:
     """Development: migrate, seed the demo, start both services and the worker."""
     from services.devserver import start
 
-    sys.exit(start(get_config()))
+    sys.exit(start(cli.config))
 
 
-def _register_service_commands() -> None:
-    from services.mailer.cli import register as register_mailer
-    from services.survey.cli import register as register_survey
-
-    register_mailer(main)
-    register_survey(main)
-
-
-_register_service_commands()
+mailer_cli.register(main)
+survey_cli.register(main)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""Mailer commands: subscribers, issues, bounces."""
+"""Mailer commands: each feature adds its own group to the ``utskick`` command."""
 import click
+
+from services.mailer.issues import cli as issues_cli
+from services.mailer.subscriptions import cli as subscriptions_cli
 
 
 def register(main: click.Group) -> None:
-    from services.mailer.subscriptions.cli import register as register_subscribers; register_subscribers(main)
-    from services.mailer.issues.cli import register as register_issues; register_issues(main)
-    pass
+    subscriptions_cli.register(main)
+    issues_cli.register(main)

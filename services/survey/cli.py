@@ -6,15 +6,17 @@ from pathlib import Path
 
 import click
 
+from services.survey.results import cli as results_cli
+from shared.cli import CliContext, pass_cli
+
 
 @contextmanager
-def _survey_session():
+def _survey_session(cli: CliContext):
     """The survey app's request context (translations, mail templates) and one committed transaction."""
-    from services.cli import get_config
     from services.survey import create_app
     from shared.web import services
 
-    app = create_app(get_config())
+    app = create_app(cli.config)
     with app.test_request_context(), services().db.transaction() as session:
         yield session, services().config
 
@@ -37,13 +39,14 @@ def register(main: click.Group) -> None:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--closes", help="Closing date (YYYY-MM-DD) instead of the file's.")
     @click.option("--open", "open_now", is_flag=True, help="Open the survey for answers right away.")
-    def surveys_import(file: str, closes: str | None, open_now: bool) -> None:
+    @pass_cli
+    def surveys_import(cli: CliContext, file: str, closes: str | None, open_now: bool) -> None:
         """Create a draft survey from a YAML or JSON definition; prints its id."""
         from services.survey.definitions import DefinitionError, parse_moment_text
         from services.survey.surveys import SurveyStateError, import_survey_file, open_survey, set_closes
 
         try:
-            with _survey_session() as (session, _config):
+            with _survey_session(cli) as (session, _config):
                 survey = import_survey_file(session, file)
                 if closes:
                     try:
@@ -64,22 +67,24 @@ def register(main: click.Group) -> None:
         click.echo(survey_id)
 
     @surveys.command("list")
-    def surveys_list() -> None:
+    @pass_cli
+    def surveys_list(cli: CliContext) -> None:
         """Every survey: id, status, answered/participants, title."""
         from services.survey.surveys import list_surveys
 
-        with _survey_session() as (session, _config):
+        with _survey_session(cli) as (session, _config):
             rows = list_surveys(session)
         for row in rows:
             click.echo(f"{row.id}\t{row.status}\t{row.completed}/{row.participants}\t{row.title}")
 
     @surveys.command("export")
     @click.argument("survey_id", type=int)
-    def surveys_export(survey_id: int) -> None:
+    @pass_cli
+    def surveys_export(cli: CliContext, survey_id: int) -> None:
         """Print a survey's definition as YAML."""
         from services.survey.surveys import export_yaml
 
-        with _survey_session() as (session, _config):
+        with _survey_session(cli) as (session, _config):
             click.echo(export_yaml(_survey(session, survey_id)), nl=False)
 
     @main.group()
@@ -89,11 +94,12 @@ def register(main: click.Group) -> None:
     @participants.command("import")
     @click.argument("survey_id", type=int)
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    def participants_import(survey_id: int, file: str) -> None:
+    @pass_cli
+    def participants_import(cli: CliContext, survey_id: int, file: str) -> None:
         """Add or update participants from CSV (email, name, other columns become attributes)."""
         from services.survey.participants import decode_csv, import_participants_csv
 
-        with _survey_session() as (session, _config):
+        with _survey_session(cli) as (session, _config):
             _survey(session, survey_id)
             report = import_participants_csv(session, survey_id, decode_csv(Path(file).read_bytes()))
             lines = report.lines()
@@ -103,7 +109,7 @@ def register(main: click.Group) -> None:
     for name, kind in (("invitations", "invitations"), ("reminders", "reminders")):
         _sending_group(main, name, kind)
 
-    __import__("services.survey.results.cli", fromlist=["register"]).register(main)  # results (issue 5)
+    results_cli.register(main)
 
 
 def _sending_group(main: click.Group, name: str, kind: str) -> None:
@@ -117,12 +123,13 @@ def _sending_group(main: click.Group, name: str, kind: str) -> None:
         else "Remind invited people who have not answered or declined (limits per survey).",
     )
     @click.argument("survey_id", type=int)
-    def send(survey_id: int) -> None:
+    @pass_cli
+    def send(cli: CliContext, survey_id: int) -> None:
         from services.survey import invitations
         from services.survey.surveys import SurveyStateError
 
         try:
-            with _survey_session() as (session, config):
+            with _survey_session(cli) as (session, config):
                 survey = _survey(session, survey_id)
                 action = invitations.send_reminders if kind == "reminders" else invitations.send_invitations
                 report = action(session, config, survey)

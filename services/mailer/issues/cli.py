@@ -5,14 +5,15 @@ from pathlib import Path
 
 import click
 
+from shared.cli import CliContext, pass_cli
 
-def _context():
+
+def _context(cli: CliContext):
     """Configuration, database and an app context (rendering uses the mail templates)."""
-    from services.cli import get_config
     from services.mailer import create_app
     from shared.web import services
 
-    app = create_app(get_config())
+    app = create_app(cli.config)
     return app, services
 
 
@@ -24,11 +25,12 @@ def register(main: click.Group) -> None:
     @issues.command("create")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--list", "list_slug", default=None, help="The list's slug (default: the default list).")
-    def issues_create(file: Path, list_slug: str | None) -> None:
+    @pass_cli
+    def issues_create(cli: CliContext, file: Path, list_slug: str | None) -> None:
         """Create a draft from a Markdown FILE with front matter (subject, preheader); print its id."""
         from services.mailer.issues.domain import IssueError, create_issue_from_markdown_file
 
-        app, services = _context()
+        app, services = _context(cli)
         with app.app_context():
             try:
                 with services().db.transaction() as session:
@@ -41,12 +43,13 @@ def register(main: click.Group) -> None:
     @issues.command("send")
     @click.argument("issue_id", type=int)
     @click.option("--at", "at", default=None, help="ISO date-time (Swedish time unless a zone is given).")
-    def issues_send(issue_id: int, at: str | None) -> None:
+    @pass_cli
+    def issues_send(cli: CliContext, issue_id: int, at: str | None) -> None:
         """Send issue ISSUE_ID now (the worker delivers) or schedule it --at a time."""
         from shared.models import Issue
         from services.mailer.issues import domain
 
-        app, services = _context()
+        app, services = _context(cli)
         with app.app_context():
             services_config = services().config
             try:
@@ -66,11 +69,12 @@ def register(main: click.Group) -> None:
         click.echo(message)
 
     @issues.command("list")
-    def issues_list() -> None:
+    @pass_cli
+    def issues_list(cli: CliContext) -> None:
         """Issues with their status and delivery counts."""
         from services.mailer.issues import domain
 
-        app, services = _context()
+        app, services = _context(cli)
         with app.app_context(), services().db.transaction() as session:
             for issue in domain.list_issues(session):
                 p = domain.progress(session, issue)
@@ -82,13 +86,12 @@ def register(main: click.Group) -> None:
 
     @bounces.command("process")
     @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    def bounces_process(files: tuple[Path, ...]) -> None:
+    @pass_cli
+    def bounces_process(cli: CliContext, files: tuple[Path, ...]) -> None:
         """Read delivery status notifications (RFC 3464 .eml files) and suppress bounced addresses."""
-        from services.cli import get_config
-        from shared.db import Database
         from services.mailer.bounces.domain import process_dsn
 
-        db = Database(get_config().database_url)
+        db = cli.database
         total = 0
         for path in files:
             with db.transaction() as session:

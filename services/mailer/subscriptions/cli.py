@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
+from shared.cli import CliContext, pass_cli
 
-def _context(list_slug: str | None):
+
+def _context(cli: CliContext, list_slug: str | None):
     """The mailer app (for templates and translations in mails), its services and the chosen list."""
-    from services.cli import get_config
     from services.mailer import create_app
     from services.mailer.subscriptions import domain
 
-    app = create_app(get_config())
+    app = create_app(cli.config)
     svc = app.extensions["utskick"]
     with svc.db.sessions() as session:
         newsletter_list = domain.find_list(session, list_slug)
@@ -36,12 +37,13 @@ def register(main: click.Group) -> None:
                   help="Consent was already given elsewhere: import as active. Otherwise each new row gets a confirmation mail.")
     @click.option("--editor", default=lambda: f"cli:{getpass.getuser()}", show_default="cli:<login name>",
                   help="Recorded as who imported.")
-    def import_command(file: Path, list_slug: str | None, consented: bool, editor: str) -> None:
+    @pass_cli
+    def import_command(cli: CliContext, file: Path, list_slug: str | None, consented: bool, editor: str) -> None:
         """Import subscribers from a CSV file (columns email/e-post and name/namn)."""
         from services.mailer.subscriptions import csvio
         from shared.models import NewsletterList
 
-        app, svc, list_id = _context(list_slug)
+        app, svc, list_id = _context(cli, list_slug)
         parsed = csvio.parse_subscriber_csv(file.read_bytes())
         if parsed.error == "empty":
             raise click.ClickException("the file is empty")
@@ -66,10 +68,11 @@ def register(main: click.Group) -> None:
 
     @subscribers.command("export")
     @click.option("--list", "list_slug", help="List slug (default: the default list).")
-    def export_command(list_slug: str | None) -> None:
+    @pass_cli
+    def export_command(cli: CliContext, list_slug: str | None) -> None:
         """Write the list's subscribers as CSV to stdout."""
         from services.mailer.subscriptions import csvio
 
-        _app, svc, list_id = _context(list_slug)
+        _app, svc, list_id = _context(cli, list_slug)
         with svc.db.sessions() as session:
             csvio.write_export(csvio.export_rows(session, list_id), sys.stdout)

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from shared.cli import CliContext, pass_cli
+
 
 def register(main: click.Group) -> None:
     """Add the ``results`` command group to the ``utskick`` command."""
@@ -18,14 +20,13 @@ def register(main: click.Group) -> None:
     @results.command("min-group-size")
     @click.argument("survey_id", type=int)
     @click.argument("size", type=click.IntRange(1, 1000))
-    def min_group_size(survey_id: int, size: int) -> None:
+    @pass_cli
+    def min_group_size(cli: CliContext, survey_id: int, size: int) -> None:
         """Set how many responses a group needs before breakdowns and filters show it (default 5)."""
-        from services.cli import get_config
         from services.survey.results.queries import ANONYMOUS_MIN_GROUP_SIZE
-        from shared.db import Database
         from shared.models import Survey
 
-        with Database(get_config().database_url).transaction() as session:
+        with cli.database.transaction() as session:
             survey = session.get(Survey, survey_id)
             if survey is None:
                 raise click.ClickException(f"no survey with id {survey_id}")
@@ -44,18 +45,18 @@ def register(main: click.Group) -> None:
     @click.option("--labels", is_flag=True, help="Option labels and question texts instead of codes.")
     @click.option("--partial", is_flag=True, help="Also responses that were started but not submitted.")
     @click.option("--with-identity", is_flag=True, help="E-mail and name (never for an anonymous survey).")
-    def export(survey_id: int, fmt: str, out: str | None, semicolon: bool, labels: bool, partial: bool,
+    @pass_cli
+    def export(cli: CliContext, survey_id: int, fmt: str, out: str | None, semicolon: bool, labels: bool, partial: bool,
                with_identity: bool) -> None:
         """Export the responses of a survey as CSV or XLSX (with a codebook sheet)."""
         from flask_babel import force_locale
 
-        from services.cli import get_config
         from services.survey import create_app
         from services.survey.results import exports
         from shared.models import Survey
         from shared.web import services
 
-        app = create_app(get_config())
+        app = create_app(cli.config)
         # Labels like "Vet inte" are translated: give them a request context in the survey's language.
         with app.test_request_context(), services().db.sessions() as session:
             survey = session.get(Survey, survey_id)

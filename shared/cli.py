@@ -1,0 +1,32 @@
+"""What the ``utskick`` command's root hands down to every sub-command (click's context object).
+
+The root builds one ``CliContext``; commands take it with ``@pass_cli``. The configuration is read
+once, when the first command needs it, so ``--help`` works whatever the environment holds.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import click
+
+from shared.config import Config, ConfigError, load_config
+from shared.db import Database
+
+
+class CliContext:
+    """The configuration and the database, read and opened once per command line."""
+
+    @cached_property
+    def config(self) -> Config:
+        try:
+            return load_config()
+        except ConfigError as exc:
+            raise click.ClickException(f"configuration error: {exc}") from None
+
+    @cached_property
+    def database(self) -> Database:
+        return Database(self.config.database_url)
+
+
+pass_cli = click.make_pass_decorator(CliContext, ensure=True)
