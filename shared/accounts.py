@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
-from shared.models import ROLES, AdminUser
+from shared.models import AdminUser, Role
 
 hasher = PasswordHasher()
 # Checked against when the email is unknown, so a wrong address takes as long as a wrong password.
@@ -20,8 +20,8 @@ class AccountError(ValueError):
 
 def create_admin(session: Session, email: str, password: str, role: str = "admin") -> AdminUser:
     email = email.strip().lower()
-    if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if role not in tuple(Role):
+        raise AccountError(f"role must be one of {', '.join(Role)}")
     if len(password) < 10:
         raise AccountError("the password must be at least 10 characters long")
     existing = session.scalar(select(AdminUser).where(AdminUser.email == email))

@@ -8,7 +8,7 @@ import time
 from sqlalchemy import func, select
 
 from shared.mail.outbox import enqueue
-from shared.models import OutboxMail
+from shared.models import MailKind, OutboxMail
 
 
 def worker_env(config, smtp_server):
@@ -25,7 +25,7 @@ def worker_env(config, smtp_server):
 def queue(db, config, count):
     with db.transaction() as session:
         for n in range(count):
-            enqueue(session, config, kind="test", to_email=f"p{n}@kommun.example", subject="Hej", text="Hej!")
+            enqueue(session, config, kind=MailKind.CONFIRMATION, to_email=f"p{n}@kommun.example", subject="Hej", text="Hej!")
 
 
 def statuses(db):

@@ -1,34 +1,56 @@
-"""The one schema. Import every model module here so metadata (and Alembic) sees all tables."""
-from shared.models.base import Base
-from shared.models.accounts import ROLES, AdminUser
-from shared.models.issues import BounceEvent, Delivery, Issue
-from shared.models.outbox import OutboxMail
+"""The one schema. Import every model module here so metadata (and Alembic) sees all tables.
+
+Statuses and kinds are ``Vocabulary`` enums next to their table: the code that writes a value and
+the code that reads it use the same name, and ``member.label`` is what users see.
+"""
+
+from shared.models.accounts import AdminUser, Role
+from shared.models.base import Base, Vocabulary
+from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
+from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.subscriptions import (
+    ConsentMethod,
     NewsletterList,
     RateEvent,
     Subscriber,
     Subscription,
     SubscriptionEvent,
+    SubscriptionEventKind,
+    SubscriptionStatus,
 )
-from shared.models.suppressions import Suppression
-from shared.models.surveys import Answer, Participant, Response, Survey
+from shared.models.suppressions import Suppression, SuppressionReason
+from shared.models.surveys import Answer, Participant, ParticipantStatus, Response, ResponseStatus, Survey, SurveyStatus
 
 __all__ = [
-    "Base",
-    "ROLES",
     "AdminUser",
-    "OutboxMail",
+    "Answer",
+    "Base",
+    "BounceEvent",
+    "BounceKind",
+    "BounceSource",
+    "ConsentMethod",
+    "Delivery",
+    "DeliveryStatus",
+    "Issue",
+    "IssueStatus",
+    "MailKind",
     "NewsletterList",
+    "OutboxMail",
+    "OutboxStatus",
+    "Participant",
+    "ParticipantStatus",
     "RateEvent",
+    "Response",
+    "ResponseStatus",
+    "Role",
     "Subscriber",
     "Subscription",
     "SubscriptionEvent",
+    "SubscriptionEventKind",
+    "SubscriptionStatus",
     "Suppression",
+    "SuppressionReason",
     "Survey",
-    "Participant",
-    "Response",
-    "Answer",
-    "Issue",
-    "Delivery",
-    "BounceEvent",
+    "SurveyStatus",
+    "Vocabulary",
 ]

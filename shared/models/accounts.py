@@ -3,13 +3,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import utcnow
-from shared.models.base import Base
+from shared.models.base import Base, Vocabulary, VocabularyText
 
-ROLES = ("admin", "editor", "evaluator")
+
+class Role(Vocabulary):
+    ADMIN = "admin", _l("Administratör")
+    EDITOR = "editor", _l("Redaktör")
+    EVALUATOR = "evaluator", _l("Utvärderare")
 
 
 class AdminUser(Base):
@@ -18,10 +23,10 @@ class AdminUser(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(VocabularyText(Role, 16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
     def may_use(self, service: str) -> bool:
         """Editors work in the mailer, evaluators in the survey service, admins in both."""
-        return self.role == "admin" or (service, self.role) in {("mailer", "editor"), ("survey", "evaluator")}
+        return self.role == Role.ADMIN or (service, self.role) in {("mailer", Role.EDITOR), ("survey", Role.EVALUATOR)}

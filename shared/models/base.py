@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from flask_babel import LazyString
+from sqlalchemy import DateTime, Dialect, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -36,6 +39,42 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class Vocabulary(StrEnum):
+    """A status or kind stored as text, with the words users see for it (``member.label``).
+
+    Members are strings, so they compare equal to what the database holds. Write them as
+    ``DRAFT = "draft", _l("Utkast")`` so the label is found by the translation extractor.
+    """
+
+    label: LazyString
+
+    def __new__(cls, value: str, label: LazyString | None = None) -> "Vocabulary":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label if label is not None else LazyString(lambda: value)
+        return member
+
+
+V = TypeVar("V", bound=Vocabulary)
+
+
+class VocabularyText(TypeDecorator[V], Generic[V]):
+    """A Vocabulary column: written only with known values, read back as members."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[V], length: int = 32):
+        super().__init__(length)
+        self.vocabulary = vocabulary
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.vocabulary(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> V | None:
+        return None if value is None else self.vocabulary(value)
 
 
 class Base(DeclarativeBase):

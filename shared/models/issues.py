@@ -3,16 +3,42 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import utcnow
-from shared.models.base import Base
+from shared.models.base import Base, Vocabulary, VocabularyText
 from shared.models.subscriptions import NewsletterList
 
-ISSUE_STATUSES = ("draft", "scheduled", "sending", "paused", "sent", "cancelled")
-DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "cancelled", "skipped")
-BOUNCE_KINDS = ("hard", "soft")
+
+class IssueStatus(Vocabulary):
+    DRAFT = "draft", _l("Utkast")
+    SCHEDULED = "scheduled", _l("Schemalagt")
+    SENDING = "sending", _l("Skickas")
+    PAUSED = "paused", _l("Pausat")
+    SENT = "sent", _l("Skickat")
+    CANCELLED = "cancelled", _l("Avbrutet")
+
+
+class DeliveryStatus(Vocabulary):
+    QUEUED = "queued", _l("I kö")
+    SENDING = "sending", _l("Skickas")
+    SENT = "sent", _l("Skickat")
+    FAILED = "failed", _l("Misslyckades")
+    CANCELLED = "cancelled", _l("Avbrutet")
+    SKIPPED = "skipped", _l("Hoppades över")
+
+
+class BounceKind(Vocabulary):
+    HARD = "hard", _l("Permanent studs")
+    SOFT = "soft", _l("Tillfällig studs")
+
+
+class BounceSource(Vocabulary):
+    SMTP = "smtp", _l("Vid utskick")
+    DSN = "dsn", _l("Studsmeddelande")
+    WEBHOOK = "webhook", _l("Från e-posttjänsten")
 
 
 class Issue(Base):
@@ -29,7 +55,7 @@ class Issue(Base):
     # Rendered once (with placeholders for the per-recipient parts) when sending starts.
     html: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[IssueStatus] = mapped_column(VocabularyText(IssueStatus, 16), default=IssueStatus.DRAFT)
     scheduled_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -54,7 +80,7 @@ class Delivery(Base):
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[DeliveryStatus] = mapped_column(VocabularyText(DeliveryStatus, 16), default=DeliveryStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -72,8 +98,8 @@ class BounceEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
-    kind: Mapped[str] = mapped_column(String(8))  # hard | soft
-    source: Mapped[str] = mapped_column(String(16))  # smtp | dsn | webhook
+    kind: Mapped[BounceKind] = mapped_column(VocabularyText(BounceKind, 8))
+    source: Mapped[BounceSource] = mapped_column(VocabularyText(BounceSource, 16))
     status_code: Mapped[str] = mapped_column(String(16), default="")  # e.g. 5.1.1
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)

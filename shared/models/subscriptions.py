@@ -3,13 +3,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import utcnow
-from shared.models.base import Base
+from shared.models.base import Base, Vocabulary, VocabularyText
 
-SUBSCRIPTION_STATUSES = ("pending", "active", "unsubscribed")
+
+class SubscriptionStatus(Vocabulary):
+    PENDING = "pending", _l("Väntar på bekräftelse")
+    ACTIVE = "active", _l("Aktiv")
+    UNSUBSCRIBED = "unsubscribed", _l("Avslutad")
+
+
+class ConsentMethod(Vocabulary):
+    DOUBLE_OPT_IN = "double-opt-in", _l("Bekräftad via länk i mejl (dubbel opt-in)")
+    IMPORT = "import", _l("Import, samtycke givet på annat sätt")
+
+
+class SubscriptionEventKind(Vocabulary):
+    """What happened to a subscription (its history on the person's page)."""
+
+    REQUESTED = "requested", _l("Anmälan")
+    CONFIRMATION_SENT = "confirmation_sent", _l("Bekräftelsemejl skickat")
+    CONFIRMED = "confirmed", _l("Bekräftad")
+    UNSUBSCRIBED = "unsubscribed", _l("Avslutad")
+    ALREADY_SUBSCRIBED_SENT = "already_subscribed_sent", _l("Mejl om att prenumerationen redan finns")
+    REQUEST_LIMITED = "request_limited", _l("Anmälan utan mejl (gränsen nådd)")
+    STOP_LINK_SENT = "stop_link_sent", _l("Avslutslänk skickad")
+    IMPORTED = "imported", _l("Importerad")
 
 
 class NewsletterList(Base):
@@ -54,7 +77,9 @@ class Subscription(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("newsletter_lists.id", ondelete="CASCADE"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        VocabularyText(SubscriptionStatus, 16), default=SubscriptionStatus.PENDING
+    )
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
@@ -63,7 +88,9 @@ class Subscription(Base):
     request_ip: Mapped[str | None] = mapped_column(String(64))
     confirm_ip: Mapped[str | None] = mapped_column(String(64))
     consent_text_version: Mapped[str] = mapped_column(String(32), default="")
-    consent_method: Mapped[str] = mapped_column(String(32), default="double-opt-in")
+    consent_method: Mapped[ConsentMethod] = mapped_column(
+        VocabularyText(ConsentMethod, 32), default=ConsentMethod.DOUBLE_OPT_IN
+    )
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     newsletter_list: Mapped[NewsletterList] = relationship()
@@ -82,7 +109,7 @@ class SubscriptionEvent(Base):
         ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
     )
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[SubscriptionEventKind] = mapped_column(VocabularyText(SubscriptionEventKind, 32))
     ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
 

@@ -3,13 +3,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import utcnow
-from shared.models.base import Base
+from shared.models.base import Base, Vocabulary, VocabularyText
 
-SUPPRESSION_REASONS = ("hard_bounce", "soft_bounces", "erasure", "complaint", "manual")
+
+class SuppressionReason(Vocabulary):
+    HARD_BOUNCE = "hard_bounce", _l("Permanent studs")
+    SOFT_BOUNCES = "soft_bounces", _l("Upprepade tillfälliga studsar")
+    ERASURE = "erasure", _l("Raderad på begäran")
+    COMPLAINT = "complaint", _l("Klagomål")
+    MANUAL = "manual", _l("Spärrad av redaktör")
 
 
 class Suppression(Base):
@@ -17,6 +24,6 @@ class Suppression(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    reason: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[SuppressionReason] = mapped_column(VocabularyText(SuppressionReason, 32))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,14 +8,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import utcnow
-from shared.models.base import Base
+from shared.models.base import Base, Vocabulary, VocabularyText
 
-SURVEY_STATUSES = ("draft", "open", "closed")
-RESPONSE_STATUSES = ("in_progress", "complete")
+
+class SurveyStatus(Vocabulary):
+    DRAFT = "draft", _l("Utkast")
+    OPEN = "open", _l("Öppen")
+    CLOSED = "closed", _l("Stängd")
+
+
+class ResponseStatus(Vocabulary):
+    IN_PROGRESS = "in_progress", _l("Påbörjad")
+    COMPLETE = "complete", _l("Klar")
+
+
+class ParticipantStatus(Vocabulary):
+    """Where a participant stands; worked out in SQL from their dates, never stored."""
+
+    NOT_INVITED = "not_invited", _l("Inte inbjuden")
+    INVITED = "invited", _l("Inbjuden")
+    REMINDED = "reminded", _l("Påmind")
+    STARTED = "started", _l("Påbörjad")
+    COMPLETED = "completed", _l("Har svarat")
+    DECLINED = "declined", _l("Har tackat nej")
+    BOUNCED = "bounced", _l("Spärrad adress")
 
 
 class Survey(Base):
@@ -25,7 +46,7 @@ class Survey(Base):
     title: Mapped[str] = mapped_column(String(300))
     language: Mapped[str] = mapped_column(String(8), default="sv")
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[SurveyStatus] = mapped_column(VocabularyText(SurveyStatus, 16), default=SurveyStatus.DRAFT)
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     # The whole checked definition (pages, questions, options, intro, thanks) as imported/edited.
@@ -87,7 +108,9 @@ class Response(Base):
     participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="SET NULL"), unique=True
     )
-    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    status: Mapped[ResponseStatus] = mapped_column(
+        VocabularyText(ResponseStatus, 16), default=ResponseStatus.IN_PROGRESS
+    )
     current_page: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -15,12 +15,22 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from shared.config import Config, load_config
 from shared.db import Database
+from shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, local_time
+from shared.models import (
+    IssueStatus,
+    MailKind,
+    OutboxStatus,
+    ParticipantStatus,
+    ResponseStatus,
+    Role,
+    SubscriptionStatus,
+    SurveyStatus,
+)
 from shared.tokens import Tokens
 
 log = logging.getLogger(__name__)
 
 SHARED_DIR = Path(__file__).resolve().parent.parent
-LANGUAGES = ("sv", "en")
 csrf = CSRFProtect()
 babel = Babel()
 
@@ -71,7 +81,7 @@ def get_or_404(model, row_id):
 
 def select_locale() -> str:
     if not has_request_context():  # CLI, worker, demo seeding: callers use force_locale if they care
-        return "sv"
+        return DEFAULT_LANGUAGE
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         g.set_lang_cookie = chosen
@@ -79,7 +89,7 @@ def select_locale() -> str:
     cookie = request.cookies.get("lang")
     if cookie in LANGUAGES:
         return cookie
-    return request.accept_languages.best_match(LANGUAGES, default="sv") or "sv"
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
 
 
 def create_base_app(import_name: str, service: str, config: Config | None = None) -> Flask:
@@ -101,7 +111,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # a long survey page must not lose its answers to an expired token
         WTF_CSRF_SSL_STRICT=False,
-        BABEL_DEFAULT_LOCALE="sv",
+        BABEL_DEFAULT_LOCALE=DEFAULT_LANGUAGE,
         BABEL_TRANSLATION_DIRECTORIES=str(SHARED_DIR / "translations"),
         TESTING=config.testing,
         SERVICE=service,
@@ -130,6 +140,14 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
 
     csrf.exempt(healthz)
 
+    # Every time on every page goes through this filter: Swedish time, one format.
+    app.add_template_filter(local_time)
+    # Statuses and kinds by name in templates (``issue.status == IssueStatus.SENT``, ``….label``).
+    for vocabulary in (
+        IssueStatus, MailKind, OutboxStatus, ParticipantStatus, ResponseStatus, Role, SubscriptionStatus, SurveyStatus
+    ):
+        app.add_template_global(vocabulary, vocabulary.__name__)
+
     @app.context_processor
     def _globals():
         from flask_babel import get_locale
@@ -137,7 +155,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
         return {
             "organisation_name": config.organisation_name,
             "service": service,
-            "current_language": str(get_locale() or "sv"),
+            "current_language": str(get_locale() or DEFAULT_LANGUAGE),
             "mailer_url": config.mailer_url,
             "survey_url": config.survey_url,
         }

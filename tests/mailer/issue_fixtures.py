@@ -37,7 +37,7 @@ def add_subscribers(session: Session, count: int, *, list_id: int | None = None,
     rows = [
         {"list_id": list_id, "subscriber_id": ids[e], "status": status, "requested_at": now,
          "confirmed_at": now if status == "active" else None, "source_url": "test", "consent_text_version": "test",
-         "consent_method": "test"}
+         "consent_method": "import"}
         for e in emails
     ]
     for offset in range(0, len(rows), chunk):

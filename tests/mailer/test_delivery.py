@@ -14,7 +14,7 @@ from services.mailer.delivery.pipeline import IssuePipeline, RateLimiter, claim
 from services.mailer.issues import domain
 from shared.clock import utcnow
 from shared.mail.outbox import enqueue
-from shared.models import Delivery, Issue, Subscription, Suppression
+from shared.models import Delivery, Issue, MailKind, Subscription, Suppression
 from tests.mailer.conftest import link, mail_html, mail_text
 from tests.mailer.issue_fixtures import DEMO_ISSUE, add_subscribers
 
@@ -169,7 +169,7 @@ def test_a_5xx_fails_with_the_servers_text_and_a_hard_bounce_suppresses_for_both
     assert suppressed == {"person0@example.org": "hard_bounce"}
     # The outbox (used by the survey service too) refuses the address from now on.
     with db.transaction() as session:
-        mail = enqueue(session, smtp_app.extensions["utskick"].config, kind="invitation", to_email="person0@example.org",
+        mail = enqueue(session, smtp_app.extensions["utskick"].config, kind=MailKind.SURVEY_INVITATION, to_email="person0@example.org",
                        subject="Enkät", text="Hej")
         session.flush()
         assert mail.status == "suppressed"

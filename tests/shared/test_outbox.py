@@ -9,13 +9,13 @@ from shared.clock import utcnow
 from shared.config import parse_mail_url
 from shared.mail.outbox import deliver_due, enqueue
 from shared.mail.transport import open_transport
-from shared.models import OutboxMail, Suppression
+from shared.models import MailKind, OutboxMail, Suppression
 
 
 def queue_one(db, config, to="asa@kommun.example", **kwargs):
     with db.transaction() as session:
         mail = enqueue(
-            session, config, kind="test", to_email=to, to_name="Åsa Öberg",
+            session, config, kind=MailKind.CONFIRMATION, to_email=to, to_name="Åsa Öberg",
             subject="Hej från VästKom", text="Hej Åsa!", html="<p>Hej Åsa!</p>", **kwargs,
         )
         session.flush()
@@ -45,7 +45,7 @@ def test_a_queued_mail_reaches_the_server_once(db, config, smtp_server):
 def test_rolled_back_change_sends_nothing(db, config, smtp_server):
     try:
         with db.transaction() as session:
-            enqueue(session, config, kind="test", to_email="x@kommun.example", subject="s", text="t")
+            enqueue(session, config, kind=MailKind.CONFIRMATION, to_email="x@kommun.example", subject="s", text="t")
             raise RuntimeError("the change failed")
     except RuntimeError:
         pass

@@ -40,7 +40,7 @@ def test_save_mail_texts_refuses_unknown_placeholders(app, db, make_survey):
 def test_invitations_go_once_and_skip_suppressed(app, db, make_survey, config):
     survey_id = make_survey(participants=PEOPLE)
     with db.transaction() as s:
-        s.add(Suppression(email="cia@cia.example", reason="bounce", created_at=utcnow()))
+        s.add(Suppression(email="cia@cia.example", reason="hard_bounce", created_at=utcnow()))
     with app.test_request_context(), db.transaction() as s:
         report = invitations.send_invitations(s, config, s.get(Survey, survey_id))
     assert (report.sent, report.suppressed) == (2, 1)

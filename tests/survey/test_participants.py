@@ -85,7 +85,7 @@ def test_status_counts(db, make_survey):
         people["p3@x.example"].started_at = now
         people["p4@x.example"].completed_at = now
         people["p5@x.example"].declined_at = now - timedelta(days=1)
-        s.add(Suppression(email="p6@x.example", reason="bounce", created_at=now))
+        s.add(Suppression(email="p6@x.example", reason="hard_bounce", created_at=now))
     with db.sessions() as s:
         counts = participants.status_counts(s, survey_id)
         rows, total = participants.list_participants(s, survey_id, status="reminded")

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shared.models import NewsletterList, OutboxMail, Subscriber, Subscription, Suppression
-from shared.models.subscriptions import SUBSCRIPTION_STATUSES
+from shared.models import SubscriptionStatus
 
 PER_PAGE = 50
 
@@ -17,7 +17,7 @@ def status_counts(session: Session, list_id: int | None = None) -> dict[str, int
     query = select(Subscription.status, func.count()).group_by(Subscription.status)
     if list_id is not None:
         query = query.where(Subscription.list_id == list_id)
-    counts = dict.fromkeys(SUBSCRIPTION_STATUSES, 0)
+    counts = dict.fromkeys(tuple(SubscriptionStatus), 0)
     counts.update({status: n for status, n in session.execute(query)})
     return counts
 
@@ -29,9 +29,9 @@ def counts_per_list(session: Session) -> list[tuple[NewsletterList, dict[str, in
     ).all()
     by_list: dict[int, dict[str, int]] = {}
     for list_id, status, n in rows:
-        by_list.setdefault(list_id, dict.fromkeys(SUBSCRIPTION_STATUSES, 0))[status] = n
+        by_list.setdefault(list_id, dict.fromkeys(tuple(SubscriptionStatus), 0))[status] = n
     lists = session.scalars(select(NewsletterList).order_by(NewsletterList.name))
-    return [(lst, by_list.get(lst.id, dict.fromkeys(SUBSCRIPTION_STATUSES, 0))) for lst in lists]
+    return [(lst, by_list.get(lst.id, dict.fromkeys(tuple(SubscriptionStatus), 0))) for lst in lists]
 
 
 @dataclass
@@ -56,7 +56,7 @@ def search_subscriptions(session: Session, *, query: str = "", status: str | Non
             func.lower(Subscriber.email).contains(text, autoescape=True),
             func.lower(Subscriber.name).contains(text, autoescape=True),
         ))
-    if status in SUBSCRIPTION_STATUSES:
+    if status in tuple(SubscriptionStatus):
         stmt = stmt.where(Subscription.status == status)
     if list_id is not None:
         stmt = stmt.where(Subscription.list_id == list_id)
