@@ -1,22 +1,21 @@
 """The mailer: double opt-in subscriptions, newsletter issues and their delivery."""
 from flask import Flask
 
+from services.mailer import bounces, issues, outbox, subscriptions
 from shared.config import Config
 from shared.web import create_base_app
+
+# Each feature registers its own pages (``register_blueprints``) and commands (``cli.register``).
+FEATURES = (subscriptions, issues, bounces, outbox)
 
 
 def create_app(config: Config | None = None) -> Flask:
     """WSGI factory: ``gunicorn 'services.mailer:create_app()'``."""
-    app = create_base_app(__name__, "mailer", config)
-
     from services.mailer import admin, public
 
+    app = create_base_app(__name__, "mailer", config)
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
-    from services.mailer.subscriptions import register_blueprints as register_subscriptions
-
-    register_subscriptions(app)
-    from services.mailer.issues import register_blueprints as register_issues
-
-    register_issues(app)
+    for feature in FEATURES:
+        feature.register_blueprints(app)
     return app

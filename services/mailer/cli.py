@@ -1,10 +1,13 @@
-"""Mailer commands: each feature adds its own group to the ``utskick`` command."""
+"""Mailer commands: each feature with commands adds its own group to the ``utskick`` command."""
 import click
 
+from services.mailer.bounces import cli as bounces_cli
 from services.mailer.issues import cli as issues_cli
 from services.mailer.subscriptions import cli as subscriptions_cli
 
+FEATURES = (subscriptions_cli, issues_cli, bounces_cli)
+
 
 def register(main: click.Group) -> None:
-    subscriptions_cli.register(main)
-    issues_cli.register(main)
+    for feature in FEATURES:
+        feature.register(main)

@@ -2,9 +2,8 @@
 
 
 def register_blueprints(app) -> None:
-    """Add the readers' pages, the editors' subscriber pages and the development Outbox page."""
-    from services.mailer.subscriptions import admin, outbox_view, public
+    """The readers' pages and the editors' subscriber pages."""
+    from services.mailer.subscriptions import admin, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
-    app.register_blueprint(outbox_view.bp)

@@ -1,11 +1,9 @@
-"""Issues: writing, test sending, scheduling in Swedish time, the worker starting due issues,
-the command line and the public archive."""
+"""Issues: writing, test sending, scheduling in Swedish time, the worker starting due issues."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from services.mailer.issues import domain
@@ -22,6 +20,7 @@ def make_issue(app, db) -> int:
         return domain.create_issue_from_markdown_file(session, DEMO_ISSUE).id
 
 
+
 def test_markdown_file_with_front_matter_becomes_a_draft(app, db):
     issue_id = make_issue(app, db)
     with db.transaction() as session:
@@ -32,6 +31,7 @@ def test_markdown_file_with_front_matter_becomes_a_draft(app, db):
         assert issue.source.lstrip().startswith("## Ledare")
 
 
+
 def test_missing_subject_or_content_is_an_error_for_that_field(db):
     with db.transaction() as session:
         with pytest.raises(domain.IssueError) as error:
@@ -40,6 +40,7 @@ def test_missing_subject_or_content_is_an_error_for_that_field(db):
         with pytest.raises(domain.IssueError) as error:
             domain.create_issue(session, list_id=1, subject="Ämne", preheader="", source="  ")
         assert error.value.field == "source"
+
 
 
 def test_schedule_in_swedish_time_is_stored_in_utc_and_the_worker_starts_it_when_due(app, db):
@@ -61,12 +62,14 @@ def test_schedule_in_swedish_time_is_stored_in_utc_and_the_worker_starts_it_when
         assert len(session.scalars(select(Delivery.id).where(Delivery.issue_id == issue_id)).all()) == 3
 
 
+
 def test_a_time_in_the_past_cannot_be_scheduled(app, db):
     issue_id = make_issue(app, db)
     with app.app_context(), db.transaction() as session:
         with pytest.raises(domain.IssueError):
             domain.schedule(session, app.extensions["utskick"].config, session.get(Issue, issue_id),
                             utcnow() - timedelta(hours=1))
+
 
 
 def test_a_sent_issue_cannot_be_edited_or_sent_again(app, db):
@@ -79,6 +82,7 @@ def test_a_sent_issue_cannot_be_edited_or_sent_again(app, db):
             domain.send_now(session, config, issue)
         with pytest.raises(domain.IssueError):
             domain.update_issue(session, config, issue, subject="Nytt", preheader="", source="x")
+
 
 
 def test_test_send_goes_through_the_outbox_to_the_given_addresses(smtp_app, smtp_server):
@@ -100,52 +104,3 @@ def test_test_send_goes_through_the_outbox_to_the_given_addresses(smtp_app, smtp
     with db.transaction() as session:
         assert session.get(Issue, issue_id).status == "draft"  # a test changes nothing
         assert session.scalar(select(Delivery.id)) is None
-
-
-def test_cli_creates_and_sends_an_issue(config, db, monkeypatch):
-    from services.cli import main
-
-    for name, value in {"DATABASE_URL": config.database_url, "SECRET_KEYS": ",".join(config.secret_keys),
-                        "UTSKICK_VAR_DIR": str(config.var_dir), "MAILER_URL": config.mailer_url}.items():
-        monkeypatch.setenv(name, value)
-    with db.transaction() as session:
-        add_subscribers(session, 2)
-    runner = CliRunner()
-    created = runner.invoke(main, ["issues", "create", str(DEMO_ISSUE), "--list", "nyhetsbrev"])
-    assert created.exit_code == 0, created.output
-    issue_id = int(created.output.strip().splitlines()[-1])
-    scheduled = runner.invoke(main, ["issues", "send", str(issue_id), "--at", "2031-03-07T08:30"])
-    assert scheduled.exit_code == 0, scheduled.output
-    assert "2031-03-07 08:30" in scheduled.output
-    with db.transaction() as session:
-        issue = session.get(Issue, issue_id)
-        assert issue.status == "scheduled"
-        assert issue.scheduled_at == datetime(2031, 3, 7, 7, 30, tzinfo=timezone.utc)
-    sent = runner.invoke(main, ["issues", "send", str(issue_id)])
-    assert sent.exit_code == 0 and "2 mails queued" in sent.output
-    assert runner.invoke(main, ["issues", "send", "999"]).exit_code != 0
-    assert runner.invoke(main, ["issues", "create", str(DEMO_ISSUE), "--list", "finns-inte"]).exit_code != 0
-
-
-def test_archive_lists_sent_issues_newest_first_without_personal_links(app, db, client):
-    config = app.extensions["utskick"].config
-    with db.transaction() as session:
-        add_subscribers(session, 2)
-    with app.app_context(), db.transaction() as session:
-        old = domain.create_issue(session, list_id=1, subject="Förra numret", preheader="", source="## Gammalt")
-        domain.send_now(session, config, old, now=utcnow() - timedelta(days=14))
-        new = domain.create_issue(session, list_id=1, subject="Senaste numret", preheader="", source="## Nytt {#nytt}")
-        domain.send_now(session, config, new)
-        draft = domain.create_issue(session, list_id=1, subject="Hemligt utkast", preheader="", source="x")
-        ids = (old.id, new.id, draft.id)
-    page = client.get("/issues")
-    assert page.status_code == 200
-    assert page.text.index("Senaste numret") < page.text.index("Förra numret")
-    assert "Hemligt utkast" not in page.text
-    one = client.get(f"/issues/{ids[1]}")
-    assert one.status_code == 200
-    assert '<h2 id="nytt">Nytt</h2>' in one.text
-    assert "/unsubscribe/" not in one.text and "person" not in one.text
-    assert client.get(f"/issues/{ids[2]}").status_code == 404
-    assert client.get("/issues/12345").status_code == 404
-    assert client.get("/issues?list=finns-inte").status_code == 404

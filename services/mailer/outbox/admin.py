@@ -94,7 +94,7 @@ def index():
         select(OutboxMail).where(OutboxMail.status.in_(("queued", "failed")))
         .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc()).limit(200)
     ).all()
-    return render_template("mailer/subscriptions/outbox/index.html", folder=folder, files=files, waiting=waiting)
+    return render_template("mailer/outbox/index.html", folder=folder, files=files, waiting=waiting)
 
 
 @bp.get("/<name>")
@@ -105,7 +105,7 @@ def show(name: str):
     html = _part(msg, "html")
     headers = [(k, str(v)) for k, v in msg.items()]
     return render_template(
-        "mailer/subscriptions/outbox/show.html", name=name, headers=headers, subject=str(msg["Subject"] or ""),
+        "mailer/outbox/show.html", name=name, headers=headers, subject=str(msg["Subject"] or ""),
         text=linkify(text) if text is not None else None, html=html,
     )
 

@@ -18,7 +18,7 @@ from shared.clock import utcnow
 from shared.models import Delivery
 from tests.mailer.issue_fixtures import DEMO_ISSUE, add_subscribers
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SUBSCRIBERS = 300
 
 

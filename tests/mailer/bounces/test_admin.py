@@ -1,0 +1,30 @@
+"""The editors' suppression list."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from services.mailer.bounces.domain import record_bounce
+from shared.models import BounceEvent, Suppression
+from tests.mailer.bounces.conftest import suppressed
+from tests.mailer.conftest import sign_in
+
+
+def test_editors_see_and_lift_suppressions_with_csrf(csrf_app, db):
+    with db.transaction() as session:
+        record_bounce(session, "borta@example.org", "hard", source="smtp", status_code="5.1.1", detail="User unknown")
+        session.add(Suppression(email="annan@example.org", reason="manual"))
+    client = sign_in(csrf_app, csrf_app.test_client())
+    page = client.get("/admin/suppressions/?q=borta")
+    assert page.status_code == 200
+    assert "borta@example.org" in page.text and "annan@example.org" not in page.text
+    assert "Adressen finns inte" in page.text
+    action = re.search(r'action="(/admin/suppressions/\d+/lift)"', page.text).group(1)
+    assert client.post(action).status_code == 400  # no CSRF token
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = client.post(action, data={"csrf_token": token})
+    assert response.status_code == 302
+    assert suppressed(db) == {"annan@example.org": "manual"}
+    with db.transaction() as session:
+        assert session.scalars(select(BounceEvent.email)).all() == ["borta@example.org"]  # history kept for hard ones
