@@ -18,10 +18,13 @@ class AccountError(ValueError):
     pass
 
 
-def create_admin(session: Session, email: str, password: str, role: str = "admin") -> AdminUser:
+def create_admin(session: Session, email: str, password: str, role: Role | str = Role.ADMIN) -> AdminUser:
+    """A new account, or a new password and role for the one with this address."""
     email = email.strip().lower()
-    if role not in tuple(Role):
-        raise AccountError(f"role must be one of {', '.join(Role)}")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"role must be one of {', '.join(Role)}") from None
     if len(password) < 10:
         raise AccountError("the password must be at least 10 characters long")
     existing = session.scalar(select(AdminUser).where(AdminUser.email == email))

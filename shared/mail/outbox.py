@@ -16,7 +16,7 @@ from shared.config import Config
 from shared.db import Database, is_postgres
 from shared.mail.message import as_wire_bytes, build_message, format_address
 from shared.mail.transport import PermanentFailure, TemporaryFailure, Transport
-from shared.models import OutboxMail, Suppression
+from shared.models import MailKind, OutboxMail, OutboxStatus, Suppression
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def enqueue(
     session: Session,
     config: Config,
     *,
-    kind: str,
+    kind: MailKind,
     to_email: str,
     to_name: str = "",
     subject: str,
@@ -60,12 +60,12 @@ def enqueue(
     )
     now = utcnow()
     mail = OutboxMail(
-        kind=kind,
+        kind=MailKind(kind),
         sender=parseaddr(config.mail_from)[1],
         recipient=to_email,
         subject=subject,
         message=as_wire_bytes(message),
-        status="suppressed" if is_suppressed(session, to_email) else "queued",
+        status=OutboxStatus.SUPPRESSED if is_suppressed(session, to_email) else OutboxStatus.QUEUED,
         created_at=now,
         due_at=due_at or now,
     )
@@ -90,7 +90,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
     query = (
         select(OutboxMail.id)
         .where(
-            OutboxMail.status == "queued",
+            OutboxMail.status == OutboxStatus.QUEUED,
             OutboxMail.due_at <= now,
             or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < now),
         )
@@ -133,36 +133,37 @@ def _release(db: Database, mail_id: int) -> None:
 def _deliver_one(db: Database, transport: Transport, mail_id: int, counts: DeliveryCounts) -> None:
     with db.sessions() as session:
         mail = session.get(OutboxMail, mail_id)
-        if mail is None or mail.status != "queued":
+        if mail is None or mail.status != OutboxStatus.QUEUED:
             return
         if is_suppressed(session, mail.recipient):
-            mail.status = "suppressed"
+            mail.status = OutboxStatus.SUPPRESSED
             counts.suppressed += 1
             session.commit()
             return
         sender, recipient, message = mail.sender, mail.recipient, mail.message
     # The network call happens outside any transaction: a slow server must not hold locks.
+    # A temporary failure leaves the mail queued, to be tried again later.
     try:
         transport.send(sender, recipient, message)
-        outcome, error = "sent", ""
+        outcome, error = OutboxStatus.SENT, ""
     except TemporaryFailure as exc:
-        outcome, error = "retry", str(exc)
+        outcome, error = OutboxStatus.QUEUED, str(exc)
     except PermanentFailure as exc:
-        outcome, error = "failed", str(exc)
+        outcome, error = OutboxStatus.FAILED, str(exc)
     with db.transaction() as session:
         mail = session.get(OutboxMail, mail_id)
         now = utcnow()
         mail.attempts += 1
         mail.claimed_until = None
         mail.last_error = error
-        if outcome == "sent":
-            mail.status, mail.sent_at = "sent", now
+        if outcome == OutboxStatus.SENT:
+            mail.status, mail.sent_at = OutboxStatus.SENT, now
             counts.sent += 1
-        elif outcome == "retry" and now - mail.created_at < GIVE_UP_AFTER:
+        elif outcome == OutboxStatus.QUEUED and now - mail.created_at < GIVE_UP_AFTER:
             mail.due_at = now + retry_delay(mail.attempts)
             counts.retried += 1
             log.warning("mail %s to %s deferred: %s", mail_id, recipient, error)
         else:
-            mail.status = "failed"
+            mail.status = OutboxStatus.FAILED
             counts.failed += 1
             log.error("mail %s to %s failed: %s", mail_id, recipient, error)
