@@ -7,6 +7,8 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
+
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
@@ -18,6 +20,14 @@ FORMATS: dict[Precision, str] = {"minute": "%Y-%m-%d %H:%M", "day": "%Y-%m-%d"}
 def language_or_default(language: str | None) -> str:
     """``language`` when the services speak it, Swedish otherwise."""
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def language_name(code: str, in_language: str = DEFAULT_LANGUAGE) -> str:
+    """A language code as users say it: ``en`` is ``engelska`` on a Swedish page; the code if unknown."""
+    try:
+        return Locale.parse(code).get_display_name(in_language) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
 
 
 def to_local(moment: datetime) -> datetime:

@@ -3,7 +3,7 @@ from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
 from services.mailer.subscriptions.people import counts_per_list
-from shared.models import OutboxMail
+from shared.models import OutboxMail, OutboxStatus
 from shared.web import db_session
 from shared.web.auth import login_required
 
@@ -16,6 +16,6 @@ def index():
     s = db_session()
     outbox = dict(s.execute(
         select(OutboxMail.status, func.count())
-        .where(OutboxMail.status.in_(("queued", "failed"))).group_by(OutboxMail.status)
+        .where(OutboxMail.status.in_((OutboxStatus.QUEUED, OutboxStatus.FAILED))).group_by(OutboxMail.status)
     ).all())
     return render_template("mailer/admin/index.html", lists=counts_per_list(s), outbox=outbox)

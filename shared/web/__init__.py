@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, Request, abort, current_app, g, has_request_context, request
-from flask_babel import Babel
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_babel import Babel, get_locale
+from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from shared.config import Config, load_config
 from shared.db import Database
-from shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, local_time
+from shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_name, local_time
 from shared.models import (
     IssueStatus,
     MailKind,
@@ -92,6 +92,11 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
 
 
+def page_language() -> str:
+    """The language the current page is shown in."""
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
 def create_base_app(import_name: str, service: str, config: Config | None = None) -> Flask:
     """A Flask app with everything both services share; the caller registers its blueprints."""
     config = config or load_config()
@@ -142,6 +147,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
 
     # Every time on every page goes through this filter: Swedish time, one format.
     app.add_template_filter(local_time)
+    app.add_template_filter(lambda code: language_name(code, page_language()), "language_name")
     # Statuses and kinds by name in templates (``issue.status == IssueStatus.SENT``, ``….label``).
     for vocabulary in (
         IssueStatus, MailKind, OutboxStatus, ParticipantStatus, ResponseStatus, Role, SubscriptionStatus, SurveyStatus
@@ -150,12 +156,10 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
 
     @app.context_processor
     def _globals():
-        from flask_babel import get_locale
-
         return {
             "organisation_name": config.organisation_name,
             "service": service,
-            "current_language": str(get_locale() or DEFAULT_LANGUAGE),
+            "current_language": page_language(),
             "mailer_url": config.mailer_url,
             "survey_url": config.survey_url,
         }

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from services.mailer.bounces import domain
 from shared.web import db_session
@@ -11,13 +10,6 @@ from shared.web.auth import login_required
 
 bp = Blueprint("suppressions_admin", __name__, url_prefix="/admin/suppressions")
 
-REASON_LABELS = {
-    "hard_bounce": _l("Adressen finns inte (hård studs)"),
-    "soft_bounces": _l("Upprepade tillfälliga studsar"),
-    "erasure": _l("Raderad på begäran (GDPR)"),
-    "complaint": _l("Anmält som skräppost"),
-    "manual": _l("Spärrad av redaktör"),
-}
 PAGE_SIZE = 100
 
 
@@ -31,8 +23,7 @@ def index():
         page = 1
     rows, total = domain.list_suppressions(db_session(), query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template("mailer/bounces/suppressions.html", rows=rows, total=total, query=query, page=page,
-                           pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
-                           reason_labels=REASON_LABELS)
+                           pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE))
 
 
 @bp.post("/<int:suppression_id>/lift")

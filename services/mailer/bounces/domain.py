@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
-from shared.models import BounceEvent, Suppression
+from shared.models import BounceEvent, BounceKind, BounceSource, Suppression, SuppressionReason
 
 SOFT_BOUNCE_LIMIT = 3
 SOFT_BOUNCE_WINDOW = timedelta(days=30)
@@ -31,8 +31,8 @@ _UNKNOWN_USER = re.compile(
 )
 
 
-def classify(code: int | None, text: str) -> tuple[str | None, str]:
-    """('hard'|'soft'|None, enhanced status) for an SMTP answer or a DSN status.
+def classify(code: int | None, text: str) -> tuple[BounceKind | None, str]:
+    """(hard, soft or None, enhanced status) for an SMTP answer or a DSN status.
 
     None means the failure says nothing about the address (policy, spam, relay trouble).
     """
@@ -41,20 +41,21 @@ def classify(code: int | None, text: str) -> tuple[str | None, str]:
     if match:
         klass, subject, detail = match.group(1), match.group(2), match.group(3)
         if klass == "5" and subject == "1":
-            return "hard", status  # 5.1.x: bad destination mailbox/system address
+            return BounceKind.HARD, status  # 5.1.x: bad destination mailbox/system address
         if subject == "2" and detail in ("2", "1"):
-            return "soft", status  # mailbox full / disabled for now
+            return BounceKind.SOFT, status  # mailbox full / disabled for now
         if klass == "4":
-            return "soft", status
+            return BounceKind.SOFT, status
         return None, status
     if code is not None and code >= 500 and _UNKNOWN_USER.search(text or ""):
-        return "hard", status or str(code)
+        return BounceKind.HARD, status or str(code)
     if code is not None and 400 <= code < 500 and _UNKNOWN_USER.search(text or ""):
-        return "soft", status or str(code)
+        return BounceKind.SOFT, status or str(code)
     return None, status
 
 
-def suppress(session: Session, email_address: str, reason: str, detail: str = "", now: datetime | None = None) -> bool:
+def suppress(session: Session, email_address: str, reason: SuppressionReason, detail: str = "",
+             now: datetime | None = None) -> bool:
     """Put an address on the suppression list; False when it already was."""
     address = email_address.strip().lower()
     if session.scalar(select(Suppression.id).where(Suppression.email == address)) is not None:
@@ -64,7 +65,7 @@ def suppress(session: Session, email_address: str, reason: str, detail: str = ""
     return True
 
 
-def record_bounce(session: Session, email_address: str, kind: str, *, source: str, status_code: str = "",
+def record_bounce(session: Session, email_address: str, kind: BounceKind, *, source: BounceSource, status_code: str = "",
                   detail: str = "", now: datetime | None = None) -> bool:
     """Keep a bounce and suppress the address when it is hard or soft ones pile up; True if suppressed now."""
     now = now or utcnow()
@@ -72,15 +73,16 @@ def record_bounce(session: Session, email_address: str, kind: str, *, source: st
     session.add(BounceEvent(email=address, kind=kind, source=source, status_code=status_code[:16],
                             detail=detail[:2000], at=now))
     session.flush()
-    if kind == "hard":
-        return suppress(session, address, "hard_bounce", f"{status_code} {detail}".strip(), now)
+    if kind == BounceKind.HARD:
+        return suppress(session, address, SuppressionReason.HARD_BOUNCE, f"{status_code} {detail}".strip(), now)
     recent = session.scalar(
         select(func.count()).where(
-            BounceEvent.email == address, BounceEvent.kind == "soft", BounceEvent.at >= now - SOFT_BOUNCE_WINDOW
+            BounceEvent.email == address, BounceEvent.kind == BounceKind.SOFT, BounceEvent.at >= now - SOFT_BOUNCE_WINDOW
         )
     )
     if recent >= SOFT_BOUNCE_LIMIT:
-        return suppress(session, address, "soft_bounces", f"{recent} soft bounces in 30 days; last: {status_code} {detail}".strip(), now)
+        detail = f"{recent} soft bounces in 30 days; last: {status_code} {detail}".strip()
+        return suppress(session, address, SuppressionReason.SOFT_BOUNCES, detail, now)
     return False
 
 
@@ -90,7 +92,7 @@ def record_bounce(session: Session, email_address: str, kind: str, *, source: st
 @dataclass(frozen=True)
 class BounceReport:
     email: str
-    kind: str  # hard | soft
+    kind: BounceKind
     status: str
     detail: str
 
@@ -124,16 +126,20 @@ def parse_dsn(raw: bytes) -> list[BounceReport]:
                 continue
             kind, enhanced = classify(None, f"{status} {diagnostic}")
             if kind is None:
-                kind = "hard" if action == "failed" and status.startswith("5.1") else "soft" if action == "delayed" or status.startswith("4") else None
-            if kind is None and action == "failed" and status.startswith("5"):
-                # A permanent failure for another reason (policy, content): counts against the address softly.
-                kind = "soft"
-            if kind:
+                if action == "failed" and status.startswith("5.1"):
+                    kind = BounceKind.HARD
+                elif action == "delayed" or status.startswith("4"):
+                    kind = BounceKind.SOFT
+                elif action == "failed" and status.startswith("5"):
+                    # A permanent failure for another reason (policy, content): counts against the address softly.
+                    kind = BounceKind.SOFT
+            if kind is not None:
                 reports.append(BounceReport(recipient, kind, status or enhanced, diagnostic))
     return reports
 
 
-def process_dsn(session: Session, raw: bytes, *, source: str = "dsn", now: datetime | None = None) -> list[BounceReport]:
+def process_dsn(session: Session, raw: bytes, *, source: BounceSource = BounceSource.DSN,
+                now: datetime | None = None) -> list[BounceReport]:
     """Record every bounce in one DSN; return what was found."""
     reports = parse_dsn(raw)
     for report in reports:
@@ -165,14 +171,6 @@ def lift_suppression(session: Session, suppression_id: int) -> str | None:
         return None
     address = row.email
     session.delete(row)
-    session.execute(delete(BounceEvent).where(BounceEvent.email == address, BounceEvent.kind == "soft"))
+    session.execute(delete(BounceEvent).where(BounceEvent.email == address, BounceEvent.kind == BounceKind.SOFT))
     return address
 
-
-def add_suppression(session: Session, email_address: str, detail: str = "") -> bool:
-    """An editor blocks an address by hand."""
-    return suppress(session, email_address, "manual", detail)
-
-
-__all__ = ["classify", "suppress", "record_bounce", "parse_dsn", "process_dsn", "list_suppressions",
-           "lift_suppression", "add_suppression", "BounceReport"]

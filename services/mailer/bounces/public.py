@@ -6,6 +6,7 @@ import hmac
 from flask import Blueprint, abort, jsonify, request
 
 from services.mailer.bounces import domain
+from shared.models import BounceKind, BounceSource
 from shared.web import csrf, db_session, services
 
 bp = Blueprint("bounce_webhook", __name__)
@@ -37,14 +38,15 @@ def bounce_webhook():
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("email"), str) or "@" not in item["email"]:
                 return jsonify({"error": "each item needs an email"}), 400
-            kind = item.get("type", "hard")
-            if kind not in ("hard", "soft"):
+            try:
+                kind = BounceKind(item.get("type", BounceKind.HARD))
+            except (ValueError, TypeError):
                 return jsonify({"error": "type must be hard or soft"}), 400
-            domain.record_bounce(s, item["email"], kind, source="webhook", status_code=str(item.get("status", ""))[:16],
-                                 detail=str(item.get("detail", ""))[:2000])
+            domain.record_bounce(s, item["email"], kind, source=BounceSource.WEBHOOK,
+                                 status_code=str(item.get("status", ""))[:16], detail=str(item.get("detail", ""))[:2000])
             recorded.append({"email": item["email"].lower(), "type": kind})
     else:
-        for report in domain.process_dsn(s, request.get_data(cache=False)[:5_000_000], source="webhook"):
+        for report in domain.process_dsn(s, request.get_data(cache=False)[:5_000_000], source=BounceSource.WEBHOOK):
             recorded.append({"email": report.email.lower(), "type": report.kind})
     s.commit()
     return jsonify({"recorded": recorded})

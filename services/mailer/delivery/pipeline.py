@@ -18,6 +18,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Callable
 
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -29,7 +30,19 @@ from shared.db import Database, is_postgres
 from shared.mail.dkim import signing_transport
 from shared.mail.outbox import GIVE_UP_AFTER, retry_delay
 from shared.mail.transport import PermanentFailure, TemporaryFailure, Transport, open_transport
-from shared.models import Delivery, Issue, NewsletterList, Subscriber, Subscription, Suppression
+from shared.i18n import language_or_default
+from shared.models import (
+    BounceSource,
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    IssueStatus,
+    NewsletterList,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+)
 from shared.tokens import Tokens
 from services.mailer.bounces.domain import classify, record_bounce
 from services.mailer.delivery.compose import IssueMail, Recipient
@@ -102,6 +115,15 @@ class Claimed:
     recipient: Recipient
 
 
+class Outcome(Enum):
+    """What a connection lane reports back for one delivery."""
+
+    SENT = "sent"
+    RETRY = "retry"  # a temporary failure: queued again for later
+    FAILED = "failed"
+    UNSENT = "unsent"  # not tried (stopping): handed back at once
+
+
 # -- the statements ------------------------------------------------------------------------------------
 
 
@@ -111,13 +133,13 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
     PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so workers never wait for or take each other's rows.
     SQLite: a single ``UPDATE … RETURNING``, atomic on its own.
     """
-    sending = select(Issue.id).where(Issue.status == "sending")
-    values = dict(status="sending", claimed_by=worker, lease_until=now + lease)
+    sending = select(Issue.id).where(Issue.status == IssueStatus.SENDING)
+    values = dict(status=DeliveryStatus.SENDING, claimed_by=worker, lease_until=now + lease)
     # Two ranges of one index, (status, due_at): each read in order and cut off at the limit.
     # One query with OR made both databases collect and sort every due row for each batch.
     ranges = [
-        (and_(Delivery.status == "sending", Delivery.lease_until < now), Delivery.lease_until),
-        (and_(Delivery.status == "queued", Delivery.due_at <= now), Delivery.due_at),
+        (and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now), Delivery.lease_until),
+        (and_(Delivery.status == DeliveryStatus.QUEUED, Delivery.due_at <= now), Delivery.due_at),
     ]
     ids: list[int] = []
     for condition, order in ranges:
@@ -138,19 +160,19 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
         return []
     # Whoever stopped or was suppressed since the fan-out does not get the mail.
     gone = or_(
-        ~exists().where(Subscription.id == Delivery.subscription_id, Subscription.status == "active"),
+        ~exists().where(Subscription.id == Delivery.subscription_id, Subscription.status == SubscriptionStatus.ACTIVE),
         exists().where(Suppression.email == func.lower(Delivery.email)),
     )
     session.execute(
         update(Delivery).where(Delivery.id.in_(ids), gone)
-        .values(status="skipped", lease_until=None, claimed_by=None)
+        .values(status=DeliveryStatus.SKIPPED, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
     rows = session.execute(
         select(Delivery.id, Delivery.issue_id, Delivery.subscription_id, Delivery.email, Subscriber.name)
         .join(Subscription, Subscription.id == Delivery.subscription_id)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(Delivery.id.in_(ids), Delivery.status == "sending", Delivery.claimed_by == worker)
+        .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker)
         .order_by(Delivery.id)
     ).all()
     return [Claimed(r.issue_id, Recipient(r.id, r.subscription_id, r.email, r.name or "")) for r in rows]
@@ -159,7 +181,7 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
 def record_sent(session: Session, ids: list[int], now: datetime) -> None:
     session.execute(
         update(Delivery).where(Delivery.id.in_(ids))
-        .values(status="sent", sent_at=now, attempts=Delivery.attempts + 1, lease_until=None, last_error="")
+        .values(status=DeliveryStatus.SENT, sent_at=now, attempts=Delivery.attempts + 1, lease_until=None, last_error="")
         .execution_options(synchronize_session=False)
     )
 
@@ -167,15 +189,15 @@ def record_sent(session: Session, ids: list[int], now: datetime) -> None:
 def release(session: Session, ids: list[int], worker: str) -> None:
     """Hand claimed but unsent deliveries back (SIGTERM, pause) for anyone to take."""
     session.execute(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.status == "sending", Delivery.claimed_by == worker)
-        .values(status="queued", lease_until=None, claimed_by=None)
+        update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker)
+        .values(status=DeliveryStatus.QUEUED, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
 
 
 def renew(session: Session, ids: list[int], worker: str, until: datetime) -> None:
     session.execute(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.claimed_by == worker, Delivery.status == "sending")
+        update(Delivery).where(Delivery.id.in_(ids), Delivery.claimed_by == worker, Delivery.status == DeliveryStatus.SENDING)
         .values(lease_until=until)
         .execution_options(synchronize_session=False)
     )
@@ -217,7 +239,7 @@ class IssuePipeline:
                     issue = session.get(Issue, issue_id)
                     newsletter_list = session.get(NewsletterList, issue.list_id)
                     mail = IssueMail(issue_id=issue.id, subject=issue.subject, html=issue.html, text=issue.text,
-                                     language=newsletter_list.language or "sv", list_name=newsletter_list.name,
+                                     language=language_or_default(newsletter_list.language), list_name=newsletter_list.name,
                                      list_slug=newsletter_list.slug, config=self.config, tokens=self.tokens)
                 self._mails[issue_id] = mail
             return mail
@@ -275,13 +297,13 @@ class IssuePipeline:
                 while outcome is not None:
                     delivery_id = item.recipient.delivery_id
                     outstanding.discard(delivery_id)
-                    if outcome == "sent":
+                    if outcome is Outcome.SENT:
                         sent.append(delivery_id)
-                    elif outcome == "retry":
+                    elif outcome is Outcome.RETRY:
                         self._retry_later(item.recipient, error, counts)
-                    elif outcome == "failed":
+                    elif outcome is Outcome.FAILED:
                         self._fail(item.recipient, error, counts)
-                    elif outcome == "unsent":
+                    elif outcome is Outcome.UNSENT:
                         self._release([delivery_id], counts)
                     try:
                         outcome, item, error = results.get_nowait()
@@ -304,7 +326,7 @@ class IssuePipeline:
                 work.put(None)
             for lane in lanes:
                 lane.join()
-            sent.extend(item.recipient.delivery_id for outcome, item, _ in self._drain(results) if outcome == "sent")
+            sent.extend(item.recipient.delivery_id for outcome, item, _ in self._drain(results) if outcome is Outcome.SENT)
             self._record(sent, counts)
             if unstarted:
                 self._release([item.recipient.delivery_id for item in unstarted], counts)
@@ -340,21 +362,21 @@ class IssuePipeline:
                 if item is None:
                     return
                 if stop.is_set() or not self.limiter.acquire(stop, max_wait=float("inf")):
-                    results.put(("unsent", item, None))
+                    results.put((Outcome.UNSENT, item, None))
                     continue
                 try:
                     mail = self._mail(item.issue_id)
                     message = mail.build(item.recipient)
                     transport.send(mail.envelope_from, envelope_address(item.recipient.email), message)
                 except TemporaryFailure as exc:
-                    results.put(("retry", item, str(exc)))
+                    results.put((Outcome.RETRY, item, str(exc)))
                 except PermanentFailure as exc:
-                    results.put(("failed", item, exc))
+                    results.put((Outcome.FAILED, item, exc))
                 except Exception as exc:  # a bug must not take the lane down with the delivery in hand
                     log.exception("delivery %s: unexpected error", item.recipient.delivery_id)
-                    results.put(("retry", item, f"internal error: {exc}"))
+                    results.put((Outcome.RETRY, item, f"internal error: {exc}"))
                 else:
-                    results.put(("sent", item, None))
+                    results.put((Outcome.SENT, item, None))
         finally:
             transport.close()
 
@@ -374,11 +396,11 @@ class IssuePipeline:
             delivery.lease_until = None
             delivery.claimed_by = None
             if now - delivery.created_at >= GIVE_UP_AFTER:
-                delivery.status = "failed"
+                delivery.status = DeliveryStatus.FAILED
                 counts.add(failed=1)
                 log.error("delivery %s to %s given up after 48 h: %s", delivery.id, delivery.email, error)
             else:
-                delivery.status = "queued"
+                delivery.status = DeliveryStatus.QUEUED
                 delivery.due_at = now + retry_delay(delivery.attempts)
                 counts.add(retried=1)
                 log.warning("delivery %s to %s deferred: %s", delivery.id, delivery.email, error)
@@ -387,12 +409,12 @@ class IssuePipeline:
         with self.db.transaction() as session:
             delivery = session.get(Delivery, recipient.delivery_id)
             delivery.attempts += 1
-            delivery.status = "failed"
+            delivery.status = DeliveryStatus.FAILED
             delivery.last_error = str(exc)[:2000]
             delivery.lease_until = None
             delivery.claimed_by = None
             kind, status = classify(exc.code, exc.text)
             if kind is not None:
-                record_bounce(session, delivery.email, kind, source="smtp", status_code=status, detail=str(exc))
+                record_bounce(session, delivery.email, kind, source=BounceSource.SMTP, status_code=status, detail=str(exc))
         counts.add(failed=1)
         log.error("delivery %s to %s failed: %s", recipient.delivery_id, recipient.email, exc)

@@ -3,41 +3,26 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import func, select
 
 from services.mailer.issues import domain
 from services.mailer.issues.forms import IssueForm, ScheduleForm, TestSendForm
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL
-from shared.models import Issue, NewsletterList, Subscription
+from services.mailer.subscriptions.domain import all_lists
+from shared.i18n import local_time, to_local
+from shared.models import Issue, Subscription, SubscriptionStatus
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import current_admin, login_required
 
 bp = Blueprint("issues_admin", __name__, url_prefix="/admin/issues")
 
-STATUS_LABELS = {
-    "draft": _l("Utkast"),
-    "scheduled": _l("Schemalagt"),
-    "sending": _l("Skickas"),
-    "paused": _l("Pausat"),
-    "sent": _l("Skickat"),
-    "cancelled": _l("Avbrutet"),
-}
-
 # The preview is the mail itself: inline styles allowed, nothing else, and it may only be framed by us.
 PREVIEW_CSP = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
 
 
-@bp.app_context_processor
-def _labels():
-    return {"issue_status_labels": STATUS_LABELS, "to_local": domain.to_local}
-
-
-
 def _list_choices(form: IssueForm) -> None:
-    lists = db_session().scalars(select(NewsletterList).order_by(NewsletterList.name)).all()
-    form.list_id.choices = [(lst.id, lst.name) for lst in lists]
+    form.list_id.choices = [(lst.id, lst.name) for lst in all_lists(db_session())]
 
 
 def _field_error(form, exc: domain.IssueError) -> list:
@@ -105,7 +90,8 @@ def edit(issue_id: int):
 
 def _recipient_count(issue: Issue) -> int:
     return db_session().scalar(
-        select(func.count()).select_from(Subscription).where(Subscription.list_id == issue.list_id, Subscription.status == "active")
+        select(func.count()).select_from(Subscription)
+        .where(Subscription.list_id == issue.list_id, Subscription.status == SubscriptionStatus.ACTIVE)
     ) or 0
 
 
@@ -114,7 +100,7 @@ def _show(issue: Issue, *, test_form=None, schedule_form=None, errors=None, stat
     if schedule_form is None:
         schedule_form = ScheduleForm(formdata=None)
         if issue.scheduled_at:
-            local = domain.to_local(issue.scheduled_at)
+            local = to_local(issue.scheduled_at)
             schedule_form.date.data, schedule_form.time.data = local.date(), local.time()
     return render_template(
         "mailer/issues/show.html",
@@ -139,7 +125,7 @@ def show(issue_id: int):
 def progress_json(issue_id: int):
     issue = get_or_404(Issue, issue_id)
     data = domain.progress(db_session(), issue).as_dict()
-    data["status_label"] = str(STATUS_LABELS.get(issue.status, issue.status))
+    data["status_label"] = str(issue.status.label)
     return jsonify(data)
 
 
@@ -218,7 +204,7 @@ def schedule(issue_id: int):
             at = domain.parse_local_time(form.date.data.isoformat(), form.time.data.strftime("%H:%M"))
             domain.schedule(s, services().config, issue, at)
             s.commit()
-            flash(_("Brevet skickas %(when)s.", when=domain.to_local(at).strftime("%Y-%m-%d %H:%M")))
+            flash(_("Brevet skickas %(when)s.", when=local_time(at)))
             return redirect(url_for("issues_admin.show", issue_id=issue.id))
         except domain.IssueError as exc:
             s.rollback()

@@ -46,8 +46,9 @@ def register(main: click.Group) -> None:
     @pass_cli
     def issues_send(cli: CliContext, issue_id: int, at: str | None) -> None:
         """Send issue ISSUE_ID now (the worker delivers) or schedule it --at a time."""
-        from shared.models import Issue
         from services.mailer.issues import domain
+        from shared.i18n import LOCAL_ZONE, local_time
+        from shared.models import Issue
 
         app, services = _context(cli)
         with app.app_context():
@@ -60,7 +61,7 @@ def register(main: click.Group) -> None:
                     if at:
                         moment = domain.parse_iso(at)
                         domain.schedule(session, services_config, issue, moment)
-                        message = f"issue {issue_id} scheduled for {domain.to_local(moment):%Y-%m-%d %H:%M} (Europe/Stockholm)"
+                        message = f"issue {issue_id} scheduled for {local_time(moment)} ({LOCAL_ZONE.key})"
                     else:
                         count = domain.send_now(session, services_config, issue)
                         message = f"issue {issue_id}: {count} mails queued; the worker sends them"

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 from flask_babel import force_locale
@@ -22,13 +21,25 @@ from sqlalchemy.orm import Session
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import is_postgres
-from shared.mail.outbox import enqueue
-from shared.models import Delivery, Issue, NewsletterList, Subscriber, Subscription, Suppression
-from shared.models.base import UTCDateTime
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
+from services.mailer.subscriptions.domain import find_list
+from shared.i18n import LOCAL_ZONE, language_or_default
+from shared.mail.outbox import enqueue
+from shared.models import (
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    IssueStatus,
+    MailKind,
+    NewsletterList,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+)
+from shared.models.base import UTCDateTime
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-EDITABLE = ("draft", "scheduled")
+EDITABLE = (IssueStatus.DRAFT, IssueStatus.SCHEDULED)
 MAX_TEST_ADDRESSES = 10
 
 
@@ -62,7 +73,7 @@ def create_issue(session: Session, *, list_id: int, subject: str, preheader: str
     """A new draft issue."""
     subject, preheader, source = _check_texts(subject, preheader, source)
     issue = Issue(list_id=list_id, subject=subject, preheader=preheader, source=source, created_by=created_by,
-                  status="draft")
+                  status=IssueStatus.DRAFT)
     session.add(issue)
     session.flush()
     return issue
@@ -74,7 +85,7 @@ def update_issue(session: Session, config: Config, issue: Issue, *, subject: str
         raise IssueError(_("Brevet har redan börjat skickas och kan inte ändras."))
     issue.subject, issue.preheader, issue.source = _check_texts(subject, preheader, source)
     issue.updated_at = utcnow()
-    if issue.status == "scheduled":
+    if issue.status == IssueStatus.SCHEDULED:
         freeze(session, config, issue)
     return issue
 
@@ -88,12 +99,6 @@ def parse_markdown_file(text: str) -> tuple[dict, str]:
     if not isinstance(meta, dict):
         raise IssueError("front matter must be a mapping (subject: …, preheader: …)")
     return meta, match.group(2)
-
-
-def find_list(session: Session, slug: str | None) -> NewsletterList | None:
-    from services.mailer.subscriptions.domain import find_list as find
-
-    return find(session, slug)
 
 
 def create_issue_from_markdown_file(session: Session, path: str | Path, list_slug: str | None = None,
@@ -119,7 +124,7 @@ def render(session: Session, config: Config, issue: Issue) -> RenderedIssue:
     from flask import render_template
 
     newsletter_list = session.get(NewsletterList, issue.list_id)
-    language = newsletter_list.language or "sv"
+    language = language_or_default(newsletter_list.language)
     context = dict(
         list_name=newsletter_list.name,
         organisation_name=config.organisation_name,
@@ -159,15 +164,15 @@ def send_test(session: Session, config: Config, issue: Issue, addresses: str) ->
         except EmailNotValidError:
             raise IssueError(_("%(address)s är inte en giltig e-postadress.", address=address), "addresses") from None
     rendered = render(session, config, issue)
-    newsletter_list = session.get(NewsletterList, issue.list_id)
+    language = language_or_default(session.get(NewsletterList, issue.list_id).language)
     stop_url = f"{config.mailer_url}/unsubscribe"
-    with force_locale(newsletter_list.language or "sv"):
+    with force_locale(language):
         subject = _("[Test] %(subject)s", subject=issue.subject)
     for address in checked:
-        enqueue(session, config, kind="issue_test", to_email=address, subject=subject,
+        enqueue(session, config, kind=MailKind.ISSUE_TEST, to_email=address, subject=subject,
                 text=rendered.text.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
                 html=rendered.html.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
-                language=newsletter_list.language or "sv")
+                language=language)
     return checked
 
 
@@ -180,14 +185,13 @@ def fan_out(session: Session, issue: Issue, now: datetime) -> int:
     ON CONFLICT DO NOTHING on (issue, subscription) makes running it twice harmless.
     """
     when = literal(now, UTCDateTime())
+    queued = literal(DeliveryStatus.QUEUED, Delivery.status.type)
     rows = (
-        select(
-            literal(issue.id), Subscription.id, Subscriber.email, literal("queued"), literal(0), when, when, literal("")
-        )
+        select(literal(issue.id), Subscription.id, Subscriber.email, queued, literal(0), when, when, literal(""))
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
         .where(
             Subscription.list_id == issue.list_id,
-            Subscription.status == "active",
+            Subscription.status == SubscriptionStatus.ACTIVE,
             ~exists().where(Suppression.email == func.lower(Subscriber.email)),
         )
     )
@@ -214,7 +218,7 @@ def start_sending(session: Session, issue: Issue, now: datetime | None = None) -
     if not issue.html:
         raise IssueError("the issue was not rendered before sending")
     count = fan_out(session, issue, now)
-    issue.status, issue.started_at, issue.scheduled_at = "sending", now, issue.scheduled_at or now
+    issue.status, issue.started_at, issue.scheduled_at = IssueStatus.SENDING, now, issue.scheduled_at or now
     return count
 
 
@@ -232,7 +236,7 @@ def parse_local_time(date_text: str, time_text: str) -> datetime:
         local = datetime.strptime(f"{date_text.strip()} {time_text.strip()}", "%Y-%m-%d %H:%M")
     except (ValueError, AttributeError):
         raise IssueError(_("Ange datum som ÅÅÅÅ-MM-DD och tid som TT:MM."), "date") from None
-    return local.replace(tzinfo=STOCKHOLM).astimezone(ZoneInfo("UTC"))
+    return local.replace(tzinfo=LOCAL_ZONE).astimezone(timezone.utc)
 
 
 def parse_iso(value: str) -> datetime:
@@ -242,8 +246,8 @@ def parse_iso(value: str) -> datetime:
     except ValueError:
         raise IssueError(f"not an ISO date-time: {value!r} (e.g. 2026-05-20T08:30)") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=STOCKHOLM)
-    return moment.astimezone(ZoneInfo("UTC"))
+        moment = moment.replace(tzinfo=LOCAL_ZONE)
+    return moment.astimezone(timezone.utc)
 
 
 def schedule(session: Session, config: Config, issue: Issue, at: datetime, now: datetime | None = None) -> None:
@@ -254,39 +258,39 @@ def schedule(session: Session, config: Config, issue: Issue, at: datetime, now: 
     if at <= now - timedelta(minutes=1):
         raise IssueError(_("Tidpunkten har redan passerat."), "date")
     freeze(session, config, issue)
-    issue.status, issue.scheduled_at = "scheduled", at
+    issue.status, issue.scheduled_at = IssueStatus.SCHEDULED, at
 
 
 def unschedule(session: Session, issue: Issue) -> None:
     """Back to draft."""
-    if issue.status != "scheduled":
+    if issue.status != IssueStatus.SCHEDULED:
         raise IssueError(_("Brevet är inte schemalagt."))
-    issue.status, issue.scheduled_at = "draft", None
+    issue.status, issue.scheduled_at = IssueStatus.DRAFT, None
 
 
 def pause(session: Session, issue: Issue) -> None:
     """Workers stop taking this issue's mails; the ones in hand are finished."""
-    if issue.status != "sending":
+    if issue.status != IssueStatus.SENDING:
         raise IssueError(_("Bara ett brev som skickas kan pausas."))
-    issue.status = "paused"
+    issue.status = IssueStatus.PAUSED
 
 
 def resume(session: Session, issue: Issue) -> None:
-    if issue.status != "paused":
+    if issue.status != IssueStatus.PAUSED:
         raise IssueError(_("Brevet är inte pausat."))
-    issue.status = "sending"
+    issue.status = IssueStatus.SENDING
 
 
 def cancel(session: Session, issue: Issue, now: datetime | None = None) -> int:
     """Stop for good: the mails not yet sent are cancelled. Returns how many."""
     now = now or utcnow()
-    if issue.status in ("sent", "cancelled"):
+    if issue.status in (IssueStatus.SENT, IssueStatus.CANCELLED):
         raise IssueError(_("Brevet är redan klart."))
-    issue.status, issue.finished_at = "cancelled", now
+    issue.status, issue.finished_at = IssueStatus.CANCELLED, now
     result = session.execute(
         update(Delivery)
-        .where(Delivery.issue_id == issue.id, Delivery.status == "queued")
-        .values(status="cancelled", lease_until=None, claimed_by=None)
+        .where(Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.QUEUED)
+        .values(status=DeliveryStatus.CANCELLED, lease_until=None, claimed_by=None)
     )
     return result.rowcount or 0
 
@@ -295,7 +299,8 @@ def start_due_issues(session: Session, now: datetime | None = None) -> int:
     """Start every scheduled issue whose time has come (the worker runs this)."""
     now = now or utcnow()
     due = session.scalars(
-        select(Issue).where(Issue.status == "scheduled", Issue.scheduled_at <= now).with_for_update(skip_locked=True)
+        select(Issue).where(Issue.status == IssueStatus.SCHEDULED, Issue.scheduled_at <= now)
+        .with_for_update(skip_locked=True)
     ).all()
     for issue in due:
         start_sending(session, issue, now)
@@ -305,9 +310,12 @@ def start_due_issues(session: Session, now: datetime | None = None) -> int:
 def finish_issues(session: Session, now: datetime | None = None) -> int:
     """Mark issues sent once no delivery is waiting or in hand."""
     now = now or utcnow()
-    waiting = exists().where(Delivery.issue_id == Issue.id, Delivery.status.in_(("queued", "sending")))
+    waiting = exists().where(
+        Delivery.issue_id == Issue.id, Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING))
+    )
     result = session.execute(
-        update(Issue).where(Issue.status == "sending", ~waiting).values(status="sent", finished_at=now)
+        update(Issue).where(Issue.status == IssueStatus.SENDING, ~waiting)
+        .values(status=IssueStatus.SENT, finished_at=now)
     )
     return result.rowcount or 0
 
@@ -318,7 +326,7 @@ def finish_issues(session: Session, now: datetime | None = None) -> int:
 @dataclass(frozen=True)
 class Progress:
     issue_id: int
-    status: str
+    status: IssueStatus
     total: int
     queued: int
     sending: int
@@ -335,7 +343,7 @@ class Progress:
 
     @property
     def percent(self) -> int:
-        return int(100 * self.done / self.total) if self.total else (100 if self.status == "sent" else 0)
+        return int(100 * self.done / self.total) if self.total else (100 if self.status == IssueStatus.SENT else 0)
 
     def as_dict(self) -> dict:
         return {**self.__dict__, "done": self.done, "percent": self.percent}
@@ -354,16 +362,18 @@ def progress(session: Session, issue: Issue, now: datetime | None = None) -> Pro
     )
     since = max(now - RATE_WINDOW, issue.started_at or now)
     recent = session.scalar(
-        select(func.count()).where(Delivery.issue_id == issue.id, Delivery.status == "sent", Delivery.sent_at >= since)
+        select(func.count())
+        .where(Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since)
     ) or 0
     seconds = max((now - since).total_seconds(), 1.0)
     rate = recent / seconds * 60
-    remaining = counts.get("queued", 0) + counts.get("sending", 0)
-    eta = int(remaining / (rate / 60)) if rate > 0 and remaining and issue.status == "sending" else None
+    n = {status: counts.get(status, 0) for status in DeliveryStatus}
+    remaining = n[DeliveryStatus.QUEUED] + n[DeliveryStatus.SENDING]
+    eta = int(remaining / (rate / 60)) if rate > 0 and remaining and issue.status == IssueStatus.SENDING else None
     return Progress(
         issue_id=issue.id, status=issue.status, total=sum(counts.values()),
-        queued=counts.get("queued", 0), sending=counts.get("sending", 0), sent=counts.get("sent", 0),
-        failed=counts.get("failed", 0), cancelled=counts.get("cancelled", 0), skipped=counts.get("skipped", 0),
+        queued=n[DeliveryStatus.QUEUED], sending=n[DeliveryStatus.SENDING], sent=n[DeliveryStatus.SENT],
+        failed=n[DeliveryStatus.FAILED], cancelled=n[DeliveryStatus.CANCELLED], skipped=n[DeliveryStatus.SKIPPED],
         rate_per_minute=round(rate, 1), eta_seconds=eta,
     )
 
@@ -375,12 +385,13 @@ def list_issues(session: Session) -> list[Issue]:
 def failed_deliveries(session: Session, issue: Issue, limit: int = 50) -> list[Delivery]:
     return list(
         session.scalars(
-            select(Delivery).where(Delivery.issue_id == issue.id, Delivery.status == "failed").order_by(Delivery.id).limit(limit)
+            select(Delivery).where(Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.FAILED)
+            .order_by(Delivery.id).limit(limit)
         )
     )
 
 
-ARCHIVED = ("sending", "paused", "sent")
+ARCHIVED = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT)
 
 
 def archived_issues(session: Session, list_id: int) -> list[Issue]:
@@ -396,7 +407,3 @@ def archived_issues(session: Session, list_id: int) -> list[Issue]:
 def archived_issue(session: Session, issue_id: int) -> Issue | None:
     issue = session.get(Issue, issue_id)
     return issue if issue is not None and issue.status in ARCHIVED else None
-
-
-def to_local(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(STOCKHOLM) if moment else None

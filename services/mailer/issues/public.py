@@ -5,6 +5,7 @@ from flask import Blueprint, abort, render_template, request
 
 from services.mailer.issues import domain
 from services.mailer.issues.rendering import archive_html
+from services.mailer.subscriptions.domain import find_list
 from shared.web import db_session
 
 bp = Blueprint("archive", __name__)
@@ -13,7 +14,7 @@ bp = Blueprint("archive", __name__)
 @bp.get("/issues")
 def index():
     s = db_session()
-    newsletter_list = domain.find_list(s, request.args.get("list") or None)
+    newsletter_list = find_list(s, request.args.get("list") or None)
     if newsletter_list is None:
         abort(404)
     return render_template("mailer/issues/archive_index.html", newsletter_list=newsletter_list,

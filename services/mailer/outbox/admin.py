@@ -7,6 +7,7 @@ import email.parser
 import email.policy
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from flask import Blueprint, Response, abort, render_template
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from shared.models import OutboxMail
+from shared.models import OutboxMail, OutboxStatus
 from shared.web import db_session, services
 from shared.web.auth import login_required
 
@@ -30,7 +31,7 @@ MAIL_HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data: ht
 @dataclass
 class FileMail:
     name: str
-    date: str
+    date: datetime | None
     to: str
     subject: str
 
@@ -50,11 +51,13 @@ def _read(name: str):
     return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
 
 
-def _date(msg) -> str:
+def _date(msg) -> datetime | None:
     try:
-        return parsedate_to_datetime(msg["Date"]).strftime("%Y-%m-%d %H:%M:%S")
+        moment = parsedate_to_datetime(msg["Date"])
     except (TypeError, ValueError):
-        return ""
+        return None
+    # "-0000" (a time in UTC from a sender who does not say where it is) parses without a zone.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def list_files(folder: Path, limit: int = SHOWN_FILES) -> list[FileMail]:
@@ -91,7 +94,7 @@ def index():
     folder = _folder()
     files = list_files(folder) if folder is not None and folder.is_dir() else []
     waiting = db_session().scalars(
-        select(OutboxMail).where(OutboxMail.status.in_(("queued", "failed")))
+        select(OutboxMail).where(OutboxMail.status.in_((OutboxStatus.QUEUED, OutboxStatus.FAILED)))
         .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc()).limit(200)
     ).all()
     return render_template("mailer/outbox/index.html", folder=folder, files=files, waiting=waiting)

@@ -10,8 +10,7 @@ from flask_babel import gettext as _
 
 from services.mailer.subscriptions import csvio, domain, gdpr, people
 from services.mailer.subscriptions.forms import ImportForm
-from shared.models import NewsletterList
-from shared.models import SubscriptionStatus
+from shared.models import NewsletterList, SubscriptionStatus
 from shared.web import db_session, services
 from shared.web.auth import current_admin, login_required
 
@@ -34,7 +33,8 @@ def index():
     list_id = _int_arg("list")
     if list_id is not None and all(lst.id != list_id for lst in lists):
         list_id = None
-    status = request.args.get("status") if request.args.get("status") in tuple(SubscriptionStatus) else None
+    status = request.args.get("status")
+    status = SubscriptionStatus(status) if status in tuple(SubscriptionStatus) else None
     # Control characters (NUL above all) cannot be searched for and PostgreSQL refuses them.
     query = "".join(ch for ch in request.args.get("q", "")[:200] if ch.isprintable())
     result = people.search_subscriptions(s, query=query, status=status, list_id=list_id, page=_int_arg("page") or 1)

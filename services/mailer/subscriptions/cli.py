@@ -58,7 +58,8 @@ def register(main: click.Group) -> None:
                    + (" (active, consent already given)" if consented else " (pending, confirmation mailed)"))
         click.echo(f"skipped: {len(report.skipped)}")
         for p in report.skipped:
-            click.echo(f"  line {p.line}: {p.value} ({'suppressed' if p.reason == 'suppressed' else 'already on the list: ' + p.reason})")
+            why = "suppressed" if p.reason == csvio.SkipReason.SUPPRESSED else f"already on the list: {p.reason}"
+            click.echo(f"  line {p.line}: {p.value} ({why})")
         click.echo(f"duplicates merged: {len(report.merged)}")
         for p in report.merged:
             click.echo(f"  line {p.line}: {p.value} (same as line {p.reason})")

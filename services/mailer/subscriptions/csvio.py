@@ -7,13 +7,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, TextIO
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.mailer.subscriptions import domain
 from shared.clock import utcnow
 from shared.config import Config
-from shared.models import NewsletterList, Subscriber, Subscription, Suppression
+from shared.i18n import language_or_default
+from shared.models import (
+    ConsentMethod,
+    NewsletterList,
+    Subscriber,
+    Subscription,
+    SubscriptionEventKind,
+    SubscriptionStatus,
+    Suppression,
+    Vocabulary,
+)
 from shared.tokens import Tokens
 
 EMAIL_HEADERS = {"email", "e-mail", "epost", "e-post", "e-postadress", "epostadress", "mail", "mejl", "adress"}
@@ -29,11 +40,21 @@ class Row:
     name: str
 
 
+class SkipReason(Vocabulary):
+    """Why an imported row was left out although its address is valid."""
+
+    SUPPRESSED = "suppressed", _l("spärrad (studsar, klagomål eller raderad)")
+    # Already on the list, by the status of that subscription (those who stopped are never re-added).
+    PENDING = SubscriptionStatus.PENDING.value, _l("finns redan, väntar på bekräftelse")
+    ACTIVE = SubscriptionStatus.ACTIVE.value, _l("finns redan, aktiv")
+    UNSUBSCRIBED = SubscriptionStatus.UNSUBSCRIBED.value, _l("finns redan, har avslutat (importeras inte igen)")
+
+
 @dataclass
 class Problem:
     line: int
     value: str
-    reason: str
+    reason: str  # a SkipReason, an error message, or the line a duplicate was merged into
 
 
 @dataclass
@@ -113,7 +134,7 @@ def parse_subscriber_csv(data: bytes) -> ParsedFile:
 @dataclass
 class ImportReport:
     imported: list[Row] = field(default_factory=list)
-    skipped: list[Problem] = field(default_factory=list)  # already on the list, or suppressed
+    skipped: list[Problem] = field(default_factory=list)  # reason: a SkipReason
     invalid: list[Problem] = field(default_factory=list)
     merged: list[Problem] = field(default_factory=list)
 
@@ -133,7 +154,7 @@ def import_subscribers(session: Session, config: Config, tokens: Tokens, newslet
     keys = [r.email.lower() for r in parsed.rows]
     subscribers: dict[str, Subscriber] = {}
     suppressed: set[str] = set()
-    on_list: dict[int, str] = {}
+    on_list: dict[int, SubscriptionStatus] = {}
     for chunk in _chunks(keys):
         for s in session.scalars(select(Subscriber).where(func.lower(Subscriber.email).in_(chunk))):
             subscribers[s.email.lower()] = s
@@ -149,26 +170,26 @@ def import_subscribers(session: Session, config: Config, tokens: Tokens, newslet
     for row in parsed.rows:
         key = row.email.lower()
         if key in suppressed:
-            report.skipped.append(Problem(row.line, row.email, "suppressed"))
+            report.skipped.append(Problem(row.line, row.email, SkipReason.SUPPRESSED))
             continue
         subscriber = subscribers.get(key)
         if subscriber is not None and subscriber.id in on_list:
-            report.skipped.append(Problem(row.line, row.email, on_list[subscriber.id]))
+            report.skipped.append(Problem(row.line, row.email, SkipReason(on_list[subscriber.id])))
             continue
         if subscriber is None:
-            subscriber = Subscriber(email=row.email, name=row.name, language=newsletter_list.language or "sv",
-                                    created_at=now)
+            subscriber = Subscriber(email=row.email, name=row.name,
+                                    language=language_or_default(newsletter_list.language), created_at=now)
             session.add(subscriber)
             subscribers[key] = subscriber
         elif row.name and not subscriber.name:
             subscriber.name = row.name
         subscription = Subscription(
             newsletter_list=newsletter_list, subscriber=subscriber,
-            status="active" if consented else "pending",
+            status=SubscriptionStatus.ACTIVE if consented else SubscriptionStatus.PENDING,
             requested_at=now, confirmed_at=now if consented else None,
             source_url=f"import ({editor})"[:500],
             consent_text_version="" if consented else domain.CONSENT_TEXT_VERSION,
-            consent_method="import" if consented else "double-opt-in",
+            consent_method=ConsentMethod.IMPORT if consented else ConsentMethod.DOUBLE_OPT_IN,
         )
         session.add(subscription)
         new.append(subscription)
@@ -176,10 +197,10 @@ def import_subscribers(session: Session, config: Config, tokens: Tokens, newslet
     session.flush()
     detail = f"imported by {editor}" + (", consent already given" if consented else ", confirmation mailed")
     for subscription in new:
-        domain.add_event(session, subscription, "imported", detail=detail, now=now)
+        domain.add_event(session, subscription, SubscriptionEventKind.IMPORTED, detail=detail, now=now)
         if not consented:
             domain.send_confirmation(session, config, tokens, subscription)
-            domain.add_event(session, subscription, "confirmation_sent", now=now)
+            domain.add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
     return report
 
 

@@ -9,6 +9,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from enum import StrEnum
+from functools import cache
 from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
@@ -23,14 +25,23 @@ from sqlalchemy.orm import Session
 from shared import ratelimit
 from shared.clock import utcnow
 from shared.config import Config
+from shared.i18n import DEFAULT_LANGUAGE, language_or_default
 from shared.mail.outbox import enqueue, is_suppressed
-from shared.models import NewsletterList, Subscriber, Subscription, SubscriptionEvent
+from shared.models import (
+    ConsentMethod,
+    MailKind,
+    NewsletterList,
+    Subscriber,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionEventKind,
+    SubscriptionStatus,
+)
 from shared.tokens import Tokens, TokenExpired, TokenInvalid
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIST_SLUG = "nyhetsbrev"
-LANGUAGES = ("sv", "en")
 
 # The consent text shown next to the subscribe button. Change the version whenever the text
 # changes: each subscription records the version its subscriber was shown.
@@ -70,11 +81,13 @@ def stop_link_url(tokens: Tokens, config: Config, subscription_id: int) -> str:
 
 
 def unsubscribe_mailbox(config: Config) -> str:
-    """Where mail clients send a mailto: unsubscribe; UNSUBSCRIBE_ADDRESS in config.extra overrides."""
-    configured = config.extra.get("UNSUBSCRIBE_ADDRESS") if config.extra else None
-    if configured:
-        return configured
-    domain = parseaddr(config.mail_from)[1].rpartition("@")[2] or "localhost"
+    """Where mail clients send a mailto: unsubscribe: ``unsubscribe@`` the sender's domain."""
+    return _unsubscribe_mailbox(config.mail_from)
+
+
+@cache  # every mail of an issue asks; parsing the sender once is enough
+def _unsubscribe_mailbox(mail_from: str) -> str:
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
     return f"unsubscribe@{domain}"
 
 
@@ -128,7 +141,7 @@ def find_subscription(session: Session, list_id: int, subscriber_id: int) -> Sub
     )
 
 
-def add_event(session: Session, subscription: Subscription, kind: str, *, ip: str | None = None,
+def add_event(session: Session, subscription: Subscription, kind: SubscriptionEventKind, *, ip: str | None = None,
               detail: str = "", now: datetime | None = None) -> None:
     session.add(SubscriptionEvent(subscription_id=subscription.id, kind=kind, ip=ip, detail=detail, at=now or utcnow()))
 
@@ -136,10 +149,11 @@ def add_event(session: Session, subscription: Subscription, kind: str, *, ip: st
 # -- mails ------------------------------------------------------------------------------------
 
 
-def _send(session: Session, config: Config, tokens: Tokens, *, kind: str, template: str,
-          subscriber: Subscriber, subscription: Subscription, subject: str | None = None, **context) -> None:
-    """Render a mail in the subscriber's language and write it to the outbox with a stop link."""
-    language = subscriber.language if subscriber.language in LANGUAGES else "sv"
+def _send(session: Session, config: Config, tokens: Tokens, kind: MailKind, *,
+          subscriber: Subscriber, subscription: Subscription, **context) -> None:
+    """Render a mail (templates named after its kind) in the subscriber's language and write it to
+    the outbox with a stop link."""
+    language = language_or_default(subscriber.language)
     stop_url, headers = stop_link_headers(tokens, config, subscription.id)
     context.update(
         name=subscriber.name,
@@ -148,9 +162,9 @@ def _send(session: Session, config: Config, tokens: Tokens, *, kind: str, templa
         organisation_name=config.organisation_name,
     )
     with force_locale(language):
-        subject = _subject(template, context)
-        text = render_template(f"mailer/mail/{template}.txt", **context)
-        body = Markup(render_template(f"mailer/mail/{template}.html", **context))
+        subject = _subject(kind, context["list_name"])
+        text = render_template(f"mailer/mail/{kind}.txt", **context)
+        body = Markup(render_template(f"mailer/mail/{kind}.html", **context))
         footer = Markup(render_template("mailer/mail/footer.html", **context))
         html = render_template(
             "mail/layout.html", subject=subject, preheader=context.get("preheader", ""), body=body,
@@ -162,21 +176,20 @@ def _send(session: Session, config: Config, tokens: Tokens, *, kind: str, templa
     )
 
 
-def _subject(template: str, context: dict) -> str:
-    list_name = context["list_name"]
-    if template == "confirmation":
+def _subject(kind: MailKind, list_name: str) -> str:
+    if kind == MailKind.CONFIRMATION:
         return _("Bekräfta din prenumeration på %(list)s", list=list_name)
-    if template == "already_subscribed":
+    if kind == MailKind.ALREADY_SUBSCRIBED:
         return _("Du prenumererar redan på %(list)s", list=list_name)
-    if template == "stop_link":
+    if kind == MailKind.STOP_LINK:
         return _("Så avslutar du din prenumeration")
-    raise ValueError(template)
+    raise ValueError(kind)
 
 
 def send_confirmation(session: Session, config: Config, tokens: Tokens, subscription: Subscription) -> None:
     """Write a confirmation mail for a pending subscription (no rate limit: callers decide)."""
     _send(
-        session, config, tokens, kind="confirmation", template="confirmation",
+        session, config, tokens, MailKind.CONFIRMATION,
         subscriber=subscription.subscriber, subscription=subscription,
         confirm_url=confirm_link_url(tokens, config, subscription),
         days=max(1, config.confirm_link_max_age // 86400),
@@ -186,8 +199,14 @@ def send_confirmation(session: Session, config: Config, tokens: Tokens, subscrip
 # -- subscribing ------------------------------------------------------------------------------
 
 
-def _address_key(email: str) -> str:
+def confirm_mail_key(email: str) -> str:
+    """The rate-limit key counting confirmation (and "already subscribed") mails to an address."""
     return f"confirm-mail:{email.lower()}"
+
+
+def stop_mail_key(email: str) -> str:
+    """The rate-limit key counting stop-link mails to an address."""
+    return f"stop-mail:{email.lower()}"
 
 
 def _form_key(ip: str) -> str:
@@ -203,7 +222,7 @@ def form_post_allowed(session: Session, config: Config, ip: str | None, now: dat
 
 def _address_mail_allowed(session: Session, config: Config, email: str, now: datetime) -> bool:
     return ratelimit.allow(
-        session, _address_key(email), config.confirmations_per_address_per_day, timedelta(hours=24), now
+        session, confirm_mail_key(email), config.confirmations_per_address_per_day, timedelta(hours=24), now
     )
 
 
@@ -217,7 +236,7 @@ def request_subscription(
     *,
     ip: str | None = None,
     source_url: str = "",
-    language: str = "sv",
+    language: str = DEFAULT_LANGUAGE,
     now: datetime | None = None,
 ) -> str:
     """Handle a subscribe form post; whatever happens the visitor sees the same page.
@@ -227,7 +246,7 @@ def request_subscription(
     """
     now = now or utcnow()
     name = (name or "").strip()[:200]
-    language = language if language in LANGUAGES else "sv"
+    language = language_or_default(language)
     if not form_post_allowed(session, config, ip, now):
         return "ip_limited"
     if is_suppressed(session, email):
@@ -236,18 +255,17 @@ def request_subscription(
     subscriber = find_subscriber(session, email)
     subscription = find_subscription(session, newsletter_list.id, subscriber.id) if subscriber else None
 
-    if subscription is not None and subscription.status == "active":
+    if subscription is not None and subscription.status == SubscriptionStatus.ACTIVE:
         if not _address_mail_allowed(session, config, email, now):
-            add_event(session, subscription, "request_limited", ip=ip, now=now)
+            add_event(session, subscription, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
             return "address_limited"
-        add_event(session, subscription, "already_subscribed_sent", ip=ip, now=now)
-        _send(session, config, tokens, kind="already_subscribed", template="already_subscribed",
-              subscriber=subscriber, subscription=subscription)
+        add_event(session, subscription, SubscriptionEventKind.ALREADY_SUBSCRIBED_SENT, ip=ip, now=now)
+        _send(session, config, tokens, MailKind.ALREADY_SUBSCRIBED, subscriber=subscriber, subscription=subscription)
         return "already_subscribed_sent"
 
     if not _address_mail_allowed(session, config, email, now):
         if subscription is not None:
-            add_event(session, subscription, "request_limited", ip=ip, now=now)
+            add_event(session, subscription, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
         return "address_limited"
 
     if subscriber is None:
@@ -262,7 +280,7 @@ def request_subscription(
         session.add(subscription)
     # New, pending and earlier stopped subscriptions all start over: a fresh request needing confirmation.
     previous = subscription.status
-    subscription.status = "pending"
+    subscription.status = SubscriptionStatus.PENDING
     subscription.requested_at = now
     subscription.confirmed_at = None
     subscription.unsubscribed_at = None
@@ -270,24 +288,31 @@ def request_subscription(
     subscription.request_ip = ip
     subscription.confirm_ip = None
     subscription.consent_text_version = CONSENT_TEXT_VERSION
-    subscription.consent_method = "double-opt-in"
+    subscription.consent_method = ConsentMethod.DOUBLE_OPT_IN
     session.flush()
     session.refresh(subscription, ["newsletter_list", "subscriber"])
-    add_event(session, subscription, "requested", ip=ip, now=now,
-              detail="" if previous is None or previous == "pending" else f"was {previous}")
+    add_event(session, subscription, SubscriptionEventKind.REQUESTED, ip=ip, now=now,
+              detail="" if previous in (None, SubscriptionStatus.PENDING) else f"was {previous}")
     send_confirmation(session, config, tokens, subscription)
-    add_event(session, subscription, "confirmation_sent", now=now)
+    add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
     return "confirmation_sent"
 
 
 # -- confirming -------------------------------------------------------------------------------
 
 
+class LinkState(StrEnum):
+    """What a link in a mail leads to."""
+
+    OK = "ok"
+    EXPIRED = "expired"
+    INVALID = "invalid"  # not genuine: tampered with or cut off
+    USED = "used"  # answered already, replaced by a newer link, or its subscription is gone
+
+
 @dataclass
 class LinkCheck:
-    """What a link in a mail leads to: ``ok``, ``expired``, ``invalid`` or ``used``."""
-
-    state: str
+    state: LinkState
     subscription: Subscription | None = None
 
 
@@ -296,31 +321,31 @@ def check_confirm_link(session: Session, config: Config, tokens: Tokens, token: 
     try:
         payload = tokens.loads("confirm", token, max_age=config.confirm_link_max_age)
     except TokenExpired:
-        return LinkCheck("expired")
+        return LinkCheck(LinkState.EXPIRED)
     except TokenInvalid:
-        return LinkCheck("invalid")
+        return LinkCheck(LinkState.INVALID)
     if not (isinstance(payload, list) and len(payload) == 2 and all(type(v) is int for v in payload)):
-        return LinkCheck("invalid")
+        return LinkCheck(LinkState.INVALID)
     subscription = session.get(Subscription, payload[0])
     if subscription is None:
-        return LinkCheck("used")  # erased since: a new request is the way on
-    if subscription.status != "pending" or _request_stamp(subscription) != payload[1]:
-        return LinkCheck("used", subscription)
-    return LinkCheck("ok", subscription)
+        return LinkCheck(LinkState.USED)  # erased since: a new request is the way on
+    if subscription.status != SubscriptionStatus.PENDING or _request_stamp(subscription) != payload[1]:
+        return LinkCheck(LinkState.USED, subscription)
+    return LinkCheck(LinkState.OK, subscription)
 
 
 def confirm_subscription(session: Session, config: Config, tokens: Tokens, token: str, *,
                          ip: str | None = None, now: datetime | None = None) -> LinkCheck:
     """Confirm the subscription the link names (POST). A second POST of the same link says ``used``."""
     check = check_confirm_link(session, config, tokens, token)
-    if check.state != "ok":
+    if check.state != LinkState.OK:
         return check
     now = now or utcnow()
     subscription = check.subscription
-    subscription.status = "active"
+    subscription.status = SubscriptionStatus.ACTIVE
     subscription.confirmed_at = now
     subscription.confirm_ip = ip
-    add_event(session, subscription, "confirmed", ip=ip, now=now)
+    add_event(session, subscription, SubscriptionEventKind.CONFIRMED, ip=ip, now=now)
     return check
 
 
@@ -332,27 +357,27 @@ def check_stop_link(session: Session, tokens: Tokens, token: str) -> LinkCheck:
     try:
         payload = tokens.loads("unsubscribe", token)
     except TokenInvalid:
-        return LinkCheck("invalid")
+        return LinkCheck(LinkState.INVALID)
     if type(payload) is not int:
-        return LinkCheck("invalid")
+        return LinkCheck(LinkState.INVALID)
     subscription = session.get(Subscription, payload)
     if subscription is None:
-        return LinkCheck("used")
-    return LinkCheck("ok", subscription)
+        return LinkCheck(LinkState.USED)
+    return LinkCheck(LinkState.OK, subscription)
 
 
 def unsubscribe(session: Session, tokens: Tokens, token: str, *, ip: str | None = None,
                 method: str = "page", now: datetime | None = None) -> LinkCheck:
     """Stop the subscription the link names; stopping twice is harmless."""
     check = check_stop_link(session, tokens, token)
-    if check.state != "ok":
+    if check.state != LinkState.OK:
         return check
     subscription = check.subscription
-    if subscription.status != "unsubscribed":
+    if subscription.status != SubscriptionStatus.UNSUBSCRIBED:
         now = now or utcnow()
-        subscription.status = "unsubscribed"
+        subscription.status = SubscriptionStatus.UNSUBSCRIBED
         subscription.unsubscribed_at = now
-        add_event(session, subscription, "unsubscribed", ip=ip, detail=method, now=now)
+        add_event(session, subscription, SubscriptionEventKind.UNSUBSCRIBED, ip=ip, detail=method, now=now)
     return check
 
 
@@ -370,17 +395,16 @@ def request_stop_link(session: Session, config: Config, tokens: Tokens, email: s
         return "not_subscribed"
     subscriptions = list(session.scalars(
         select(Subscription)
-        .where(Subscription.subscriber_id == subscriber.id, Subscription.status != "unsubscribed")
+        .where(Subscription.subscriber_id == subscriber.id, Subscription.status != SubscriptionStatus.UNSUBSCRIBED)
         .order_by(Subscription.id)
     ))
     if not subscriptions:
         return "not_subscribed"
-    if not ratelimit.allow(session, f"stop-mail:{email.lower()}", config.confirmations_per_address_per_day,
+    if not ratelimit.allow(session, stop_mail_key(email), config.confirmations_per_address_per_day,
                            timedelta(hours=24), now):
         return "address_limited"
     links = [(s.newsletter_list.name, stop_link_url(tokens, config, s.id)) for s in subscriptions]
-    _send(session, config, tokens, kind="stop_link", template="stop_link", subscriber=subscriber,
-          subscription=subscriptions[0], links=links)
+    _send(session, config, tokens, MailKind.STOP_LINK, subscriber=subscriber, subscription=subscriptions[0], links=links)
     for s in subscriptions:
-        add_event(session, s, "stop_link_sent", ip=ip, now=now)
+        add_event(session, s, SubscriptionEventKind.STOP_LINK_SENT, ip=ip, now=now)
     return "stop_link_sent"

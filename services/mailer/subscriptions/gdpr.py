@@ -6,9 +6,21 @@ from datetime import datetime
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from services.mailer.subscriptions.domain import confirm_mail_key, stop_mail_key
 from services.mailer.subscriptions.people import person_record
 from shared.clock import utcnow
-from shared.models import BounceEvent, Delivery, Issue, OutboxMail, RateEvent, Subscriber, Subscription, Suppression
+from shared.models import (
+    BounceEvent,
+    Delivery,
+    Issue,
+    OutboxMail,
+    OutboxStatus,
+    RateEvent,
+    Subscriber,
+    Subscription,
+    Suppression,
+    SuppressionReason,
+)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -102,12 +114,12 @@ def erase_subscriber(session: Session, subscriber_id: int, *, editor: str, now: 
         .where(func.lower(OutboxMail.recipient) == email)
         .values(
             recipient="", subject="", message=b"", last_error="",
-            status=case((OutboxMail.status == "queued", "suppressed"), else_=OutboxMail.status),
+            status=case((OutboxMail.status == OutboxStatus.QUEUED, OutboxStatus.SUPPRESSED), else_=OutboxMail.status),
         )
         .execution_options(synchronize_session=False)
     )
     session.execute(delete(BounceEvent).where(func.lower(BounceEvent.email) == email))
-    session.execute(delete(RateEvent).where(RateEvent.key.in_([f"confirm-mail:{email}", f"stop-mail:{email}"])))
+    session.execute(delete(RateEvent).where(RateEvent.key.in_([confirm_mail_key(email), stop_mail_key(email)])))
     if session.scalar(select(Suppression).where(Suppression.email == email)) is None:
-        session.add(Suppression(email=email, reason="erasure", detail=f"erased by {editor}", created_at=now))
+        session.add(Suppression(email=email, reason=SuppressionReason.ERASURE, detail=f"erased by {editor}", created_at=now))
     return email

@@ -6,32 +6,31 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from shared.models import NewsletterList, OutboxMail, Subscriber, Subscription, Suppression
-from shared.models import SubscriptionStatus
+from shared.models import NewsletterList, OutboxMail, Subscriber, Subscription, SubscriptionStatus, Suppression
 
 PER_PAGE = 50
 
 
-def status_counts(session: Session, list_id: int | None = None) -> dict[str, int]:
+def status_counts(session: Session, list_id: int | None = None) -> dict[SubscriptionStatus, int]:
     """Subscriptions per status (every status present, zero when none), counted by the database."""
     query = select(Subscription.status, func.count()).group_by(Subscription.status)
     if list_id is not None:
         query = query.where(Subscription.list_id == list_id)
-    counts = dict.fromkeys(tuple(SubscriptionStatus), 0)
+    counts = dict.fromkeys(SubscriptionStatus, 0)
     counts.update({status: n for status, n in session.execute(query)})
     return counts
 
 
-def counts_per_list(session: Session) -> list[tuple[NewsletterList, dict[str, int]]]:
+def counts_per_list(session: Session) -> list[tuple[NewsletterList, dict[SubscriptionStatus, int]]]:
     """Each list with its subscriptions per status, in one GROUP BY."""
     rows = session.execute(
         select(Subscription.list_id, Subscription.status, func.count()).group_by(Subscription.list_id, Subscription.status)
     ).all()
-    by_list: dict[int, dict[str, int]] = {}
+    by_list: dict[int, dict[SubscriptionStatus, int]] = {}
     for list_id, status, n in rows:
-        by_list.setdefault(list_id, dict.fromkeys(tuple(SubscriptionStatus), 0))[status] = n
+        by_list.setdefault(list_id, dict.fromkeys(SubscriptionStatus, 0))[status] = n
     lists = session.scalars(select(NewsletterList).order_by(NewsletterList.name))
-    return [(lst, by_list.get(lst.id, dict.fromkeys(tuple(SubscriptionStatus), 0))) for lst in lists]
+    return [(lst, by_list.get(lst.id, dict.fromkeys(SubscriptionStatus, 0))) for lst in lists]
 
 
 @dataclass
@@ -42,7 +41,7 @@ class SearchPage:
     pages: int
 
 
-def search_subscriptions(session: Session, *, query: str = "", status: str | None = None,
+def search_subscriptions(session: Session, *, query: str = "", status: SubscriptionStatus | None = None,
                          list_id: int | None = None, page: int = 1, per_page: int = PER_PAGE) -> SearchPage:
     """One page of subscriptions, newest request first, filtered by e-mail/name text, status and list."""
     stmt = (
@@ -56,7 +55,7 @@ def search_subscriptions(session: Session, *, query: str = "", status: str | Non
             func.lower(Subscriber.email).contains(text, autoescape=True),
             func.lower(Subscriber.name).contains(text, autoescape=True),
         ))
-    if status in tuple(SubscriptionStatus):
+    if status is not None:
         stmt = stmt.where(Subscription.status == status)
     if list_id is not None:
         stmt = stmt.where(Subscription.list_id == list_id)

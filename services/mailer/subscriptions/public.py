@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
 
 from services.mailer.subscriptions import domain
+from services.mailer.subscriptions.domain import LinkState
 from services.mailer.subscriptions.forms import StopRequestForm, SubscribeForm
-from shared.web import csrf, db_session, services
+from shared.models import SubscriptionStatus
+from shared.web import csrf, db_session, page_language, services
 
 bp = Blueprint("subscriptions", __name__)
 
@@ -17,10 +18,6 @@ def _list_or_404(slug: str | None):
     if newsletter_list is None:
         abort(404)
     return newsletter_list
-
-
-def _language() -> str:
-    return str(get_locale() or "sv")
 
 
 def index():
@@ -40,7 +37,7 @@ def subscribe(slug: str | None = None):
         s, svc = db_session(), services()
         outcome = domain.request_subscription(
             s, svc.config, svc.tokens, newsletter_list, form.address, form.name.data or "",
-            ip=request.remote_addr, source_url=request.referrer or request.url, language=_language(),
+            ip=request.remote_addr, source_url=request.referrer or request.url, language=page_language(),
         )
         s.commit()
         # The same redirect and page for every outcome: nobody learns who subscribes.
@@ -63,13 +60,13 @@ def check_inbox_stop():
     return render_template("mailer/subscriptions/check_inbox.html", stopping=True)
 
 
-def _link_problem(state: str, subscription=None, *, stopping: bool = False):
+def _link_problem(state: LinkState, subscription=None, *, stopping: bool = False):
     """The friendly page for a link that is expired, used or not genuine (400/410, never 500)."""
     newsletter_list = subscription.newsletter_list if subscription is not None else domain.find_list(db_session())
     form = SubscribeForm(formdata=None)
-    code = 400 if state == "invalid" else 410
+    code = 400 if state == LinkState.INVALID else 410
     return render_template(
-        "mailer/subscriptions/link_problem.html", state=state, form=form, stopping=stopping,
+        "mailer/subscriptions/link_problem.html", state=state, LinkState=LinkState, form=form, stopping=stopping,
         newsletter_list=newsletter_list,
     ), code
 
@@ -80,11 +77,11 @@ def confirm(token: str):
     if request.method == "POST":
         check = domain.confirm_subscription(s, svc.config, svc.tokens, token, ip=request.remote_addr)
         s.commit()
-        if check.state == "ok":
+        if check.state == LinkState.OK:
             return render_template("mailer/subscriptions/confirmed.html", subscription=check.subscription)
     else:
         check = domain.check_confirm_link(s, svc.config, svc.tokens, token)
-        if check.state == "ok":
+        if check.state == LinkState.OK:
             return render_template("mailer/subscriptions/confirm.html", subscription=check.subscription)
     return _link_problem(check.state, check.subscription)
 
@@ -103,13 +100,14 @@ def unsubscribe(token: str):
         s.commit()
         if one_click:
             # Mail clients want a status, not a page; the signed token is the authorisation.
-            return ("", 200) if check.state in ("ok", "used") else ("", 400)
-        if check.state == "ok":
+            return ("", 200) if check.state in (LinkState.OK, LinkState.USED) else ("", 400)
+        if check.state == LinkState.OK:
             return render_template("mailer/subscriptions/stopped.html", subscription=check.subscription)
     else:
         check = domain.check_stop_link(s, svc.tokens, token)
-        if check.state == "ok":
-            template = "stopped.html" if check.subscription.status == "unsubscribed" else "stop.html"
+        if check.state == LinkState.OK:
+            stopped = check.subscription.status == SubscriptionStatus.UNSUBSCRIBED
+            template = "stopped.html" if stopped else "stop.html"
             return render_template(f"mailer/subscriptions/{template}", subscription=check.subscription)
     return _link_problem(check.state, check.subscription, stopping=True)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -19,7 +20,7 @@ def test_editors_see_and_lift_suppressions_with_csrf(csrf_app, db):
     page = client.get("/admin/suppressions/?q=borta")
     assert page.status_code == 200
     assert "borta@example.org" in page.text and "annan@example.org" not in page.text
-    assert "Adressen finns inte" in page.text
+    assert "Permanent studs" in page.text and "hard_bounce" not in page.text  # the reason in words
     action = re.search(r'action="(/admin/suppressions/\d+/lift)"', page.text).group(1)
     assert client.post(action).status_code == 400  # no CSRF token
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
@@ -28,3 +29,11 @@ def test_editors_see_and_lift_suppressions_with_csrf(csrf_app, db):
     assert suppressed(db) == {"annan@example.org": "manual"}
     with db.transaction() as session:
         assert session.scalars(select(BounceEvent.email)).all() == ["borta@example.org"]  # history kept for hard ones
+
+
+def test_the_suppression_list_gives_the_reason_in_words_and_swedish_time(app, db, editor_client):
+    with db.transaction() as session:
+        session.add(Suppression(email="radera@example.org", reason="erasure",
+                                created_at=datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)))
+    page = editor_client.get("/admin/suppressions/").text
+    assert "<td>Raderad på begäran</td>" in page and "<td>2026-03-29 03:30</td>" in page and "erasure" not in page

@@ -26,3 +26,16 @@ def test_webhook_needs_the_shared_secret(config, db):
 
 def test_webhook_is_off_without_a_secret(client):
     assert client.post("/webhooks/bounces", json={"email": "a@example.org"}).status_code == 404
+
+
+def test_webhook_refuses_an_unknown_kind_of_bounce(config, db):
+    app = make_app(config.with_(bounce_webhook_secret="relay-secret-0123456789"))
+    client = app.test_client()
+    auth = {"Authorization": "Bearer relay-secret-0123456789"}
+    for kind in ("medium", 5, ["hard"]):
+        response = client.post("/webhooks/bounces", json={"email": "a@example.org", "type": kind}, headers=auth)
+        assert response.status_code == 400 and response.json == {"error": "type must be hard or soft"}, kind
+    assert suppressed(db) == {}
+    soft = client.post("/webhooks/bounces", json={"email": "A@example.org", "type": "soft"}, headers=auth)
+    assert soft.json == {"recorded": [{"email": "a@example.org", "type": "soft"}]}
+    app.extensions["utskick"].db.dispose()

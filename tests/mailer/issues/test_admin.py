@@ -3,13 +3,15 @@ pause/resume/cancel and progress."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from services.mailer.issues import domain
+from services.mailer.issues.domain import parse_markdown_file
 from shared.models import Delivery, Issue, OutboxMail
 from tests.mailer.conftest import sign_in
 from tests.mailer.issue_fixtures import DEMO_ISSUE, add_subscribers
-from services.mailer.issues.domain import parse_markdown_file
 
 
 def csrf_token(html: str) -> str:
@@ -46,8 +48,6 @@ def test_editor_writes_an_issue_through_the_real_form(csrf_app, db):
 
 
 def make_draft(app, db) -> int:
-    from services.mailer.issues import domain
-
     with app.app_context(), db.transaction() as session:
         return domain.create_issue_from_markdown_file(session, DEMO_ISSUE).id
 
@@ -126,3 +126,20 @@ def test_pause_resume_and_cancel(app, db, editor_client):
     again = editor_client.post(f"/admin/issues/{issue_id}/resume", follow_redirects=True)
     assert again.status_code == 200 and "inte pausat" in again.text
     assert editor_client.get("/admin/issues/999").status_code == 404
+
+
+def test_issue_pages_give_the_status_in_words_and_times_in_swedish_time(app, db, editor_client):
+    issue_id = make_draft(app, db)
+    started = datetime(2026, 10, 24, 21, 59, tzinfo=timezone.utc)  # 23:59 summer time
+    finished = datetime(2026, 10, 25, 2, 0, tzinfo=timezone.utc)  # 03:00 winter time, after the clocks went back
+    with app.app_context(), db.transaction() as session:
+        domain.send_now(session, app.extensions["utskick"].config, session.get(Issue, issue_id), now=started)
+    with db.transaction() as session:
+        assert domain.finish_issues(session, now=finished) == 1
+    listing = editor_client.get("/admin/issues/").text
+    assert "Skickat</span>" in listing and "Klart 2026-10-25 03:00" in listing
+    page = editor_client.get(f"/admin/issues/{issue_id}").text
+    assert "<dd>2026-10-24 23:59</dd>" in page and "<dd>2026-10-25 03:00</dd>" in page
+    assert ">Skickat</span>" in page and ">sent<" not in page and "UTC" not in page
+    progress = editor_client.get(f"/admin/issues/{issue_id}/progress.json").json
+    assert progress["status"] == "sent" and progress["status_label"] == "Skickat"

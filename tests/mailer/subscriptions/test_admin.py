@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
 from shared.models import BounceEvent, OutboxMail, RateEvent, Subscriber, Subscription, SubscriptionEvent, Suppression
-from tests.mailer.conftest import sign_in, subscribe
+from tests.mailer.conftest import run_worker, sign_in, subscribe
 
 ADMIN_PAGES = ["/admin/", "/admin/subscribers/", "/admin/subscribers/import", "/admin/subscribers/export.csv",
                "/admin/outbox/", "/admin/subscribers/1", "/admin/subscribers/1/export", "/admin/subscribers/1/erase"]
@@ -66,6 +68,33 @@ def test_person_page_shows_consent_and_history(app, client, editor_client):
                      "Bekräfta din prenumeration"):
         assert expected in page.text
     assert editor_client.get("/admin/subscribers/999999").status_code == 404
+
+
+def test_person_page_speaks_swedish_not_codes_and_gives_swedish_time(app, client, editor_client):
+    subscribe(client, "kod@exempel.se", name="Kod")
+    sid = subscriber_id(app, "kod@exempel.se")
+    with app.extensions["utskick"].db.transaction() as s:
+        s.execute(Subscription.__table__.update().values(requested_at=datetime(2026, 7, 1, 10, 0, tzinfo=timezone.utc)))
+    mails = re.compile(r"<td>Bekräftelse av prenumeration</td><td>Bekräfta din prenumeration på Nyhetsbrevet</td>"
+                       r"<td>(.*?)</td>")
+    queued = editor_client.get(f"/admin/subscribers/{sid}").text
+    assert mails.search(queued).group(1) == "I kö"
+    assert run_worker(app) == 1
+    page = editor_client.get(f"/admin/subscribers/{sid}").text
+    assert mails.search(page).group(1) == "Skickat"
+    assert ">2026-07-01 12:00</time>" in page  # requested 10:00 UTC, summer time
+    assert "<dd>svenska</dd>" in page and "Bekräftad via länk i mejl (dubbel opt-in)" in page
+    assert "Väntar på bekräftelse" in page
+    for code in (">confirmation<", ">sent<", ">queued<", "UTC", ">sv<", "double-opt-in", ">requested<", ">pending<"):
+        assert code not in page, code
+
+
+def test_a_suppressed_person_shows_the_reason_in_words(app, client, editor_client):
+    subscribe(client, "studsad@exempel.se")
+    with app.extensions["utskick"].db.transaction() as s:
+        s.add(Suppression(email="studsad@exempel.se", reason="hard_bounce", created_at=datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)))
+    page = editor_client.get(f"/admin/subscribers/{subscriber_id(app, 'studsad@exempel.se')}").text
+    assert "<dd>Permanent studs, <time" in page and ">2026-01-15 13:00</time>" in page and "hard_bounce" not in page
 
 
 def test_gdpr_export_has_everything_we_hold(app, client, editor_client):
@@ -134,6 +163,13 @@ def test_web_import_with_report_and_export(app, editor_client):
         assert s.scalar(select(func.count()).select_from(OutboxMail)) == 0  # consented: no confirmation mails
         detail = s.scalar(select(SubscriptionEvent.detail).where(SubscriptionEvent.kind == "imported"))
         assert "redaktor@vastkom.example" in detail
+
+    again = editor_client.post(
+        "/admin/subscribers/import",
+        data={"file": (io.BytesIO(b"e-post\r\nanna@exempel.se\r\n"), "igen.csv"), "list_id": "1"},
+        content_type="multipart/form-data",
+    )
+    assert "<td>2</td><td>anna@exempel.se</td><td>finns redan, aktiv</td>" in again.text
 
     export = editor_client.get("/admin/subscribers/export.csv")
     assert export.status_code == 200 and export.mimetype == "text/csv"
