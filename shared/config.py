@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -64,7 +64,6 @@ class Config:
     organisation_name: str = "Utskick"
     bounce_webhook_secret: str | None = None  # BOUNCE_WEBHOOK_SECRET: the relay's bearer token for /webhooks/bounces
     testing: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def secure_cookies(self) -> bool:

@@ -6,7 +6,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
-PURPOSES = ("confirm", "unsubscribe", "survey", "decline", "login")
+PURPOSES = ("confirm", "unsubscribe")  # survey links carry a random token of their own
 
 
 class TokenInvalid(Exception):

@@ -3,8 +3,6 @@ import email
 from datetime import timedelta
 from email.policy import default
 
-from sqlalchemy import select
-
 from shared.clock import utcnow
 from shared.config import parse_mail_url
 from shared.mail.outbox import deliver_due, enqueue

@@ -97,3 +97,10 @@ def test_keys_rotate_first_signs_all_verify():
 def test_an_untimed_token_is_not_a_timed_one():
     with pytest.raises(TokenInvalid):
         tokens.loads("unsubscribe", tokens.dumps("unsubscribe", 5, timed=False), max_age=3600)
+
+
+def test_only_the_purposes_links_are_made_for():
+    with pytest.raises(ValueError, match="unknown token purpose"):
+        tokens.dumps("login", 1)
+    with pytest.raises(ValueError, match="unknown token purpose"):
+        tokens.loads("survey", tokens.dumps("confirm", 1))

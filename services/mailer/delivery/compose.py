@@ -18,7 +18,7 @@ from shared.clock import utcnow
 from shared.config import Config
 from shared.tokens import Tokens
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL
-from services.mailer.subscriptions.domain import stop_link_headers, unsubscribe_mailbox
+from services.mailer.subscriptions.domain import stop_link_headers
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,7 @@ class IssueMail:
     def __init__(self, *, issue_id: int, subject: str, html: str, text: str, language: str,
                  list_name: str, list_slug: str, config: Config, tokens: Tokens):
         self.issue_id = issue_id
-        # The unsubscribe mailbox is the same for every mail: work it out once, not per recipient.
-        self.config = config.with_(extra={**(config.extra or {}), "UNSUBSCRIBE_ADDRESS": unsubscribe_mailbox(config)})
+        self.config = config
         self.tokens = _SignerCache(tokens)
         self.html = _EncodedTemplate(html)
         self.text = _EncodedTemplate(text)

@@ -139,7 +139,7 @@ class ImportReport:
     merged: list[Problem] = field(default_factory=list)
 
 
-def _chunks(values: list[str]) -> Iterable[list[str]]:
+def _chunks(values: list) -> Iterable[list]:
     for i in range(0, len(values), CHUNK):
         yield values[i:i + CHUNK]
 
@@ -159,11 +159,10 @@ def import_subscribers(session: Session, config: Config, tokens: Tokens, newslet
         for s in session.scalars(select(Subscriber).where(func.lower(Subscriber.email).in_(chunk))):
             subscribers[s.email.lower()] = s
         suppressed.update(session.scalars(select(Suppression.email).where(Suppression.email.in_(chunk))))
-    ids = [s.id for s in subscribers.values()]
-    for i in range(0, len(ids), CHUNK):
+    for chunk in _chunks([s.id for s in subscribers.values()]):
         on_list.update(session.execute(
             select(Subscription.subscriber_id, Subscription.status)
-            .where(Subscription.list_id == newsletter_list.id, Subscription.subscriber_id.in_(ids[i:i + CHUNK]))
+            .where(Subscription.list_id == newsletter_list.id, Subscription.subscriber_id.in_(chunk))
         ).all())
 
     new: list[Subscription] = []
