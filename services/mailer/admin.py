@@ -1,9 +1,8 @@
 """What editors see first: an overview of the lists and of mail waiting to go."""
 from flask import Blueprint, render_template
-from sqlalchemy import func, select
 
+from services.mailer.outbox.domain import waiting_counts
 from services.mailer.subscriptions.people import counts_per_list
-from shared.models import OutboxMail, OutboxStatus
 from shared.web import db_session
 from shared.web.auth import login_required
 
@@ -14,8 +13,4 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @login_required
 def index():
     s = db_session()
-    outbox = dict(s.execute(
-        select(OutboxMail.status, func.count())
-        .where(OutboxMail.status.in_((OutboxStatus.QUEUED, OutboxStatus.FAILED))).group_by(OutboxMail.status)
-    ).all())
-    return render_template("mailer/admin/index.html", lists=counts_per_list(s), outbox=outbox)
+    return render_template("mailer/admin/index.html", lists=counts_per_list(s), outbox=waiting_counts(s))
