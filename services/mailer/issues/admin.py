@@ -4,14 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import escape
-from sqlalchemy import func, select
 
 from services.mailer.issues import domain
 from services.mailer.issues.forms import IssueForm, ScheduleForm, TestSendForm
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL
 from services.mailer.subscriptions.domain import all_lists
 from shared.i18n import local_time, to_local
-from shared.models import Issue, Subscription, SubscriptionStatus
+from shared.models import Issue
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import current_admin, login_required
 
@@ -88,13 +87,6 @@ def edit(issue_id: int):
     return render_template("mailer/issues/form.html", form=form, issue=issue, errors=errors)
 
 
-def _recipient_count(issue: Issue) -> int:
-    return db_session().scalar(
-        select(func.count()).select_from(Subscription)
-        .where(Subscription.list_id == issue.list_id, Subscription.status == SubscriptionStatus.ACTIVE)
-    ) or 0
-
-
 def _show(issue: Issue, *, test_form=None, schedule_form=None, errors=None, status=200):
     s = db_session()
     if schedule_form is None:
@@ -106,7 +98,7 @@ def _show(issue: Issue, *, test_form=None, schedule_form=None, errors=None, stat
         "mailer/issues/show.html",
         issue=issue,
         progress=domain.progress(s, issue) if issue.status not in domain.EDITABLE else None,
-        recipients=_recipient_count(issue),
+        recipients=domain.recipient_count(s, issue),
         failed=domain.failed_deliveries(s, issue) if issue.status not in domain.EDITABLE else [],
         test_form=test_form or TestSendForm(formdata=None),
         schedule_form=schedule_form,
@@ -190,7 +182,7 @@ def send(issue_id: int):
         return redirect(url_for("issues_admin.show", issue_id=issue.id))
     if issue.status not in domain.EDITABLE:
         return redirect(url_for("issues_admin.show", issue_id=issue.id))
-    return render_template("mailer/issues/send_confirm.html", issue=issue, recipients=_recipient_count(issue))
+    return render_template("mailer/issues/send_confirm.html", issue=issue, recipients=domain.recipient_count(s, issue))
 
 
 @bp.post("/<int:issue_id>/schedule")

@@ -378,6 +378,14 @@ def progress(session: Session, issue: Issue, now: datetime | None = None) -> Pro
     )
 
 
+def recipient_count(session: Session, issue: Issue) -> int:
+    """How many would get the issue if it went now: the list's active subscriptions."""
+    return session.scalar(
+        select(func.count()).select_from(Subscription)
+        .where(Subscription.list_id == issue.list_id, Subscription.status == SubscriptionStatus.ACTIVE)
+    ) or 0
+
+
 def list_issues(session: Session) -> list[Issue]:
     return list(session.scalars(select(Issue).order_by(Issue.created_at.desc(), Issue.id.desc())))
 
