@@ -11,16 +11,15 @@ from shared.models import MailKind, OutboxMail, OutboxStatus, Suppression, Suppr
 
 
 def mail(**changes) -> OutboxMail:
-    values = dict(kind=MailKind.CONFIRMATION, sender="a@utskick.example", recipient="b@exempel.se",
-                  subject="Hej", message=b"")
+    values = {"kind": MailKind.CONFIRMATION, "sender": "a@utskick.example", "recipient": "b@exempel.se",
+              "subject": "Hej", "message": b""}
     return OutboxMail(**{**values, **changes})
 
 
 @pytest.mark.parametrize("changes", [{"status": "sendt"}, {"kind": "newsletter"}])
 def test_an_unknown_status_or_kind_cannot_be_written(db, changes):
-    with pytest.raises(StatementError, match="is not a valid"):
-        with db.transaction() as session:
-            session.add(mail(**changes))
+    with pytest.raises(StatementError, match="is not a valid"), db.transaction() as session:
+        session.add(mail(**changes))
     with db.sessions() as session:
         assert session.scalars(select(OutboxMail)).all() == []
 

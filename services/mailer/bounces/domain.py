@@ -65,8 +65,8 @@ def suppress(session: Session, email_address: str, reason: SuppressionReason, de
     return True
 
 
-def record_bounce(session: Session, email_address: str, kind: BounceKind, *, source: BounceSource, status_code: str = "",
-                  detail: str = "", now: datetime | None = None) -> bool:
+def record_bounce(session: Session, email_address: str, kind: BounceKind, *, source: BounceSource,
+                  status_code: str = "", detail: str = "", now: datetime | None = None) -> bool:
     """Keep a bounce and suppress the address when it is hard or soft ones pile up; True if suppressed now."""
     now = now or utcnow()
     address = email_address.strip().lower()
@@ -77,7 +77,9 @@ def record_bounce(session: Session, email_address: str, kind: BounceKind, *, sou
         return suppress(session, address, SuppressionReason.HARD_BOUNCE, f"{status_code} {detail}".strip(), now)
     recent = session.scalar(
         select(func.count()).where(
-            BounceEvent.email == address, BounceEvent.kind == BounceKind.SOFT, BounceEvent.at >= now - SOFT_BOUNCE_WINDOW
+            BounceEvent.email == address,
+            BounceEvent.kind == BounceKind.SOFT,
+            BounceEvent.at >= now - SOFT_BOUNCE_WINDOW,
         )
     )
     if recent >= SOFT_BOUNCE_LIMIT:

@@ -43,7 +43,8 @@ def bounce_webhook():
             except (ValueError, TypeError):
                 return jsonify({"error": "type must be hard or soft"}), 400
             domain.record_bounce(s, item["email"], kind, source=BounceSource.WEBHOOK,
-                                 status_code=str(item.get("status", ""))[:16], detail=str(item.get("detail", ""))[:2000])
+                                 status_code=str(item.get("status", ""))[:16],
+                                 detail=str(item.get("detail", ""))[:2000])
             recorded.append({"email": item["email"].lower(), "type": kind})
     else:
         for report in domain.process_dsn(s, request.get_data(cache=False)[:5_000_000], source=BounceSource.WEBHOOK):

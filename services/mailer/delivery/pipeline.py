@@ -134,7 +134,7 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
     SQLite: a single ``UPDATE … RETURNING``, atomic on its own.
     """
     sending = select(Issue.id).where(Issue.status == IssueStatus.SENDING)
-    values = dict(status=DeliveryStatus.SENDING, claimed_by=worker, lease_until=now + lease)
+    values = {"status": DeliveryStatus.SENDING, "claimed_by": worker, "lease_until": now + lease}
     # Two ranges of one index, (status, due_at): each read in order and cut off at the limit.
     # One query with OR made both databases collect and sort every due row for each batch.
     ranges = [
@@ -181,7 +181,8 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
 def record_sent(session: Session, ids: list[int], now: datetime) -> None:
     session.execute(
         update(Delivery).where(Delivery.id.in_(ids))
-        .values(status=DeliveryStatus.SENT, sent_at=now, attempts=Delivery.attempts + 1, lease_until=None, last_error="")
+        .values(status=DeliveryStatus.SENT, sent_at=now, attempts=Delivery.attempts + 1, lease_until=None,
+                last_error="")
         .execution_options(synchronize_session=False)
     )
 
@@ -189,7 +190,8 @@ def record_sent(session: Session, ids: list[int], now: datetime) -> None:
 def release(session: Session, ids: list[int], worker: str) -> None:
     """Hand claimed but unsent deliveries back (SIGTERM, pause) for anyone to take."""
     session.execute(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker)
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker)
         .values(status=DeliveryStatus.QUEUED, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
@@ -197,7 +199,8 @@ def release(session: Session, ids: list[int], worker: str) -> None:
 
 def renew(session: Session, ids: list[int], worker: str, until: datetime) -> None:
     session.execute(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.claimed_by == worker, Delivery.status == DeliveryStatus.SENDING)
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.claimed_by == worker, Delivery.status == DeliveryStatus.SENDING)
         .values(lease_until=until)
         .execution_options(synchronize_session=False)
     )
@@ -239,8 +242,9 @@ class IssuePipeline:
                     issue = session.get(Issue, issue_id)
                     newsletter_list = session.get(NewsletterList, issue.list_id)
                     mail = IssueMail(issue_id=issue.id, subject=issue.subject, html=issue.html, text=issue.text,
-                                     language=language_or_default(newsletter_list.language), list_name=newsletter_list.name,
-                                     list_slug=newsletter_list.slug, config=self.config, tokens=self.tokens)
+                                     language=language_or_default(newsletter_list.language),
+                                     list_name=newsletter_list.name, list_slug=newsletter_list.slug,
+                                     config=self.config, tokens=self.tokens)
                 self._mails[issue_id] = mail
             return mail
 
@@ -326,7 +330,9 @@ class IssuePipeline:
                 work.put(None)
             for lane in lanes:
                 lane.join()
-            sent.extend(item.recipient.delivery_id for outcome, item, _ in self._drain(results) if outcome is Outcome.SENT)
+            sent.extend(
+                item.recipient.delivery_id for outcome, item, _ in self._drain(results) if outcome is Outcome.SENT
+            )
             self._record(sent, counts)
             if unstarted:
                 self._release([item.recipient.delivery_id for item in unstarted], counts)
@@ -415,6 +421,7 @@ class IssuePipeline:
             delivery.claimed_by = None
             kind, status = classify(exc.code, exc.text)
             if kind is not None:
-                record_bounce(session, delivery.email, kind, source=BounceSource.SMTP, status_code=status, detail=str(exc))
+                record_bounce(session, delivery.email, kind, source=BounceSource.SMTP, status_code=status,
+                              detail=str(exc))
         counts.add(failed=1)
         log.error("delivery %s to %s failed: %s", recipient.delivery_id, recipient.email, exc)

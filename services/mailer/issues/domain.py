@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -236,7 +236,7 @@ def parse_local_time(date_text: str, time_text: str) -> datetime:
         local = datetime.strptime(f"{date_text.strip()} {time_text.strip()}", "%Y-%m-%d %H:%M")
     except (ValueError, AttributeError):
         raise IssueError(_("Ange datum som ÅÅÅÅ-MM-DD och tid som TT:MM."), "date") from None
-    return local.replace(tzinfo=LOCAL_ZONE).astimezone(timezone.utc)
+    return local.replace(tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 
 def parse_iso(value: str) -> datetime:
@@ -247,7 +247,7 @@ def parse_iso(value: str) -> datetime:
         raise IssueError(f"not an ISO date-time: {value!r} (e.g. 2026-05-20T08:30)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LOCAL_ZONE)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def schedule(session: Session, config: Config, issue: Issue, at: datetime, now: datetime | None = None) -> None:

@@ -7,7 +7,7 @@ import email.parser
 import email.policy
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -53,7 +53,7 @@ def _date(msg) -> datetime | None:
     except (TypeError, ValueError):
         return None
     # "-0000" (a time in UTC from a sender who does not say where it is) parses without a zone.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def list_files(folder: Path, limit: int = SHOWN) -> list[FileMail]:

@@ -404,7 +404,8 @@ def request_stop_link(session: Session, config: Config, tokens: Tokens, email: s
                            timedelta(hours=24), now):
         return "address_limited"
     links = [(s.newsletter_list.name, stop_link_url(tokens, config, s.id)) for s in subscriptions]
-    _send(session, config, tokens, MailKind.STOP_LINK, subscriber=subscriber, subscription=subscriptions[0], links=links)
+    _send(session, config, tokens, MailKind.STOP_LINK, subscriber=subscriber, subscription=subscriptions[0],
+          links=links)
     for s in subscriptions:
         add_event(session, s, SubscriptionEventKind.STOP_LINK_SENT, ip=ip, now=now)
     return "stop_link_sent"

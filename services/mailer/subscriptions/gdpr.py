@@ -121,5 +121,6 @@ def erase_subscriber(session: Session, subscriber_id: int, *, editor: str, now: 
     session.execute(delete(BounceEvent).where(func.lower(BounceEvent.email) == email))
     session.execute(delete(RateEvent).where(RateEvent.key.in_([confirm_mail_key(email), stop_mail_key(email)])))
     if session.scalar(select(Suppression).where(Suppression.email == email)) is None:
-        session.add(Suppression(email=email, reason=SuppressionReason.ERASURE, detail=f"erased by {editor}", created_at=now))
+        session.add(Suppression(email=email, reason=SuppressionReason.ERASURE, detail=f"erased by {editor}",
+                                created_at=now))
     return email

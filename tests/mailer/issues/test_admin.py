@@ -3,7 +3,7 @@ pause/resume/cancel and progress."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -130,8 +130,8 @@ def test_pause_resume_and_cancel(app, db, editor_client):
 
 def test_issue_pages_give_the_status_in_words_and_times_in_swedish_time(app, db, editor_client):
     issue_id = make_draft(app, db)
-    started = datetime(2026, 10, 24, 21, 59, tzinfo=timezone.utc)  # 23:59 summer time
-    finished = datetime(2026, 10, 25, 2, 0, tzinfo=timezone.utc)  # 03:00 winter time, after the clocks went back
+    started = datetime(2026, 10, 24, 21, 59, tzinfo=UTC)  # 23:59 summer time
+    finished = datetime(2026, 10, 25, 2, 0, tzinfo=UTC)  # 03:00 winter time, after the clocks went back
     with app.app_context(), db.transaction() as session:
         domain.send_now(session, app.extensions["utskick"].config, session.get(Issue, issue_id), now=started)
     with db.transaction() as session:

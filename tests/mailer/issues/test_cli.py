@@ -1,7 +1,7 @@
 """``utskick issues create|send|list``."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from click.testing import CliRunner
 
@@ -23,7 +23,7 @@ def test_cli_creates_and_sends_an_issue(db, cli_env):
     with db.transaction() as session:
         issue = session.get(Issue, issue_id)
         assert issue.status == "scheduled"
-        assert issue.scheduled_at == datetime(2031, 3, 7, 7, 30, tzinfo=timezone.utc)
+        assert issue.scheduled_at == datetime(2031, 3, 7, 7, 30, tzinfo=UTC)
     sent = runner.invoke(main, ["issues", "send", str(issue_id)])
     assert sent.exit_code == 0 and "2 mails queued" in sent.output
     assert runner.invoke(main, ["issues", "send", "999"]).exit_code != 0

@@ -1,7 +1,7 @@
 """The public archive of sent issues."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.mailer.issues import domain
 from shared.clock import utcnow
@@ -37,7 +37,7 @@ def test_the_archive_dates_an_issue_by_the_swedish_day(app, db, client):
         issue = domain.create_issue(session, list_id=1, subject="Midsommarnumret", preheader="", source="## Sommar")
         # 22:30 UTC on 30 June is 00:30 on 1 July in Sweden.
         domain.send_now(session, app.extensions["utskick"].config, issue,
-                        now=datetime(2026, 6, 30, 22, 30, tzinfo=timezone.utc))
+                        now=datetime(2026, 6, 30, 22, 30, tzinfo=UTC))
         issue_id = issue.id
     assert ">2026-07-01</time>" in client.get("/issues").text
     assert ">2026-07-01</time>" in client.get(f"/issues/{issue_id}").text

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared.models import MailKind, OutboxMail, OutboxStatus
 from tests.mailer.conftest import run_worker, subscribe
@@ -32,7 +32,7 @@ def test_outbox_times_are_swedish_time_across_the_start_of_summer_time(app, edit
         for hour, recipient in ((0, "fore@exempel.se"), (1, "efter@exempel.se")):
             session.add(OutboxMail(kind=MailKind.CONFIRMATION, sender="nyhetsbrev@utskick.example", recipient=recipient,
                                    subject="Hej", message=b"", status=OutboxStatus.FAILED,
-                                   created_at=datetime(2026, 3, 29, hour, 30, tzinfo=timezone.utc)))
+                                   created_at=datetime(2026, 3, 29, hour, 30, tzinfo=UTC)))
     folder = app.extensions["utskick"].config.mail_url.directory
     folder.mkdir(parents=True, exist_ok=True)
     for n, date in enumerate(("Sun, 29 Mar 2026 00:30:00 +0000", "Sun, 29 Mar 2026 01:30:00 -0000")):

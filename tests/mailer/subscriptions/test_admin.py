@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -74,7 +74,7 @@ def test_person_page_speaks_swedish_not_codes_and_gives_swedish_time(app, client
     subscribe(client, "kod@exempel.se", name="Kod")
     sid = subscriber_id(app, "kod@exempel.se")
     with app.extensions["utskick"].db.transaction() as s:
-        s.execute(Subscription.__table__.update().values(requested_at=datetime(2026, 7, 1, 10, 0, tzinfo=timezone.utc)))
+        s.execute(Subscription.__table__.update().values(requested_at=datetime(2026, 7, 1, 10, 0, tzinfo=UTC)))
     mails = re.compile(r"<td>Bekräftelse av prenumeration</td><td>Bekräfta din prenumeration på Nyhetsbrevet</td>"
                        r"<td>(.*?)</td>")
     queued = editor_client.get(f"/admin/subscribers/{sid}").text
@@ -92,7 +92,8 @@ def test_person_page_speaks_swedish_not_codes_and_gives_swedish_time(app, client
 def test_a_suppressed_person_shows_the_reason_in_words(app, client, editor_client):
     subscribe(client, "studsad@exempel.se")
     with app.extensions["utskick"].db.transaction() as s:
-        s.add(Suppression(email="studsad@exempel.se", reason="hard_bounce", created_at=datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)))
+        s.add(Suppression(email="studsad@exempel.se", reason="hard_bounce",
+                          created_at=datetime(2026, 1, 15, 12, 0, tzinfo=UTC)))
     page = editor_client.get(f"/admin/subscribers/{subscriber_id(app, 'studsad@exempel.se')}").text
     assert "<dd>Permanent studs, <time" in page and ">2026-01-15 13:00</time>" in page and "hard_bounce" not in page
 
