@@ -18,7 +18,7 @@ from shared.models import Survey
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import login_required
 
-bp = Blueprint("results", __name__, url_prefix="/admin/surveys/<int:survey_id>")
+bp = Blueprint("results_admin", __name__, url_prefix="/admin/surveys/<int:survey_id>")
 
 
 
@@ -222,10 +222,10 @@ def _results_links():
     """``results_links(survey_id)`` for the survey pages: where this area's pages are."""
     def results_links(survey_id: int) -> list[tuple[str, str]]:
         return [
-            (url_for("results.dashboard", survey_id=survey_id), _("Svarsfrekvens")),
-            (url_for("results.results", survey_id=survey_id), _("Resultat")),
-            (url_for("results.breakdown", survey_id=survey_id), _("Nedbrytning")),
-            (url_for("results.export", survey_id=survey_id), _("Exportera svar")),
+            (url_for("results_admin.dashboard", survey_id=survey_id), _("Svarsfrekvens")),
+            (url_for("results_admin.results", survey_id=survey_id), _("Resultat")),
+            (url_for("results_admin.breakdown", survey_id=survey_id), _("Nedbrytning")),
+            (url_for("results_admin.export", survey_id=survey_id), _("Exportera svar")),
         ]
 
     return {"results_links": results_links}

@@ -1,0 +1,128 @@
+"""What respondents see: the personal link (one page of questions at a time), saving and submitting.
+The form contract is described in ``services.survey.responses.domain``."""
+from functools import wraps
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from services.survey.mailings.rendering import closing_text
+from services.survey.responses import domain as responses
+from services.survey.surveys.definitions import CHOICE_TYPES
+from shared.web import db_session
+
+bp = Blueprint("responses", __name__)
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+ACTIONS = ("back", "next", "save", "submit")
+
+
+def markdown(text: str) -> Markup:
+    """Markdown from the survey definition; raw HTML is not allowed through."""
+    return Markup(_markdown.render(text or ""))
+
+
+def personal_link(view):
+    """Look the link up (404 that reveals nothing when unknown) and answer in the survey's language:
+    the page's ``lang`` must match the questions for screen readers."""
+
+    @wraps(view)
+    def wrapped(token: str):
+        participant = responses.find_participant(db_session(), token)
+        if participant is None:
+            abort(404)
+        with force_locale(participant.survey.language):
+            return view(participant, token)
+
+    return wrapped
+
+
+def first_input_id(question: dict) -> str:
+    """Where the error summary's link for a question lands: its first input."""
+    key = question["key"]
+    if question["type"] == "matrix":
+        return f"q-{key}-{question['rows'][0]['key']}-0"
+    if question["type"] in CHOICE_TYPES or question["type"] in ("scale", "nps"):
+        return f"q-{key}-0"
+    return f"q-{key}"
+
+
+def page_context(survey, page: int, values, errors, preview: bool = False) -> dict:
+    """Everything the respondent's page template needs (shared with the admin preview)."""
+    definition = survey.definition
+    pages = definition["pages"]
+    questions = pages[page]["questions"]
+    keys_here = {q["key"] for q in questions}
+    labels = {q["key"]: q["text"] for q in (x for p in pages for x in p["questions"])}
+    shown = [
+        q
+        for q in questions
+        # A condition on this page's own answers is decided when the page is sent (or live with JS).
+        if responses.is_visible(q, values) or (q.get("show_if") and q["show_if"]["question"] in keys_here)
+    ]
+    summary = [(first_input_id(q), q["text"], errors[q["key"]]) for q in shown if q["key"] in errors]
+    last = page == len(pages) - 1 or responses.next_visible_page(definition, values, page, 1) == page
+    return {
+        "survey": survey,
+        "definition": definition,
+        "page": page,
+        "page_count": len(pages),
+        "page_title": pages[page]["title"],
+        "questions": shown,
+        "keys_here": keys_here,
+        "question_labels": labels,
+        "values": values,
+        "errors": errors,
+        "summary": summary,
+        "last": last,
+        "intro": markdown(definition.get("intro", "")) if page == 0 else None,
+        "preview": preview,
+    }
+
+
+def message(kind: str, participant=None, status: int = 200):
+    survey = participant.survey if participant else None
+    thanks = markdown(survey.definition.get("thanks", "")) if survey and kind == "thanks" else None
+    opens = closing_text(survey, "opens") if survey and kind == "not_open" else ""
+    return render_template(
+        "survey/responses/message.html", kind=kind, survey=survey, participant=participant, thanks=thanks, opens=opens
+    ), status
+
+
+@bp.get("/s/<token>")
+@personal_link
+def answer(participant, token: str):
+    view = responses.open_link(db_session(), participant)
+    if view.outcome != "page":
+        return message(view.outcome, participant)
+    return render_template("survey/responses/page.html", token=token, **page_context(participant.survey, view.page, view.values, {}))
+
+
+@bp.post("/s/<token>")
+@personal_link
+def answer_post(participant, token: str):
+    action = request.form.get("action", "next")
+    action = action if action in ACTIONS else "next"
+    try:
+        page = int(request.form.get("page", "0"))
+    except ValueError:
+        page = 0
+    view = responses.save_page(db_session(), participant.id, page, request.form, action)
+    if view.outcome == "submitted":
+        return redirect(url_for("responses.thanks", token=token), code=303)
+    if view.outcome == "saved":
+        return message("saved", participant)
+    if view.outcome != "page":
+        return message(view.outcome, participant)
+    if view.errors:
+        context = page_context(participant.survey, view.page, view.values, view.errors)
+        return render_template("survey/responses/page.html", token=token, **context), 422
+    return redirect(url_for("responses.answer", token=token), code=303)
+
+
+@bp.get("/s/<token>/tack")
+@personal_link
+def thanks(participant, token: str):
+    if participant.completed_at is None:
+        return redirect(url_for("responses.answer", token=token))
+    return message("thanks", participant)
