@@ -105,7 +105,7 @@ def _import_survey(session) -> Survey:
 
 def _simulate_answers(session, survey: Survey, answered: int) -> None:
     """Everyone invited ten days ago, a reminder after a week, and ``answered`` people complete."""
-    from services.survey.responses.domain import store_complete_response
+    from services.survey.responses.storage import store_complete_response
 
     now = utcnow()
     session.execute(

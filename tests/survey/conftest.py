@@ -117,3 +117,12 @@ PAGE2 = {
     "pastaenden.tid": "2",
 }
 PAGE3 = {"paus_paverkan": "5", "paus_beskrivning": "Allt stannade.", "rekommendera": "8", "lardomar": "Samverka tidigt."}
+
+# One respondent with every attribute the Millennium survey reports on (and one it does not: organisation).
+RESPONDENTS = "email,name,organisation,organisationstyp,roll,delregion\r\nanna@ale.example,Anna Ek,Ale kommun,kommun,IT-chef,GR\r\n"
+
+
+def post(client, token, data, action):
+    """Post one page of answers with the button ``action`` (back, next, save, submit)."""
+    return client.post(f"/s/{token}", data={**data, "action": action})
+

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from shared.clock import utcnow
-from shared.models import OutboxMail, Participant, Survey
+from shared.models import OutboxMail, Participant
 from tests.survey.conftest import MILLENNIUM, PARTICIPANTS
 
 

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from services.survey.participants import domain
-from services.survey.responses.domain import readable_answers
+from services.survey.responses.storage import readable_answers
 from services.survey.surveys.admin import uploaded_text
 from shared.models import Survey
 from shared.web import db_session, get_or_404

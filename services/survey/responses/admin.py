@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from services.survey.responses import domain as responses
+from services.survey.responses.forms import check_questions, pick
 from services.survey.responses.public import page_context
 from shared.models import Survey
 from shared.web import get_or_404
@@ -24,10 +24,10 @@ def preview(survey_id: int):
     if request.method == "POST":
         page = request.form.get("page", 0, type=int)
         page = min(max(page, 0), len(pages) - 1)
-        values = responses.pick(pages[page]["questions"], request.form)
+        values = pick(pages[page]["questions"], request.form)
         action = request.form.get("action", "next")
         if action in ("next", "submit"):
-            errors = responses.check_questions(pages[page]["questions"], values, require=True)
+            errors = check_questions(pages[page]["questions"], values, require=True)
         if not errors:
             if action == "submit":
                 flash(_("Förhandsvisningen är slut. Så här långt kommer den som svarar; svaren sparades inte."))

@@ -1,5 +1,5 @@
 """What respondents see: the personal link (one page of questions at a time), saving and submitting.
-The form contract is described in ``services.survey.responses.domain``."""
+The form contract is described in ``services.survey.responses.forms``."""
 from functools import wraps
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -8,7 +8,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from services.survey.mailings.rendering import closing_text
-from services.survey.responses import domain as responses
+from services.survey.responses.flow import find_participant, next_visible_page, open_link, save_page
+from services.survey.responses.forms import is_visible
 from services.survey.surveys.definitions import CHOICE_TYPES
 from shared.web import db_session
 
@@ -28,7 +29,7 @@ def personal_link(view):
 
     @wraps(view)
     def wrapped(token: str):
-        participant = responses.find_participant(db_session(), token)
+        participant = find_participant(db_session(), token)
         if participant is None:
             abort(404)
         with force_locale(participant.survey.language):
@@ -58,10 +59,10 @@ def page_context(survey, page: int, values, errors, preview: bool = False) -> di
         q
         for q in questions
         # A condition on this page's own answers is decided when the page is sent (or live with JS).
-        if responses.is_visible(q, values) or (q.get("show_if") and q["show_if"]["question"] in keys_here)
+        if is_visible(q, values) or (q.get("show_if") and q["show_if"]["question"] in keys_here)
     ]
     summary = [(first_input_id(q), q["text"], errors[q["key"]]) for q in shown if q["key"] in errors]
-    last = page == len(pages) - 1 or responses.next_visible_page(definition, values, page, 1) == page
+    last = page == len(pages) - 1 or next_visible_page(definition, values, page, 1) == page
     return {
         "survey": survey,
         "definition": definition,
@@ -92,7 +93,7 @@ def message(kind: str, participant=None, status: int = 200):
 @bp.get("/s/<token>")
 @personal_link
 def answer(participant, token: str):
-    view = responses.open_link(db_session(), participant)
+    view = open_link(db_session(), participant)
     if view.outcome != "page":
         return message(view.outcome, participant)
     return render_template("survey/responses/page.html", token=token, **page_context(participant.survey, view.page, view.values, {}))
@@ -107,7 +108,7 @@ def answer_post(participant, token: str):
         page = int(request.form.get("page", "0"))
     except ValueError:
         page = 0
-    view = responses.save_page(db_session(), participant.id, page, request.form, action)
+    view = save_page(db_session(), participant.id, page, request.form, action)
     if view.outcome == "submitted":
         return redirect(url_for("responses.thanks", token=token), code=303)
     if view.outcome == "saved":

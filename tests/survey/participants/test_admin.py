@@ -29,7 +29,7 @@ def test_participant_add_edit_remove_pages(evaluator, db, make_survey):
 
 @pytest.mark.parametrize("anonymous", [False, True])
 def test_participant_page_shows_answers_only_in_a_named_survey(evaluator, db, make_survey, anonymous):
-    from services.survey.responses.domain import store_complete_response
+    from services.survey.responses.storage import store_complete_response
     from tests.survey.conftest import PAGE1, PAGE2, PAGE3
 
     survey_id = make_survey(participants="email,name\nanna@ale.example,Anna\n", anonymous=anonymous)

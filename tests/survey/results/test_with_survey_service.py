@@ -21,7 +21,7 @@ def ctx(config):
 
 
 def test_results_and_export_of_submitted_responses(db, ctx):
-    from services.survey.responses.domain import store_complete_response
+    from services.survey.responses.storage import store_complete_response
     from services.survey.surveys.domain import import_survey_file
 
     answers = [

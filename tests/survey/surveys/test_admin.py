@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from sqlalchemy import func, select
 
 from services.survey.surveys.domain import export_yaml
-from shared.models import OutboxMail, Participant, Survey
+from shared.models import Participant, Survey
 from tests.survey.conftest import MILLENNIUM, PARTICIPANTS, post_form
 
 

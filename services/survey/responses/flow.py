@@ -1,0 +1,167 @@
+"""Answering through the personal link: which page to show, saving a page, resuming, submitting.
+
+Every write for a link starts by locking the participant row with a conditional UPDATE
+(``… WHERE completed_at IS NULL``), so two tabs or a double click are serialised, and submitting
+is a conditional ``UPDATE responses … WHERE status='in_progress'`` whose row count decides the winner.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.survey.responses.forms import Values, check_questions, is_visible, page_fields, pick
+from services.survey.responses.storage import complete, lock_participant, stored_values, write_answers
+from shared.clock import utcnow
+from shared.models import Participant, Response, Survey
+
+
+def availability(survey: Survey, now: datetime | None = None) -> str:
+    """``open``, ``not_open`` (draft or before opens) or ``closed`` (closed or after closes)."""
+    now = now or utcnow()
+    if survey.status == "closed" or (survey.closes_at is not None and now >= survey.closes_at):
+        return "closed"
+    if survey.status != "open" or (survey.opens_at is not None and now < survey.opens_at):
+        return "not_open"
+    return "open"
+
+
+
+def find_participant(session: Session, token: str) -> Participant | None:
+    if not token or len(token) > 64:
+        return None
+    return session.scalar(select(Participant).where(Participant.token == token))
+
+
+
+def in_progress_response(session: Session, participant_id: int) -> Response | None:
+    return session.scalar(
+        select(Response).where(Response.participant_id == participant_id, Response.status == "in_progress")
+    )
+
+
+
+@dataclass
+class PageView:
+    """What the respondent's page shows: which page, the values to fill in, and any errors."""
+
+    page: int
+    values: Values = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    outcome: str = "page"  # page | saved | submitted | completed | closed | not_open
+
+
+
+def open_link(session: Session, participant: Participant) -> PageView:
+    """GET of the personal link: where the person left off (changes nothing)."""
+    survey = participant.survey
+    if participant.completed_at is not None:
+        return PageView(page=0, outcome="completed")
+    state = availability(survey)
+    if state != "open":
+        return PageView(page=0, outcome=state)
+    response = in_progress_response(session, participant.id)
+    if response is None:
+        return PageView(page=0)
+    page = min(max(response.current_page, 0), len(survey.definition["pages"]) - 1)
+    return PageView(page=page, values=stored_values(session, response.id))
+
+
+
+def next_visible_page(definition: dict, values: Values, page: int, step: int) -> int:
+    """The next page in ``step`` direction that has a visible question (pages may be all hidden)."""
+    pages = definition["pages"]
+    candidate = page + step
+    while 0 <= candidate < len(pages):
+        if any(is_visible(q, values) for q in pages[candidate]["questions"]):
+            return candidate
+        candidate += step
+    return min(max(candidate, 0), len(pages) - 1) if step < 0 else page
+
+
+
+def save_page(session: Session, participant_id: int, page: int, form, action: str) -> PageView:
+    """POST of a page: store its answers and move on (``back``/``next``/``save``/``submit``).
+
+    Commits on success; on validation errors nothing is stored and the page comes back with errors.
+    """
+    now = utcnow()
+    participant = session.get(Participant, participant_id)
+    survey = participant.survey
+    definition = survey.definition
+    pages = definition["pages"]
+    if not 0 <= page < len(pages):
+        page = 0
+    if not lock_participant(session, participant_id, now, survey.anonymous):
+        session.rollback()
+        return PageView(page=0, outcome="completed")
+    state = availability(survey, now)
+    if state != "open":
+        session.rollback()
+        return PageView(page=0, outcome=state)
+
+    response = in_progress_response(session, participant_id)
+    values = stored_values(session, response.id) if response else {}
+    questions = pages[page]["questions"]
+    posted = pick(questions, form)
+    for question in questions:  # this page's inputs replace what was stored for them
+        for name in page_fields(question):
+            values.pop(name, None)
+    values.update(posted)
+
+    last = page == len(pages) - 1 or next_visible_page(definition, values, page, 1) == page
+    require = action in ("next", "submit")
+    errors = check_questions(questions, values, require=require)
+    if action == "submit" and not last:
+        action = "next"
+    if errors:
+        session.rollback()
+        return PageView(page=page, values=values, errors=errors)
+    if action == "submit":
+        # Every page is checked again: a page skipped (or an answer changed that reveals a question)
+        # sends the person back to the first page with something to fix.
+        for number, other in enumerate(pages):
+            missing = check_questions(other["questions"], values, require=True)
+            if missing:
+                action, page, errors = "back_to", number, missing
+                break
+
+    if response is None:
+        response = Response(
+            id=uuid.uuid4().hex,
+            survey_id=survey.id,
+            participant_id=participant_id,
+            status="in_progress",
+            current_page=page,
+            started_at=now,
+            updated_at=now,
+            attributes={},
+        )
+        session.add(response)
+        session.flush()
+
+    if action == "submit":
+        if complete(session, survey, response, participant, values, now) is None:
+            session.rollback()
+            return PageView(page=0, outcome="completed")
+        session.commit()
+        return PageView(page=page, outcome="submitted")
+
+    if action == "back_to":
+        target = page
+    elif action == "back":
+        target = next_visible_page(definition, values, page, -1)
+    elif action == "next":
+        target = next_visible_page(definition, values, page, 1)
+    else:
+        target = page
+    write_answers(session, response.id, definition, values)
+    response.current_page = target
+    response.updated_at = now
+    session.commit()
+    if action == "back_to":
+        return PageView(page=target, values=values, errors=errors)
+    return PageView(page=target, values=values, outcome="saved" if action == "save" else "page")
