@@ -96,3 +96,19 @@ def add_participant(session, survey: Survey, email: str, **fields) -> Participan
     session.add(participant)
     session.flush()
     return participant
+
+
+def make_regions(s, survey: Survey, sizes: dict[str, int]) -> None:
+    """``sizes[region]`` complete responses from each region, alternating a few answers."""
+    for region, n in sizes.items():
+        for i in range(n):
+            add_response(
+                s, survey,
+                {"delaktighet": "hog" if i % 2 else "lag", "information": str(1 + i % 5)},
+                attributes={"delregion": region, "organisationstyp": "kommun", "roll": "IT-chef"},
+            )
+
+
+def by_key(results) -> dict:
+    """A results page's question results by question key."""
+    return {r.question.key: r for r in results.questions}

@@ -4,22 +4,22 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField, RadioField
-from wtforms.fields.choices import SelectChoice
 
-from services.survey.results import charts, exports, queries
+from services.survey.results import charts, exports
+from services.survey.results.breakdown import BreakdownError, breakdown as breakdown_table
+from services.survey.results.dashboard import dashboard as response_rates
 from services.survey.results.definition import closed_items, questions
-from services.survey.results.queries import Filter
+from services.survey.results.figures import question_results
+from services.survey.results.forms import ExportForm
+from services.survey.results.scope import Filter, filter_allowed, response_groups
+from services.survey.results.texts import text_answers
 from shared.clock import utcnow
 from shared.models import Survey
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import login_required
 
 bp = Blueprint("results_admin", __name__, url_prefix="/admin/surveys/<int:survey_id>")
-
 
 
 def _filter(survey: Survey) -> Filter:
@@ -76,7 +76,7 @@ def breakdown_chart(table) -> Markup | None:
 @login_required
 def dashboard(survey_id: int):
     survey = get_or_404(Survey, survey_id)
-    board = queries.dashboard(db_session(), survey.id, today=utcnow().date())
+    board = response_rates(db_session(), survey.id, today=utcnow().date())
     chart = None
     if board.days:
         chart = charts.day_chart(
@@ -95,8 +95,8 @@ def results(survey_id: int):
     survey = get_or_404(Survey, survey_id)
     flt = _filter(survey)
     s = db_session()
-    groups = queries.response_groups(s, survey)
-    found = queries.question_results(s, survey, flt, groups=groups)
+    groups = response_groups(s, survey)
+    found = question_results(s, survey, flt, groups=groups)
     return render_template(
         "survey/results/results.html",
         survey=survey,
@@ -117,11 +117,11 @@ def texts(survey_id: int, question_key: str):
         abort(404)
     flt = _filter(survey)
     s = db_session()
-    if not queries.filter_allowed(s, survey, flt):
+    if not filter_allowed(s, survey, flt):
         page = None
     else:
         search = (request.args.get("q") or "").strip()[:200] or None
-        page = queries.text_answers(s, survey, question_key, flt, search, request.args.get("page", 1, type=int))
+        page = text_answers(s, survey, question_key, flt, search, request.args.get("page", 1, type=int))
     return render_template("survey/results/texts.html", survey=survey, question=question, page=page, flt=flt,
                            search=request.args.get("q", ""))
 
@@ -137,14 +137,14 @@ def breakdown(survey_id: int):
     item, by = request.args.get("item"), request.args.get("by")
     table, error = None, None
     s = db_session()
-    groups = queries.response_groups(s, survey)
+    groups = response_groups(s, survey)
     if item or by:
-        if not queries.filter_allowed(s, survey, flt, groups):
+        if not filter_allowed(s, survey, flt, groups):
             error = _("Urvalet har för få svar för att visas.")
         else:
             try:
-                table = queries.breakdown(s, survey, item or "", by or "", flt)
-            except queries.BreakdownError:
+                table = breakdown_table(s, survey, item or "", by or "", flt)
+            except BreakdownError:
                 error = _("Välj en fråga med svarsalternativ och något annat att dela upp den efter.")
     return render_template(
         "survey/results/breakdown.html",
@@ -160,18 +160,6 @@ def breakdown(survey_id: int):
         filter_values={name: sorted(values) for name, values in groups.items()},
         pct=_pct_text,
     )
-
-
-class ExportForm(FlaskForm):
-    format = RadioField(_l("Filformat"), choices=[SelectChoice("xlsx", _l("Excel (XLSX) med kodbok")), SelectChoice("csv", _l("CSV"))], default="xlsx")
-    separator = RadioField(
-        _l("Avgränsare i CSV"),
-        choices=[SelectChoice("semicolon", _l("Semikolon (svenska Excel)")), SelectChoice("comma", _l("Komma"))],
-        default="semicolon",
-    )
-    values = RadioField(_l("Svarsvärden"), choices=[SelectChoice("labels", _l("Etiketter (text)")), SelectChoice("codes", _l("Koder"))], default="labels")
-    include_partial = BooleanField(_l("Ta med påbörjade, ej inskickade svar"))
-    include_identity = BooleanField(_l("Ta med deltagarnas e-postadress och namn"))
 
 
 @bp.route("/results/export", methods=["GET", "POST"])

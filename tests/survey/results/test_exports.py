@@ -26,14 +26,6 @@ ANSWERS = {
 ATTRS = {"organisationstyp": "kommun", "delregion": "Sjuhärad", "roll": "@IT-chef"}
 
 
-@pytest.fixture
-def ctx(config):
-    from services.survey import create_app
-
-    with create_app(config).test_request_context():
-        yield
-
-
 def read_csv(session, survey, **options) -> list[dict]:
     data = b"".join(exports.csv_chunks(session, survey, ExportOptions(**options)))
     assert data.startswith("\ufeff".encode())  # BOM: Excel reads UTF-8 then
@@ -48,7 +40,7 @@ def test_formula_starts_are_neutralised(value):
     assert neutralise(-3) == -3  # numbers are values, not formulas
 
 
-def test_csv_one_row_per_complete_response_with_codes(db, ctx):
+def test_csv_one_row_per_complete_response_with_codes(db, app_ctx):
     with db.transaction() as s:
         survey = make_survey(s)
         add_response(s, survey, ANSWERS, attributes=ATTRS)
@@ -70,7 +62,7 @@ def test_csv_one_row_per_complete_response_with_codes(db, ctx):
     assert {r["datum"] for r in with_partial} == {"2025-03-10"}
 
 
-def test_labels_instead_of_codes(db, ctx):
+def test_labels_instead_of_codes(db, app_ctx):
     with db.transaction() as s:
         survey = make_survey(s)
         add_response(s, survey, ANSWERS, attributes=ATTRS)
@@ -80,7 +72,7 @@ def test_labels_instead_of_codes(db, ctx):
     assert row["Hur väl har du fått information om programmets läge?"] == "Vet inte"
 
 
-def test_identity_only_when_ticked_and_never_for_anonymous(db, ctx):
+def test_identity_only_when_ticked_and_never_for_anonymous(db, app_ctx):
     with db.transaction() as s:
         named = make_survey(s, anonymous=False)
         person = add_participant(s, named, "asa.ostrom@gr.example", name="Åsa Öström")
@@ -96,7 +88,7 @@ def test_identity_only_when_ticked_and_never_for_anonymous(db, ctx):
     assert "email" not in anon and "B" not in anon.values()
 
 
-def test_xlsx_rows_codebook_and_neutralised_cells(db, ctx):
+def test_xlsx_rows_codebook_and_neutralised_cells(db, app_ctx):
     with db.transaction() as s:
         survey = make_survey(s)
         add_response(s, survey, ANSWERS, attributes=ATTRS)

@@ -8,19 +8,13 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from services.survey.results import exports, queries
+from services.survey.results import exports
+from services.survey.results.breakdown import breakdown
+from services.survey.results.figures import question_results
 from tests.survey.results_data import FIXTURE
 
 
-@pytest.fixture
-def ctx(config):
-    from services.survey import create_app
-
-    with create_app(config).test_request_context():
-        yield
-
-
-def test_results_and_export_of_submitted_responses(db, ctx):
+def test_results_and_export_of_submitted_responses(db, app_ctx):
     from services.survey.responses.storage import store_complete_response
     from services.survey.surveys.domain import import_survey_file
 
@@ -36,8 +30,8 @@ def test_results_and_export_of_submitted_responses(db, ctx):
         survey = import_survey_file(s, FIXTURE)
         for values, region in answers:
             store_complete_response(s, survey, values, attributes={"organisationstyp": "kommun", "delregion": region, "roll": "MAS"})
-        results = {r.question.key: r for r in queries.question_results(s, survey).questions}
-        table = queries.breakdown(s, survey, "delaktighet", "attr:delregion")
+        results = {r.question.key: r for r in question_results(s, survey).questions}
+        table = breakdown(s, survey, "delaktighet", "attr:delregion")
         buffer = io.BytesIO()
         exports.write_xlsx(s, survey, exports.ExportOptions(format="xlsx", labels=True), buffer)
 

@@ -1,0 +1,46 @@
+"""The response-rate dashboard: participants per status, per attribute, and completions per day."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.survey.results.dashboard import dashboard
+from shared.mail.outbox import enqueue
+from shared.models import Suppression
+from tests.survey.results_data import add_participant, make_survey
+
+
+def test_dashboard_counts_rates_and_days(db, app_ctx, config):
+    day1 = datetime(2025, 3, 3, 8, tzinfo=timezone.utc)
+    with db.transaction() as s:
+        survey = make_survey(s, anonymous=False)
+        s.add(Suppression(email="studs@gr.example", reason="hard_bounce"))
+        people = [
+            ("a@gr.example", "GR", dict(invited_at=day1, started_at=day1, completed_at=day1 + timedelta(hours=2))),
+            ("b@gr.example", "GR", dict(invited_at=day1, started_at=day1 + timedelta(days=1))),
+            ("studs@gr.example", "GR", dict(invited_at=day1)),
+            ("c@fyrbodal.example", "Fyrbodal", dict(invited_at=day1, declined_at=day1 + timedelta(days=1))),
+            ("d@fyrbodal.example", "Fyrbodal", dict(invited_at=day1, completed_at=day1 + timedelta(days=3),
+                                                    started_at=day1 + timedelta(days=3),
+                                                    last_reminded_at=day1 + timedelta(days=2), reminders_sent=1)),
+            ("e@fyrbodal.example", "Fyrbodal", dict()),
+        ]
+        for email, region, fields in people:
+            add_participant(s, survey, email, attributes={"delregion": region, "roll": "IT-chef"}, **fields)
+        enqueue(s, config, kind="survey_reminder", to_email="b@gr.example", subject="Påminnelse", text="x")
+        board = dashboard(s, survey.id)
+
+    t = board.totals
+    assert (t.participants, t.invited, t.started, t.completed, t.declined, t.bounced) == (6, 5, 3, 2, 1, 1)
+    assert t.response_rate == pytest.approx(40.0)
+    regions = {c.value: c for c in board.by_attribute["delregion"]}
+    assert (regions["GR"].invited, regions["GR"].completed, regions["GR"].bounced) == (3, 1, 1)
+    assert regions["Fyrbodal"].response_rate == pytest.approx(50.0)
+    assert set(board.by_attribute) == {"delregion", "roll"}
+    days = {d.day.isoformat(): d for d in board.days}
+    assert days["2025-03-03"].invitation and days["2025-03-03"].completed == 1
+    assert days["2025-03-04"].completed == 0  # quiet days are shown too
+    assert days["2025-03-05"].reminder and days["2025-03-06"].completed == 1
+    assert min(days) == "2025-03-03"
+
