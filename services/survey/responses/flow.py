@@ -29,19 +29,16 @@ def availability(survey: Survey, now: datetime | None = None) -> str:
     return "open"
 
 
-
 def find_participant(session: Session, token: str) -> Participant | None:
     if not token or len(token) > 64:
         return None
     return session.scalar(select(Participant).where(Participant.token == token))
 
 
-
 def in_progress_response(session: Session, participant_id: int) -> Response | None:
     return session.scalar(
         select(Response).where(Response.participant_id == participant_id, Response.status == "in_progress")
     )
-
 
 
 @dataclass
@@ -52,7 +49,6 @@ class PageView:
     values: Values = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     outcome: str = "page"  # page | saved | submitted | completed | closed | not_open
-
 
 
 def open_link(session: Session, participant: Participant) -> PageView:
@@ -70,7 +66,6 @@ def open_link(session: Session, participant: Participant) -> PageView:
     return PageView(page=page, values=stored_values(session, response.id))
 
 
-
 def next_visible_page(definition: dict, values: Values, page: int, step: int) -> int:
     """The next page in ``step`` direction that has a visible question (pages may be all hidden)."""
     pages = definition["pages"]
@@ -80,7 +75,6 @@ def next_visible_page(definition: dict, values: Values, page: int, step: int) ->
             return candidate
         candidate += step
     return min(max(candidate, 0), len(pages) - 1) if step < 0 else page
-
 
 
 def save_page(session: Session, participant_id: int, page: int, form, action: str) -> PageView:

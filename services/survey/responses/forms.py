@@ -19,7 +19,6 @@ def first(values: Values, name: str) -> str:
     return (items[0] or "").strip()
 
 
-
 def is_visible(question: dict, values: Values) -> bool:
     """``show_if`` on the answers given so far (a hidden question is neither required nor stored)."""
     rule = question.get("show_if")
@@ -27,7 +26,6 @@ def is_visible(question: dict, values: Values) -> bool:
         return True
     given = {format_value(v).strip() for v in values.get(rule["question"], []) if v}
     return bool(given & set(rule["in"]))
-
 
 
 def page_fields(question: dict) -> list[str]:
@@ -38,7 +36,6 @@ def page_fields(question: dict) -> list[str]:
     if question["type"] in CHOICE_TYPES and question.get("other"):
         return [key, f"{key}.other"]
     return [key]
-
 
 
 def pick(questions: list[dict], form) -> Values:
@@ -53,14 +50,12 @@ def pick(questions: list[dict], form) -> Values:
     return picked
 
 
-
 def parse_number(text: str) -> float | None:
     try:
         number = float(text.replace(",", ".").replace("\u2212", "-").replace(" ", ""))
     except ValueError:
         return None
     return number if number == number and abs(number) != float("inf") else None
-
 
 
 def check_question(question: dict, values: Values, require: bool) -> str | None:
@@ -128,7 +123,6 @@ def check_question(question: dict, values: Values, require: bool) -> str | None:
         if len(text) > limit:
             return _("Svaret får vara högst %(n)s tecken (nu %(m)s).", n=limit, m=len(text))
     return None
-
 
 
 def check_questions(questions: list[dict], values: Values, require: bool) -> dict[str, str]:

@@ -24,11 +24,9 @@ class AnswerError(Exception):
         self.errors = errors
 
 
-
 def start_of_day(moment: datetime) -> datetime:
     """Midnight UTC of the moment's day: how anonymous responses keep their times."""
     return moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-
 
 
 def answer_rows(definition: dict, values: Values) -> list[dict]:
@@ -40,7 +38,6 @@ def answer_rows(definition: dict, values: Values) -> list[dict]:
                 continue
             rows.extend(_rows_for(question, values))
     return rows
-
 
 
 def _rows_for(question: dict, values: Values) -> list[dict]:
@@ -73,7 +70,6 @@ def _rows_for(question: dict, values: Values) -> list[dict]:
     return [{**base, "text_value": text}] if text else []
 
 
-
 def stored_values(session: Session, response_id: str) -> Values:
     """The form values a response's stored answers stand for (to fill in the form again)."""
     values: Values = {}
@@ -94,13 +90,11 @@ def stored_values(session: Session, response_id: str) -> Values:
     return values
 
 
-
 def write_answers(session: Session, response_id: str, definition: dict, values: Values) -> None:
     session.execute(delete(Answer).where(Answer.response_id == response_id))
     rows = answer_rows(definition, values)
     if rows:
         session.execute(Answer.__table__.insert(), [{**row, "response_id": response_id} for row in rows])
-
 
 
 def lock_participant(session: Session, participant_id: int, now: datetime, anonymous: bool) -> bool:
@@ -113,7 +107,6 @@ def lock_participant(session: Session, participant_id: int, now: datetime, anony
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
-
 
 
 def complete(
@@ -195,10 +188,8 @@ def _restamp_completed(session: Session, survey_id: int) -> None:
     session.execute(RESTAMP_COMPLETED, {"survey_id": survey_id})
 
 
-
 def _report_attributes(survey: Survey, attributes: dict) -> dict:
     return {name: attributes.get(name) for name in survey.report_attributes or [] if attributes.get(name) is not None}
-
 
 
 def store_complete_response(
@@ -241,7 +232,6 @@ def store_complete_response(
     session.add(response)
     session.flush()
     return complete(session, survey, response, participant, normalised, now, attributes)
-
 
 
 def readable_answers(session: Session, survey: Survey, participant_id: int) -> list[tuple[str, list[str]]]:
