@@ -9,6 +9,7 @@ from services.survey.mailings import domain, rendering
 from services.survey.participants.domain import get_participant, list_participants, normalise_email
 from services.survey.surveys.definitions import parse_moment_text
 from services.survey.surveys.domain import SurveyStateError, set_closes
+from services.survey.surveys.questions import definition_of
 from shared.models import Survey
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import login_required
@@ -71,7 +72,7 @@ def settings(survey_id: int):
         "contact_email": survey.contact_email,
         "max_reminders": survey.max_reminders,
         "reminder_interval_days": survey.reminder_interval_days,
-        "closes": (survey.definition or {}).get("closes", ""),
+        "closes": definition_of(survey).closes or "",
     }
     return render_template(
         "survey/mailings/settings.html",

@@ -13,6 +13,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefine
 from jinja2.sandbox import SandboxedEnvironment
 
 from services.survey.surveys.definitions import LOCAL_ZONE, parse_moment_text
+from services.survey.surveys.questions import definition_of
 from shared.config import Config
 from shared.models import Participant, Survey
 
@@ -77,7 +78,7 @@ _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_tr
 
 def closing_text(survey: Survey, name: str = "closes") -> str:
     """The closing (or opening) date as people read it: "31 mars 2025" (with the time when one was given)."""
-    value = (survey.definition or {}).get(name)
+    value = getattr(definition_of(survey), name)
     if not value:
         return ""
     moment = parse_moment_text(value)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from services.survey.responses.forms import check_questions, pick
 from services.survey.responses.public import page_context
+from services.survey.surveys.questions import definition_of
 from shared.models import Survey
 from shared.web import get_or_404
 from shared.web.auth import login_required
@@ -18,16 +19,16 @@ bp = Blueprint("responses_admin", __name__, url_prefix="/admin/surveys/<int:surv
 def preview(survey_id: int):
     """The respondent's view; answers are checked but never stored."""
     survey = get_or_404(Survey, survey_id)
-    pages = survey.definition["pages"]
+    pages = definition_of(survey).pages
     values, errors = {}, {}
     page = request.args.get("page", 0, type=int)
     if request.method == "POST":
         page = request.form.get("page", 0, type=int)
         page = min(max(page, 0), len(pages) - 1)
-        values = pick(pages[page]["questions"], request.form)
+        values = pick(pages[page].questions, request.form)
         action = request.form.get("action", "next")
         if action in ("next", "submit"):
-            errors = check_questions(pages[page]["questions"], values, require=True)
+            errors = check_questions(pages[page].questions, values, require=True)
         if not errors:
             if action == "submit":
                 flash(_("Förhandsvisningen är slut. Så här långt kommer den som svarar; svaren sparades inte."))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.survey.responses.forms import Values, check_questions, is_visible, page_fields, pick
 from services.survey.responses.storage import complete, lock_participant, stored_values, write_answers
+from services.survey.surveys.questions import SurveyDefinition, definition_of
 from shared.clock import utcnow
 from shared.models import Participant, Response, Survey
 
@@ -62,16 +63,16 @@ def open_link(session: Session, participant: Participant) -> PageView:
     response = in_progress_response(session, participant.id)
     if response is None:
         return PageView(page=0)
-    page = min(max(response.current_page, 0), len(survey.definition["pages"]) - 1)
+    page = min(max(response.current_page, 0), len(definition_of(survey).pages) - 1)
     return PageView(page=page, values=stored_values(session, response.id))
 
 
-def next_visible_page(definition: dict, values: Values, page: int, step: int) -> int:
+def next_visible_page(definition: SurveyDefinition, values: Values, page: int, step: int) -> int:
     """The next page in ``step`` direction that has a visible question (pages may be all hidden)."""
-    pages = definition["pages"]
+    pages = definition.pages
     candidate = page + step
     while 0 <= candidate < len(pages):
-        if any(is_visible(q, values) for q in pages[candidate]["questions"]):
+        if any(is_visible(q, values) for q in pages[candidate].questions):
             return candidate
         candidate += step
     return min(max(candidate, 0), len(pages) - 1) if step < 0 else page
@@ -85,8 +86,8 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
     now = utcnow()
     participant = session.get(Participant, participant_id)
     survey = participant.survey
-    definition = survey.definition
-    pages = definition["pages"]
+    definition = definition_of(survey)
+    pages = definition.pages
     if not 0 <= page < len(pages):
         page = 0
     if not lock_participant(session, participant_id, now, survey.anonymous):
@@ -99,7 +100,7 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
 
     response = in_progress_response(session, participant_id)
     values = stored_values(session, response.id) if response else {}
-    questions = pages[page]["questions"]
+    questions = pages[page].questions
     posted = pick(questions, form)
     for question in questions:  # this page's inputs replace what was stored for them
         for name in page_fields(question):
@@ -118,7 +119,7 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
         # Every page is checked again: a page skipped (or an answer changed that reveals a question)
         # sends the person back to the first page with something to fix.
         for number, other in enumerate(pages):
-            missing = check_questions(other["questions"], values, require=True)
+            missing = check_questions(other.questions, values, require=True)
             if missing:
                 action, page, errors = "back_to", number, missing
                 break

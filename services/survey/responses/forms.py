@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from services.survey.surveys.definitions import CHOICE_TYPES, allowed_values, format_value
+from services.survey.surveys.questions import CHOICE_TYPES, DONT_KNOW, OTHER, POINT_TYPES, Question, QuestionType, format_value
 
 Values = dict[str, list[str]]
 MAX_TEXT = 10_000
@@ -19,26 +19,26 @@ def first(values: Values, name: str) -> str:
     return (items[0] or "").strip()
 
 
-def is_visible(question: dict, values: Values) -> bool:
+def is_visible(question: Question, values: Values) -> bool:
     """``show_if`` on the answers given so far (a hidden question is neither required nor stored)."""
-    rule = question.get("show_if")
-    if not rule:
+    rule = question.show_if
+    if rule is None:
         return True
-    given = {format_value(v).strip() for v in values.get(rule["question"], []) if v}
-    return bool(given & set(rule["in"]))
+    given = {format_value(v).strip() for v in values.get(rule.question, []) if v}
+    return bool(given & set(rule.values))
 
 
-def page_fields(question: dict) -> list[str]:
+def page_fields(question: Question) -> list[str]:
     """The form names one question owns."""
-    key = question["key"]
-    if question["type"] == "matrix":
-        return [f"{key}.{row['key']}" for row in question["rows"]]
-    if question["type"] in CHOICE_TYPES and question.get("other"):
-        return [key, f"{key}.other"]
+    key = question.key
+    if question.type == QuestionType.MATRIX:
+        return [f"{key}.{row.key}" for row in question.rows]
+    if question.type in CHOICE_TYPES and question.other:
+        return [key, f"{key}.{OTHER}"]
     return [key]
 
 
-def pick(questions: list[dict], form) -> Values:
+def pick(questions: tuple[Question, ...], form) -> Values:
     """Only this page's inputs from a submitted form (anything else is ignored)."""
     getlist = form.getlist if hasattr(form, "getlist") else (lambda n: list(form.get(n, [])))
     picked: Values = {}
@@ -58,55 +58,52 @@ def parse_number(text: str) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
-def check_question(question: dict, values: Values, require: bool) -> str | None:
+def check_question(question: Question, values: Values, require: bool) -> str | None:
     """The error message for one question, or None when its answer may be stored."""
-    key, kind = question["key"], question["type"]
-    allowed = allowed_values(question)
-    missing = require and question.get("required")
-    if kind == "single":
+    key, kind = question.key, question.type
+    allowed = question.allowed_values()
+    missing = require and question.required
+    if kind == QuestionType.SINGLE:
         value = first(values, key)
         if not value:
             return _("Välj ett av alternativen.") if missing else None
         if value not in allowed:
             return _("Välj ett av alternativen i listan.")
-        if value == "other" and not first(values, f"{key}.other"):
+        if value == OTHER and not first(values, f"{key}.{OTHER}"):
             return _("Skriv vad du menar med ”Annat”.")
-        if len(first(values, f"{key}.other")) > 500:
+        if len(first(values, f"{key}.{OTHER}")) > 500:
             return _("Texten för ”Annat” får vara högst 500 tecken.")
-    elif kind == "multiple":
+    elif kind == QuestionType.MULTIPLE:
         chosen = [v for v in values.get(key, []) if v]
         if not chosen:
             return _("Välj minst ett alternativ.") if missing else None
         if any(v not in allowed for v in chosen):
             return _("Välj bland alternativen i listan.")
-        if "other" in chosen and not first(values, f"{key}.other"):
+        if OTHER in chosen and not first(values, f"{key}.{OTHER}"):
             return _("Skriv vad du menar med ”Annat”.")
-    elif kind in ("scale", "nps"):
+    elif kind in POINT_TYPES:
         value = first(values, key)
         if not value:
             return _("Välj ett värde.") if missing else None
         if value not in allowed:
-            return _("Välj ett av värdena %(low)s–%(high)s.", low=question["min"], high=question["max"])
-    elif kind == "matrix":
-        scale = question["scale"]
-        options = {str(v) for v in range(scale["min"], scale["max"] + 1)}
-        if question.get("dont_know"):
-            options.add("dont_know")
+            return _("Välj ett av värdena %(low)s–%(high)s.", low=question.scale.min, high=question.scale.max)
+    elif kind == QuestionType.MATRIX:
+        options = {str(v) for v in question.scale.points} | ({DONT_KNOW} if question.dont_know else set())
         unanswered = []
-        for row in question["rows"]:
-            value = first(values, f"{key}.{row['key']}")
+        for row in question.rows:
+            value = first(values, f"{key}.{row.key}")
             if not value:
-                unanswered.append(row["label"])
+                unanswered.append(row.label)
             elif value not in options:
-                return _("Välj ett av värdena för ”%(row)s”.", row=row["label"])
+                return _("Välj ett av värdena för ”%(row)s”.", row=row.label)
         if missing and unanswered:
             return _("Svara på alla påståenden. Saknas: %(rows)s.", rows="; ".join(unanswered))
-    elif kind == "number":
+    elif kind == QuestionType.NUMBER:
         text = first(values, key)
         if not text:
             return _("Fyll i ett tal.") if missing else None
         number = parse_number(text)
-        low, high = question.get("min"), question.get("max")
+        low, high = question.min, question.max
         if number is None:
             return _("Fyll i ett tal, till exempel 3.")
         if (low is not None and number < low) or (high is not None and number > high):
@@ -117,7 +114,7 @@ def check_question(question: dict, values: Values, require: bool) -> str | None:
             return _("Fyll i ett tal som är högst %(high)s.", high=format_value(high))
     else:
         text = first(values, key)
-        limit = question.get("max_length") or MAX_TEXT
+        limit = question.max_length or MAX_TEXT
         if not text:
             return _("Fyll i ett svar.") if missing else None
         if len(text) > limit:
@@ -125,12 +122,12 @@ def check_question(question: dict, values: Values, require: bool) -> str | None:
     return None
 
 
-def check_questions(questions: list[dict], values: Values, require: bool) -> dict[str, str]:
+def check_questions(questions: tuple[Question, ...], values: Values, require: bool) -> dict[str, str]:
     """Errors by question key for the visible questions among ``questions``."""
     errors = {}
     for question in questions:
         if is_visible(question, values):
             message = check_question(question, values, require)
             if message:
-                errors[question["key"]] = message
+                errors[question.key] = message
     return errors

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from services.survey.mailings.rendering import closing_text
 from services.survey.responses.flow import find_participant, next_visible_page, open_link, save_page
 from services.survey.responses.forms import is_visible
-from services.survey.surveys.definitions import CHOICE_TYPES
+from services.survey.surveys.questions import CHOICE_TYPES, POINT_TYPES, Question, QuestionType, definition_of
 from shared.web import db_session
 
 bp = Blueprint("responses", __name__)
@@ -38,37 +38,36 @@ def personal_link(view):
     return wrapped
 
 
-def first_input_id(question: dict) -> str:
+def first_input_id(question: Question) -> str:
     """Where the error summary's link for a question lands: its first input."""
-    key = question["key"]
-    if question["type"] == "matrix":
-        return f"q-{key}-{question['rows'][0]['key']}-0"
-    if question["type"] in CHOICE_TYPES or question["type"] in ("scale", "nps"):
+    key = question.key
+    if question.type == QuestionType.MATRIX:
+        return f"q-{key}-{question.rows[0].key}-0"
+    if question.type in CHOICE_TYPES or question.type in POINT_TYPES:
         return f"q-{key}-0"
     return f"q-{key}"
 
 
 def page_context(survey, page: int, values, errors, preview: bool = False) -> dict:
     """Everything the respondent's page template needs (shared with the admin preview)."""
-    definition = survey.definition
-    pages = definition["pages"]
-    questions = pages[page]["questions"]
-    keys_here = {q["key"] for q in questions}
-    labels = {q["key"]: q["text"] for q in (x for p in pages for x in p["questions"])}
+    definition = definition_of(survey)
+    pages = definition.pages
+    questions = pages[page].questions
+    keys_here = {q.key for q in questions}
+    labels = {q.key: q.text for q in definition.questions}
     shown = [
         q
         for q in questions
         # A condition on this page's own answers is decided when the page is sent (or live with JS).
-        if is_visible(q, values) or (q.get("show_if") and q["show_if"]["question"] in keys_here)
+        if is_visible(q, values) or (q.show_if and q.show_if.question in keys_here)
     ]
-    summary = [(first_input_id(q), q["text"], errors[q["key"]]) for q in shown if q["key"] in errors]
+    summary = [(first_input_id(q), q.text, errors[q.key]) for q in shown if q.key in errors]
     last = page == len(pages) - 1 or next_visible_page(definition, values, page, 1) == page
     return {
         "survey": survey,
-        "definition": definition,
         "page": page,
         "page_count": len(pages),
-        "page_title": pages[page]["title"],
+        "page_title": pages[page].title,
         "questions": shown,
         "keys_here": keys_here,
         "question_labels": labels,
@@ -76,14 +75,14 @@ def page_context(survey, page: int, values, errors, preview: bool = False) -> di
         "errors": errors,
         "summary": summary,
         "last": last,
-        "intro": markdown(definition.get("intro", "")) if page == 0 else None,
+        "intro": markdown(definition.intro) if page == 0 else None,
         "preview": preview,
     }
 
 
 def message(kind: str, participant=None, status: int = 200):
     survey = participant.survey if participant else None
-    thanks = markdown(survey.definition.get("thanks", "")) if survey and kind == "thanks" else None
+    thanks = markdown(definition_of(survey).thanks) if survey and kind == "thanks" else None
     opens = closing_text(survey, "opens") if survey and kind == "not_open" else ""
     return render_template(
         "survey/responses/message.html", kind=kind, survey=survey, participant=participant, thanks=thanks, opens=opens

@@ -10,7 +10,16 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from services.survey.responses.forms import Values, check_question, check_questions, first, is_visible, parse_number
-from services.survey.surveys.definitions import CHOICE_TYPES, format_value
+from services.survey.surveys.questions import (
+    CHOICE_TYPES,
+    DONT_KNOW,
+    OTHER,
+    Question,
+    QuestionType,
+    SurveyDefinition,
+    definition_of,
+    format_value,
+)
 from shared.clock import utcnow
 from shared.db import is_postgres
 from shared.models import Answer, Participant, Response, Survey
@@ -29,42 +38,43 @@ def start_of_day(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def answer_rows(definition: dict, values: Values) -> list[dict]:
+def answer_rows(definition: SurveyDefinition, values: Values) -> list[dict]:
     """Answer rows for every visible question with a valid answer (hidden ones are not stored)."""
     rows: list[dict] = []
-    for page in definition["pages"]:
-        for question in page["questions"]:
-            if not is_visible(question, values) or check_question(question, values, require=False):
-                continue
+    for question in definition.questions:
+        if is_visible(question, values) and not check_question(question, values, require=False):
             rows.extend(_rows_for(question, values))
     return rows
 
 
-def _rows_for(question: dict, values: Values) -> list[dict]:
-    key, kind = question["key"], question["type"]
+def _rows_for(question: Question, values: Values) -> list[dict]:
+    key, kind = question.key, question.type
     base = {"question_key": key, "row_key": None, "option_key": None, "number_value": None, "text_value": None}
     if kind in CHOICE_TYPES:
-        chosen = [first(values, key)] if kind == "single" else list(dict.fromkeys(v for v in values.get(key, []) if v))
+        if kind == QuestionType.SINGLE:
+            chosen = [first(values, key)]
+        else:
+            chosen = list(dict.fromkeys(v for v in values.get(key, []) if v))
         return [
-            {**base, "option_key": c, "text_value": first(values, f"{key}.other") if c == "other" else None}
+            {**base, "option_key": c, "text_value": first(values, f"{key}.{OTHER}") if c == OTHER else None}
             for c in chosen
             if c
         ]
-    if kind in ("scale", "nps", "number"):
+    if kind in (QuestionType.SCALE, QuestionType.NPS, QuestionType.NUMBER):
         value = first(values, key)
         if not value:
             return []
-        if value == "dont_know":
-            return [{**base, "option_key": "dont_know"}]
+        if value == DONT_KNOW:
+            return [{**base, "option_key": DONT_KNOW}]
         return [{**base, "number_value": parse_number(value)}]
-    if kind == "matrix":
+    if kind == QuestionType.MATRIX:
         out = []
-        for row in question["rows"]:
-            value = first(values, f"{key}.{row['key']}")
-            if value == "dont_know":
-                out.append({**base, "row_key": row["key"], "option_key": "dont_know"})
+        for row in question.rows:
+            value = first(values, f"{key}.{row.key}")
+            if value == DONT_KNOW:
+                out.append({**base, "row_key": row.key, "option_key": DONT_KNOW})
             elif value:
-                out.append({**base, "row_key": row["key"], "number_value": float(value)})
+                out.append({**base, "row_key": row.key, "number_value": float(value)})
         return out
     text = first(values, key)
     return [{**base, "text_value": text}] if text else []
@@ -81,8 +91,8 @@ def stored_values(session: Session, response_id: str) -> Values:
         name = f"{a.question_key}.{a.row_key}" if a.row_key else a.question_key
         if a.option_key is not None:
             values.setdefault(name, []).append(a.option_key)
-            if a.option_key == "other" and a.text_value:
-                values[f"{a.question_key}.other"] = [a.text_value]
+            if a.option_key == OTHER and a.text_value:
+                values[f"{a.question_key}.{OTHER}"] = [a.text_value]
         elif a.number_value is not None:
             values.setdefault(name, []).append(format_value(a.number_value))
         elif a.text_value is not None:
@@ -90,7 +100,8 @@ def stored_values(session: Session, response_id: str) -> Values:
     return values
 
 
-def write_answers(session: Session, response_id: str, definition: dict, values: Values) -> None:
+def write_answers(session: Session, response_id: str, definition: SurveyDefinition, values: Values) -> None:
+    """Replace a response's answer rows with those the values stand for."""
     session.execute(delete(Answer).where(Answer.response_id == response_id))
     rows = answer_rows(definition, values)
     if rows:
@@ -131,7 +142,7 @@ def complete(
             .values(attributes=kept)
             .execution_options(synchronize_session=False)
         )
-        write_answers(session, response.id, survey.definition, values)
+        write_answers(session, response.id, definition_of(survey), values)
         if participant is not None:
             participant.completed_at = now
         return response.id
@@ -156,7 +167,7 @@ def complete(
         )
     )
     session.flush()
-    write_answers(session, new_id, survey.definition, values)
+    write_answers(session, new_id, definition_of(survey), values)
     if participant is not None:
         participant.completed_at = day
         if participant.started_at is not None:
@@ -209,9 +220,7 @@ def store_complete_response(
     normalised: Values = {
         k: [format_value(x) for x in v] if isinstance(v, (list, tuple)) else [format_value(v)] for k, v in values.items()
     }
-    errors: dict[str, str] = {}
-    for page in survey.definition["pages"]:
-        errors.update(check_questions(page["questions"], normalised, require=True))
+    errors = check_questions(definition_of(survey).questions, normalised, require=True)
     if errors:
         raise AnswerError(errors)
     if participant is not None:
@@ -244,22 +253,21 @@ def readable_answers(session: Session, survey: Survey, participant_id: int) -> l
     values = stored_values(session, response_id)
     dont_know = _("Vet inte")
     out = []
-    for page in survey.definition["pages"]:
-        for q in page["questions"]:
-            key, lines = q["key"], []
-            if q["type"] in CHOICE_TYPES:
-                labels = {o["key"]: o["label"] for o in q["options"]}
-                for chosen in values.get(key, []):
-                    lines.append(labels.get(chosen) or f"{_('Annat')}: {first(values, key + '.other')}")
-            elif q["type"] == "matrix":
-                for row in q["rows"]:
-                    value = first(values, f"{key}.{row['key']}")
-                    if value:
-                        lines.append(f"{row['label']}: {dont_know if value == 'dont_know' else value}")
-            else:
-                value = first(values, key)
+    for q in definition_of(survey).questions:
+        key, lines = q.key, []
+        if q.type in CHOICE_TYPES:
+            for chosen in values.get(key, []):
+                other = f"{_('Annat')}: {first(values, f'{key}.{OTHER}')}"
+                lines.append(other if chosen == OTHER else q.option_label(chosen))
+        elif q.type == QuestionType.MATRIX:
+            for row in q.rows:
+                value = first(values, f"{key}.{row.key}")
                 if value:
-                    lines.append(dont_know if value == "dont_know" else value)
-            if lines:
-                out.append((q["text"], lines))
+                    lines.append(f"{row.label}: {dont_know if value == DONT_KNOW else value}")
+        else:
+            value = first(values, key)
+            if value:
+                lines.append(dont_know if value == DONT_KNOW else value)
+        if lines:
+            out.append((q.text, lines))
     return out

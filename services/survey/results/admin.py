@@ -9,11 +9,11 @@ from markupsafe import Markup
 from services.survey.results import charts, exports
 from services.survey.results.breakdown import BreakdownError, breakdown as breakdown_table
 from services.survey.results.dashboard import dashboard as response_rates
-from services.survey.results.definition import closed_items, questions
 from services.survey.results.figures import question_results
 from services.survey.results.forms import ExportForm
 from services.survey.results.scope import Filter, filter_allowed, response_groups
 from services.survey.results.texts import text_answers
+from services.survey.surveys.questions import TEXT_TYPES, QuestionType, definition_of
 from shared.clock import utcnow
 from shared.models import Survey
 from shared.web import db_session, get_or_404, services
@@ -42,11 +42,11 @@ def question_chart(result) -> Markup | None:
     """The chart of one question's result (the template shows the same figures in a table)."""
     q = result.question
     chart_id = f"chart-{q.key}"
-    if q.type == "matrix":
-        legend = [str(v) for v in q.scale_values] + ([_("Vet inte")] if q.dont_know else [])
+    if q.type == QuestionType.MATRIX:
+        legend = [str(v) for v in q.scale.points] + ([_("Vet inte")] if q.dont_know else [])
         rows = []
         for row in result.rows:
-            segments = [charts.Segment(b.label, b.count) for b in row.bars[: len(q.scale_values)]]
+            segments = [charts.Segment(b.label, b.count) for b in row.bars[: len(q.scale.points)]]
             if q.dont_know:
                 segments.append(charts.Segment(_("Vet inte"), row.dont_know))
             rows.append((row.label, segments))
@@ -64,7 +64,7 @@ def breakdown_chart(table) -> Markup | None:
     """Stacked 100 % bars of the shown groups (only when each response gives one answer: the shares
     of a `multiple` question do not add up to a whole)."""
     shown = [g for g in table.groups if not g.hidden]
-    if table.question.type == "multiple" or not shown:
+    if table.question.type == QuestionType.MULTIPLE or not shown:
         return None
     rows = [(g.label, [charts.Segment(c.label, cell.count) for c, cell in zip(table.columns, g.cells)]) for g in shown]
     legend = [c.label for c in table.columns]
@@ -112,8 +112,8 @@ def results(survey_id: int):
 @login_required
 def texts(survey_id: int, question_key: str):
     survey = get_or_404(Survey, survey_id)
-    question = next((q for q in questions(survey.definition) if q.key == question_key), None)
-    if question is None or not (question.type in ("text", "longtext") or question.other):
+    question = definition_of(survey).question(question_key)
+    if question is None or not (question.type in TEXT_TYPES or question.other):
         abort(404)
     flt = _filter(survey)
     s = db_session()
@@ -131,7 +131,7 @@ def texts(survey_id: int, question_key: str):
 def breakdown(survey_id: int):
     survey = get_or_404(Survey, survey_id)
     flt = _filter(survey)
-    items = closed_items(survey.definition)
+    items = definition_of(survey).closed_items()
     groupings = [(f"attr:{a}", _("Bakgrund: %(a)s", a=a)) for a in survey.report_attributes or []]
     groupings += [(f"q:{key}", _("Fråga: %(q)s", q=label)) for key, label in items]
     item, by = request.args.get("item"), request.args.get("by")

@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import String, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from services.survey.results.definition import DONT_KNOW, Choice, Question, questions
 from services.survey.results.figures import bars_of, percent, value_key
 from services.survey.results.scope import Filter, attribute_of, from_answers, null_of, scope
+from services.survey.surveys.questions import CLOSED_TYPES, DONT_KNOW, Choice, Question, QuestionType, definition_of
 from shared.models import Answer, Response, Survey
 
 MISSING = "\x00missing"  # group key of responses without a value for the attribute
@@ -47,11 +47,11 @@ class Breakdown:
     threshold: int
 
 
-def _find_item(qs: list[Question], item: str) -> tuple[Question, Choice | None]:
+def _find_item(qs: tuple[Question, ...], item: str) -> tuple[Question, Choice | None]:
     key, _dot, row_key = item.partition(".")
     for q in qs:
-        if q.key == key and q.type in ("single", "multiple", "scale", "nps", "matrix"):
-            if q.type == "matrix":
+        if q.key == key and q.type in CLOSED_TYPES:
+            if q.type == QuestionType.MATRIX:
                 row = next((r for r in q.rows if r.key == row_key), None)
                 if row is None:
                     break
@@ -103,7 +103,7 @@ def breakdown_stmt(survey_id: int, flt: Filter, q: Question, row: Choice | None,
         return select(inner.id).where(inner.response_id == answer_alias, *_item_conditions(inner, *conditions)).exists()
 
     kind = lambda name: literal(name).label("kind")  # noqa: E731
-    if q.type != "multiple":
+    if q.type != QuestionType.MULTIPLE:
         # One answer row per response: a group's size is the sum of its cells.
         sizes = select(cells.c.g, cells.c.gn, func.sum(cells.c.n).label("n")).group_by(cells.c.g, cells.c.gn)
     elif by_attribute is not None:
@@ -123,7 +123,7 @@ def breakdown_stmt(survey_id: int, flt: Filter, q: Question, row: Choice | None,
         select(kind("cell"), cells.c.g, cells.c.gn, cells.c.o, cells.c.v, cells.c.n),
         select(kind("size"), sizes.c.g, sizes.c.gn, null_of(String), null_of(), sizes.c.n),
     ]
-    if by_attribute is not None or by_question[0].type != "multiple":
+    if by_attribute is not None or by_question[0].type != QuestionType.MULTIPLE:
         # Every response is in exactly one group (a missing value is a group too): totals are sums.
         parts.append(select(kind("total"), null_of(String), null_of(), cells.c.o, cells.c.v, func.sum(cells.c.n))
                      .group_by(cells.c.o, cells.c.v))
@@ -146,7 +146,7 @@ def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter 
     group would be hidden, the next smallest is hidden too, or total minus the shown groups would
     give the hidden one away. Raises ``BreakdownError`` for an unknown item or grouping.
     """
-    qs = questions(survey.definition)
+    qs = definition_of(survey).questions
     q, row = _find_item(qs, item)
     kind, _colon, name = by.partition(":")
     threshold = max(1, survey.min_group_size)

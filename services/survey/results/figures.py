@@ -11,7 +11,17 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from services.survey.results.definition import DONT_KNOW, OTHER, TEXT_TYPES, Choice, Question, questions
+from services.survey.surveys.questions import (
+    CHOICE_TYPES,
+    DONT_KNOW,
+    OTHER,
+    POINT_TYPES,
+    TEXT_TYPES,
+    Choice,
+    Question,
+    QuestionType,
+    definition_of,
+)
 from services.survey.results.scope import Filter, filter_allowed, from_answers, null_of, response_count_stmt, scope
 from services.survey.results.texts import first_texts
 from shared.models import Answer, Response, Survey
@@ -159,11 +169,12 @@ def value_key(option_key: str | None, number) -> str:
 
 def bars_of(q: Question, counts: dict[str, int], respondents: int) -> list[Bar]:
     """One bar per defined option or scale point (zeros included), then anything else found."""
-    if q.type in ("scale", "nps", "matrix"):
-        defined = [Choice(str(v), str(v)) for v in q.scale_values]
-        if defined:
-            defined[0] = Choice(defined[0].key, f"{defined[0].label} {q.min_label}".strip() if q.min_label else defined[0].label)
-            defined[-1] = Choice(defined[-1].key, f"{defined[-1].label} {q.max_label}".strip() if q.max_label else defined[-1].label)
+    if q.scale is not None:
+        defined = [Choice(str(v), str(v)) for v in q.scale.points]
+        if q.scale.min_label:
+            defined[0] = Choice(defined[0].key, f"{defined[0].label} {q.scale.min_label}")
+        if q.scale.max_label:
+            defined[-1] = Choice(defined[-1].key, f"{defined[-1].label} {q.scale.max_label}")
     else:
         defined = list(q.options) + ([Choice(OTHER, _("Annat"))] if q.other else [])
     known = {c.key for c in defined}
@@ -175,7 +186,7 @@ def bars_of(q: Question, counts: dict[str, int], respondents: int) -> list[Bar]:
             c.label,
             counts.get(c.key, 0),
             percent(counts.get(c.key, 0), respondents),
-            percent(counts.get(c.key, 0), answers) if q.type == "multiple" else None,
+            percent(counts.get(c.key, 0), answers) if q.type == QuestionType.MULTIPLE else None,
         )
         for c in defined + extra
     ]
@@ -187,7 +198,7 @@ def question_results(session: Session, survey: Survey, flt: Filter = Filter(), t
 
     ``groups`` (from ``response_groups``) saves a query when the caller has them already.
     """
-    qs = questions(survey.definition)
+    qs = definition_of(survey).questions
     if not filter_allowed(session, survey, flt, groups):
         return Results(total=0, questions=[], hidden=True)
     total = session.scalar(response_count_stmt(survey.id, flt))
@@ -204,21 +215,21 @@ def question_results(session: Session, survey: Survey, flt: Filter = Filter(), t
             figures.promoters, figures.detractors, figures.nps = int(r.promoters), int(r.detractors), float(r.nps)
         else:
             stats.setdefault(key, NumberStats()).median = float(r.median)
-    multiple = [q.key for q in qs if q.type == "multiple"]
+    multiple = [q.key for q in qs if q.type == QuestionType.MULTIPLE]
     respondents = {r.q: int(r.n) for r in session.execute(respondents_stmt(survey.id, flt, multiple))} if multiple else {}
 
     out = []
     for q in qs:
         own = counts.get((q.key, None), {})
         # One answer row per response, except `multiple` (counted apart) and matrix (counted per row).
-        n = respondents.get(q.key, 0) if q.type == "multiple" else sum(own.values())
+        n = respondents.get(q.key, 0) if q.type == QuestionType.MULTIPLE else sum(own.values())
         result = QuestionResult(question=q, respondents=n)
-        if q.type in ("single", "multiple", "scale", "nps"):
+        if q.type in CHOICE_TYPES or q.type in POINT_TYPES:
             result.dont_know = own.get(DONT_KNOW, 0)
             result.bars = bars_of(q, own, n)
-        if q.type in ("scale", "nps", "number"):
+        if q.type in POINT_TYPES or q.type == QuestionType.NUMBER:
             result.stats = stats.get((q.key, None), NumberStats())
-        if q.type == "matrix":
+        if q.type == QuestionType.MATRIX:
             for row in q.rows:
                 row_counts = counts.get((q.key, row.key), {})
                 row_n = sum(row_counts.values())

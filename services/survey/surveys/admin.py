@@ -10,6 +10,7 @@ from services.survey.mailings.rendering import closing_text
 from services.survey.participants.domain import decode_csv, status_counts, status_labels
 from services.survey.surveys import domain, editor
 from services.survey.surveys.definitions import DefinitionError
+from services.survey.surveys.questions import definition_of
 from shared.models import Survey
 from shared.web import db_session, get_or_404
 from shared.web.auth import login_required
@@ -159,11 +160,11 @@ def edit(survey_id: int):
             flash(_("Ändringarna är sparade."))
             anchor = f"#q-{op.split(':', 1)[1]}" if op else ""
             return redirect(url_for("surveys_admin.edit", survey_id=survey_id) + anchor)
-    values = request.form if request.method == "POST" else dict(editor.text_fields(survey.definition))
+    values = request.form if request.method == "POST" else dict(editor.text_fields(definition_of(survey)))
     return render_template(
         "survey/surveys/edit.html",
         survey=survey,
-        definition=survey.definition,
+        definition=definition_of(survey),
         values=values,
         errors=errors,
         other_errors=other_errors,

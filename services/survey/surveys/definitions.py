@@ -1,7 +1,8 @@
 """Survey definitions: read YAML or JSON, check every part, report every error by its path, and
 normalise (plain-string options become ``{key, label}``, ``show_if.equals`` becomes ``show_if.in``).
 
-The normalised definition is what is stored in ``Survey.definition`` and what export gives back.
+The normalised definition is what is stored in ``Survey.definition`` and what export gives back;
+``questions.definition_of`` reads it as typed questions.
 """
 from __future__ import annotations
 
@@ -10,19 +11,18 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import yaml
 from flask_babel import gettext as _
 
-TYPES = ("single", "multiple", "scale", "matrix", "number", "nps", "text", "longtext")
-CHOICE_TYPES = ("single", "multiple")
-LANGUAGES = ("sv", "en")
+from services.survey.surveys.questions import CHOICE_TYPES, DONT_KNOW, OTHER, Question, QuestionType, format_value
+from shared.i18n import LANGUAGES, LOCAL_ZONE
+
+TYPES = tuple(QuestionType)
 # Keys that would clash with the form contract (buttons, CSRF) or with the stored special values.
 RESERVED_KEYS = {"action", "csrf_token", "page"}
-RESERVED_OPTION_KEYS = {"other", "dont_know"}
+RESERVED_OPTION_KEYS = {OTHER, DONT_KNOW}
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
-LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
 
 TOP_KEYS = {"title", "language", "anonymous", "opens", "closes", "report_attributes", "intro", "thanks", "pages"}
 PAGE_KEYS = {"title", "questions"}
@@ -357,7 +357,8 @@ def _show_if(check: _Checker, rule, path: str, seen: dict[str, dict]) -> dict | 
     if not isinstance(values, list) or not values:
         check.add(f"{path}.in", _("måste vara en lista med minst ett värde"))
         return None
-    allowed = allowed_values(target)
+    # The target is normalised already (its own errors, such as an unknown type, are reported apart).
+    allowed = Question.from_dict(target).allowed_values() if target["type"] in TYPES else None
     out = []
     for i, value in enumerate(values):
         text = format_value(value)
@@ -366,33 +367,6 @@ def _show_if(check: _Checker, rule, path: str, seen: dict[str, dict]) -> dict | 
             check.add(where, _("%(value)s är inte ett möjligt svar på frågan %(key)s", value=text, key=target["key"]))
         out.append(text)
     return {"question": target["key"], "in": out}
-
-
-def format_value(value) -> str:
-    """A submitted or configured value as the text the form would send (4.0 → "4")."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def allowed_values(question: dict) -> set[str] | None:
-    """The values a choice or scale question accepts (None when any value within bounds will do)."""
-    kind = question["type"]
-    if kind in CHOICE_TYPES:
-        values = {o["key"] for o in question["options"]}
-        return values | ({"other"} if question.get("other") else set())
-    if kind in ("scale", "nps"):
-        values = {str(v) for v in range(question["min"], question["max"] + 1)}
-        return values | ({"dont_know"} if question.get("dont_know") else set())
-    return None
-
-
-def questions(definition: dict):
-    """Every question of a definition, in order."""
-    for page in definition["pages"]:
-        yield from page["questions"]
 
 
 class _ReadableDumper(yaml.SafeDumper):

@@ -9,25 +9,25 @@ from sqlalchemy.orm import Session
 
 from services.survey.surveys.definitions import normalise
 from services.survey.surveys.domain import SurveyStateError, apply_definition
+from services.survey.surveys.questions import POINT_TYPES, QuestionType, SurveyDefinition, definition_of
 from shared.clock import utcnow
 from shared.models import Survey
 
-TEXT_FIELDS = ("text", "help", "min_label", "max_label")
-
-
-def text_fields(definition: dict) -> list[tuple[str, str]]:
+def text_fields(definition: SurveyDefinition) -> list[tuple[str, str]]:
     """Every editable text of a definition as (form name, value); names are dotted paths."""
-    out = [("title", definition.get("title", "")), ("intro", definition.get("intro", "")),
-           ("thanks", definition.get("thanks", ""))]
-    for p, page in enumerate(definition["pages"]):
-        out.append((f"pages.{p}.title", page.get("title", "")))
-        for q, question in enumerate(page["questions"]):
-            base = f"pages.{p}.questions.{q}"
-            out += [(f"{base}.{name}", question.get(name) or "") for name in TEXT_FIELDS if name in question or name == "help"]
-            out += [(f"{base}.options.{i}.label", o["label"]) for i, o in enumerate(question.get("options", []))]
-            out += [(f"{base}.rows.{i}.label", r["label"]) for i, r in enumerate(question.get("rows", []))]
-            if "scale" in question:
-                out += [(f"{base}.scale.{n}", question["scale"].get(n) or "") for n in ("min_label", "max_label")]
+    out = [("title", definition.title), ("intro", definition.intro), ("thanks", definition.thanks)]
+    for p, page in enumerate(definition.pages):
+        out.append((f"pages.{p}.title", page.title))
+        for i, question in enumerate(page.questions):
+            base = f"pages.{p}.questions.{i}"
+            out += [(f"{base}.text", question.text), (f"{base}.help", question.help)]
+            if question.type in POINT_TYPES:
+                out += [(f"{base}.min_label", question.scale.min_label), (f"{base}.max_label", question.scale.max_label)]
+            out += [(f"{base}.options.{n}.label", o.label) for n, o in enumerate(question.options)]
+            out += [(f"{base}.rows.{n}.label", r.label) for n, r in enumerate(question.rows)]
+            if question.type == QuestionType.MATRIX:
+                out += [(f"{base}.scale.min_label", question.scale.min_label),
+                        (f"{base}.scale.max_label", question.scale.max_label)]
     return out
 
 
@@ -41,7 +41,7 @@ def _changed(survey: Survey, definition: dict) -> None:
 def edit_texts(session: Session, survey: Survey, form) -> None:
     """Apply edited texts (form names from ``text_fields``) and required flags; raises DefinitionError."""
     definition = copy.deepcopy(survey.definition)
-    for name, _old in text_fields(definition):
+    for name, _old in text_fields(definition_of(survey)):
         if name not in form:
             continue
         target, parts = definition, name.split(".")

@@ -7,6 +7,8 @@ import io
 from sqlalchemy import func, select
 
 from services.survey.surveys.domain import export_yaml
+from services.survey.surveys.editor import text_fields
+from services.survey.surveys.questions import definition_of
 from shared.models import Participant, Survey
 from tests.survey.conftest import MILLENNIUM, PARTICIPANTS, post_form
 
@@ -103,9 +105,7 @@ def test_structured_editor_texts_required_and_order(evaluator, db, make_survey):
     html = evaluator.get(url).get_data(as_text=True)
     assert 'name="pages.0.questions.0.options.0.label" value="I mycket hög grad"' in html
     with db.sessions() as s:
-        from services.survey.surveys.editor import text_fields
-
-        fields = dict(text_fields(s.get(Survey, survey_id).definition))
+        fields = dict(text_fields(definition_of(s.get(Survey, survey_id))))
     fields["pages.0.questions.0.text"] = "Hur involverad har du varit?"
     fields["pages.1.questions.1.rows.1.label"] = "Jag hade mandat"
     fields["pages.0.questions.1.required"] = "on"  # omraden becomes required; delaktighet no longer is
