@@ -10,7 +10,7 @@ from services.survey.participants.domain import get_participant, list_participan
 from services.survey.surveys.definitions import parse_moment_text
 from services.survey.surveys.domain import SurveyStateError, set_closes
 from services.survey.surveys.questions import definition_of
-from shared.models import Survey
+from shared.models import MailKind, Survey
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import login_required
 
@@ -88,7 +88,7 @@ def settings(survey_id: int):
 def preview(survey_id: int):
     survey = get_or_404(Survey, survey_id)
     session = db_session()
-    kind = "reminder" if request.args.get("kind") == "reminder" else "invitation"
+    kind = MailKind.SURVEY_REMINDER if request.args.get("kind") == "reminder" else MailKind.SURVEY_INVITATION
     chosen = request.args.get("participant", type=int)
     participant = get_participant(session, survey_id, chosen) if chosen else None
     people, _total = list_participants(session, survey_id, limit=500)

@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from services.survey.mailings.rendering import personal_link, render_mail, template_error
+from services.survey.mailings.rendering import TEXT_FIELDS, personal_link, render_mail, template_error
 from services.survey.surveys.domain import SurveyStateError
 from shared.clock import utcnow
 from shared.config import Config
 from shared.mail.outbox import enqueue
-from shared.models import Participant, Suppression, Survey
+from shared.models import MailKind, Participant, Suppression, Survey, SurveyStatus
 
 
 @dataclass
@@ -59,7 +59,7 @@ class SendReport:
     suppressed: int
 
 
-def _enqueue_all(session: Session, config: Config, survey: Survey, kind: str, claimed) -> int:
+def _enqueue_all(session: Session, config: Config, survey: Survey, kind: MailKind, claimed) -> int:
     sent = 0
     for participant_id, email, name, token in claimed:
         subject, text, html_body = render_mail(config, survey, kind, name, token)
@@ -67,7 +67,7 @@ def _enqueue_all(session: Session, config: Config, survey: Survey, kind: str, cl
         enqueue(
             session,
             config,
-            kind=f"survey_{kind}",
+            kind=kind,
             to_email=email,
             to_name=name,
             subject=subject,
@@ -82,13 +82,13 @@ def _enqueue_all(session: Session, config: Config, survey: Survey, kind: str, cl
 
 
 def _check_sendable(survey: Survey) -> None:
-    if survey.status == "draft":
+    if survey.status == SurveyStatus.DRAFT:
         raise SurveyStateError(_("Öppna enkäten innan du skickar inbjudningar."))
-    if survey.status == "closed":
+    if survey.status == SurveyStatus.CLOSED:
         raise SurveyStateError(_("Enkäten är stängd."))
-    for kind in ("invitation", "reminder"):
-        for part in ("subject", "text"):
-            if template_error(getattr(survey, f"{kind}_{part}")):
+    for fields in TEXT_FIELDS.values():
+        for field in fields:
+            if template_error(getattr(survey, field)):
                 raise SurveyStateError(_("Mejltexterna har fel. Rätta dem under ”Mejltexter”."))
 
 
@@ -107,7 +107,7 @@ def send_invitations(session: Session, config: Config, survey: Survey, now: date
         .returning(Participant.id, Participant.email, Participant.name, Participant.token)
         .execution_options(synchronize_session=False)
     ).all()
-    sent = _enqueue_all(session, config, survey, "invitation", claimed)
+    sent = _enqueue_all(session, config, survey, MailKind.SURVEY_INVITATION, claimed)
     suppressed = session.scalar(
         select(func.count()).where(Participant.survey_id == survey.id, Participant.invited_at.is_(None), _suppressed())
     )
@@ -138,7 +138,7 @@ def send_reminders(session: Session, config: Config, survey: Survey, now: dateti
         .returning(Participant.id, Participant.email, Participant.name, Participant.token)
         .execution_options(synchronize_session=False)
     ).all()
-    sent = _enqueue_all(session, config, survey, "reminder", claimed)
+    sent = _enqueue_all(session, config, survey, MailKind.SURVEY_REMINDER, claimed)
     suppressed = session.scalar(select(func.count()).where(reminder_filter(survey, now), _suppressed()))
     return SendReport(sent=sent, suppressed=suppressed or 0)
 

@@ -12,10 +12,11 @@ from flask_babel import gettext as _
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
-from services.survey.surveys.definitions import LOCAL_ZONE, parse_moment_text
+from services.survey.surveys.definitions import parse_moment_text
 from services.survey.surveys.questions import definition_of
 from shared.config import Config
-from shared.models import Participant, Survey
+from shared.i18n import LANGUAGES, LOCAL_ZONE
+from shared.models import MailKind, Participant, Survey
 
 _INVITATION_SUBJECT = {"sv": "Inbjudan: {{ title }}", "en": "Invitation: {{ title }}"}
 _INVITATION_TEXT = {
@@ -65,9 +66,14 @@ DEFAULT_TEXTS = {
         "reminder_subject": _REMINDER_SUBJECT[language],
         "reminder_text": _REMINDER_TEXT[language],
     }
-    for language in ("sv", "en")
+    for language in LANGUAGES
 }
 
+# The survey's subject and text fields of each kind of mail it sends.
+TEXT_FIELDS = {
+    MailKind.SURVEY_INVITATION: ("invitation_subject", "invitation_text"),
+    MailKind.SURVEY_REMINDER: ("reminder_subject", "reminder_text"),
+}
 PLACEHOLDERS = ("name", "link", "decline_link", "closes", "contact_name", "contact_email", "title")
 MONTHS = {
     "sv": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"],
@@ -129,11 +135,12 @@ def render_text(source: str, context: dict) -> str:
     return _env.from_string(source).render(context)
 
 
-def render_mail(config: Config, survey: Survey, kind: str, name: str, token: str) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of one invitation (``kind='invitation'``) or reminder."""
+def render_mail(config: Config, survey: Survey, kind: MailKind, name: str, token: str) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of one invitation or reminder."""
     context = context_for(config, survey, name, token)
-    subject = render_text(getattr(survey, f"{kind}_subject"), context).strip().replace("\n", " ")
-    text = render_text(getattr(survey, f"{kind}_text"), context)
+    subject_field, text_field = TEXT_FIELDS[kind]
+    subject = render_text(getattr(survey, subject_field), context).strip().replace("\n", " ")
+    text = render_text(getattr(survey, text_field), context)
     with force_locale(survey.language):
         html_body = render_template(
             "mail/layout.html",
@@ -172,7 +179,7 @@ def _footer(survey: Survey, context: dict):
     )
 
 
-def preview_mail(config: Config, survey: Survey, participant: Participant | None, kind: str) -> tuple[str, str]:
+def preview_mail(config: Config, survey: Survey, participant: Participant | None, kind: MailKind) -> tuple[str, str]:
     """Subject and text as this participant (or an example person) would get them."""
     name = participant.name if participant else _("Förnamn Efternamn")
     token = participant.token if participant else "EXEMPEL"

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from services.survey.participants import domain
 from services.survey.responses.storage import readable_answers
 from services.survey.surveys.admin import uploaded_text
-from shared.models import Survey
+from shared.models import ParticipantStatus, Survey
 from shared.web import db_session, get_or_404
 from shared.web.auth import login_required
 
@@ -15,7 +15,7 @@ bp = Blueprint("participants_admin", __name__, url_prefix="/admin/surveys/<int:s
 PER_PAGE = 100
 
 
-def _list_page(survey: Survey, page: int = 1, status: str | None = None, search: str = "", report=None):
+def _list_page(survey: Survey, page: int = 1, status: ParticipantStatus | None = None, search: str = "", report=None):
     session = db_session()
     rows, total = domain.list_participants(
         session, survey.id, status, search, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
@@ -29,7 +29,6 @@ def _list_page(survey: Survey, page: int = 1, status: str | None = None, search:
         status=status,
         search=search,
         counts=domain.status_counts(session, survey.id),
-        labels=domain.status_labels(),
         report=report,
         errors={},
         values={},
@@ -41,7 +40,11 @@ def _list_page(survey: Survey, page: int = 1, status: str | None = None, search:
 def index(survey_id: int):
     survey = get_or_404(Survey, survey_id)
     page = max(request.args.get("page", 1, type=int), 1)
-    return _list_page(survey, page, request.args.get("status") or None, request.args.get("q", ""))
+    try:
+        status = ParticipantStatus(request.args.get("status", ""))
+    except ValueError:  # none chosen (or a made-up one): everyone
+        status = None
+    return _list_page(survey, page, status, request.args.get("q", ""))
 
 
 @bp.post("/import")
@@ -96,7 +99,6 @@ def edit(survey_id: int, participant_id: int | None = None):
         participant=participant,
         values=values,
         errors=errors,
-        status=domain.status_labels(),
         answers=readable_answers(session, survey, participant.id) if participant else [],
     ), (422 if errors else 200)
 

@@ -12,22 +12,7 @@ from sqlalchemy import case, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
-from shared.models import Participant, Response, Suppression
-
-STATUSES = ("not_invited", "invited", "reminded", "started", "completed", "declined", "bounced")
-
-
-def status_labels() -> dict[str, str]:
-    return {
-        "not_invited": _("Inte inbjuden"),
-        "invited": _("Inbjuden"),
-        "reminded": _("Påmind"),
-        "started": _("Påbörjad"),
-        "completed": _("Har svarat"),
-        "declined": _("Har tackat nej"),
-        "bounced": _("Spärrad adress"),
-    }
-
+from shared.models import Participant, ParticipantStatus, Response, ResponseStatus, Suppression
 
 def new_token() -> str:
     """The personal link's secret: random, 32 URL-safe characters."""
@@ -219,7 +204,7 @@ def get_participant(session: Session, survey_id: int, participant_id: int) -> Pa
 def remove_participant(session: Session, survey_id: int, participant_id: int) -> bool:
     """Remove one person and any unfinished answers (a submitted anonymous response is not theirs any more)."""
     session.execute(
-        delete(Response).where(Response.participant_id == participant_id, Response.status == "in_progress")
+        delete(Response).where(Response.participant_id == participant_id, Response.status == ResponseStatus.IN_PROGRESS)
     )
     result = session.execute(
         delete(Participant).where(Participant.survey_id == survey_id, Participant.id == participant_id)
@@ -231,24 +216,24 @@ def status_expression():
     """The participant's status as SQL, the first that applies in this order."""
     suppressed = exists().where(Suppression.email == func.lower(Participant.email))
     return case(
-        (Participant.completed_at.is_not(None), "completed"),
-        (Participant.declined_at.is_not(None), "declined"),
-        (suppressed, "bounced"),
-        (Participant.started_at.is_not(None), "started"),
-        (Participant.reminders_sent > 0, "reminded"),
-        (Participant.invited_at.is_not(None), "invited"),
-        else_="not_invited",
+        (Participant.completed_at.is_not(None), ParticipantStatus.COMPLETED.value),
+        (Participant.declined_at.is_not(None), ParticipantStatus.DECLINED.value),
+        (suppressed, ParticipantStatus.BOUNCED.value),
+        (Participant.started_at.is_not(None), ParticipantStatus.STARTED.value),
+        (Participant.reminders_sent > 0, ParticipantStatus.REMINDED.value),
+        (Participant.invited_at.is_not(None), ParticipantStatus.INVITED.value),
+        else_=ParticipantStatus.NOT_INVITED.value,
     )
 
 
-def status_counts(session: Session, survey_id: int) -> dict[str, int]:
+def status_counts(session: Session, survey_id: int) -> dict[ParticipantStatus, int]:
     """Number of participants per status (one GROUP BY), every status present."""
     status = status_expression().label("status")
     rows = session.execute(
         select(status, func.count()).where(Participant.survey_id == survey_id).group_by(status)
     ).all()
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update({name: n for name, n in rows})
+    counts = dict.fromkeys(ParticipantStatus, 0)
+    counts.update({ParticipantStatus(name): n for name, n in rows})
     return counts
 
 
@@ -257,14 +242,19 @@ class ParticipantRow:
     id: int
     email: str
     name: str
-    status: str
+    status: ParticipantStatus
     reminders_sent: int
     invited_at: object
     completed_at: object
 
 
 def list_participants(
-    session: Session, survey_id: int, status: str | None = None, search: str = "", limit: int = 100, offset: int = 0
+    session: Session,
+    survey_id: int,
+    status: str | None = None,
+    search: str = "",
+    limit: int = 100,
+    offset: int = 0,
 ) -> tuple[list[ParticipantRow], int]:
     """A page of participants with their status, filtered by status and a search in name/address."""
     status_col = status_expression().label("status")
@@ -277,11 +267,11 @@ def list_participants(
         Participant.invited_at,
         Participant.completed_at,
     ).where(Participant.survey_id == survey_id)
-    if status in STATUSES:
-        query = query.where(status_expression() == status)
+    if status is not None:
+        query = query.where(status_expression() == ParticipantStatus(status).value)
     if search:
         like = f"%{search.strip().lower()}%"
         query = query.where(func.lower(Participant.email).like(like) | func.lower(Participant.name).like(like))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(Participant.name, Participant.email).limit(limit).offset(offset))
-    return [ParticipantRow(**row._mapping) for row in rows], total or 0
+    return [ParticipantRow(**{**row._mapping, "status": ParticipantStatus(row.status)}) for row in rows], total or 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,17 +18,28 @@ from services.survey.responses.forms import Values, check_questions, is_visible,
 from services.survey.responses.storage import complete, lock_participant, stored_values, write_answers
 from services.survey.surveys.questions import SurveyDefinition, definition_of
 from shared.clock import utcnow
-from shared.models import Participant, Response, Survey
+from shared.models import Participant, Response, ResponseStatus, Survey, SurveyStatus
 
 
-def availability(survey: Survey, now: datetime | None = None) -> str:
-    """``open``, ``not_open`` (draft or before opens) or ``closed`` (closed or after closes)."""
+class Outcome(StrEnum):
+    """What a request to the personal link leads to: the page of questions, or a message of that name."""
+
+    PAGE = "page"
+    SAVED = "saved"
+    SUBMITTED = "submitted"
+    COMPLETED = "completed"  # answered before
+    CLOSED = "closed"  # closed, or past its closing time
+    NOT_OPEN = "not_open"  # a draft, or before its opening time
+
+
+def availability(survey: Survey, now: datetime | None = None) -> Outcome:
+    """``PAGE`` while the survey takes answers, else ``NOT_OPEN`` or ``CLOSED``."""
     now = now or utcnow()
-    if survey.status == "closed" or (survey.closes_at is not None and now >= survey.closes_at):
-        return "closed"
-    if survey.status != "open" or (survey.opens_at is not None and now < survey.opens_at):
-        return "not_open"
-    return "open"
+    if survey.status == SurveyStatus.CLOSED or (survey.closes_at is not None and now >= survey.closes_at):
+        return Outcome.CLOSED
+    if survey.status != SurveyStatus.OPEN or (survey.opens_at is not None and now < survey.opens_at):
+        return Outcome.NOT_OPEN
+    return Outcome.PAGE
 
 
 def find_participant(session: Session, token: str) -> Participant | None:
@@ -38,7 +50,7 @@ def find_participant(session: Session, token: str) -> Participant | None:
 
 def in_progress_response(session: Session, participant_id: int) -> Response | None:
     return session.scalar(
-        select(Response).where(Response.participant_id == participant_id, Response.status == "in_progress")
+        select(Response).where(Response.participant_id == participant_id, Response.status == ResponseStatus.IN_PROGRESS)
     )
 
 
@@ -49,16 +61,16 @@ class PageView:
     page: int
     values: Values = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    outcome: str = "page"  # page | saved | submitted | completed | closed | not_open
+    outcome: Outcome = Outcome.PAGE
 
 
 def open_link(session: Session, participant: Participant) -> PageView:
     """GET of the personal link: where the person left off (changes nothing)."""
     survey = participant.survey
     if participant.completed_at is not None:
-        return PageView(page=0, outcome="completed")
+        return PageView(page=0, outcome=Outcome.COMPLETED)
     state = availability(survey)
-    if state != "open":
+    if state != Outcome.PAGE:
         return PageView(page=0, outcome=state)
     response = in_progress_response(session, participant.id)
     if response is None:
@@ -92,9 +104,9 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
         page = 0
     if not lock_participant(session, participant_id, now, survey.anonymous):
         session.rollback()
-        return PageView(page=0, outcome="completed")
+        return PageView(page=0, outcome=Outcome.COMPLETED)
     state = availability(survey, now)
-    if state != "open":
+    if state != Outcome.PAGE:
         session.rollback()
         return PageView(page=0, outcome=state)
 
@@ -129,7 +141,7 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
             id=uuid.uuid4().hex,
             survey_id=survey.id,
             participant_id=participant_id,
-            status="in_progress",
+            status=ResponseStatus.IN_PROGRESS,
             current_page=page,
             started_at=now,
             updated_at=now,
@@ -141,9 +153,9 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
     if action == "submit":
         if complete(session, survey, response, participant, values, now) is None:
             session.rollback()
-            return PageView(page=0, outcome="completed")
+            return PageView(page=0, outcome=Outcome.COMPLETED)
         session.commit()
-        return PageView(page=page, outcome="submitted")
+        return PageView(page=page, outcome=Outcome.SUBMITTED)
 
     if action == "back_to":
         target = page
@@ -159,4 +171,4 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
     session.commit()
     if action == "back_to":
         return PageView(page=target, values=values, errors=errors)
-    return PageView(page=target, values=values, outcome="saved" if action == "save" else "page")
+    return PageView(page=target, values=values, outcome=Outcome.SAVED if action == "save" else Outcome.PAGE)

@@ -8,7 +8,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from services.survey.mailings.rendering import closing_text
-from services.survey.responses.flow import find_participant, next_visible_page, open_link, save_page
+from services.survey.responses.flow import Outcome, find_participant, next_visible_page, open_link, save_page
 from services.survey.responses.forms import is_visible
 from services.survey.surveys.questions import CHOICE_TYPES, POINT_TYPES, Question, QuestionType, definition_of
 from shared.web import db_session
@@ -81,9 +81,10 @@ def page_context(survey, page: int, values, errors, preview: bool = False) -> di
 
 
 def message(kind: str, participant=None, status: int = 200):
+    """The page for an ``Outcome`` other than ``PAGE``, or for ``thanks`` and ``declined``."""
     survey = participant.survey if participant else None
     thanks = markdown(definition_of(survey).thanks) if survey and kind == "thanks" else None
-    opens = closing_text(survey, "opens") if survey and kind == "not_open" else ""
+    opens = closing_text(survey, "opens") if survey and kind == Outcome.NOT_OPEN else ""
     return render_template(
         "survey/responses/message.html", kind=kind, survey=survey, participant=participant, thanks=thanks, opens=opens
     ), status
@@ -93,7 +94,7 @@ def message(kind: str, participant=None, status: int = 200):
 @personal_link
 def answer(participant, token: str):
     view = open_link(db_session(), participant)
-    if view.outcome != "page":
+    if view.outcome != Outcome.PAGE:
         return message(view.outcome, participant)
     return render_template("survey/responses/page.html", token=token, **page_context(participant.survey, view.page, view.values, {}))
 
@@ -108,11 +109,9 @@ def answer_post(participant, token: str):
     except ValueError:
         page = 0
     view = save_page(db_session(), participant.id, page, request.form, action)
-    if view.outcome == "submitted":
+    if view.outcome == Outcome.SUBMITTED:
         return redirect(url_for("responses.thanks", token=token), code=303)
-    if view.outcome == "saved":
-        return message("saved", participant)
-    if view.outcome != "page":
+    if view.outcome != Outcome.PAGE:
         return message(view.outcome, participant)
     if view.errors:
         context = page_context(participant.survey, view.page, view.values, view.errors)

@@ -22,7 +22,7 @@ from services.survey.surveys.questions import (
 )
 from shared.clock import utcnow
 from shared.db import is_postgres
-from shared.models import Answer, Participant, Response, Survey
+from shared.models import Answer, Participant, Response, ResponseStatus, Survey
 
 
 class AnswerError(Exception):
@@ -128,8 +128,8 @@ def complete(
     anonymous survey it is re-created unlinkable. Returns the id of the complete response."""
     result = session.execute(
         update(Response)
-        .where(Response.id == response.id, Response.status == "in_progress")
-        .values(status="complete", completed_at=now, updated_at=now)
+        .where(Response.id == response.id, Response.status == ResponseStatus.IN_PROGRESS)
+        .values(status=ResponseStatus.COMPLETE, completed_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -158,7 +158,7 @@ def complete(
             id=new_id,
             survey_id=survey.id,
             participant_id=None,
-            status="complete",
+            status=ResponseStatus.COMPLETE,
             current_page=0,
             started_at=started,
             updated_at=day,
@@ -232,7 +232,7 @@ def store_complete_response(
         id=uuid.uuid4().hex,
         survey_id=survey.id,
         participant_id=participant.id if participant is not None else None,
-        status="in_progress",
+        status=ResponseStatus.IN_PROGRESS,
         current_page=0,
         started_at=now,
         updated_at=now,

@@ -10,10 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.survey.results.scope import attribute_of
 from shared.db import is_postgres
-from shared.models import OutboxMail, Participant, Suppression
-
-# The outbox kind of the survey service's reminder mails (``services.survey.invitations``).
-REMINDER_KINDS = ("survey_reminder",)
+from shared.models import MailKind, OutboxMail, Participant, Suppression
 
 
 def participant_counts_stmt(survey_id: int, group=None):
@@ -78,7 +75,7 @@ def reminder_days_stmt(survey_id: int, postgres: bool):
         select(func.min(Participant.invited_at)).where(Participant.survey_id == survey_id).scalar_subquery()
     )
     from_outbox = select(_day(OutboxMail.created_at, postgres).label("day")).where(
-        OutboxMail.kind.in_(REMINDER_KINDS),
+        OutboxMail.kind == MailKind.SURVEY_REMINDER,
         OutboxMail.created_at >= first_invitation,
         func.lower(OutboxMail.recipient).in_(
             select(func.lower(Participant.email)).where(Participant.survey_id == survey_id)

@@ -30,13 +30,14 @@ from services.survey.surveys.questions import (
     QuestionType,
     definition_of,
 )
-from shared.models import Answer, Participant, Response, Survey
+from shared.models import Answer, Participant, Response, ResponseStatus, Survey
 
 FORMATS = ("csv", "xlsx")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Control characters XML (and so XLSX) cannot hold; openpyxl refuses them.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 BATCH = 2000
+STATUS_ORDER = (ResponseStatus.COMPLETE, ResponseStatus.IN_PROGRESS)  # as the codebook lists them
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
     fixed = [Column("id", "id"), Column("datum", str(_("Datum")) if labels else "datum")]
     if options.include_partial:
         fixed.insert(1, Column("status", str(_("Status")) if labels else "status",
-                               codes=(("complete", str(_("Klar"))), ("in_progress", str(_("Påbörjad"))))))
+                               codes=tuple((s.value, str(s.label)) for s in STATUS_ORDER)))
     fixed += [Column(f"attr:{a}", a) for a in survey.report_attributes or []]
     if options.include_identity and not survey.anonymous:
         fixed += [Column("email", str(_("E-postadress")) if labels else "email"), Column("name", str(_("Namn")) if labels else "name")]
@@ -154,7 +155,7 @@ def export_stmt(survey: Survey, options: ExportOptions, pivot: list):
     if identity:
         stmt = stmt.outerjoin(Participant, Participant.id == Response.participant_id).group_by(Participant.id)
     if not options.include_partial:
-        stmt = stmt.where(Response.status == "complete")
+        stmt = stmt.where(Response.status == ResponseStatus.COMPLETE)
     return stmt
 
 
@@ -169,7 +170,6 @@ def rows(session: Session, survey: Survey, options: ExportOptions) -> Iterator[l
     labels = options.labels
     other_label, dont_know_label = str(_("Annat")), str(_("Vet inte"))
     dont_know = dont_know_label if labels else DONT_KNOW
-    status_labels = {"complete": str(_("Klar")), "in_progress": str(_("Påbörjad"))}
     id_slot, date_slot = index["id"], index["datum"]
     attribute_slots = [(index[f"attr:{a}"], a) for a in survey.report_attributes or []]
     exprs, plan = _pivot(cols)
@@ -182,7 +182,7 @@ def rows(session: Session, survey: Survey, options: ExportOptions) -> Iterator[l
         when = r.completed_at or r.updated_at
         row[date_slot] = when.date().isoformat() if when else None
         if "status" in index:
-            row[index["status"]] = status_labels.get(r.status, r.status) if labels else r.status
+            row[index["status"]] = str(r.status.label) if labels else r.status.value
         attributes = r.attributes or {}
         for slot, name in attribute_slots:
             row[slot] = attributes.get(name)

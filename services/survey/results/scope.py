@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Float, Text, cast, func, null, select
 from sqlalchemy.orm import Session
 
-from shared.models import Answer, Response, Survey
+from shared.models import Answer, Response, ResponseStatus, Survey
 
 # The lowest threshold the CLI accepts for an anonymous survey.
 ANONYMOUS_MIN_GROUP_SIZE = 3
@@ -50,7 +50,7 @@ def scope(survey_id: int, flt: Filter, include_partial: bool = False) -> list:
     """Conditions on ``responses`` for the responses a figure is about."""
     conditions = [Response.survey_id == survey_id]
     if not include_partial:
-        conditions.append(Response.status == "complete")
+        conditions.append(Response.status == ResponseStatus.COMPLETE)
     if flt.active:
         conditions.append(attribute_of(Response.attributes, flt.attribute) == flt.value)
     return conditions

@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 
 from services.survey.mailings.domain import count_due
 from services.survey.mailings.rendering import closing_text
-from services.survey.participants.domain import decode_csv, status_counts, status_labels
+from services.survey.participants.domain import decode_csv, status_counts
 from services.survey.surveys import domain, editor
 from services.survey.surveys.definitions import DefinitionError
 from services.survey.surveys.questions import definition_of
-from shared.models import Survey
+from shared.models import Survey, SurveyStatus
 from shared.web import db_session, get_or_404
 from shared.web.auth import login_required
 
@@ -67,7 +67,6 @@ def survey(survey_id: int):
         survey=survey,
         row=domain.list_surveys(session, survey_id)[0],
         counts=status_counts(session, survey_id),
-        labels=status_labels(),
         uninvited=uninvited,
         due=due,
         closes=closing_text(survey),
@@ -80,10 +79,10 @@ def set_status(survey_id: int):
     survey = get_or_404(Survey, survey_id)
     session = db_session()
     try:
-        if request.form.get("status") == "open":
+        if request.form.get("status") == SurveyStatus.OPEN:
             domain.open_survey(session, survey)
             flash(_("Enkäten är öppen för svar."))
-        elif request.form.get("status") == "closed":
+        elif request.form.get("status") == SurveyStatus.CLOSED:
             domain.close_survey(session, survey)
             flash(_("Enkäten är stängd. Länkarna visar nu att den är stängd."))
     except domain.SurveyStateError as exc:

@@ -16,7 +16,7 @@ import yaml
 from flask_babel import gettext as _
 
 from services.survey.surveys.questions import CHOICE_TYPES, DONT_KNOW, OTHER, Question, QuestionType, format_value
-from shared.i18n import LANGUAGES, LOCAL_ZONE
+from shared.i18n import LANGUAGES, LOCAL_ZONE, language_or_default
 
 TYPES = tuple(QuestionType)
 # Keys that would clash with the form contract (buttons, CSRF) or with the stored special values.
@@ -106,7 +106,7 @@ def normalise(data: object) -> dict:
     language = data.get("language", "sv")
     if language not in LANGUAGES:
         check.add("language", _("måste vara ett av: %(values)s", values=", ".join(LANGUAGES)))
-    out["language"] = language if language in LANGUAGES else "sv"
+    out["language"] = language_or_default(language)
     out["anonymous"] = _bool(check, data, "anonymous", "")
     for name in ("opens", "closes"):
         if data.get(name) is not None:

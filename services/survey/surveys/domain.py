@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from services.survey.mailings.rendering import DEFAULT_TEXTS
 from services.survey.surveys.definitions import DefinitionError, dump_yaml, moment_of, parse_definition
 from shared.clock import utcnow
-from shared.models import Participant, Survey
+from shared.models import Participant, Survey, SurveyStatus
 
 
 class SurveyStateError(Exception):
@@ -33,7 +33,7 @@ def apply_definition(survey: Survey, definition: dict) -> None:
 def create_survey(session: Session, definition: dict) -> Survey:
     """A new draft survey from a checked definition, with the default mail texts in its language."""
     language = definition["language"]
-    survey = Survey(status="draft", **DEFAULT_TEXTS[language], created_at=utcnow(), updated_at=utcnow())
+    survey = Survey(status=SurveyStatus.DRAFT, **DEFAULT_TEXTS[language], created_at=utcnow(), updated_at=utcnow())
     apply_definition(survey, definition)
     session.add(survey)
     session.flush()
@@ -62,7 +62,7 @@ def export_yaml(survey: Survey) -> str:
 
 def replace_definition(session: Session, survey: Survey, text: str) -> Survey:
     """Replace a draft's definition with edited YAML/JSON (raises DefinitionError / SurveyStateError)."""
-    if survey.status != "draft":
+    if survey.status != SurveyStatus.DRAFT:
         raise SurveyStateError(_("Enkäten kan bara ändras medan den är ett utkast."))
     apply_definition(survey, parse_definition(text))
     survey.updated_at = utcnow()
@@ -85,13 +85,13 @@ def open_survey(session: Session, survey: Survey, now: datetime | None = None) -
     now = now or utcnow()
     if survey.closes_at is not None and survey.closes_at <= now:
         raise SurveyStateError(_("Stängningsdatumet har redan passerat. Ändra det innan du öppnar enkäten."))
-    survey.status = "open"
+    survey.status = SurveyStatus.OPEN
     survey.updated_at = now
 
 
 def close_survey(session: Session, survey: Survey) -> None:
     """Stop taking answers; links then show a polite "closed" page."""
-    survey.status = "closed"
+    survey.status = SurveyStatus.CLOSED
     survey.updated_at = utcnow()
 
 
@@ -99,7 +99,7 @@ def close_survey(session: Session, survey: Survey) -> None:
 class SurveyRow:
     id: int
     title: str
-    status: str
+    status: SurveyStatus
     anonymous: bool
     closes_at: datetime | None
     participants: int

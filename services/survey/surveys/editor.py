@@ -11,7 +11,7 @@ from services.survey.surveys.definitions import normalise
 from services.survey.surveys.domain import SurveyStateError, apply_definition
 from services.survey.surveys.questions import POINT_TYPES, QuestionType, SurveyDefinition, definition_of
 from shared.clock import utcnow
-from shared.models import Survey
+from shared.models import Survey, SurveyStatus
 
 def text_fields(definition: SurveyDefinition) -> list[tuple[str, str]]:
     """Every editable text of a definition as (form name, value); names are dotted paths."""
@@ -32,7 +32,7 @@ def text_fields(definition: SurveyDefinition) -> list[tuple[str, str]]:
 
 
 def _changed(survey: Survey, definition: dict) -> None:
-    if survey.status != "draft":
+    if survey.status != SurveyStatus.DRAFT:
         raise SurveyStateError(_("Enkäten kan bara ändras medan den är ett utkast."))
     apply_definition(survey, normalise(definition))
     survey.updated_at = utcnow()

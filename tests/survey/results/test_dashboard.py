@@ -5,9 +5,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from services.survey.mailings.domain import send_reminders
+from services.survey.mailings.rendering import DEFAULT_TEXTS
 from services.survey.results.dashboard import dashboard
+from shared.clock import utcnow
 from shared.mail.outbox import enqueue
-from shared.models import Suppression
+from shared.models import MailKind, Suppression
 from tests.survey.results_data import add_participant, make_survey
 
 
@@ -28,7 +31,7 @@ def test_dashboard_counts_rates_and_days(db, app_ctx, config):
         ]
         for email, region, fields in people:
             add_participant(s, survey, email, attributes={"delregion": region, "roll": "IT-chef"}, **fields)
-        enqueue(s, config, kind="survey_reminder", to_email="b@gr.example", subject="Påminnelse", text="x")
+        enqueue(s, config, kind=MailKind.SURVEY_REMINDER, to_email="b@gr.example", subject="Påminnelse", text="x")
         board = dashboard(s, survey.id)
 
     t = board.totals
@@ -44,3 +47,17 @@ def test_dashboard_counts_rates_and_days(db, app_ctx, config):
     assert days["2025-03-05"].reminder and days["2025-03-06"].completed == 1
     assert min(days) == "2025-03-03"
 
+
+def test_every_reminder_round_the_mailings_send_is_marked(db, app_ctx, config):
+    """The dashboard reads reminder mails as the mailings write them (``MailKind.SURVEY_REMINDER``):
+    a first round still shows after a second round has moved everyone's last reminder on."""
+    first_round = utcnow()
+    with db.transaction() as s:
+        survey = make_survey(s, anonymous=False, **DEFAULT_TEXTS["sv"])
+        for n in range(2):
+            add_participant(s, survey, f"p{n}@gr.example", invited_at=first_round - timedelta(days=8))
+        assert send_reminders(s, config, survey, now=first_round).sent == 2
+        assert send_reminders(s, config, survey, now=first_round + timedelta(days=8)).sent == 2
+        board = dashboard(s, survey.id)
+    marked = {d.day for d in board.days if d.reminder}
+    assert marked == {first_round.date(), (first_round + timedelta(days=8)).date()}
