@@ -6,6 +6,7 @@ import html
 import re
 from datetime import datetime
 
+from babel.dates import format_date
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -15,7 +16,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from services.survey.surveys.definitions import parse_moment_text
 from services.survey.surveys.questions import definition_of
 from shared.config import Config
-from shared.i18n import LANGUAGES, LOCAL_ZONE
+from shared.i18n import LANGUAGES, to_local
 from shared.models import MailKind, Participant, Survey
 
 _INVITATION_SUBJECT = {"sv": "Inbjudan: {{ title }}", "en": "Invitation: {{ title }}"}
@@ -74,25 +75,23 @@ TEXT_FIELDS = {
     MailKind.SURVEY_INVITATION: ("invitation_subject", "invitation_text"),
     MailKind.SURVEY_REMINDER: ("reminder_subject", "reminder_text"),
 }
+DATE_IN_WORDS = "d MMMM y"  # 31 mars 2025
 PLACEHOLDERS = ("name", "link", "decline_link", "closes", "contact_name", "contact_email", "title")
-MONTHS = {
-    "sv": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
-}
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
-def closing_text(survey: Survey, name: str = "closes") -> str:
-    """The closing (or opening) date as people read it: "31 mars 2025" (with the time when one was given)."""
+def closing_text(survey: Survey, name: str = "closes", language: str | None = None) -> str:
+    """The closing (or opening) date as people read it: "31 mars 2025", with the time (Swedish time)
+    when the definition gives one. In the survey's language unless the reader's is another."""
     value = getattr(definition_of(survey), name)
     if not value:
         return ""
     moment = parse_moment_text(value)
-    months = MONTHS.get(survey.language, MONTHS["sv"])
+    locale = language or survey.language
     if isinstance(moment, datetime):
-        local = moment.astimezone(LOCAL_ZONE) if moment.tzinfo else moment
-        return f"{local.day} {months[local.month - 1]} {local.year} {local:%H:%M}"
-    return f"{moment.day} {months[moment.month - 1]} {moment.year}"
+        local = to_local(moment) if moment.tzinfo else moment  # without a zone it is Swedish time already
+        return f"{format_date(local, DATE_IN_WORDS, locale=locale)} {local:%H:%M}"
+    return format_date(moment, DATE_IN_WORDS, locale=locale)
 
 
 def personal_link(config: Config, token: str) -> str:

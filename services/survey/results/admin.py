@@ -15,6 +15,7 @@ from services.survey.results.scope import Filter, filter_allowed, response_group
 from services.survey.results.texts import text_answers
 from services.survey.surveys.questions import TEXT_TYPES, QuestionType, definition_of
 from shared.clock import utcnow
+from shared.i18n import to_local
 from shared.models import Survey
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import login_required
@@ -76,7 +77,7 @@ def breakdown_chart(table) -> Markup | None:
 @login_required
 def dashboard(survey_id: int):
     survey = get_or_404(Survey, survey_id)
-    board = response_rates(db_session(), survey.id, today=utcnow().date())
+    board = response_rates(db_session(), survey.id, today=to_local(utcnow()).date())
     chart = None
     if board.days:
         chart = charts.day_chart(

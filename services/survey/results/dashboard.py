@@ -3,13 +3,14 @@ total and per attribute), and completions per day with the days invitations and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import case, func, or_, select, text, union
 from sqlalchemy.orm import Session
 
 from services.survey.results.scope import attribute_of
 from shared.db import is_postgres
+from shared.i18n import to_local
 from shared.models import MailKind, OutboxMail, Participant, Suppression
 
 
@@ -46,27 +47,37 @@ def participant_attribute_keys_stmt(postgres: bool):
     )
 
 
-def _day(column, postgres: bool):
-    return func.date(func.timezone("UTC", column)) if postgres else func.date(column)
+def _hour(column, postgres: bool):
+    """The UTC hour a time falls in, as text (``2025-03-03 08``).
+
+    SQLite knows no time zones, so the database counts per UTC hour and ``_swedish_day`` adds the
+    hours up into Swedish days (Swedish time is always a whole number of hours from UTC).
+    """
+    if postgres:
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d %H", column)
 
 
-def completions_per_day_stmt(survey_id: int, postgres: bool):
-    day = _day(Participant.completed_at, postgres)
+def _swedish_day(hour: str) -> date:
+    return to_local(datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=timezone.utc)).date()
+
+
+def completions_per_hour_stmt(survey_id: int, postgres: bool):
+    hour = _hour(Participant.completed_at, postgres)
     return (
-        select(day.label("day"), func.count().label("n"))
+        select(hour.label("hour"), func.count().label("n"))
         .where(Participant.survey_id == survey_id, Participant.completed_at.is_not(None))
-        .group_by(day)
-        .order_by(day)
+        .group_by(hour)
     )
 
 
-def invitation_days_stmt(survey_id: int, postgres: bool):
-    day = _day(Participant.invited_at, postgres)
-    return select(day.label("day")).where(Participant.survey_id == survey_id, Participant.invited_at.is_not(None)).group_by(day)
+def invitation_hours_stmt(survey_id: int, postgres: bool):
+    hour = _hour(Participant.invited_at, postgres)
+    return select(hour.label("hour")).where(Participant.survey_id == survey_id, Participant.invited_at.is_not(None)).group_by(hour)
 
 
-def reminder_days_stmt(survey_id: int, postgres: bool):
-    """Days reminders went out: from the outbox (every round) and the participants' last reminder.
+def reminder_hours_stmt(survey_id: int, postgres: bool):
+    """Hours reminders went out: from the outbox (every round) and the participants' last reminder.
 
     The outbox does not record the survey, so its reminders are matched by the participants'
     addresses and counted only from this survey's first invitation on.
@@ -74,14 +85,14 @@ def reminder_days_stmt(survey_id: int, postgres: bool):
     first_invitation = (
         select(func.min(Participant.invited_at)).where(Participant.survey_id == survey_id).scalar_subquery()
     )
-    from_outbox = select(_day(OutboxMail.created_at, postgres).label("day")).where(
+    from_outbox = select(_hour(OutboxMail.created_at, postgres).label("hour")).where(
         OutboxMail.kind == MailKind.SURVEY_REMINDER,
         OutboxMail.created_at >= first_invitation,
         func.lower(OutboxMail.recipient).in_(
             select(func.lower(Participant.email)).where(Participant.survey_id == survey_id)
         ),
     )
-    from_participants = select(_day(Participant.last_reminded_at, postgres).label("day")).where(
+    from_participants = select(_hour(Participant.last_reminded_at, postgres).label("hour")).where(
         Participant.survey_id == survey_id, Participant.last_reminded_at.is_not(None)
     )
     return union(from_outbox, from_participants)
@@ -118,19 +129,13 @@ class Dashboard:
     days: list[Day]
 
 
-def _as_date(value) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def _counts(row) -> Counts:
     data = row._asdict()
     return Counts(**{k: (int(v) if k != "value" and v is not None else v) for k, v in data.items()})
 
 
 def dashboard(session: Session, survey_id: int, today: date | None = None) -> Dashboard:
-    """Who has answered: totals, the same per participant attribute, and completions per day."""
+    """Who has answered: totals, the same per participant attribute, and completions per Swedish day."""
     postgres = is_postgres(session)
     totals = _counts(session.execute(participant_counts_stmt(survey_id)).one())
     by_attribute = {}
@@ -138,9 +143,12 @@ def dashboard(session: Session, survey_id: int, today: date | None = None) -> Da
         group = attribute_of(Participant.attributes, key)
         by_attribute[key] = [_counts(r) for r in session.execute(participant_counts_stmt(survey_id, group))]
 
-    completed = {_as_date(r.day): int(r.n) for r in session.execute(completions_per_day_stmt(survey_id, postgres))}
-    invitations = {_as_date(d) for d in session.scalars(invitation_days_stmt(survey_id, postgres))}
-    reminders = {_as_date(d) for d in session.scalars(reminder_days_stmt(survey_id, postgres))}
+    completed: dict[date, int] = {}
+    for r in session.execute(completions_per_hour_stmt(survey_id, postgres)):
+        day = _swedish_day(r.hour)
+        completed[day] = completed.get(day, 0) + int(r.n)
+    invitations = {_swedish_day(h) for h in session.scalars(invitation_hours_stmt(survey_id, postgres))}
+    reminders = {_swedish_day(h) for h in session.scalars(reminder_hours_stmt(survey_id, postgres))}
     marked = completed.keys() | invitations | reminders
     days = []
     if marked:

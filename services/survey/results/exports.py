@@ -30,6 +30,7 @@ from services.survey.surveys.questions import (
     QuestionType,
     definition_of,
 )
+from shared.i18n import local_time
 from shared.models import Answer, Participant, Response, ResponseStatus, Survey
 
 FORMATS = ("csv", "xlsx")
@@ -180,7 +181,7 @@ def rows(session: Session, survey: Survey, options: ExportOptions) -> Iterator[l
         row: list = [None] * len(cols)
         row[id_slot] = r.id
         when = r.completed_at or r.updated_at
-        row[date_slot] = when.date().isoformat() if when else None
+        row[date_slot] = local_time(when, "day") if when else None  # the Swedish day
         if "status" in index:
             row[index["status"]] = str(r.status.label) if labels else r.status.value
         attributes = r.attributes or {}

@@ -3,6 +3,7 @@ YAML or in the structured editor), export it, open and close it."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from services.survey.mailings.domain import count_due
@@ -69,7 +70,7 @@ def survey(survey_id: int):
         counts=status_counts(session, survey_id),
         uninvited=uninvited,
         due=due,
-        closes=closing_text(survey),
+        closes=closing_text(survey, language=str(get_locale())),  # in the evaluator's language
     )
 
 

@@ -1,6 +1,8 @@
 """The participant pages: add, change and remove one person; a person's answers only in a named survey."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from sqlalchemy import func, select
 
@@ -44,3 +46,16 @@ def test_participant_page_shows_answers_only_in_a_named_survey(evaluator, db, ma
         assert "Samverka tidigt." in html and "I ganska hög grad" in html and "Annat: Skolan" in html
         assert "Samverkan med regionen fungerade väl: Vet inte" in html
 
+
+
+def test_participant_page_shows_swedish_time_across_summer_time(evaluator, db, make_survey):
+    survey_id = make_survey(participants="email,name\nanna@ale.example,Anna\nbo@x.example,Bo\n", anonymous=False)
+    with db.transaction() as s:
+        anna, bo = s.scalars(select(Participant).order_by(Participant.email)).all()
+        anna.invited_at = datetime(2025, 3, 30, 0, 30, tzinfo=timezone.utc)  # 01:30 winter time (UTC+1)
+        bo.invited_at = datetime(2025, 3, 30, 1, 30, tzinfo=timezone.utc)  # 03:30 summer time (UTC+2)
+        bo.completed_at = datetime(2025, 10, 25, 22, 30, tzinfo=timezone.utc)  # already the 26th in Sweden
+        ids = anna.id, bo.id
+    anna_page, bo_page = (evaluator.get(f"/admin/surveys/{survey_id}/participants/{i}").get_data(as_text=True) for i in ids)
+    assert "Inbjuden: 2025-03-30 01:30" in anna_page
+    assert "Inbjuden: 2025-03-30 03:30" in bo_page and "Har svarat: 2025-10-26" in bo_page

@@ -61,3 +61,18 @@ def test_every_reminder_round_the_mailings_send_is_marked(db, app_ctx, config):
         board = dashboard(s, survey.id)
     marked = {d.day for d in board.days if d.reminder}
     assert marked == {first_round.date(), (first_round + timedelta(days=8)).date()}
+
+
+def test_completions_are_counted_on_their_swedish_day(db, app_ctx):
+    with db.transaction() as s:
+        survey = make_survey(s, anonymous=False)
+        invited = datetime(2025, 3, 29, 8, tzinfo=timezone.utc)
+        for n, done in enumerate([
+            datetime(2025, 3, 29, 23, 30, tzinfo=timezone.utc),  # 00:30 on the 30th (winter time, UTC+1)
+            datetime(2025, 3, 30, 22, 30, tzinfo=timezone.utc),  # 00:30 on the 31st (summer time, UTC+2)
+            datetime(2025, 3, 30, 21, 30, tzinfo=timezone.utc),  # 23:30 on the 30th
+        ]):
+            add_participant(s, survey, f"p{n}@gr.example", invited_at=invited, completed_at=done)
+        board = dashboard(s, survey.id)
+    days = {d.day.isoformat(): d.completed for d in board.days}
+    assert days == {"2025-03-29": 0, "2025-03-30": 2, "2025-03-31": 1}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -113,3 +114,11 @@ def test_xlsx_rows_codebook_and_neutralised_cells(db, app_ctx):
     assert ["delaktighet", "I vilken utsträckning har du varit involverad i Program Millennium?", None, None] in codebook
     assert [None, None, "hog", "I ganska hög grad"] in codebook
     assert [None, None, "dont_know", "Vet inte"] in codebook
+
+
+def test_the_date_column_is_the_swedish_day(db, app_ctx):
+    with db.transaction() as s:
+        survey = make_survey(s, anonymous=False)
+        add_response(s, survey, ANSWERS, completed_at=datetime(2025, 10, 25, 22, 30, tzinfo=timezone.utc))
+        row = read_csv(s, survey)[0]
+    assert row["datum"] == "2025-10-26"  # 00:30 in Sweden (summer time, UTC+2)

@@ -131,3 +131,7 @@ def test_structured_editor_texts_required_and_order(evaluator, db, make_survey):
     assert 'id="pages-0-questions-0-text-error"' in empty.get_data(as_text=True)
 
 
+def test_survey_page_gives_the_closing_date_in_the_evaluators_language(evaluator, make_survey):
+    survey_id = make_survey(language="en")  # an English survey, a Swedish evaluator
+    html = evaluator.get(f"/admin/surveys/{survey_id}").get_data(as_text=True)
+    assert "Stänger: 31 december 2099" in html and "December" not in html
