@@ -4,13 +4,23 @@ from functools import wraps
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from services.survey.mailings.rendering import closing_text
 from services.survey.responses.flow import Outcome, find_participant, next_visible_page, open_link, save_page
 from services.survey.responses.forms import is_visible
-from services.survey.surveys.questions import CHOICE_TYPES, POINT_TYPES, Question, QuestionType, definition_of
+from services.survey.surveys.questions import (
+    CHOICE_TYPES,
+    DONT_KNOW,
+    OTHER,
+    POINT_TYPES,
+    Question,
+    QuestionType,
+    SurveyDefinition,
+    definition_of,
+)
 from shared.web import db_session
 
 bp = Blueprint("responses", __name__)
@@ -48,13 +58,20 @@ def first_input_id(question: Question) -> str:
     return f"q-{key}"
 
 
+def condition_words(definition: SurveyDefinition, question: Question) -> tuple[str, list[str]]:
+    """A follow-up question's condition in the respondent's words: the earlier question's text and
+    the answers that show it (option labels, not their keys)."""
+    target = definition.question(question.show_if.question)
+    words = {OTHER: _("Annat"), DONT_KNOW: _("Vet inte"), **{o.key: o.label for o in target.options}}
+    return target.text, [words.get(value, value) for value in question.show_if.values]
+
+
 def page_context(survey, page: int, values, errors, preview: bool = False) -> dict:
     """Everything the respondent's page template needs (shared with the admin preview)."""
     definition = definition_of(survey)
     pages = definition.pages
     questions = pages[page].questions
     keys_here = {q.key for q in questions}
-    labels = {q.key: q.text for q in definition.questions}
     shown = [
         q
         for q in questions
@@ -70,7 +87,7 @@ def page_context(survey, page: int, values, errors, preview: bool = False) -> di
         "page_title": pages[page].title,
         "questions": shown,
         "keys_here": keys_here,
-        "question_labels": labels,
+        "conditions": {q.key: condition_words(definition, q) for q in shown if q.show_if},
         "values": values,
         "errors": errors,
         "summary": summary,

@@ -21,6 +21,9 @@ class SurveyStateError(Exception):
 
 
 def apply_definition(survey: Survey, definition: dict) -> None:
+    """Store a normalised definition and the columns taken from it."""
+    if survey.language and survey.language != definition["language"]:
+        _mail_texts_follow_language(survey, survey.language, definition["language"])
     survey.definition = definition
     survey.title = definition["title"][:300]
     survey.language = definition["language"]
@@ -28,6 +31,14 @@ def apply_definition(survey: Survey, definition: dict) -> None:
     survey.opens_at = moment_of(definition, "opens")
     survey.closes_at = moment_of(definition, "closes")
     survey.report_attributes = definition["report_attributes"]
+
+
+def _mail_texts_follow_language(survey: Survey, old: str, new: str) -> None:
+    """Mail texts still as a survey in ``old`` started them become the defaults in ``new``: a survey
+    switched to Swedish must not invite people with "The survey closes on …". Edited texts stay."""
+    for field, text in DEFAULT_TEXTS[old].items():
+        if getattr(survey, field) == text:
+            setattr(survey, field, DEFAULT_TEXTS[new][field])
 
 
 def create_survey(session: Session, definition: dict) -> Survey:

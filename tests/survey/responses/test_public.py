@@ -1,10 +1,11 @@
 """The personal link in a browser: page by page with CSRF, closed / not yet open / unknown links, odd input."""
 from __future__ import annotations
 
+import yaml
 from sqlalchemy import select
 
 from shared.models import Answer, Response, Survey
-from tests.survey.conftest import PAGE1, PAGE2, PAGE3, RESPONDENTS, csrf_from, post, token_of
+from tests.survey.conftest import MILLENNIUM, PAGE1, PAGE2, PAGE3, RESPONDENTS, csrf_from, post, token_of
 
 
 def test_complete_survey_page_by_page_with_csrf(app, db, make_survey):
@@ -57,3 +58,12 @@ def test_nul_characters_are_not_a_server_error(client, db, make_survey):
     assert response.status_code == 303
     with db.sessions() as s:
         assert s.scalar(select(Answer.text_value).where(Answer.option_key == "other")) == "Skolan"
+
+
+def test_a_follow_up_question_names_the_answers_in_words_not_keys(client, db, make_survey):
+    pages = yaml.safe_load(MILLENNIUM.read_text(encoding="utf-8"))["pages"]
+    pages[0]["questions"][2]["show_if"] = {"question": "delaktighet", "in": ["mycket_hog", "hog"]}
+    make_survey(participants=RESPONDENTS, pages=pages)
+    html = client.get(f"/s/{token_of(db)}").get_data(as_text=True)
+    assert "Besvara bara om du svarade I mycket hög grad eller I ganska hög grad på frågan" in html
+    assert 'data-show-values="mycket_hog hog"' in html  # the keys are for the script that shows it live

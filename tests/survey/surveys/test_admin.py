@@ -135,3 +135,9 @@ def test_survey_page_gives_the_closing_date_in_the_evaluators_language(evaluator
     survey_id = make_survey(language="en")  # an English survey, a Swedish evaluator
     html = evaluator.get(f"/admin/surveys/{survey_id}").get_data(as_text=True)
     assert "Stänger: 31 december 2099" in html and "December" not in html
+
+
+def test_structured_editor_names_question_types_in_words(evaluator, make_survey):
+    html = evaluator.get(f"/admin/surveys/{make_survey(open=False)}/edit").get_data(as_text=True)
+    assert "<code>delaktighet</code> (Ett svar)" in html and "<code>pastaenden</code> (Matris)" in html
+    assert "(single)" not in html
