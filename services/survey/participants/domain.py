@@ -47,7 +47,6 @@ class ImportReport:
     updated: int = 0
     merged: int = 0  # lines repeating an address earlier in the same file
     errors: list[tuple[int, str]] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [
@@ -83,7 +82,6 @@ def import_participants_csv(session: Session, survey_id: int, text: str) -> Impo
         report.errors.append((1, _("Filen är tom.")))
         return report
     columns = [h.strip().lower() for h in header]
-    report.columns = columns
     if "email" not in columns and "e-post" not in columns:
         report.errors.append((1, _("Kolumnen ”email” saknas i första raden.")))
         return report
@@ -244,8 +242,6 @@ class ParticipantRow:
     name: str
     status: ParticipantStatus
     reminders_sent: int
-    invited_at: object
-    completed_at: object
 
 
 def list_participants(
@@ -264,8 +260,6 @@ def list_participants(
         Participant.name,
         status_col,
         Participant.reminders_sent,
-        Participant.invited_at,
-        Participant.completed_at,
     ).where(Participant.survey_id == survey_id)
     if status is not None:
         query = query.where(status_expression() == ParticipantStatus(status).value)

@@ -11,7 +11,7 @@ from services.survey.results.breakdown import BreakdownError, breakdown as break
 from services.survey.results.dashboard import dashboard as response_rates
 from services.survey.results.figures import question_results
 from services.survey.results.forms import ExportForm
-from services.survey.results.scope import Filter, filter_allowed, response_groups
+from services.survey.results.scope import Filter, filter_allowed, report_attribute_values, response_groups
 from services.survey.results.texts import text_answers
 from services.survey.surveys.questions import TEXT_TYPES, QuestionType, definition_of
 from shared.clock import utcnow
@@ -103,7 +103,7 @@ def results(survey_id: int):
         survey=survey,
         results=found,
         flt=flt,
-        filter_values={name: sorted(values) for name, values in groups.items()},
+        filter_values=report_attribute_values(groups),
         charts={r.question.key: question_chart(r) for r in found.questions},
         pct=_pct_text,
     )
@@ -158,7 +158,7 @@ def breakdown(survey_id: int):
         table=table,
         error=error,
         flt=flt,
-        filter_values={name: sorted(values) for name, values in groups.items()},
+        filter_values=report_attribute_values(groups),
         pct=_pct_text,
     )
 

@@ -33,7 +33,6 @@ from services.survey.surveys.questions import (
 from shared.i18n import local_time
 from shared.models import Answer, Participant, Response, ResponseStatus, Survey
 
-FORMATS = ("csv", "xlsx")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Control characters XML (and so XLSX) cannot hold; openpyxl refuses them.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -98,6 +98,7 @@ def response_groups(session: Session, survey: Survey) -> dict[str, dict[str, int
     return found
 
 
-def report_attribute_values(session: Session, survey: Survey) -> dict[str, list[str]]:
-    """The values each report attribute takes among complete responses (for the filter choices)."""
-    return {name: sorted(values) for name, values in response_groups(session, survey).items()}
+def report_attribute_values(groups: dict[str, dict[str, int]]) -> dict[str, list[str]]:
+    """The values each report attribute takes among complete responses (the filter's choices), from
+    ``response_groups``."""
+    return {name: sorted(values) for name, values in groups.items()}

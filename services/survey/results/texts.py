@@ -39,6 +39,7 @@ class TextPage:
     total: int
     page: int
     pages: int
+    per_page: int
     search: str | None = None
 
 
@@ -51,4 +52,4 @@ def text_answers(session: Session, survey: Survey, question_key: str, flt: Filte
     page = min(max(1, page), pages)
     # Ordered by the (random) response id: stable for paging, and not the order people answered in.
     items = list(session.scalars(stmt.order_by(Answer.response_id, Answer.id).limit(per_page).offset((page - 1) * per_page)))
-    return TextPage(items=items, total=total, page=page, pages=pages, search=search)
+    return TextPage(items=items, total=total, page=page, pages=pages, per_page=per_page, search=search)

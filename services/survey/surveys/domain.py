@@ -112,7 +112,6 @@ class SurveyRow:
     title: str
     status: SurveyStatus
     anonymous: bool
-    closes_at: datetime | None
     participants: int
     completed: int
 
@@ -129,12 +128,11 @@ def list_surveys(session: Session, survey_id: int | None = None) -> list[SurveyR
             Survey.title,
             Survey.status,
             Survey.anonymous,
-            Survey.closes_at,
             func.count(Participant.id).label("participants"),
             func.count(Participant.completed_at).label("completed"),
         )
         .outerjoin(Participant, Participant.survey_id == Survey.id)
-        .group_by(Survey.id, Survey.title, Survey.status, Survey.anonymous, Survey.closes_at)
+        .group_by(Survey.id, Survey.title, Survey.status, Survey.anonymous)
         .order_by(Survey.created_at.desc(), Survey.id.desc())
     )
     if survey_id is not None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.survey.results.figures import question_results
-from services.survey.results.scope import Filter, filter_allowed, report_attribute_values
+from services.survey.results.scope import Filter, filter_allowed, report_attribute_values, response_groups
 from tests.survey.results_data import by_key, make_regions, make_survey
 
 
@@ -12,7 +12,7 @@ def test_filter_restricts_every_figure_and_refuses_small_groups(db, app_ctx):
         make_regions(s, survey, {"GR": 6, "Fyrbodal": 8, "Sjuhärad": 3})
         gr = question_results(s, survey, Filter("delregion", "GR"))
         small = question_results(s, survey, Filter("delregion", "Sjuhärad"))
-        values = report_attribute_values(s, survey)
+        values = report_attribute_values(response_groups(s, survey))
 
     assert gr.total == 6 and by_key(gr)["delaktighet"].respondents == 6
     assert small.hidden and small.questions == []
