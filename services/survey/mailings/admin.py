@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from services.survey.mailings import domain, rendering
-from services.survey.participants.domain import get_participant, list_participants, normalise_email
-from services.survey.surveys.definitions import parse_moment_text
-from services.survey.surveys.domain import SurveyStateError, set_closes
+from services.survey.mailings.forms import read_settings
+from services.survey.participants.domain import get_participant, list_participants
+from services.survey.surveys.domain import SurveyStateError
 from services.survey.surveys.questions import definition_of
 from shared.models import MailKind, Survey
 from shared.web import db_session, get_or_404, services
@@ -23,47 +23,17 @@ def settings(survey_id: int):
     """Mail texts with placeholders, contact, reminder rules and the closing date."""
     survey = get_or_404(Survey, survey_id)
     errors: dict[str, str] = {}
-    form = request.form
     if request.method == "POST":
         session = db_session()
-
-        def number(name: str, current: int) -> int:
-            try:
-                return int(form.get(name, current))
-            except ValueError:
-                errors[name] = _("Ange ett heltal.")
-                return current
-
-        texts = domain.MailTexts(
-            invitation_subject=form.get("invitation_subject", ""),
-            invitation_text=form.get("invitation_text", "").replace("\r\n", "\n"),
-            reminder_subject=form.get("reminder_subject", ""),
-            reminder_text=form.get("reminder_text", "").replace("\r\n", "\n"),
-            contact_name=form.get("contact_name", "").strip()[:200],
-            contact_email=form.get("contact_email", "").strip()[:320],
-            max_reminders=number("max_reminders", survey.max_reminders),
-            reminder_interval_days=number("reminder_interval_days", survey.reminder_interval_days),
-        )
-        if texts.contact_email:
-            try:
-                texts.contact_email = normalise_email(texts.contact_email)
-            except ValueError as exc:
-                errors["contact_email"] = str(exc)
-        closes = form.get("closes", "").strip()
-        if closes:
-            try:
-                parse_moment_text(closes)
-            except ValueError:
-                errors["closes"] = _("Skriv datumet som ÅÅÅÅ-MM-DD.")
+        texts, closes, errors = read_settings(request.form, survey)
         if not errors:
-            errors = domain.save_mail_texts(session, survey, texts)
+            errors = domain.save_settings(session, survey, texts, closes or None)
         if not errors:
-            set_closes(session, survey, closes or None)
             session.commit()
             flash(_("Inställningarna är sparade."))
             return redirect(url_for("mailings_admin.settings", survey_id=survey_id))
         session.rollback()
-    values = form if request.method == "POST" else {
+    values = request.form if request.method == "POST" else {
         "invitation_subject": survey.invitation_subject,
         "invitation_text": survey.invitation_text,
         "reminder_subject": survey.reminder_subject,

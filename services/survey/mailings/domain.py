@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from services.survey.mailings.rendering import TEXT_FIELDS, personal_link, render_mail, template_error
-from services.survey.surveys.domain import SurveyStateError
+from services.survey.surveys.domain import SurveyStateError, set_closes
 from shared.clock import utcnow
 from shared.config import Config
 from shared.mail.outbox import enqueue
@@ -27,6 +27,14 @@ class MailTexts:
     contact_email: str
     max_reminders: int
     reminder_interval_days: int
+
+
+def save_settings(session: Session, survey: Survey, texts: MailTexts, closes: str | None) -> dict[str, str]:
+    """The settings page's save: mail texts, reminder rules and the closing date (nothing if any error)."""
+    errors = save_mail_texts(session, survey, texts)
+    if not errors:
+        set_closes(session, survey, closes)
+    return errors
 
 
 def save_mail_texts(session: Session, survey: Survey, texts: MailTexts) -> dict[str, str]:
