@@ -119,7 +119,10 @@ PAGE2 = {
 PAGE3 = {"paus_paverkan": "5", "paus_beskrivning": "Allt stannade.", "rekommendera": "8", "lardomar": "Samverka tidigt."}
 
 # One respondent with every attribute the Millennium survey reports on (and one it does not: organisation).
-RESPONDENTS = "email,name,organisation,organisationstyp,roll,delregion\r\nanna@ale.example,Anna Ek,Ale kommun,kommun,IT-chef,GR\r\n"
+RESPONDENTS = (
+    "email,name,organisation,organisationstyp,roll,delregion\r\n"
+    "anna@ale.example,Anna Ek,Ale kommun,kommun,IT-chef,GR\r\n"
+)
 
 
 def post(client, token, data, action):

@@ -34,4 +34,6 @@ def decline(participant, token: str):
         if one_click:
             return "", 204
         return message("declined", participant)
-    return render_template("survey/mailings/decline.html", participant=participant, survey=participant.survey, token=token)
+    return render_template(
+        "survey/mailings/decline.html", participant=participant, survey=participant.survey, token=token
+    )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shared.clock import utcnow
 from shared.models import Participant, ParticipantStatus, Response, ResponseStatus, Suppression
 
+
 def new_token() -> str:
     """The personal link's secret: random, 32 URL-safe characters."""
     return secrets.token_urlsafe(24)

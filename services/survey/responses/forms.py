@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from services.survey.surveys.questions import CHOICE_TYPES, DONT_KNOW, OTHER, POINT_TYPES, Question, QuestionType, format_value
+from services.survey.surveys.questions import (
+    CHOICE_TYPES,
+    DONT_KNOW,
+    OTHER,
+    POINT_TYPES,
+    Question,
+    QuestionType,
+    format_value,
+)
 
 Values = dict[str, list[str]]
 MAX_TEXT = 10_000

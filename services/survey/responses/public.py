@@ -113,7 +113,8 @@ def answer(participant, token: str):
     view = open_link(db_session(), participant)
     if view.outcome != Outcome.PAGE:
         return message(view.outcome, participant)
-    return render_template("survey/responses/page.html", token=token, **page_context(participant.survey, view.page, view.values, {}))
+    context = page_context(participant.survey, view.page, view.values, {})
+    return render_template("survey/responses/page.html", token=token, **context)
 
 
 @bp.post("/s/<token>")

@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from services.survey.results import charts, exports
-from services.survey.results.breakdown import BreakdownError, breakdown as breakdown_table
+from services.survey.results.breakdown import BreakdownError
+from services.survey.results.breakdown import breakdown as breakdown_table
 from services.survey.results.dashboard import dashboard as response_rates
 from services.survey.results.figures import question_results
 from services.survey.results.forms import ExportForm

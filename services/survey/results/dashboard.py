@@ -73,7 +73,11 @@ def completions_per_hour_stmt(survey_id: int, postgres: bool):
 
 def invitation_hours_stmt(survey_id: int, postgres: bool):
     hour = _hour(Participant.invited_at, postgres)
-    return select(hour.label("hour")).where(Participant.survey_id == survey_id, Participant.invited_at.is_not(None)).group_by(hour)
+    return (
+        select(hour.label("hour"))
+        .where(Participant.survey_id == survey_id, Participant.invited_at.is_not(None))
+        .group_by(hour)
+    )
 
 
 def reminder_hours_stmt(survey_id: int, postgres: bool):

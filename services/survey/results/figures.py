@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from services.survey.results.scope import Filter, filter_allowed, from_answers, null_of, response_count_stmt, scope
+from services.survey.results.texts import first_texts
 from services.survey.surveys.questions import (
     CHOICE_TYPES,
     DONT_KNOW,
@@ -22,8 +24,6 @@ from services.survey.surveys.questions import (
     QuestionType,
     definition_of,
 )
-from services.survey.results.scope import Filter, filter_allowed, from_answers, null_of, response_count_stmt, scope
-from services.survey.results.texts import first_texts
 from shared.models import Answer, Response, Survey
 
 

@@ -13,6 +13,7 @@ from services.survey.surveys.questions import POINT_TYPES, QuestionType, SurveyD
 from shared.clock import utcnow
 from shared.models import Survey, SurveyStatus
 
+
 def text_fields(definition: SurveyDefinition) -> list[tuple[str, str]]:
     """Every editable text of a definition as (form name, value); names are dotted paths."""
     out = [("title", definition.title), ("intro", definition.intro), ("thanks", definition.thanks)]
@@ -22,7 +23,8 @@ def text_fields(definition: SurveyDefinition) -> list[tuple[str, str]]:
             base = f"pages.{p}.questions.{i}"
             out += [(f"{base}.text", question.text), (f"{base}.help", question.help)]
             if question.type in POINT_TYPES:
-                out += [(f"{base}.min_label", question.scale.min_label), (f"{base}.max_label", question.scale.max_label)]
+                out += [(f"{base}.min_label", question.scale.min_label),
+                        (f"{base}.max_label", question.scale.max_label)]
             out += [(f"{base}.options.{n}.label", o.label) for n, o in enumerate(question.options)]
             out += [(f"{base}.rows.{n}.label", r.label) for n, r in enumerate(question.rows)]
             if question.type == QuestionType.MATRIX:

@@ -56,6 +56,8 @@ def test_participant_page_shows_swedish_time_across_summer_time(evaluator, db, m
         bo.invited_at = datetime(2025, 3, 30, 1, 30, tzinfo=timezone.utc)  # 03:30 summer time (UTC+2)
         bo.completed_at = datetime(2025, 10, 25, 22, 30, tzinfo=timezone.utc)  # already the 26th in Sweden
         ids = anna.id, bo.id
-    anna_page, bo_page = (evaluator.get(f"/admin/surveys/{survey_id}/participants/{i}").get_data(as_text=True) for i in ids)
+    anna_page, bo_page = (
+        evaluator.get(f"/admin/surveys/{survey_id}/participants/{i}").get_data(as_text=True) for i in ids
+    )
     assert "Inbjuden: 2025-03-30 01:30" in anna_page
     assert "Inbjuden: 2025-03-30 03:30" in bo_page and "Har svarat: 2025-10-26" in bo_page

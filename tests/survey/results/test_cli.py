@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from tests.survey.results_data import add_response, make_survey
 from tests.survey.results.test_exports import ANSWERS, ATTRS
+from tests.survey.results_data import add_response, make_survey
 
 
 def test_cli_export_writes_the_file(db, config, tmp_path, monkeypatch):

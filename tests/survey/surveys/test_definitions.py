@@ -102,4 +102,6 @@ def test_a_condition_on_a_question_of_unknown_type_is_reported_not_raised():
         "title: T\npages:\n- title: P\n  questions:\n  - {key: a, type: radio, text: A}\n"
         "  - {key: b, type: text, text: B, show_if: {question: a, in: [x]}}\n"
     )
-    assert errors == ["pages[0].questions[0].type: måste vara en av: single, multiple, scale, matrix, number, nps, text, longtext"]
+    assert errors == [
+        "pages[0].questions[0].type: måste vara en av: single, multiple, scale, matrix, number, nps, text, longtext"
+    ]

@@ -9,7 +9,7 @@ from tests.survey.conftest import millennium
 
 def test_the_millennium_definition_as_typed_questions():
     definition = SurveyDefinition.from_dict(millennium())
-    assert [page.title for page in definition.pages][0] == "Om dig och ditt deltagande"
+    assert definition.pages[0].title == "Om dig och ditt deltagande"
     assert [q.key for q in definition.questions] == [
         "delaktighet", "omraden", "ar", "information", "pastaenden", "paus_paverkan", "paus_beskrivning",
         "rekommendera", "lardomar",
@@ -23,9 +23,10 @@ def test_the_millennium_definition_as_typed_questions():
     assert list(q["pastaenden"].scale.points) == [1, 2, 3, 4, 5] and q["pastaenden"].dont_know
     assert q["pastaenden"].rows[0] == Choice("tydliga_mal", "Programmets mål var tydliga för mig")
     assert q["paus_beskrivning"].show_if == ShowIf("paus_paverkan", ("4", "5"))
-    assert q["rekommendera"].scale.points == range(0, 11)  # NPS: 0–10, with the default end labels
+    assert q["rekommendera"].scale.points == range(11)  # NPS: 0–10, with the default end labels
     assert q["rekommendera"].scale.min_label == "Inte alls troligt"
-    assert definition.closes == "2099-12-31" and definition.report_attributes == ("organisationstyp", "delregion", "roll")
+    assert definition.closes == "2099-12-31"
+    assert definition.report_attributes == ("organisationstyp", "delregion", "roll")
 
 
 def test_allowed_values_labels_and_closed_items():
