@@ -184,7 +184,7 @@ class SurveyDefinition:
 
         A matrix row is ``KEY.ROWKEY`` — the same spelling as the answer form.
         """
-        items = []
+        items: list[tuple[str, str]] = []
         for q in self.questions:
             if q.type == QuestionType.MATRIX:
                 items.extend((f"{q.key}.{row.key}", f"{q.text} – {row.label}") for row in q.rows)
@@ -200,5 +200,5 @@ def definition_of(survey: Survey) -> SurveyDefinition:
     read = survey.__dict__.get("_definition_read")
     if read is None or read[0] is not stored:
         read = (stored, SurveyDefinition.from_dict(stored))
-        survey._definition_read = read
+        vars(survey)["_definition_read"] = read  # beside the mapped columns, never stored
     return read[1]
