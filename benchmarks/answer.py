@@ -60,8 +60,8 @@ def seed(url: str, people: int) -> list[str]:
     """The fixture survey, open, with ``people`` participants; returns their tokens."""
     from sqlalchemy import select
 
-    from services.survey.participants import import_participants_csv
-    from services.survey.surveys import import_survey_file, open_survey, set_closes
+    from services.survey.participants.domain import import_participants_csv
+    from services.survey.surveys.domain import import_survey_file, open_survey, set_closes
     from shared.db import Database
     from shared.models import Participant
 

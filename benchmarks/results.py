@@ -47,12 +47,14 @@ def seed(url: str, count: int) -> int:
     """Insert the survey, ``count`` responses (5 % in progress) and their answers; return the survey id."""
     import yaml
 
+    from services.survey.surveys.definitions import normalise
     from shared.accounts import create_admin
     from shared.models import Survey
 
     fixture = Path(__file__).resolve().parents[1] / "services" / "demo_data" / "survey-millennium.yaml"
     definition = yaml.safe_load(fixture.read_text(encoding="utf-8"))
     definition["closes"] = str(definition.get("closes"))
+    definition = normalise(definition)  # as the survey service stores it
     db = Database(url)
     postgres = url.startswith("postgres")
     with db.transaction() as s:

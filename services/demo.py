@@ -74,8 +74,8 @@ def _seed_newsletter(session, config: Config) -> None:
 
 
 def _seed_surveys(session) -> list[int]:
-    from services.survey.participants import import_participants_csv
-    from services.survey.surveys import open_survey, set_closes
+    from services.survey.participants.domain import import_participants_csv
+    from services.survey.surveys.domain import open_survey, set_closes
 
     existing = session.scalars(select(Survey.id).order_by(Survey.id)).all()
     if len(existing) >= 2:
@@ -98,14 +98,14 @@ def _seed_surveys(session) -> list[int]:
 
 
 def _import_survey(session) -> Survey:
-    from services.survey.surveys import import_survey_file
+    from services.survey.surveys.domain import import_survey_file
 
     return import_survey_file(session, DEMO_DATA / "survey-millennium.yaml")
 
 
 def _simulate_answers(session, survey: Survey, answered: int) -> None:
     """Everyone invited ten days ago, a reminder after a week, and ``answered`` people complete."""
-    from services.survey.responses import store_complete_response
+    from services.survey.responses.storage import store_complete_response
 
     now = utcnow()
     session.execute(

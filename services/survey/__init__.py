@@ -1,8 +1,11 @@
-"""The survey service: surveys, participants, invitations, answering and results."""
+"""The survey service: surveys, participants, mailings (invitations, reminders), responses, results."""
 from flask import Flask
 
+from services.survey import mailings, participants, responses, results, surveys
 from shared.config import Config
 from shared.web import create_base_app
+
+FEATURES = (surveys, participants, mailings, responses, results)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -13,5 +16,6 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
-    app.register_blueprint(__import__("services.survey.results.admin", fromlist=["bp"]).bp)  # results (issue 5)
+    for feature in FEATURES:
+        feature.register_blueprints(app)
     return app

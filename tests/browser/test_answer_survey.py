@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from services.survey import create_app
-from services.survey.participants import import_participants_csv
-from services.survey.surveys import create_survey, open_survey
+from services.survey.participants.domain import import_participants_csv
+from services.survey.surveys.domain import create_survey, open_survey
 from shared.models import Answer, Participant, Response, Survey
 from tests.browser.conftest import assert_no_axe_violations
 from tests.survey.conftest import millennium

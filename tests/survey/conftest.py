@@ -1,4 +1,4 @@
-"""Survey fixtures: the app, the Millennium survey imported and open, and participants."""
+"""Survey fixtures: the app, the Millennium survey imported and open, participants, a signed-in evaluator."""
 from __future__ import annotations
 
 import re
@@ -6,11 +6,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
+from sqlalchemy import select
 
+from services.cli import main
 from services.survey import create_app
-from services.survey.definitions import normalise
-from services.survey.participants import import_participants_csv
-from services.survey.surveys import create_survey, open_survey
+from services.survey.participants.domain import import_participants_csv
+from services.survey.surveys.definitions import normalise
+from services.survey.surveys.domain import create_survey, open_survey
+from shared.accounts import create_admin
+from shared.models import Participant
 
 FIXTURES = Path("/work/shared/fixtures") if Path("/work/shared/fixtures").exists() else Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 MILLENNIUM = FIXTURES / "survey-millennium.yaml"
@@ -48,6 +53,54 @@ def make_survey(app, db):
     return make
 
 
+@pytest.fixture
+def evaluator(app, db):
+    """A test client signed in as an evaluator."""
+    with db.transaction() as s:
+        create_admin(s, "eva@vastkom.example", "ett-langt-losenord", role="evaluator")
+    client = app.test_client()
+    form = client.get("/admin/login").get_data(as_text=True)
+    response = client.post(
+        "/admin/login",
+        data={"email": "eva@vastkom.example", "password": "ett-langt-losenord", "csrf_token": csrf_from(form)},
+    )
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def run(config, monkeypatch):
+    """Run ``utskick …`` with the test configuration in the environment."""
+    monkeypatch.setenv("DATABASE_URL", config.database_url)
+    monkeypatch.setenv("MAIL_URL", f"file://{config.mail_url.directory}")
+    monkeypatch.setenv("SECRET_KEYS", ",".join(config.secret_keys))
+    monkeypatch.setenv("SURVEY_URL", "http://survey.test")
+    monkeypatch.setenv("UTSKICK_VAR_DIR", str(config.var_dir))
+
+    def invoke(*args):
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def token_of(db, email="anna@ale.example") -> str:
+    with db.sessions() as s:
+        return s.scalar(select(Participant.token).where(Participant.email == email))
+
+
+@pytest.fixture
+def client(app):
+    """A respondent's browser without CSRF tokens (the tests of the token itself use ``app.test_client()``)."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app.test_client()
+
+
+def post_form(client, url, data, page_url=None, **kwargs):
+    """POST the way a browser does: with the CSRF token read from the page first."""
+    token = csrf_from(client.get(page_url or url).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token}, **kwargs)
+
+
 def csrf_from(html: str) -> str:
     tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html)
     match = tag and re.search(r'value="([^"]+)"', tag.group(0))
@@ -64,3 +117,15 @@ PAGE2 = {
     "pastaenden.tid": "2",
 }
 PAGE3 = {"paus_paverkan": "5", "paus_beskrivning": "Allt stannade.", "rekommendera": "8", "lardomar": "Samverka tidigt."}
+
+# One respondent with every attribute the Millennium survey reports on (and one it does not: organisation).
+RESPONDENTS = (
+    "email,name,organisation,organisationstyp,roll,delregion\r\n"
+    "anna@ale.example,Anna Ek,Ale kommun,kommun,IT-chef,GR\r\n"
+)
+
+
+def post(client, token, data, action):
+    """Post one page of answers with the button ``action`` (back, next, save, submit)."""
+    return client.post(f"/s/{token}", data={**data, "action": action})
+

@@ -5,14 +5,14 @@ Answers are given as the answer form would send them (``{"delaktighet": "hog", "
 """
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
 
-from services.survey.results.definition import questions
+from services.survey.surveys.definitions import normalise
+from services.survey.surveys.questions import definition_of
 from shared.models import Answer, Participant, Response, Survey
 
 FIXTURE = Path(__file__).resolve().parents[2] / "services" / "demo_data" / "survey-millennium.yaml"
@@ -20,8 +20,8 @@ DAY = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
 
 
 def millennium() -> dict:
-    """The fixture definition as stored: JSON-safe (the YAML dates become ISO strings)."""
-    return json.loads(json.dumps(yaml.safe_load(FIXTURE.read_text(encoding="utf-8")), default=str))
+    """The fixture definition as stored: normalised (the YAML dates become ISO strings)."""
+    return normalise(yaml.safe_load(FIXTURE.read_text(encoding="utf-8")))
 
 
 def make_survey(session, *, anonymous: bool = True, min_group_size: int = 5, **changes) -> Survey:
@@ -43,7 +43,7 @@ def make_survey(session, *, anonymous: bool = True, min_group_size: int = 5, **c
 
 def answer_rows(survey: Survey, values: dict) -> list[Answer]:
     """Answer rows for form-like values, laid out as docs/surveys.md describes."""
-    types = {q.key: q.type for q in questions(survey.definition)}
+    types = {q.key: q.type for q in definition_of(survey).questions}
     rows = []
     for name, value in values.items():
         key, _dot, sub = name.partition(".")
@@ -96,3 +96,19 @@ def add_participant(session, survey: Survey, email: str, **fields) -> Participan
     session.add(participant)
     session.flush()
     return participant
+
+
+def make_regions(s, survey: Survey, sizes: dict[str, int]) -> None:
+    """``sizes[region]`` complete responses from each region, alternating a few answers."""
+    for region, n in sizes.items():
+        for i in range(n):
+            add_response(
+                s, survey,
+                {"delaktighet": "hog" if i % 2 else "lag", "information": str(1 + i % 5)},
+                attributes={"delregion": region, "organisationstyp": "kommun", "roll": "IT-chef"},
+            )
+
+
+def by_key(results) -> dict:
+    """A results page's question results by question key."""
+    return {r.question.key: r for r in results.questions}

@@ -1,31 +1,13 @@
-"""``utskick surveys|participants|invitations|reminders`` from the shell."""
+"""The survey commands together, as the README's tour uses them: import, export, participants, invite, remind."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from services.cli import main
 from shared.clock import utcnow
-from shared.models import OutboxMail, Participant, Survey
+from shared.models import OutboxMail, Participant
 from tests.survey.conftest import MILLENNIUM, PARTICIPANTS
-
-
-@pytest.fixture
-def run(config, monkeypatch):
-    """Run ``utskick …`` with the test configuration in the environment."""
-    monkeypatch.setenv("DATABASE_URL", config.database_url)
-    monkeypatch.setenv("MAIL_URL", f"file://{config.mail_url.directory}")
-    monkeypatch.setenv("SECRET_KEYS", ",".join(config.secret_keys))
-    monkeypatch.setenv("SURVEY_URL", "http://survey.test")
-    monkeypatch.setenv("UTSKICK_VAR_DIR", str(config.var_dir))
-
-    def invoke(*args):
-        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return invoke
 
 
 def test_import_export_participants_invite_remind(run, db, tmp_path):
@@ -54,23 +36,3 @@ def test_import_export_participants_invite_remind(run, db, tmp_path):
     assert f"{survey_id}\topen\t0/460\tUtvärdering av Program Millennium – kommunernas erfarenheter" in listing
 
 
-def test_import_with_errors_lists_them_without_a_traceback(run, tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("title: x\npages:\n  - title: p\n    questions:\n      - {key: a, type: scale, text: t, min: 3, max: 2}\n")
-    result = run("surveys", "import", bad)
-    assert result.exit_code == 1
-    assert "pages[0].questions[0].max: måste vara större än min" in result.output
-    assert "Traceback" not in result.output
-
-
-def test_unknown_survey_is_a_clear_error(run):
-    result = run("invitations", "send", 999)
-    assert result.exit_code != 0 and "no survey with id 999" in result.output
-
-
-def test_draft_cannot_be_sent(run, db):
-    survey_id = int(run("surveys", "import", MILLENNIUM).output.strip())
-    result = run("invitations", "send", survey_id)
-    assert result.exit_code != 0 and "Öppna enkäten" in result.output
-    with db.sessions() as s:
-        assert s.get(Survey, survey_id).status == "draft"

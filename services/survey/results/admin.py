@@ -4,22 +4,24 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField, RadioField
-from wtforms.fields.choices import SelectChoice
 
-from services.survey.results import charts, exports, queries
-from services.survey.results.definition import closed_items, questions
-from services.survey.results.queries import Filter
+from services.survey.results import charts, exports
+from services.survey.results.breakdown import BreakdownError
+from services.survey.results.breakdown import breakdown as breakdown_table
+from services.survey.results.dashboard import dashboard as response_rates
+from services.survey.results.figures import question_results
+from services.survey.results.forms import ExportForm
+from services.survey.results.scope import Filter, filter_allowed, report_attribute_values, response_groups
+from services.survey.results.texts import text_answers
+from services.survey.surveys.questions import TEXT_TYPES, QuestionType, definition_of
 from shared.clock import utcnow
+from shared.i18n import to_local
 from shared.models import Survey
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import login_required
 
-bp = Blueprint("results", __name__, url_prefix="/admin/surveys/<int:survey_id>")
-
+bp = Blueprint("results_admin", __name__, url_prefix="/admin/surveys/<int:survey_id>")
 
 
 def _filter(survey: Survey) -> Filter:
@@ -42,11 +44,11 @@ def question_chart(result) -> Markup | None:
     """The chart of one question's result (the template shows the same figures in a table)."""
     q = result.question
     chart_id = f"chart-{q.key}"
-    if q.type == "matrix":
-        legend = [str(v) for v in q.scale_values] + ([_("Vet inte")] if q.dont_know else [])
+    if q.type == QuestionType.MATRIX:
+        legend = [str(v) for v in q.scale.points] + ([_("Vet inte")] if q.dont_know else [])
         rows = []
         for row in result.rows:
-            segments = [charts.Segment(b.label, b.count) for b in row.bars[: len(q.scale_values)]]
+            segments = [charts.Segment(b.label, b.count) for b in row.bars[: len(q.scale.points)]]
             if q.dont_know:
                 segments.append(charts.Segment(_("Vet inte"), row.dont_know))
             rows.append((row.label, segments))
@@ -64,7 +66,7 @@ def breakdown_chart(table) -> Markup | None:
     """Stacked 100 % bars of the shown groups (only when each response gives one answer: the shares
     of a `multiple` question do not add up to a whole)."""
     shown = [g for g in table.groups if not g.hidden]
-    if table.question.type == "multiple" or not shown:
+    if table.question.type == QuestionType.MULTIPLE or not shown:
         return None
     rows = [(g.label, [charts.Segment(c.label, cell.count) for c, cell in zip(table.columns, g.cells)]) for g in shown]
     legend = [c.label for c in table.columns]
@@ -76,7 +78,7 @@ def breakdown_chart(table) -> Markup | None:
 @login_required
 def dashboard(survey_id: int):
     survey = get_or_404(Survey, survey_id)
-    board = queries.dashboard(db_session(), survey.id, today=utcnow().date())
+    board = response_rates(db_session(), survey.id, today=to_local(utcnow()).date())
     chart = None
     if board.days:
         chart = charts.day_chart(
@@ -95,14 +97,14 @@ def results(survey_id: int):
     survey = get_or_404(Survey, survey_id)
     flt = _filter(survey)
     s = db_session()
-    groups = queries.response_groups(s, survey)
-    found = queries.question_results(s, survey, flt, groups=groups)
+    groups = response_groups(s, survey)
+    found = question_results(s, survey, flt, groups=groups)
     return render_template(
         "survey/results/results.html",
         survey=survey,
         results=found,
         flt=flt,
-        filter_values={name: sorted(values) for name, values in groups.items()},
+        filter_values=report_attribute_values(groups),
         charts={r.question.key: question_chart(r) for r in found.questions},
         pct=_pct_text,
     )
@@ -112,16 +114,16 @@ def results(survey_id: int):
 @login_required
 def texts(survey_id: int, question_key: str):
     survey = get_or_404(Survey, survey_id)
-    question = next((q for q in questions(survey.definition) if q.key == question_key), None)
-    if question is None or not (question.type in ("text", "longtext") or question.other):
+    question = definition_of(survey).question(question_key)
+    if question is None or not (question.type in TEXT_TYPES or question.other):
         abort(404)
     flt = _filter(survey)
     s = db_session()
-    if not queries.filter_allowed(s, survey, flt):
+    if not filter_allowed(s, survey, flt):
         page = None
     else:
         search = (request.args.get("q") or "").strip()[:200] or None
-        page = queries.text_answers(s, survey, question_key, flt, search, request.args.get("page", 1, type=int))
+        page = text_answers(s, survey, question_key, flt, search, request.args.get("page", 1, type=int))
     return render_template("survey/results/texts.html", survey=survey, question=question, page=page, flt=flt,
                            search=request.args.get("q", ""))
 
@@ -131,20 +133,20 @@ def texts(survey_id: int, question_key: str):
 def breakdown(survey_id: int):
     survey = get_or_404(Survey, survey_id)
     flt = _filter(survey)
-    items = closed_items(survey.definition)
+    items = definition_of(survey).closed_items()
     groupings = [(f"attr:{a}", _("Bakgrund: %(a)s", a=a)) for a in survey.report_attributes or []]
     groupings += [(f"q:{key}", _("Fråga: %(q)s", q=label)) for key, label in items]
     item, by = request.args.get("item"), request.args.get("by")
     table, error = None, None
     s = db_session()
-    groups = queries.response_groups(s, survey)
+    groups = response_groups(s, survey)
     if item or by:
-        if not queries.filter_allowed(s, survey, flt, groups):
+        if not filter_allowed(s, survey, flt, groups):
             error = _("Urvalet har för få svar för att visas.")
         else:
             try:
-                table = queries.breakdown(s, survey, item or "", by or "", flt)
-            except queries.BreakdownError:
+                table = breakdown_table(s, survey, item or "", by or "", flt)
+            except BreakdownError:
                 error = _("Välj en fråga med svarsalternativ och något annat att dela upp den efter.")
     return render_template(
         "survey/results/breakdown.html",
@@ -157,21 +159,9 @@ def breakdown(survey_id: int):
         table=table,
         error=error,
         flt=flt,
-        filter_values={name: sorted(values) for name, values in groups.items()},
+        filter_values=report_attribute_values(groups),
         pct=_pct_text,
     )
-
-
-class ExportForm(FlaskForm):
-    format = RadioField(_l("Filformat"), choices=[SelectChoice("xlsx", _l("Excel (XLSX) med kodbok")), SelectChoice("csv", _l("CSV"))], default="xlsx")
-    separator = RadioField(
-        _l("Avgränsare i CSV"),
-        choices=[SelectChoice("semicolon", _l("Semikolon (svenska Excel)")), SelectChoice("comma", _l("Komma"))],
-        default="semicolon",
-    )
-    values = RadioField(_l("Svarsvärden"), choices=[SelectChoice("labels", _l("Etiketter (text)")), SelectChoice("codes", _l("Koder"))], default="labels")
-    include_partial = BooleanField(_l("Ta med påbörjade, ej inskickade svar"))
-    include_identity = BooleanField(_l("Ta med deltagarnas e-postadress och namn"))
 
 
 @bp.route("/results/export", methods=["GET", "POST"])
@@ -222,10 +212,10 @@ def _results_links():
     """``results_links(survey_id)`` for the survey pages: where this area's pages are."""
     def results_links(survey_id: int) -> list[tuple[str, str]]:
         return [
-            (url_for("results.dashboard", survey_id=survey_id), _("Svarsfrekvens")),
-            (url_for("results.results", survey_id=survey_id), _("Resultat")),
-            (url_for("results.breakdown", survey_id=survey_id), _("Nedbrytning")),
-            (url_for("results.export", survey_id=survey_id), _("Exportera svar")),
+            (url_for("results_admin.dashboard", survey_id=survey_id), _("Svarsfrekvens")),
+            (url_for("results_admin.results", survey_id=survey_id), _("Resultat")),
+            (url_for("results_admin.breakdown", survey_id=survey_id), _("Nedbrytning")),
+            (url_for("results_admin.export", survey_id=survey_id), _("Exportera svar")),
         ]
 
     return {"results_links": results_links}

@@ -20,14 +20,24 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from services.survey.results.definition import DONT_KNOW, OTHER, TEXT_TYPES, Question, questions
-from shared.models import Answer, Participant, Response, Survey
+from services.survey.surveys.questions import (
+    CHOICE_TYPES,
+    DONT_KNOW,
+    OTHER,
+    POINT_TYPES,
+    TEXT_TYPES,
+    Question,
+    QuestionType,
+    definition_of,
+)
+from shared.i18n import local_time
+from shared.models import Answer, Participant, Response, ResponseStatus, Survey
 
-FORMATS = ("csv", "xlsx")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Control characters XML (and so XLSX) cannot hold; openpyxl refuses them.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 BATCH = 2000
+STATUS_ORDER = (ResponseStatus.COMPLETE, ResponseStatus.IN_PROGRESS)  # as the codebook lists them
 
 
 @dataclass(frozen=True)
@@ -67,33 +77,33 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
     fixed = [Column("id", "id"), Column("datum", str(_("Datum")) if labels else "datum")]
     if options.include_partial:
         fixed.insert(1, Column("status", str(_("Status")) if labels else "status",
-                               codes=(("complete", str(_("Klar"))), ("in_progress", str(_("Påbörjad"))))))
+                               codes=tuple((s.value, str(s.label)) for s in STATUS_ORDER)))
     fixed += [Column(f"attr:{a}", a) for a in survey.report_attributes or []]
     if options.include_identity and not survey.anonymous:
         fixed += [Column("email", str(_("E-postadress")) if labels else "email"), Column("name", str(_("Namn")) if labels else "name")]
     other_label, dont_know_label = str(_("Annat")), str(_("Vet inte"))
     out = fixed
-    for q in questions(survey.definition):
+    for q in definition_of(survey).questions:
         dk = ((DONT_KNOW, dont_know_label),) if q.dont_know else ()
-        if q.type == "single":
+        if q.type == QuestionType.SINGLE:
             codes = tuple((o.key, o.label) for o in q.options) + (((OTHER, other_label),) if q.other else ())
             out.append(Column(q.key, q.text if labels else q.key, q, None, codes))
-        elif q.type == "multiple":
+        elif q.type == QuestionType.MULTIPLE:
             for o in q.options:
                 out.append(Column(f"{q.key}_{o.key}", f"{q.text} – {o.label}" if labels else f"{q.key}_{o.key}", q, o.key,
                                   (("1", o.label), ("0", ""))))
             if q.other:
                 out.append(Column(f"{q.key}_{OTHER}", f"{q.text} – {other_label}" if labels else f"{q.key}_{OTHER}", q, OTHER,
                                   (("1", other_label), ("0", ""))))
-        elif q.type == "matrix":
-            codes = tuple((str(v), str(v)) for v in q.scale_values) + dk
+        elif q.type == QuestionType.MATRIX:
+            codes = tuple((str(v), str(v)) for v in q.scale.points) + dk
             for r in q.rows:
                 out.append(Column(f"{q.key}_{r.key}", f"{q.text} – {r.label}" if labels else f"{q.key}_{r.key}", q, r.key, codes))
-        elif q.type in ("scale", "nps"):
-            out.append(Column(q.key, q.text if labels else q.key, q, None, tuple((str(v), str(v)) for v in q.scale_values) + dk))
+        elif q.type in POINT_TYPES:
+            out.append(Column(q.key, q.text if labels else q.key, q, None, tuple((str(v), str(v)) for v in q.scale.points) + dk))
         else:
             out.append(Column(q.key, q.text if labels else q.key, q, None, dk))
-        if q.other and q.type in ("single", "multiple"):
+        if q.other and q.type in CHOICE_TYPES:
             name = f"{q.key}_{OTHER}_text"
             out.append(Column(name, f"{q.text} – {other_label} ({str(_('text'))})" if labels else name, q, "other_text"))
     return out
@@ -112,10 +122,10 @@ def _pivot(cols: list[Column]) -> tuple[list, list[tuple]]:
         if c.sub == "other_text":
             exprs.append(func.max(case((and_(in_q, Answer.option_key == OTHER), Answer.text_value))).label(names[0]))
             plan.append((i, "text", q, c.sub, names))
-        elif q.type == "single":
+        elif q.type == QuestionType.SINGLE:
             exprs.append(func.max(case((in_q, Answer.option_key))).label(names[0]))
             plan.append((i, "single", q, c.sub, names))
-        elif q.type == "multiple":
+        elif q.type == QuestionType.MULTIPLE:
             # NULL: question not answered; 0: answered without this option; 1: chosen.
             exprs.append(func.max(case((in_q, case((Answer.option_key == c.sub, 1), else_=0)))).label(names[0]))
             plan.append((i, "multiple", q, c.sub, names))
@@ -123,7 +133,7 @@ def _pivot(cols: list[Column]) -> tuple[list, list[tuple]]:
             exprs.append(func.max(case((in_q, Answer.text_value))).label(names[0]))
             plan.append((i, "text", q, c.sub, names))
         else:  # scale, nps, number, matrix row: a number or "don't know"
-            where = and_(in_q, Answer.row_key == c.sub) if q.type == "matrix" else in_q
+            where = and_(in_q, Answer.row_key == c.sub) if q.type == QuestionType.MATRIX else in_q
             exprs.append(func.max(case((where, Answer.number_value))).label(names[0]))
             exprs.append(func.max(case((and_(where, Answer.option_key == DONT_KNOW), 1))).label(names[1]))
             plan.append((i, "number", q, c.sub, names))
@@ -145,7 +155,7 @@ def export_stmt(survey: Survey, options: ExportOptions, pivot: list):
     if identity:
         stmt = stmt.outerjoin(Participant, Participant.id == Response.participant_id).group_by(Participant.id)
     if not options.include_partial:
-        stmt = stmt.where(Response.status == "complete")
+        stmt = stmt.where(Response.status == ResponseStatus.COMPLETE)
     return stmt
 
 
@@ -160,7 +170,6 @@ def rows(session: Session, survey: Survey, options: ExportOptions) -> Iterator[l
     labels = options.labels
     other_label, dont_know_label = str(_("Annat")), str(_("Vet inte"))
     dont_know = dont_know_label if labels else DONT_KNOW
-    status_labels = {"complete": str(_("Klar")), "in_progress": str(_("Påbörjad"))}
     id_slot, date_slot = index["id"], index["datum"]
     attribute_slots = [(index[f"attr:{a}"], a) for a in survey.report_attributes or []]
     exprs, plan = _pivot(cols)
@@ -171,9 +180,9 @@ def rows(session: Session, survey: Survey, options: ExportOptions) -> Iterator[l
         row: list = [None] * len(cols)
         row[id_slot] = r.id
         when = r.completed_at or r.updated_at
-        row[date_slot] = when.date().isoformat() if when else None
+        row[date_slot] = local_time(when, "day") if when else None  # the Swedish day
         if "status" in index:
-            row[index["status"]] = status_labels.get(r.status, r.status) if labels else r.status
+            row[index["status"]] = str(r.status.label) if labels else r.status.value
         attributes = r.attributes or {}
         for slot, name in attribute_slots:
             row[slot] = attributes.get(name)
@@ -225,7 +234,7 @@ def write_xlsx(session: Session, survey: Survey, options: ExportOptions, out: IO
                                             include_identity=options.include_identity)):
         text = c.question.text if c.question else c.name.removeprefix("attr:")
         if c.question is not None and c.sub and c.sub != "other_text":
-            text += " – " + (c.question.row_label(c.sub) if c.question.type == "matrix" else c.question.option_label(c.sub))
+            text += " – " + (c.question.row_label(c.sub) if c.question.type == QuestionType.MATRIX else c.question.option_label(c.sub))
         codebook.append([_xlsx_value(neutralise(v)) for v in (c.name.removeprefix("attr:"), text, None, None)])
         for code, label in c.codes:
             codebook.append([None, None, _xlsx_value(neutralise(code)), _xlsx_value(neutralise(label))])

@@ -1,0 +1,114 @@
+"""The participant pages: the list with statuses and search, the CSV import, one person's page."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from services.survey.participants import domain
+from services.survey.responses.storage import readable_answers
+from services.survey.surveys.admin import uploaded_text
+from shared.models import ParticipantStatus, Survey
+from shared.web import db_session, get_or_404
+from shared.web.auth import login_required
+
+bp = Blueprint("participants_admin", __name__, url_prefix="/admin/surveys/<int:survey_id>/participants")
+PER_PAGE = 100
+
+
+def _list_page(survey: Survey, page: int = 1, status: ParticipantStatus | None = None, search: str = "", report=None):
+    session = db_session()
+    rows, total = domain.list_participants(
+        session, survey.id, status, search, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+    )
+    return render_template(
+        "survey/participants/index.html",
+        survey=survey,
+        rows=rows,
+        total=total,
+        page=page,
+        status=status,
+        search=search,
+        counts=domain.status_counts(session, survey.id),
+        report=report,
+        errors={},
+        values={},
+    )
+
+
+@bp.get("")
+@login_required
+def index(survey_id: int):
+    survey = get_or_404(Survey, survey_id)
+    page = max(request.args.get("page", 1, type=int), 1)
+    try:
+        status = ParticipantStatus(request.args.get("status", ""))
+    except ValueError:  # none chosen (or a made-up one): everyone
+        status = None
+    return _list_page(survey, page, status, request.args.get("q", ""))
+
+
+@bp.post("/import")
+@login_required
+def import_csv(survey_id: int):
+    survey = get_or_404(Survey, survey_id)
+    session = db_session()
+    text = uploaded_text("file", "csv_text")
+    if not text.strip():
+        flash(_("Välj en CSV-fil att läsa in."))
+        return redirect(url_for("participants_admin.index", survey_id=survey_id))
+    report = domain.import_participants_csv(session, survey_id, text)
+    session.commit()
+    return _list_page(survey, report=report)
+
+
+@bp.route("/new", methods=["POST"])
+@bp.route("/<int:participant_id>", methods=["GET", "POST"])
+@login_required
+def edit(survey_id: int, participant_id: int | None = None):
+    survey = get_or_404(Survey, survey_id)
+    session = db_session()
+    participant = domain.get_participant(session, survey_id, participant_id) if participant_id else None
+    if participant_id and participant is None:
+        abort(404)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            saved = domain.save_participant(
+                session,
+                survey_id,
+                request.form.get("email", ""),
+                request.form.get("name", ""),
+                request.form.get("attributes", ""),
+                participant_id,
+            )
+        except domain.ParticipantError as exc:
+            session.rollback()
+            errors = exc.errors
+        else:
+            session.commit()
+            flash(_("%(email)s är sparad.", email=saved.email))
+            return redirect(url_for("participants_admin.index", survey_id=survey_id))
+    values = request.form if request.method == "POST" else {
+        "email": participant.email,
+        "name": participant.name,
+        "attributes": domain.attributes_as_text(participant.attributes),
+    }
+    return render_template(
+        "survey/participants/show.html",
+        survey=survey,
+        participant=participant,
+        values=values,
+        errors=errors,
+        answers=readable_answers(session, survey, participant.id) if participant else [],
+    ), (422 if errors else 200)
+
+
+@bp.post("/<int:participant_id>/remove")
+@login_required
+def remove(survey_id: int, participant_id: int):
+    get_or_404(Survey, survey_id)
+    session = db_session()
+    if domain.remove_participant(session, survey_id, participant_id):
+        flash(_("Deltagaren är borttagen."))
+    session.commit()
+    return redirect(url_for("participants_admin.index", survey_id=survey_id))

@@ -1,0 +1,30 @@
+"""``utskick participants import SURVEY_ID FILE``: the CSV import of the participant page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from services.survey.surveys.cli import get_survey, survey_session
+from shared.cli import CliContext, pass_cli
+
+
+def register(main: click.Group) -> None:
+    @main.group()
+    def participants() -> None:
+        """Survey participants."""
+
+    @participants.command("import")
+    @click.argument("survey_id", type=int)
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @pass_cli
+    def participants_import(cli: CliContext, survey_id: int, file: str) -> None:
+        """Add or update participants from CSV (email, name, other columns become attributes)."""
+        from services.survey.participants.domain import decode_csv, import_participants_csv
+
+        with survey_session(cli) as (session, _config):
+            get_survey(session, survey_id)
+            report = import_participants_csv(session, survey_id, decode_csv(Path(file).read_bytes()))
+            lines = report.lines()
+        for line in lines:
+            click.echo(line)

@@ -1,0 +1,174 @@
+"""Answering through the personal link: which page to show, saving a page, resuming, submitting.
+
+Every write for a link starts by locking the participant row with a conditional UPDATE
+(``… WHERE completed_at IS NULL``), so two tabs or a double click are serialised, and submitting
+is a conditional ``UPDATE responses … WHERE status='in_progress'`` whose row count decides the winner.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.survey.responses.forms import Values, check_questions, is_visible, page_fields, pick
+from services.survey.responses.storage import complete, lock_participant, stored_values, write_answers
+from services.survey.surveys.questions import SurveyDefinition, definition_of
+from shared.clock import utcnow
+from shared.models import Participant, Response, ResponseStatus, Survey, SurveyStatus
+
+
+class Outcome(StrEnum):
+    """What a request to the personal link leads to: the page of questions, or a message of that name."""
+
+    PAGE = "page"
+    SAVED = "saved"
+    SUBMITTED = "submitted"
+    COMPLETED = "completed"  # answered before
+    CLOSED = "closed"  # closed, or past its closing time
+    NOT_OPEN = "not_open"  # a draft, or before its opening time
+
+
+def availability(survey: Survey, now: datetime | None = None) -> Outcome:
+    """``PAGE`` while the survey takes answers, else ``NOT_OPEN`` or ``CLOSED``."""
+    now = now or utcnow()
+    if survey.status == SurveyStatus.CLOSED or (survey.closes_at is not None and now >= survey.closes_at):
+        return Outcome.CLOSED
+    if survey.status != SurveyStatus.OPEN or (survey.opens_at is not None and now < survey.opens_at):
+        return Outcome.NOT_OPEN
+    return Outcome.PAGE
+
+
+def find_participant(session: Session, token: str) -> Participant | None:
+    if not token or len(token) > 64:
+        return None
+    return session.scalar(select(Participant).where(Participant.token == token))
+
+
+def in_progress_response(session: Session, participant_id: int) -> Response | None:
+    return session.scalar(
+        select(Response).where(Response.participant_id == participant_id, Response.status == ResponseStatus.IN_PROGRESS)
+    )
+
+
+@dataclass
+class PageView:
+    """What the respondent's page shows: which page, the values to fill in, and any errors."""
+
+    page: int
+    values: Values = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    outcome: Outcome = Outcome.PAGE
+
+
+def open_link(session: Session, participant: Participant) -> PageView:
+    """GET of the personal link: where the person left off (changes nothing)."""
+    survey = participant.survey
+    if participant.completed_at is not None:
+        return PageView(page=0, outcome=Outcome.COMPLETED)
+    state = availability(survey)
+    if state != Outcome.PAGE:
+        return PageView(page=0, outcome=state)
+    response = in_progress_response(session, participant.id)
+    if response is None:
+        return PageView(page=0)
+    page = min(max(response.current_page, 0), len(definition_of(survey).pages) - 1)
+    return PageView(page=page, values=stored_values(session, response.id))
+
+
+def next_visible_page(definition: SurveyDefinition, values: Values, page: int, step: int) -> int:
+    """The next page in ``step`` direction that has a visible question (pages may be all hidden)."""
+    pages = definition.pages
+    candidate = page + step
+    while 0 <= candidate < len(pages):
+        if any(is_visible(q, values) for q in pages[candidate].questions):
+            return candidate
+        candidate += step
+    return min(max(candidate, 0), len(pages) - 1) if step < 0 else page
+
+
+def save_page(session: Session, participant_id: int, page: int, form, action: str) -> PageView:
+    """POST of a page: store its answers and move on (``back``/``next``/``save``/``submit``).
+
+    Commits on success; on validation errors nothing is stored and the page comes back with errors.
+    """
+    now = utcnow()
+    participant = session.get(Participant, participant_id)
+    survey = participant.survey
+    definition = definition_of(survey)
+    pages = definition.pages
+    if not 0 <= page < len(pages):
+        page = 0
+    if not lock_participant(session, participant_id, now, survey.anonymous):
+        session.rollback()
+        return PageView(page=0, outcome=Outcome.COMPLETED)
+    state = availability(survey, now)
+    if state != Outcome.PAGE:
+        session.rollback()
+        return PageView(page=0, outcome=state)
+
+    response = in_progress_response(session, participant_id)
+    values = stored_values(session, response.id) if response else {}
+    questions = pages[page].questions
+    posted = pick(questions, form)
+    for question in questions:  # this page's inputs replace what was stored for them
+        for name in page_fields(question):
+            values.pop(name, None)
+    values.update(posted)
+
+    last = page == len(pages) - 1 or next_visible_page(definition, values, page, 1) == page
+    require = action in ("next", "submit")
+    errors = check_questions(questions, values, require=require)
+    if action == "submit" and not last:
+        action = "next"
+    if errors:
+        session.rollback()
+        return PageView(page=page, values=values, errors=errors)
+    if action == "submit":
+        # Every page is checked again: a page skipped (or an answer changed that reveals a question)
+        # sends the person back to the first page with something to fix.
+        for number, other in enumerate(pages):
+            missing = check_questions(other.questions, values, require=True)
+            if missing:
+                action, page, errors = "back_to", number, missing
+                break
+
+    if response is None:
+        response = Response(
+            id=uuid.uuid4().hex,
+            survey_id=survey.id,
+            participant_id=participant_id,
+            status=ResponseStatus.IN_PROGRESS,
+            current_page=page,
+            started_at=now,
+            updated_at=now,
+            attributes={},
+        )
+        session.add(response)
+        session.flush()
+
+    if action == "submit":
+        if complete(session, survey, response, participant, values, now) is None:
+            session.rollback()
+            return PageView(page=0, outcome=Outcome.COMPLETED)
+        session.commit()
+        return PageView(page=page, outcome=Outcome.SUBMITTED)
+
+    if action == "back_to":
+        target = page
+    elif action == "back":
+        target = next_visible_page(definition, values, page, -1)
+    elif action == "next":
+        target = next_visible_page(definition, values, page, 1)
+    else:
+        target = page
+    write_answers(session, response.id, definition, values)
+    response.current_page = target
+    response.updated_at = now
+    session.commit()
+    if action == "back_to":
+        return PageView(page=target, values=values, errors=errors)
+    return PageView(page=target, values=values, outcome=Outcome.SAVED if action == "save" else Outcome.PAGE)

@@ -1,0 +1,145 @@
+"""What respondents see: the personal link (one page of questions at a time), saving and submitting.
+The form contract is described in ``services.survey.responses.forms``."""
+from functools import wraps
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from services.survey.mailings.rendering import closing_text
+from services.survey.responses.flow import Outcome, find_participant, next_visible_page, open_link, save_page
+from services.survey.responses.forms import is_visible
+from services.survey.surveys.questions import (
+    CHOICE_TYPES,
+    DONT_KNOW,
+    OTHER,
+    POINT_TYPES,
+    Question,
+    QuestionType,
+    SurveyDefinition,
+    definition_of,
+)
+from shared.web import db_session
+
+bp = Blueprint("responses", __name__)
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+ACTIONS = ("back", "next", "save", "submit")
+
+
+def markdown(text: str) -> Markup:
+    """Markdown from the survey definition; raw HTML is not allowed through."""
+    return Markup(_markdown.render(text or ""))
+
+
+def personal_link(view):
+    """Look the link up (404 that reveals nothing when unknown) and answer in the survey's language:
+    the page's ``lang`` must match the questions for screen readers."""
+
+    @wraps(view)
+    def wrapped(token: str):
+        participant = find_participant(db_session(), token)
+        if participant is None:
+            abort(404)
+        with force_locale(participant.survey.language):
+            return view(participant, token)
+
+    return wrapped
+
+
+def first_input_id(question: Question) -> str:
+    """Where the error summary's link for a question lands: its first input."""
+    key = question.key
+    if question.type == QuestionType.MATRIX:
+        return f"q-{key}-{question.rows[0].key}-0"
+    if question.type in CHOICE_TYPES or question.type in POINT_TYPES:
+        return f"q-{key}-0"
+    return f"q-{key}"
+
+
+def condition_words(definition: SurveyDefinition, question: Question) -> tuple[str, list[str]]:
+    """A follow-up question's condition in the respondent's words: the earlier question's text and
+    the answers that show it (option labels, not their keys)."""
+    target = definition.question(question.show_if.question)
+    words = {OTHER: _("Annat"), DONT_KNOW: _("Vet inte"), **{o.key: o.label for o in target.options}}
+    return target.text, [words.get(value, value) for value in question.show_if.values]
+
+
+def page_context(survey, page: int, values, errors, preview: bool = False) -> dict:
+    """Everything the respondent's page template needs (shared with the admin preview)."""
+    definition = definition_of(survey)
+    pages = definition.pages
+    questions = pages[page].questions
+    keys_here = {q.key for q in questions}
+    shown = [
+        q
+        for q in questions
+        # A condition on this page's own answers is decided when the page is sent (or live with JS).
+        if is_visible(q, values) or (q.show_if and q.show_if.question in keys_here)
+    ]
+    summary = [(first_input_id(q), q.text, errors[q.key]) for q in shown if q.key in errors]
+    last = page == len(pages) - 1 or next_visible_page(definition, values, page, 1) == page
+    return {
+        "survey": survey,
+        "page": page,
+        "page_count": len(pages),
+        "page_title": pages[page].title,
+        "questions": shown,
+        "keys_here": keys_here,
+        "conditions": {q.key: condition_words(definition, q) for q in shown if q.show_if},
+        "values": values,
+        "errors": errors,
+        "summary": summary,
+        "last": last,
+        "intro": markdown(definition.intro) if page == 0 else None,
+        "preview": preview,
+    }
+
+
+def message(kind: str, participant=None, status: int = 200):
+    """The page for an ``Outcome`` other than ``PAGE``, or for ``thanks`` and ``declined``."""
+    survey = participant.survey if participant else None
+    thanks = markdown(definition_of(survey).thanks) if survey and kind == "thanks" else None
+    opens = closing_text(survey, "opens") if survey and kind == Outcome.NOT_OPEN else ""
+    return render_template(
+        "survey/responses/message.html", kind=kind, survey=survey, participant=participant, thanks=thanks, opens=opens
+    ), status
+
+
+@bp.get("/s/<token>")
+@personal_link
+def answer(participant, token: str):
+    view = open_link(db_session(), participant)
+    if view.outcome != Outcome.PAGE:
+        return message(view.outcome, participant)
+    context = page_context(participant.survey, view.page, view.values, {})
+    return render_template("survey/responses/page.html", token=token, **context)
+
+
+@bp.post("/s/<token>")
+@personal_link
+def answer_post(participant, token: str):
+    action = request.form.get("action", "next")
+    action = action if action in ACTIONS else "next"
+    try:
+        page = int(request.form.get("page", "0"))
+    except ValueError:
+        page = 0
+    view = save_page(db_session(), participant.id, page, request.form, action)
+    if view.outcome == Outcome.SUBMITTED:
+        return redirect(url_for("responses.thanks", token=token), code=303)
+    if view.outcome != Outcome.PAGE:
+        return message(view.outcome, participant)
+    if view.errors:
+        context = page_context(participant.survey, view.page, view.values, view.errors)
+        return render_template("survey/responses/page.html", token=token, **context), 422
+    return redirect(url_for("responses.answer", token=token), code=303)
+
+
+@bp.get("/s/<token>/tack")
+@personal_link
+def thanks(participant, token: str):
+    if participant.completed_at is None:
+        return redirect(url_for("responses.answer", token=token))
+    return message("thanks", participant)

@@ -1,0 +1,273 @@
+"""Storing answers: form values ⇄ answer rows (see ``shared.models.surveys.Answer``), completing a
+response exactly once, and what anonymity takes away on submit."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from services.survey.responses.forms import Values, check_question, check_questions, first, is_visible, parse_number
+from services.survey.surveys.questions import (
+    CHOICE_TYPES,
+    DONT_KNOW,
+    OTHER,
+    Question,
+    QuestionType,
+    SurveyDefinition,
+    definition_of,
+    format_value,
+)
+from shared.clock import utcnow
+from shared.db import is_postgres
+from shared.models import Answer, Participant, Response, ResponseStatus, Survey
+
+
+class AnswerError(Exception):
+    """Answers that cannot be stored; ``errors`` maps question key → message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def start_of_day(moment: datetime) -> datetime:
+    """Midnight UTC of the moment's day: how anonymous responses keep their times."""
+    return moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def answer_rows(definition: SurveyDefinition, values: Values) -> list[dict]:
+    """Answer rows for every visible question with a valid answer (hidden ones are not stored)."""
+    rows: list[dict] = []
+    for question in definition.questions:
+        if is_visible(question, values) and not check_question(question, values, require=False):
+            rows.extend(_rows_for(question, values))
+    return rows
+
+
+def _rows_for(question: Question, values: Values) -> list[dict]:
+    key, kind = question.key, question.type
+    base = {"question_key": key, "row_key": None, "option_key": None, "number_value": None, "text_value": None}
+    if kind in CHOICE_TYPES:
+        if kind == QuestionType.SINGLE:
+            chosen = [first(values, key)]
+        else:
+            chosen = list(dict.fromkeys(v for v in values.get(key, []) if v))
+        return [
+            {**base, "option_key": c, "text_value": first(values, f"{key}.{OTHER}") if c == OTHER else None}
+            for c in chosen
+            if c
+        ]
+    if kind in (QuestionType.SCALE, QuestionType.NPS, QuestionType.NUMBER):
+        value = first(values, key)
+        if not value:
+            return []
+        if value == DONT_KNOW:
+            return [{**base, "option_key": DONT_KNOW}]
+        return [{**base, "number_value": parse_number(value)}]
+    if kind == QuestionType.MATRIX:
+        out = []
+        for row in question.rows:
+            value = first(values, f"{key}.{row.key}")
+            if value == DONT_KNOW:
+                out.append({**base, "row_key": row.key, "option_key": DONT_KNOW})
+            elif value:
+                out.append({**base, "row_key": row.key, "number_value": float(value)})
+        return out
+    text = first(values, key)
+    return [{**base, "text_value": text}] if text else []
+
+
+def stored_values(session: Session, response_id: str) -> Values:
+    """The form values a response's stored answers stand for (to fill in the form again)."""
+    values: Values = {}
+    for a in session.execute(
+        select(Answer.question_key, Answer.row_key, Answer.option_key, Answer.number_value, Answer.text_value)
+        .where(Answer.response_id == response_id)
+        .order_by(Answer.id)
+    ):
+        name = f"{a.question_key}.{a.row_key}" if a.row_key else a.question_key
+        if a.option_key is not None:
+            values.setdefault(name, []).append(a.option_key)
+            if a.option_key == OTHER and a.text_value:
+                values[f"{a.question_key}.{OTHER}"] = [a.text_value]
+        elif a.number_value is not None:
+            values.setdefault(name, []).append(format_value(a.number_value))
+        elif a.text_value is not None:
+            values.setdefault(name, []).append(a.text_value)
+    return values
+
+
+def write_answers(session: Session, response_id: str, definition: SurveyDefinition, values: Values) -> None:
+    """Replace a response's answer rows with those the values stand for."""
+    session.execute(delete(Answer).where(Answer.response_id == response_id))
+    rows = answer_rows(definition, values)
+    if rows:
+        session.execute(Answer.__table__.insert(), [{**row, "response_id": response_id} for row in rows])
+
+
+def lock_participant(session: Session, participant_id: int, now: datetime, anonymous: bool) -> bool:
+    """Take the participant's row lock; False when they have already completed."""
+    started = start_of_day(now) if anonymous else now
+    result = session.execute(
+        update(Participant)
+        .where(Participant.id == participant_id, Participant.completed_at.is_(None))
+        .values(started_at=func.coalesce(Participant.started_at, started))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def complete(
+    session: Session, survey: Survey, response: Response, participant: Participant | None, values: Values,
+    now: datetime, attributes: dict | None = None,
+) -> str | None:
+    """Mark the response complete exactly once (None when another request already did); in an
+    anonymous survey it is re-created unlinkable. Returns the id of the complete response."""
+    result = session.execute(
+        update(Response)
+        .where(Response.id == response.id, Response.status == ResponseStatus.IN_PROGRESS)
+        .values(status=ResponseStatus.COMPLETE, completed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    kept = _report_attributes(survey, participant.attributes if participant is not None else (attributes or {}))
+    if not survey.anonymous:
+        session.execute(
+            update(Response)
+            .where(Response.id == response.id)
+            .values(attributes=kept)
+            .execution_options(synchronize_session=False)
+        )
+        write_answers(session, response.id, definition_of(survey), values)
+        if participant is not None:
+            participant.completed_at = now
+        return response.id
+    # A fresh row with a fresh random id and fresh answer ids: nothing seen while the response was
+    # in progress (its id, its row order, its exact times) can be matched to it afterwards.
+    day = start_of_day(now)
+    started = start_of_day(response.started_at)
+    session.execute(delete(Response).where(Response.id == response.id))
+    session.expunge(response)
+    new_id = uuid.uuid4().hex
+    session.add(
+        Response(
+            id=new_id,
+            survey_id=survey.id,
+            participant_id=None,
+            status=ResponseStatus.COMPLETE,
+            current_page=0,
+            started_at=started,
+            updated_at=day,
+            completed_at=day,
+            attributes=kept,
+        )
+    )
+    session.flush()
+    write_answers(session, new_id, definition_of(survey), values)
+    if participant is not None:
+        participant.completed_at = day
+        if participant.started_at is not None:
+            participant.started_at = start_of_day(participant.started_at)
+        session.flush()
+        if is_postgres(session):
+            _restamp_completed(session, survey.id)
+    return new_id
+
+
+# PostgreSQL stamps every row version with the transaction that wrote it (the ``xmin`` column), so a
+# new anonymous response and its participant's completion would share one. Rewriting the survey's
+# other completed participants in the same transaction gives them that stamp too. Rows another
+# submit holds at this moment are skipped (never wait, never deadlock) and get it from the next submit;
+# rows already written by this transaction are skipped, so seeding many answers at once stays linear.
+RESTAMP_COMPLETED = text(
+    """
+    UPDATE participants SET completed_at = completed_at
+    WHERE id IN (
+        SELECT id FROM participants
+        WHERE survey_id = :survey_id AND completed_at IS NOT NULL AND xmin <> pg_current_xact_id()::xid
+        FOR UPDATE SKIP LOCKED
+    )
+    """
+)
+
+
+def _restamp_completed(session: Session, survey_id: int) -> None:
+    session.execute(RESTAMP_COMPLETED, {"survey_id": survey_id})
+
+
+def _report_attributes(survey: Survey, attributes: dict) -> dict:
+    return {name: attributes.get(name) for name in survey.report_attributes or [] if attributes.get(name) is not None}
+
+
+def store_complete_response(
+    session: Session,
+    survey: Survey,
+    values: dict[str, str | list[str]],
+    participant: Participant | None = None,
+    attributes: dict | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Store one complete response from form values (as the browser would send them); returns its id.
+
+    Checks every page like a submit does (raises AnswerError). ``attributes`` are used when there is no
+    participant (e.g. test data); only the survey's report_attributes are kept. Does not commit.
+    """
+    now = now or utcnow()
+    normalised: Values = {
+        k: [format_value(x) for x in v] if isinstance(v, (list, tuple)) else [format_value(v)] for k, v in values.items()
+    }
+    errors = check_questions(definition_of(survey).questions, normalised, require=True)
+    if errors:
+        raise AnswerError(errors)
+    if participant is not None:
+        if not lock_participant(session, participant.id, now, survey.anonymous):
+            raise AnswerError({"": _("Deltagaren har redan svarat.")})
+        session.refresh(participant)
+        session.execute(delete(Response).where(Response.participant_id == participant.id))
+    response = Response(
+        id=uuid.uuid4().hex,
+        survey_id=survey.id,
+        participant_id=participant.id if participant is not None else None,
+        status=ResponseStatus.IN_PROGRESS,
+        current_page=0,
+        started_at=now,
+        updated_at=now,
+        attributes={},
+    )
+    session.add(response)
+    session.flush()
+    return complete(session, survey, response, participant, normalised, now, attributes)
+
+
+def readable_answers(session: Session, survey: Survey, participant_id: int) -> list[tuple[str, list[str]]]:
+    """A named survey's answers of one person as (question, answer lines); empty for anonymous surveys."""
+    if survey.anonymous:
+        return []
+    response_id = session.scalar(select(Response.id).where(Response.participant_id == participant_id))
+    if response_id is None:
+        return []
+    values = stored_values(session, response_id)
+    dont_know = _("Vet inte")
+    out = []
+    for q in definition_of(survey).questions:
+        key, lines = q.key, []
+        if q.type in CHOICE_TYPES:
+            for chosen in values.get(key, []):
+                other = f"{_('Annat')}: {first(values, f'{key}.{OTHER}')}"
+                lines.append(other if chosen == OTHER else q.option_label(chosen))
+        elif q.type == QuestionType.MATRIX:
+            for row in q.rows:
+                value = first(values, f"{key}.{row.key}")
+                if value:
+                    lines.append(f"{row.label}: {dont_know if value == DONT_KNOW else value}")
+        else:
+            value = first(values, key)
+            if value:
+                lines.append(dont_know if value == DONT_KNOW else value)
+        if lines:
+            out.append((q.text, lines))
+    return out

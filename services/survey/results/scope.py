@@ -1,0 +1,104 @@
+"""Which responses a figure is about: the survey's complete responses, optionally only those with
+one value of a report attribute (``Filter``), and the small-group rule for such filters.
+
+The building blocks of every results statement are here too: the conditions on ``responses``, the
+join of ``answers`` with ``responses``, a typed NULL for ``UNION`` columns.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Float, Text, cast, func, null, select
+from sqlalchemy.orm import Session
+
+from shared.models import Answer, Response, ResponseStatus, Survey
+
+# The lowest threshold the CLI accepts for an anonymous survey.
+ANONYMOUS_MIN_GROUP_SIZE = 3
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Restrict results to responses whose report attribute has one value (empty: all responses)."""
+
+    attribute: str | None = None
+    value: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.attribute) and self.value is not None
+
+    def as_args(self) -> dict:
+        return {"filter": f"{self.attribute}:{self.value}"} if self.active else {}
+
+    @classmethod
+    def parse(cls, raw: str | None, allowed: list[str]) -> "Filter":
+        """``attribute:value`` from a query string; anything unknown means no filter."""
+        if not raw or ":" not in raw:
+            return cls()
+        attribute, value = raw.split(":", 1)
+        return cls(attribute, value) if attribute in allowed else cls()
+
+
+def attribute_of(column, name: str):
+    """The text value of one key of a JSON attributes column (``->>`` / ``json_extract``)."""
+    return column[name].as_string()
+
+
+def scope(survey_id: int, flt: Filter, include_partial: bool = False) -> list:
+    """Conditions on ``responses`` for the responses a figure is about."""
+    conditions = [Response.survey_id == survey_id]
+    if not include_partial:
+        conditions.append(Response.status == ResponseStatus.COMPLETE)
+    if flt.active:
+        conditions.append(attribute_of(Response.attributes, flt.attribute) == flt.value)
+    return conditions
+
+
+def from_answers(*columns):
+    """``SELECT columns FROM answers JOIN responses``: the start of every answer statement."""
+    return select(*columns).select_from(Answer).join(Response, Response.id == Answer.response_id)
+
+
+def response_count_stmt(survey_id: int, flt: Filter):
+    return select(func.count()).select_from(Response).where(*scope(survey_id, flt))
+
+
+def null_of(type_=Float):
+    return cast(null(), type_)
+
+
+def filter_allowed(session: Session, survey: Survey, flt: Filter, groups: dict[str, dict[str, int]] | None = None) -> bool:
+    """A filter may not single out a small group — nor leave one out, which the totals would reveal."""
+    if not flt.active:
+        return True
+    groups = groups if groups is not None else response_groups(session, survey)
+    values = groups.get(flt.attribute, {})
+    total = session.scalar(response_count_stmt(survey.id, Filter()))
+    picked = values.get(flt.value, 0)
+    rest = total - picked
+    return picked >= survey.min_group_size and (rest == 0 or rest >= survey.min_group_size)
+
+
+def response_groups_stmt(survey_id: int):
+    """Complete responses per distinct set of report attributes (a few dozen rows: the JSON text is
+    grouped as it is, so no response's JSON is parsed)."""
+    as_text = cast(Response.attributes, Text)
+    return select(as_text.label("attributes"), func.count().label("n")).where(*scope(survey_id, Filter())).group_by(as_text)
+
+
+def response_groups(session: Session, survey: Survey) -> dict[str, dict[str, int]]:
+    """``{attribute: {value: responses}}`` for the survey's report attributes."""
+    found: dict[str, dict[str, int]] = {name: {} for name in survey.report_attributes or []}
+    for r in session.execute(response_groups_stmt(survey.id)):
+        for name, value in (json.loads(r.attributes or "{}") or {}).items():
+            if name in found and value is not None:
+                found[name][str(value)] = found[name].get(str(value), 0) + int(r.n)
+    return found
+
+
+def report_attribute_values(groups: dict[str, dict[str, int]]) -> dict[str, list[str]]:
+    """The values each report attribute takes among complete responses (the filter's choices), from
+    ``response_groups``."""
+    return {name: sorted(values) for name, values in groups.items()}

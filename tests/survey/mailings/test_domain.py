@@ -1,0 +1,128 @@
+"""Invitations and reminders: saving texts, who gets mail, suppression, double clicks, real delivery."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services.survey.mailings import domain
+from services.survey.surveys.domain import SurveyStateError
+from shared.clock import utcnow
+from shared.config import parse_mail_url
+from shared.db import Database
+from shared.mail.outbox import deliver_due
+from shared.mail.transport import open_transport
+from shared.models import OutboxMail, Participant, Suppression, Survey
+
+PEOPLE = "email,name,roll\nanna@ale.example,Anna Ek,IT-chef\nbo@bor.example,Bo Ås,Chef\ncia@cia.example,Cia,x\n"
+
+
+def test_save_mail_texts_refuses_unknown_placeholders(app, db, make_survey):
+    survey_id = make_survey()
+    with app.test_request_context(), db.transaction() as s:
+        survey = s.get(Survey, survey_id)
+        texts = domain.MailTexts("Ämne", "Hej {{ förnamn }}", "P", "{{ link }}", "Eva", "eva@x.example", 2, 7)
+        errors = domain.save_mail_texts(s, survey, texts)
+        assert list(errors) == ["invitation_text"]
+        assert survey.invitation_text.startswith("Hej {{ name }}")
+
+
+def test_invitations_go_once_and_skip_suppressed(app, db, make_survey, config):
+    survey_id = make_survey(participants=PEOPLE)
+    with db.transaction() as s:
+        s.add(Suppression(email="cia@cia.example", reason="hard_bounce", created_at=utcnow()))
+    with app.test_request_context(), db.transaction() as s:
+        report = domain.send_invitations(s, config, s.get(Survey, survey_id))
+    assert (report.sent, report.suppressed) == (2, 1)
+    with app.test_request_context(), db.transaction() as s:
+        again = domain.send_invitations(s, config, s.get(Survey, survey_id))
+    assert again.sent == 0
+    with db.sessions() as s:
+        mails = s.scalars(select(OutboxMail).order_by(OutboxMail.recipient)).all()
+        assert [m.recipient for m in mails] == ["anna@ale.example", "bo@bor.example"]
+        token = s.scalar(select(Participant.token).where(Participant.email == "anna@ale.example"))
+        body = mails[0].message.decode()
+        assert f"http://survey.test/s/{token}" in body.replace("=\r\n", "")
+        assert s.scalar(select(Participant.invited_at).where(Participant.email == "cia@cia.example")) is None
+
+
+def test_draft_survey_cannot_send(app, db, make_survey, config):
+    survey_id = make_survey(open=False, participants=PEOPLE)
+    with app.test_request_context(), db.transaction() as s:
+        with pytest.raises(SurveyStateError):
+            domain.send_invitations(s, config, s.get(Survey, survey_id))
+
+
+def test_reminders_only_to_those_due(app, db, make_survey, config):
+    people = "email,name\n" + "".join(f"p{i}@x.example,P{i}\n" for i in range(6))
+    survey_id = make_survey(participants=people)
+    now = utcnow()
+    long_ago = now - timedelta(days=8)
+    with db.transaction() as s:
+        p = {x.email: x for x in s.scalars(select(Participant))}
+        for person in p.values():
+            person.invited_at = long_ago
+        p["p0@x.example"].invited_at = None  # never invited
+        p["p1@x.example"].completed_at = now  # answered
+        p["p2@x.example"].declined_at = now  # declined
+        p["p3@x.example"].reminders_sent, p["p3@x.example"].last_reminded_at = 2, long_ago  # at the limit
+        p["p4@x.example"].invited_at = now - timedelta(days=2)  # too recent
+        # p5 is due
+    with app.test_request_context(), db.transaction() as s:
+        survey = s.get(Survey, survey_id)
+        assert domain.count_due(s, survey) == (1, 1)
+        report = domain.send_reminders(s, config, survey)
+    assert report.sent == 1
+    with db.sessions() as s:
+        assert s.scalars(select(OutboxMail.recipient)).all() == ["p5@x.example"]
+        p5 = s.scalar(select(Participant).where(Participant.email == "p5@x.example"))
+        assert p5.reminders_sent == 1 and p5.last_reminded_at > long_ago
+        assert "Påminnelse" in s.scalar(select(OutboxMail.subject))
+    with app.test_request_context(), db.transaction() as s:
+        assert domain.send_reminders(s, config, s.get(Survey, survey_id)).sent == 0  # interval not passed
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # parallel transactions need a server
+def test_concurrent_clicks_send_one_invitation_each(app, make_survey, config, database_url):
+    survey_id = make_survey(participants=PEOPLE)
+    barrier = threading.Barrier(4)
+
+    def click():
+        database = Database(database_url)
+        barrier.wait()
+        with app.test_request_context(), database.transaction() as s:
+            domain.send_invitations(s, config, s.get(Survey, survey_id))
+        database.dispose()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    database = Database(database_url)
+    with database.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMail)) == 3
+    database.dispose()
+
+
+def test_invitation_delivered_over_smtp_has_link_and_decline(app, db, make_survey, config, smtp_server):
+    survey_id = make_survey(participants=PEOPLE)
+    with app.test_request_context(), db.transaction() as s:
+        domain.send_invitations(s, config, s.get(Survey, survey_id))
+    transport = open_transport(parse_mail_url(smtp_server.url, config.var_dir))
+    deliver_due(db, transport)
+    received = smtp_server.wait_for(3)
+    anna = next(m for m in received if "anna@ale.example" in m.rcpt_tos)
+    text = anna.message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    html = anna.message.get_body(preferencelist=("html",)).get_content()
+    with db.sessions() as s:
+        token = s.scalar(select(Participant.token).where(Participant.email == "anna@ale.example"))
+    assert "Hej Anna Ek!" in text and f"http://survey.test/s/{token}\n" in text
+    assert f"http://survey.test/s/{token}/decline" in text
+    assert "Kontakta Eva Utvärderare (eva@vastkom.example)" in text
+    assert f'href="http://survey.test/s/{token}"' in html
+    assert anna.message["Subject"].startswith("Inbjudan: Utvärdering av Program Millennium")
+    assert anna.message["List-Unsubscribe"] == f"<http://survey.test/s/{token}/decline>"
+    assert anna.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -1,0 +1,63 @@
+"""The participant pages: add, change and remove one person; a person's answers only in a named survey."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from shared.models import Participant, Survey
+from tests.survey.conftest import post_form
+
+
+def test_participant_add_edit_remove_pages(evaluator, db, make_survey):
+    survey_id = make_survey()
+    listing = f"/admin/surveys/{survey_id}/participants"
+    bad = post_form(evaluator, listing + "/new", {"email": "inte en adress", "name": "X"}, page_url=listing)
+    assert bad.status_code == 422 and "inte en giltig e-postadress" in bad.get_data(as_text=True)
+    assert 'value="X"' in bad.get_data(as_text=True)
+    ok = post_form(evaluator, listing + "/new", {"email": "ny@x.example", "name": "Ny", "attributes": "roll: chef"}, page_url=listing)
+    assert ok.status_code == 302
+    with db.sessions() as s:
+        person = s.scalar(select(Participant))
+    edit = f"{listing}/{person.id}"
+    assert "roll: chef" in evaluator.get(edit).get_data(as_text=True)
+    post_form(evaluator, edit, {"email": "ny@x.example", "name": "Ny Person", "attributes": ""})
+    assert "Ny Person" in evaluator.get(listing).get_data(as_text=True)
+    post_form(evaluator, edit + "/remove", {}, page_url=edit)
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Participant)) == 0
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_participant_page_shows_answers_only_in_a_named_survey(evaluator, db, make_survey, anonymous):
+    from services.survey.responses.storage import store_complete_response
+    from tests.survey.conftest import PAGE1, PAGE2, PAGE3
+
+    survey_id = make_survey(participants="email,name\nanna@ale.example,Anna\n", anonymous=anonymous)
+    with db.transaction() as s:
+        person = s.scalar(select(Participant))
+        store_complete_response(s, s.get(Survey, survey_id), {**PAGE1, **PAGE2, **PAGE3}, participant=person)
+        person_id = person.id
+    html = evaluator.get(f"/admin/surveys/{survey_id}/participants/{person_id}").get_data(as_text=True)
+    if anonymous:
+        assert "Samverka tidigt." not in html and "svaren kan inte kopplas till deltagaren" in html
+    else:
+        assert "Samverka tidigt." in html and "I ganska hög grad" in html and "Annat: Skolan" in html
+        assert "Samverkan med regionen fungerade väl: Vet inte" in html
+
+
+
+def test_participant_page_shows_swedish_time_across_summer_time(evaluator, db, make_survey):
+    survey_id = make_survey(participants="email,name\nanna@ale.example,Anna\nbo@x.example,Bo\n", anonymous=False)
+    with db.transaction() as s:
+        anna, bo = s.scalars(select(Participant).order_by(Participant.email)).all()
+        anna.invited_at = datetime(2025, 3, 30, 0, 30, tzinfo=timezone.utc)  # 01:30 winter time (UTC+1)
+        bo.invited_at = datetime(2025, 3, 30, 1, 30, tzinfo=timezone.utc)  # 03:30 summer time (UTC+2)
+        bo.completed_at = datetime(2025, 10, 25, 22, 30, tzinfo=timezone.utc)  # already the 26th in Sweden
+        ids = anna.id, bo.id
+    anna_page, bo_page = (
+        evaluator.get(f"/admin/surveys/{survey_id}/participants/{i}").get_data(as_text=True) for i in ids
+    )
+    assert "Inbjuden: 2025-03-30 01:30" in anna_page
+    assert "Inbjuden: 2025-03-30 03:30" in bo_page and "Har svarat: 2025-10-26" in bo_page

@@ -1,0 +1,69 @@
+"""The personal link in a browser: page by page with CSRF, closed / not yet open / unknown links, odd input."""
+from __future__ import annotations
+
+import yaml
+from sqlalchemy import select
+
+from shared.models import Answer, Response, Survey
+from tests.survey.conftest import MILLENNIUM, PAGE1, PAGE2, PAGE3, RESPONDENTS, csrf_from, post, token_of
+
+
+def test_complete_survey_page_by_page_with_csrf(app, db, make_survey):
+    make_survey(participants=RESPONDENTS)
+    token = token_of(db)
+    client = app.test_client()
+    page = client.get(f"/s/{token}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Sida 1 av 3" in html and "10 minuter" in html and "kopplade till din personliga länk" in html
+    for number, data in enumerate((PAGE1, PAGE2), start=1):
+        response = client.post(
+            f"/s/{token}", data={**data, "page": number - 1, "action": "next", "csrf_token": csrf_from(html)}
+        )
+        assert response.status_code == 303
+        html = client.get(f"/s/{token}").get_data(as_text=True)
+        assert f"Sida {number + 1} av 3" in html
+    response = client.post(f"/s/{token}", data={**PAGE3, "page": 2, "action": "submit", "csrf_token": csrf_from(html)})
+    assert response.status_code == 303
+    thanks = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Tack för dina svar" in thanks and "informationsmötet i juni" in thanks
+    again = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "Du har redan svarat" in again
+
+
+def test_post_without_csrf_token_is_refused(app, db, make_survey):
+    make_survey(participants=RESPONDENTS)
+    response = app.test_client().post(f"/s/{token_of(db)}", data={**PAGE1, "page": 0, "action": "next"})
+    assert response.status_code == 400
+    with db.sessions() as s:
+        assert s.scalar(select(Response.id)) is None
+
+
+def test_closed_not_open_and_unknown_links(client, db, make_survey, app):
+    make_survey(participants=RESPONDENTS, opens="2098-05-04")
+    token = token_of(db)
+    early = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "har inte öppnat än" in early and "Enkäten öppnar 4 maj 2098." in early
+    with db.transaction() as s:
+        s.scalar(select(Survey)).status = "closed"
+    assert "Enkäten är stängd" in client.get(f"/s/{token}").get_data(as_text=True)
+    assert "Enkäten är stängd" in post(client, token, {**PAGE1, "page": 0}, "next").get_data(as_text=True)
+    unknown = client.get("/s/not-a-token")
+    assert unknown.status_code == 404 and "Enkät" not in unknown.get_data(as_text=True).split("<main", 1)[1]
+
+
+def test_nul_characters_are_not_a_server_error(client, db, make_survey):
+    make_survey(participants=RESPONDENTS)
+    response = post(client, token_of(db), {**PAGE1, "page": 0, "omraden.other": "Sko\x00lan"}, "next")
+    assert response.status_code == 303
+    with db.sessions() as s:
+        assert s.scalar(select(Answer.text_value).where(Answer.option_key == "other")) == "Skolan"
+
+
+def test_a_follow_up_question_names_the_answers_in_words_not_keys(client, db, make_survey):
+    pages = yaml.safe_load(MILLENNIUM.read_text(encoding="utf-8"))["pages"]
+    pages[0]["questions"][2]["show_if"] = {"question": "delaktighet", "in": ["mycket_hog", "hog"]}
+    make_survey(participants=RESPONDENTS, pages=pages)
+    html = client.get(f"/s/{token_of(db)}").get_data(as_text=True)
+    assert "Besvara bara om du svarade I mycket hög grad eller I ganska hög grad på frågan" in html
+    assert 'data-show-values="mycket_hog hog"' in html  # the keys are for the script that shows it live
