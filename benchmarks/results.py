@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text  # noqa: E402
 
+from services.demo import DEMO_DATA  # noqa: E402
 from shared.config import load_config  # noqa: E402
 from shared.db import Database, recreate_postgres_database, upgrade  # noqa: E402
 
@@ -50,8 +51,7 @@ def seed(url: str, count: int) -> int:
     from shared.accounts import create_admin
     from shared.models import Survey
 
-    fixture = Path(__file__).resolve().parents[1] / "services" / "demo_data" / "survey-millennium.yaml"
-    definition = yaml.safe_load(fixture.read_text(encoding="utf-8"))
+    definition = yaml.safe_load((DEMO_DATA / "survey-millennium.yaml").read_text(encoding="utf-8"))
     definition["closes"] = str(definition.get("closes"))
     db = Database(url)
     postgres = url.startswith("postgres")

@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 
+from services.demo import DEMO_DATA
 from services.survey import create_app
 from services.survey.definitions import normalise
 from services.survey.participants import import_participants_csv
 from services.survey.surveys import create_survey, open_survey
 
-FIXTURES = Path("/work/shared/fixtures") if Path("/work/shared/fixtures").exists() else Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-MILLENNIUM = FIXTURES / "survey-millennium.yaml"
-PARTICIPANTS = FIXTURES / "participants-millennium.csv"
+MILLENNIUM = DEMO_DATA / "survey-millennium.yaml"
+PARTICIPANTS = DEMO_DATA / "participants-millennium.csv"
 
 
 def millennium(**changes) -> dict:
