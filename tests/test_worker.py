@@ -4,7 +4,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -57,7 +56,7 @@ def test_sigterm_lets_the_worker_finish_and_stop(db, config, smtp_server):
         queue(db, config, 5)
         smtp_server.wait_for(5, timeout=30)
         queue(db, config, 2)  # arrives while the worker runs; delivered before or after SIGTERM, never lost
-        time.sleep(0.2)
+        smtp_server.wait_for(6, timeout=30)  # SIGTERM while the worker is at the new mail
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
     finally:
