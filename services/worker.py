@@ -3,14 +3,15 @@
 Jobs are plain functions ``job(stop) -> int`` (how much they did). SIGTERM sets ``stop``: the job in
 hand finishes the message it is sending, then the loop ends.
 """
+
 from __future__ import annotations
 
 import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from shared.clock import utcnow
 from shared.config import Config
