@@ -3,6 +3,7 @@
 PostgreSQL is required, not optional: set TEST_POSTGRES_URL (default: the local server). If it does
 not answer, the run fails instead of silently testing SQLite only.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,22 +44,31 @@ class _MigratedState:
         self.delete_all = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(tables))  # children first
         with self.engine.connect() as conn:
             self.seeded = [(t, rows) for t in tables if (rows := [r._asdict() for r in conn.execute(t.select())])]
-            names, starts, lasts = zip(*conn.execute(text(
-                "SELECT format('%I.%I', schemaname, sequencename), start_value, last_value "
-                "FROM pg_sequences WHERE schemaname = current_schema()"
-            )))
-        self.sequences = {"names": list(names), "starts": list(starts), "lasts": list(lasts)}
+            sequences = conn.execute(
+                text(
+                    "SELECT format('%I.%I', schemaname, sequencename) AS name, start_value, last_value "
+                    "FROM pg_sequences WHERE schemaname = current_schema()"
+                )
+            ).all()
+        self.sequences = {
+            "names": [s.name for s in sequences],
+            "starts": [s.start_value for s in sequences],
+            "lasts": [s.last_value for s in sequences],
+        }
 
     def restore(self) -> None:
         with self.engine.begin() as conn:
             conn.exec_driver_sql(self.delete_all)
             for table, rows in self.seeded:
                 conn.execute(table.insert(), rows)
-            conn.execute(text(
-                "SELECT setval(CAST(name AS regclass), coalesce(last, start), last IS NOT NULL) "
-                "FROM unnest(CAST(:names AS text[]), CAST(:starts AS bigint[]), CAST(:lasts AS bigint[])) "
-                "AS s(name, start, last)"
-            ), self.sequences)
+            conn.execute(
+                text(
+                    "SELECT setval(CAST(name AS regclass), coalesce(last, start), last IS NOT NULL) "
+                    "FROM unnest(CAST(:names AS text[]), CAST(:starts AS bigint[]), CAST(:lasts AS bigint[])) "
+                    "AS s(name, start, last)"
+                ),
+                self.sequences,
+            )
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +76,7 @@ def postgres_template_url(request) -> str:
     """A database of our own on the PostgreSQL server (one per xdist worker), migrated once."""
     try:
         url = recreate_postgres_database(TEST_POSTGRES_URL, _worker_suffix(request))
-    except Exception as exc:  # noqa: BLE001 - turn any driver error into one clear failure
+    except Exception as exc:  # any driver error becomes one clear failure
         pytest.fail(f"PostgreSQL is required for the tests and did not answer at {TEST_POSTGRES_URL}: {exc}")
     upgrade(url)
     return url

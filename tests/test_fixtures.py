@@ -3,6 +3,7 @@
 (SQLite tests get a fresh copy of a migrated file; PostgreSQL tests share one database per xdist
 worker, which is put back between tests.)
 """
+
 from sqlalchemy import func, select
 
 from shared.db import Database

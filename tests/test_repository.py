@@ -1,4 +1,5 @@
 """The repository stands on its own: nothing in it reads a file outside its tree."""
+
 from __future__ import annotations
 
 import os

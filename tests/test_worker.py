@@ -1,4 +1,5 @@
 """The worker process: delivers what the services leave in the outbox, and stops cleanly on SIGTERM."""
+
 import os
 import signal
 import subprocess
@@ -40,7 +41,10 @@ def test_worker_once_delivers_everything_due_and_exits(db, config, smtp_server):
     queue(db, config, 3)
     result = subprocess.run(
         [sys.executable, "-m", "services.cli", "worker", "--once"],
-        env=worker_env(config, smtp_server), capture_output=True, text=True, timeout=60,
+        env=worker_env(config, smtp_server),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert smtp_server.count == 3
@@ -50,7 +54,9 @@ def test_worker_once_delivers_everything_due_and_exits(db, config, smtp_server):
 def test_sigterm_lets_the_worker_finish_and_stop(db, config, smtp_server):
     worker = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "worker"],
-        env=worker_env(config, smtp_server), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=worker_env(config, smtp_server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         queue(db, config, 5)
@@ -82,7 +88,10 @@ def test_worker_forgets_rate_limit_counts_older_than_two_days(db, config, smtp_s
     add_rate_events(db)
     subprocess.run(
         [sys.executable, "-m", "services.cli", "worker", "--once"],
-        env=worker_env(config, smtp_server), check=True, capture_output=True, timeout=60,
+        env=worker_env(config, smtp_server),
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     assert rate_event_keys(db) == ["form:192.0.2.2"]
 

@@ -1,4 +1,5 @@
 """Waiting in tests for the condition a test needs, instead of sleeping for a fixed time."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """The SMTP sink is a real server: prove it with the standard library's client."""
+
 from __future__ import annotations
 
 import os
