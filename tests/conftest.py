@@ -10,9 +10,12 @@ import os
 import shutil
 from pathlib import Path
 
+import argon2.profiles
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
+from shared import accounts
 from shared.config import load_config
 from shared.db import Database, normalise_url, recreate_postgres_database, upgrade
 from shared.models import Base
@@ -69,6 +72,19 @@ class _MigratedState:
                 ),
                 self.sequences,
             )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """Argon2 with the cheapest parameters its authors provide for tests, in the test processes.
+
+    The default parameters make a hash cost a fifth of a second on purpose, and the suite hashes
+    and checks some 250 passwords (about a minute on two cores). Hashing and checking still go
+    through argon2; processes the tests start (gunicorn, the CLI) keep the real parameters.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "hasher", PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
+        yield
 
 
 @pytest.fixture(scope="session")
