@@ -29,9 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-FIXTURE = ROOT / "shared" / "fixtures" / "survey-millennium.yaml"
-if not FIXTURE.exists():
-    FIXTURE = Path("/work/shared/fixtures/survey-millennium.yaml")
 
 PAGES = [
     {"delaktighet": "hog", "omraden": ["it", "other"], "omraden.other": "Skolan", "ar": "3"},
@@ -60,6 +57,7 @@ def seed(url: str, people: int) -> list[str]:
     """The fixture survey, open, with ``people`` participants; returns their tokens."""
     from sqlalchemy import select
 
+    from services.demo import DEMO_DATA
     from services.survey.participants.domain import import_participants_csv
     from services.survey.surveys.domain import import_survey_file, open_survey, set_closes
     from shared.db import Database
@@ -67,7 +65,7 @@ def seed(url: str, people: int) -> list[str]:
 
     db = Database(url)
     with db.transaction() as session:
-        survey = import_survey_file(session, FIXTURE)
+        survey = import_survey_file(session, DEMO_DATA / "survey-millennium.yaml")
         set_closes(session, survey, "2099-12-31")
         open_survey(session, survey)
         csv_text = "email,name,organisationstyp,delregion,roll\n" + "".join(

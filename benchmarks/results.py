@@ -15,15 +15,15 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from shared.config import load_config  # noqa: E402
-from shared.db import Database, recreate_postgres_database, upgrade  # noqa: E402
+from services.demo import DEMO_DATA
+from shared.config import load_config
+from shared.db import Database, recreate_postgres_database, upgrade
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 BENCH_DB = "utskick_bench_results"
@@ -51,8 +51,7 @@ def seed(url: str, count: int) -> int:
     from shared.accounts import create_admin
     from shared.models import Survey
 
-    fixture = Path(__file__).resolve().parents[1] / "services" / "demo_data" / "survey-millennium.yaml"
-    definition = yaml.safe_load(fixture.read_text(encoding="utf-8"))
+    definition = yaml.safe_load((DEMO_DATA / "survey-millennium.yaml").read_text(encoding="utf-8"))
     definition["closes"] = str(definition.get("closes"))
     definition = normalise(definition)  # as the survey service stores it
     db = Database(url)

@@ -23,6 +23,7 @@ from shared.db import Database
 from shared.models import AdminUser, Issue, Participant, Subscription, Survey
 from shared.tokens import Tokens
 
+# The demo data, which the tests and benchmarks use as their fixtures too: the one place that names it.
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 ANSWERED_TITLE_SUFFIX = " (demo med svar)"
 FREE_TEXTS = [

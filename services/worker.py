@@ -3,14 +3,15 @@
 Jobs are plain functions ``job(stop) -> int`` (how much they did). SIGTERM sets ``stop``: the job in
 hand finishes the message it is sending, then the loop ends.
 """
+
 from __future__ import annotations
 
 import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from shared.clock import utcnow
 from shared.config import Config
@@ -23,10 +24,14 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[threading.Event], int]
 RATE_EVENTS_KEPT = timedelta(days=2)  # longer than any rate-limit window
+HOUSEKEEPING_EVERY = 3600.0  # seconds
 
 
-def build_jobs(config: Config, db: Database) -> list[Job]:
-    """Every job the worker runs, in order. Services add theirs here."""
+def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = time.monotonic) -> list[Job]:
+    """Every job the worker runs, in order. Services add theirs here.
+
+    ``clock`` gives seconds, like ``time.monotonic`` (which counts from boot, so it may start near 0).
+    """
     from shared.mail.dkim import signing_transport
 
     transport = signing_transport(open_transport(config.mail_url), config)
@@ -34,14 +39,15 @@ def build_jobs(config: Config, db: Database) -> list[Job]:
     def outbox(stop: threading.Event) -> int:
         return deliver_due(db, transport, stop=stop).total
 
-    last_housekeeping = 0.0
+    last_housekeeping: float | None = None  # never, so the first pass does it
 
     def housekeeping(stop: threading.Event) -> int:
         """Hourly: rate-limit counts older than every window are of no use, and they hold IP addresses."""
         nonlocal last_housekeeping
-        if time.monotonic() - last_housekeeping < 3600:
+        now = clock()
+        if last_housekeeping is not None and now - last_housekeeping < HOUSEKEEPING_EVERY:
             return 0
-        last_housekeeping = time.monotonic()
+        last_housekeeping = now
         with db.transaction() as session:
             return forget_older_than(session, utcnow() - RATE_EVENTS_KEPT)
 

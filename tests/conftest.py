@@ -1,17 +1,22 @@
-"""Fixtures: every database test runs on SQLite and on PostgreSQL, each test on a fresh schema.
+"""Fixtures: every database test runs on SQLite and on PostgreSQL, each test on a freshly migrated database.
 
 PostgreSQL is required, not optional: set TEST_POSTGRES_URL (default: the local server). If it does
 not answer, the run fails instead of silently testing SQLite only.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 from pathlib import Path
 
+import argon2.profiles
 import pytest
+from argon2 import PasswordHasher
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
+from shared import accounts
 from shared.config import load_config
 from shared.db import Database, normalise_url, recreate_postgres_database, upgrade
 from shared.models import Base
@@ -21,6 +26,11 @@ pytest_plugins = ["tests.fixtures_smtp"]
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
 
+# Hypothesis fails an example slower than 200 ms by default; on a busy two-core machine that
+# measures the load, not the code (test_tokens failed so). The tests check behaviour, not speed.
+settings.register_profile("utskick", deadline=None)
+settings.load_profile("utskick")
+
 
 def _worker_suffix(request) -> str:
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
@@ -28,15 +38,77 @@ def _worker_suffix(request) -> str:
     return f"{prefix}_{worker}"
 
 
+class _MigratedState:
+    """Puts a PostgreSQL database back as the migrations left it: the rows they seed, the sequences.
+
+    Before each test the rows the tests before it left are deleted: milliseconds, where TRUNCATE
+    (new files for every table and index) took about 200 ms a test. The test sees what it would
+    on a fresh database: the seeded rows only, and ids that start at the start. Nothing else is
+    shared, so tests may use threads, processes and engines of their own.
+    """
+
+    def __init__(self, url: str):
+        self.engine = create_engine(normalise_url(url))
+        tables = Base.metadata.sorted_tables
+        self.delete_all = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(tables))  # children first
+        with self.engine.connect() as conn:
+            self.seeded = [(t, rows) for t in tables if (rows := [r._asdict() for r in conn.execute(t.select())])]
+            sequences = conn.execute(
+                text(
+                    "SELECT format('%I.%I', schemaname, sequencename) AS name, start_value, last_value "
+                    "FROM pg_sequences WHERE schemaname = current_schema()"
+                )
+            ).all()
+        self.sequences = {
+            "names": [s.name for s in sequences],
+            "starts": [s.start_value for s in sequences],
+            "lasts": [s.last_value for s in sequences],
+        }
+
+    def restore(self) -> None:
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(self.delete_all)
+            for table, rows in self.seeded:
+                conn.execute(table.insert(), rows)
+            conn.execute(
+                text(
+                    "SELECT setval(CAST(name AS regclass), coalesce(last, start), last IS NOT NULL) "
+                    "FROM unnest(CAST(:names AS text[]), CAST(:starts AS bigint[]), CAST(:lasts AS bigint[])) "
+                    "AS s(name, start, last)"
+                ),
+                self.sequences,
+            )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """Argon2 with the cheapest parameters its authors provide for tests, in the test processes.
+
+    The default parameters make a hash cost a fifth of a second on purpose, and the suite hashes
+    and checks some 250 passwords (about a minute on two cores). Hashing and checking still go
+    through argon2; processes the tests start (gunicorn, the CLI) keep the real parameters.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "hasher", PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
+        yield
+
+
 @pytest.fixture(scope="session")
 def postgres_template_url(request) -> str:
     """A database of our own on the PostgreSQL server (one per xdist worker), migrated once."""
     try:
         url = recreate_postgres_database(TEST_POSTGRES_URL, _worker_suffix(request))
-    except Exception as exc:  # noqa: BLE001 - turn any driver error into one clear failure
+    except Exception as exc:  # any driver error becomes one clear failure
         pytest.fail(f"PostgreSQL is required for the tests and did not answer at {TEST_POSTGRES_URL}: {exc}")
     upgrade(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated_state(postgres_template_url):
+    state = _MigratedState(postgres_template_url)
+    yield state
+    state.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -46,21 +118,6 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-def _reset_postgres(url: str) -> None:
-    """Empty every table and put back what the first migration seeds."""
-    engine = create_engine(normalise_url(url))
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(
-            text(
-                "INSERT INTO newsletter_lists (slug, name, description, language, created_at) "
-                "VALUES ('nyhetsbrev', 'Nyhetsbrevet', 'Nyheter varannan fredag.', 'sv', now())"
-            )
-        )
-    engine.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path) -> str:
     """The URL of a freshly migrated, empty database (but for the default list)."""
@@ -68,9 +125,8 @@ def database_url(request, tmp_path) -> str:
         path = tmp_path / "utskick.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    url = request.getfixturevalue("postgres_template_url")
-    _reset_postgres(url)
-    return url
+    request.getfixturevalue("postgres_migrated_state").restore()
+    return request.getfixturevalue("postgres_template_url")
 
 
 @pytest.fixture

@@ -1,14 +1,18 @@
 """The worker process: delivers what the services leave in the outbox, and stops cleanly on SIGTERM."""
+
 import os
 import signal
 import subprocess
 import sys
-import time
+import threading
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from services.worker import build_jobs
+from shared.clock import utcnow
 from shared.mail.outbox import enqueue
-from shared.models import MailKind, OutboxMail
+from shared.models import MailKind, OutboxMail, RateEvent
 
 
 def worker_env(config, smtp_server):
@@ -37,7 +41,10 @@ def test_worker_once_delivers_everything_due_and_exits(db, config, smtp_server):
     queue(db, config, 3)
     result = subprocess.run(
         [sys.executable, "-m", "services.cli", "worker", "--once"],
-        env=worker_env(config, smtp_server), capture_output=True, text=True, timeout=60,
+        env=worker_env(config, smtp_server),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert smtp_server.count == 3
@@ -47,13 +54,15 @@ def test_worker_once_delivers_everything_due_and_exits(db, config, smtp_server):
 def test_sigterm_lets_the_worker_finish_and_stop(db, config, smtp_server):
     worker = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "worker"],
-        env=worker_env(config, smtp_server), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=worker_env(config, smtp_server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         queue(db, config, 5)
         smtp_server.wait_for(5, timeout=30)
         queue(db, config, 2)  # arrives while the worker runs; delivered before or after SIGTERM, never lost
-        time.sleep(0.2)
+        smtp_server.wait_for(6, timeout=30)  # SIGTERM while the worker is at the new mail
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
     finally:
@@ -64,18 +73,42 @@ def test_sigterm_lets_the_worker_finish_and_stop(db, config, smtp_server):
     assert counts.get("sent", 0) + counts.get("queued", 0) == 7  # and nothing lost
 
 
-def test_worker_forgets_rate_limit_counts_older_than_two_days(db, config, smtp_server):
-    from datetime import timedelta
-
-    from shared.clock import utcnow
-    from shared.models import RateEvent
-
+def add_rate_events(db):
     with db.transaction() as session:
         session.add(RateEvent(key="form:192.0.2.1", at=utcnow() - timedelta(days=3)))
         session.add(RateEvent(key="form:192.0.2.2", at=utcnow() - timedelta(hours=1)))
+
+
+def rate_event_keys(db):
+    with db.sessions() as session:
+        return session.scalars(select(RateEvent.key).order_by(RateEvent.key)).all()
+
+
+def test_worker_forgets_rate_limit_counts_older_than_two_days(db, config, smtp_server):
+    add_rate_events(db)
     subprocess.run(
         [sys.executable, "-m", "services.cli", "worker", "--once"],
-        env=worker_env(config, smtp_server), check=True, capture_output=True, timeout=60,
+        env=worker_env(config, smtp_server),
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
-    with db.sessions() as session:
-        assert session.scalars(select(RateEvent.key)).all() == ["form:192.0.2.2"]
+    assert rate_event_keys(db) == ["form:192.0.2.2"]
+
+
+def test_housekeeping_runs_on_the_first_pass_then_hourly_even_just_after_boot(db, config):
+    now = [5.0]  # monotonic time on a machine that booted five seconds ago
+    jobs = build_jobs(config, db, clock=lambda: now[0])
+    housekeeping = next(job for job in jobs if job.__name__ == "housekeeping")
+    stop = threading.Event()
+
+    add_rate_events(db)
+    assert housekeeping(stop) == 1
+    assert rate_event_keys(db) == ["form:192.0.2.2"]
+
+    add_rate_events(db)
+    now[0] += 3599
+    assert housekeeping(stop) == 0  # within the hour: nothing done
+    now[0] += 1
+    assert housekeeping(stop) == 1
+    assert rate_event_keys(db) == ["form:192.0.2.2", "form:192.0.2.2"]

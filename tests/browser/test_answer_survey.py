@@ -3,6 +3,7 @@ keyboard alone, and axe-core finds nothing on any page they see."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from services.survey import create_app
@@ -162,8 +163,8 @@ def test_works_without_javascript(browser, survey_site):
         row.get_by_label("Vet inte").check()
     page.get_by_role("button", name="Nästa").click()
     # Without the script the follow-up shows with a hint; the server ignores it when the condition fails.
-    assert page.locator("#question-paus_beskrivning").is_visible()
-    assert page.get_by_text("Besvara bara om du svarade 4 eller 5").is_visible()
+    expect(page.locator("#question-paus_beskrivning")).to_be_visible()  # waits for the next page
+    expect(page.get_by_text("Besvara bara om du svarade 4 eller 5")).to_be_visible()
     page.get_by_role("button", name="Skicka in svaren").click()
-    assert page.get_by_role("heading", name="Tack för dina svar").is_visible()
+    expect(page.get_by_role("heading", name="Tack för dina svar")).to_be_visible()
     context.close()

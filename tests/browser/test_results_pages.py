@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from playwright.sync_api import expect
+
 from services.survey import create_app
 from shared.accounts import create_admin
 from tests.browser.conftest import assert_no_axe_violations
@@ -58,7 +60,7 @@ def test_results_pages_are_accessible(page, live_server, config, db):
     assert_no_axe_violations(page)
 
     page.get_by_role("link", name="Resultat", exact=True).click()
-    assert page.get_by_text("31 inskickade svar").is_visible()
+    expect(page.get_by_text("31 inskickade svar")).to_be_visible()
     assert page.locator("svg[role=img]").count() >= 6
     shown = page.locator("section[aria-labelledby=q-lardomar] .free-texts li").first.inner_text()
     assert re.fullmatch(r"<script>alert\(\d+\)</script>Lärdom nummer \d+", shown)  # shown as text, not run
@@ -67,20 +69,20 @@ def test_results_pages_are_accessible(page, live_server, config, db):
 
     page.get_by_label("Visa svar från").select_option("delregion:GR")
     page.get_by_role("button", name="Visa", exact=True).click()
-    assert page.get_by_text("12 inskickade svar").is_visible()
+    expect(page.get_by_text("12 inskickade svar")).to_be_visible()
     assert_no_axe_violations(page)
 
     page.goto(prefix + "/lardomar/texts")
     page.get_by_label("Sök i svaren").fill("nummer 2")
     page.get_by_role("button", name="Sök").click()
-    assert page.get_by_text("11 svar innehåller").is_visible()
+    expect(page.get_by_text("11 svar innehåller")).to_be_visible()
     assert_no_axe_violations(page)
 
     page.goto(prefix + "/breakdown")
     page.get_by_label("Fråga", exact=True).select_option("delaktighet")
     page.get_by_label("Dela upp efter").select_option("attr:delregion")
     page.get_by_role("button", name="Visa tabell").click()
-    assert page.get_by_role("row", name="Sjuhärad För få svar").is_visible()
+    expect(page.get_by_role("row", name="Sjuhärad För få svar")).to_be_visible()
     assert_no_axe_violations(page)
 
     page.get_by_role("link", name="Exportera svar").click()

@@ -1,17 +1,14 @@
 """Helpers for issue and delivery tests (and the benchmark): subscribers in bulk, the demo issue."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from services.demo import DEMO_DATA
 from shared.clock import utcnow
 from shared.models import NewsletterList, Subscriber, Subscription
 
-DEMO_ISSUE = Path("/work/shared/fixtures/issue-demo.md")
-if not DEMO_ISSUE.exists():  # the repository's own copy, when the shared folder is not mounted
-    DEMO_ISSUE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "issue-demo.md"
+DEMO_ISSUE = DEMO_DATA / "issue-demo.md"
 
 
 def default_list(session: Session) -> NewsletterList:

@@ -1,7 +1,8 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from shared.models import Base, NewsletterList
 
@@ -20,11 +21,21 @@ def test_first_migration_creates_the_default_list(db):
 def test_downgrade_and_upgrade_again(database_url):
     from alembic import command
 
-    from shared.db import alembic_config
+    from shared.db import Database, alembic_config
 
     cfg = alembic_config(database_url)
     command.downgrade(cfg, "base")
-    command.upgrade(cfg, "heads")
+    database = Database(database_url)
+    try:
+        with database.engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) <= {"alembic_version"}  # everything dropped
+        command.upgrade(cfg, "heads")
+        with database.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        with database.sessions() as session:
+            assert session.scalars(select(NewsletterList.slug)).all() == ["nyhetsbrev"]
+    finally:
+        database.dispose()
 
 
 def test_ids_in_stop_links_are_never_reused(db):

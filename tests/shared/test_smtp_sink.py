@@ -1,4 +1,5 @@
 """The SMTP sink is a real server: prove it with the standard library's client."""
+
 from __future__ import annotations
 
 import os
@@ -7,13 +8,13 @@ import smtplib
 import socket
 import subprocess
 import sys
-import time
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures_smtp import SMTPSink
+from tests.waiting import wait_until
 
 
 def _message(to: str = "anna@example.se") -> EmailMessage:
@@ -101,17 +102,18 @@ def test_standalone_mode_reports_count_on_sigterm(tmp_path):
         text=True,
         env={**os.environ, "PYTHONPATH": str(script.parents[1])},
     )
+
+    def send_two() -> bool:
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
+                client.send_message(_message())
+                client.send_message(_message())
+        except ConnectionRefusedError:
+            return False  # not listening yet
+        return True
+
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
-                    client.send_message(_message())
-                    client.send_message(_message())
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline, "the sink process did not start listening"
-                time.sleep(0.1)
+        wait_until(send_two, what="the sink process to listen")
         child.send_signal(signal.SIGTERM)
         out, _ = child.communicate(timeout=10)
     finally:

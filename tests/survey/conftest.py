@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -10,6 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from services.cli import main
+from services.demo import DEMO_DATA
 from services.survey import create_app
 from services.survey.participants.domain import import_participants_csv
 from services.survey.surveys.definitions import normalise
@@ -17,9 +17,8 @@ from services.survey.surveys.domain import create_survey, open_survey
 from shared.accounts import create_admin
 from shared.models import Participant
 
-FIXTURES = Path("/work/shared/fixtures") if Path("/work/shared/fixtures").exists() else Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-MILLENNIUM = FIXTURES / "survey-millennium.yaml"
-PARTICIPANTS = FIXTURES / "participants-millennium.csv"
+MILLENNIUM = DEMO_DATA / "survey-millennium.yaml"
+PARTICIPANTS = DEMO_DATA / "participants-millennium.csv"
 
 
 def millennium(**changes) -> dict:

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import yaml
 
+from services.demo import DEMO_DATA
 from services.survey.surveys.definitions import normalise
 from services.survey.surveys.questions import definition_of
 from shared.models import Answer, Participant, Response, Survey
 
-FIXTURE = Path(__file__).resolve().parents[2] / "services" / "demo_data" / "survey-millennium.yaml"
+FIXTURE = DEMO_DATA / "survey-millennium.yaml"
 DAY = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
 
 

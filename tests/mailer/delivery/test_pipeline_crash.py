@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from services.mailer.issues import domain
 from shared.clock import utcnow
 from shared.models import Delivery
 from tests.mailer.issue_fixtures import DEMO_ISSUE, add_subscribers
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 SUBSCRIBERS = 300
@@ -53,13 +53,6 @@ def send_issue(app) -> int:
         return issue.id
 
 
-def wait_until(predicate, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def received_per_address(smtp_server) -> collections.Counter:
     return collections.Counter(m.rcpt_tos[0] for m in smtp_server.messages)
 
@@ -71,7 +64,7 @@ def test_sigkill_mid_send_then_restart_delivers_everyone_with_few_duplicates(smt
     env = worker_env(smtp_config, smtp_server, SEND_RATE_PER_SECOND="150")
     worker = start_worker(env)
     try:
-        wait_until(lambda: smtp_server.count >= 60)
+        wait_until(lambda: smtp_server.count >= 60, timeout=30, what="60 mails")
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
@@ -93,9 +86,10 @@ def test_sigkill_mid_send_then_restart_delivers_everyone_with_few_duplicates(smt
     subprocess.run([sys.executable, "-m", "services.cli", "worker", "--once"], env=env, cwd=ROOT, check=True,
                    capture_output=True, timeout=120)
 
-    time.sleep(0.3)
+    everyone = {f"person{i}@example.org" for i in range(SUBSCRIBERS)}
+    wait_until(lambda: set(received_per_address(smtp_server)) == everyone, what="a mail to every subscriber")
     received = received_per_address(smtp_server)
-    assert set(received) == {f"person{i}@example.org" for i in range(SUBSCRIBERS)}  # nobody missed
+    assert set(received) == everyone  # nobody missed
     duplicates = sum(received.values()) - SUBSCRIBERS
     assert duplicates <= in_hand  # at most the killed worker's unfinished batch
     with db.transaction() as session:
@@ -110,16 +104,16 @@ def test_sigterm_finishes_the_mails_in_hand_and_loses_nothing(smtp_app, smtp_con
     db = smtp_app.extensions["utskick"].db
     env = worker_env(smtp_config, smtp_server, SEND_RATE_PER_SECOND="150")
     worker = start_worker(env)
-    wait_until(lambda: smtp_server.count >= 60)
+    wait_until(lambda: smtp_server.count >= 60, timeout=30, what="60 mails")
     worker.send_signal(signal.SIGTERM)
     output, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, output.decode()
 
-    time.sleep(0.3)
     with db.transaction() as session:
         counts = dict(session.execute(
             select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id).group_by(Delivery.status)
         ).all())
+    smtp_server.wait_for(counts.get("sent", 0))
     assert "sending" not in counts  # nothing left claimed: the rest was handed back
     assert counts["sent"] == smtp_server.count < SUBSCRIBERS  # everything sent was recorded
     assert counts["sent"] + counts["queued"] == SUBSCRIBERS
@@ -127,6 +121,6 @@ def test_sigterm_finishes_the_mails_in_hand_and_loses_nothing(smtp_app, smtp_con
     # Another worker finishes the issue without sending anything twice.
     subprocess.run([sys.executable, "-m", "services.cli", "worker", "--once"], env=env, cwd=ROOT, check=True,
                    capture_output=True, timeout=120)
-    time.sleep(0.3)
+    smtp_server.wait_for(SUBSCRIBERS)
     received = received_per_address(smtp_server)
     assert len(received) == SUBSCRIBERS and set(received.values()) == {1}

@@ -47,11 +47,17 @@ def test_links_with_any_token(fuzz_app, token, one_click):
         assert client.post(url, data=data).status_code in (308, 400, 404, 405, 410)
 
 
+@pytest.fixture
+def fuzz_editor(fuzz_app):
+    """Signed in once for all examples: an argon2 hash per example was most of this test's time."""
+    return sign_in(fuzz_app, fuzz_app.test_client())
+
+
 @fuzz
 @given(content=st.binary(max_size=2000) | typed.map(lambda t: t.encode("utf-8")), consented=st.booleans(),
        q=typed)
-def test_editor_import_and_search(fuzz_app, content, consented, q):
-    client = sign_in(fuzz_app, fuzz_app.test_client())
+def test_editor_import_and_search(fuzz_editor, content, consented, q):
+    client = fuzz_editor
     data = {"file": (io.BytesIO(content), "fil.csv"), "list_id": "1"}
     if consented:
         data["consented"] = "y"
