@@ -13,11 +13,15 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from flask import Flask
+
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database
+from shared.jobs import JobFunction, ServiceContexts, run_next_job
 from shared.mail.outbox import deliver_due
 from shared.mail.transport import open_transport
+from shared.models import JobKind
 from shared.ratelimit import forget_older_than
 
 log = logging.getLogger(__name__)
@@ -25,6 +29,30 @@ log = logging.getLogger(__name__)
 Job = Callable[[threading.Event], int]
 RATE_EVENTS_KEPT = timedelta(days=2)  # longer than any rate-limit window
 HOUSEKEEPING_EVERY = 3600.0  # seconds
+
+
+def job_functions() -> dict[JobKind, JobFunction]:
+    """Every kind of long job the pages start, and the function that does it."""
+    return {}
+
+
+def service_contexts(config: Config) -> ServiceContexts:
+    """A job runs inside its service's app (templates, translations), built when first needed."""
+    from services.mailer import create_app as mailer_app
+    from services.survey import create_app as survey_app
+
+    apps: dict[str, Flask] = {}
+    factories = {"mailer": mailer_app, "survey": survey_app}
+
+    def enter(service: str):
+        def context():
+            if service not in apps:
+                apps[service] = factories[service](config)
+            return apps[service].test_request_context(base_url=getattr(config, f"{service}_url"))
+
+        return context
+
+    return {service: enter(service) for service in factories}
 
 
 def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = time.monotonic) -> list[Job]:
@@ -51,9 +79,14 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
         with db.transaction() as session:
             return forget_older_than(session, utcnow() - RATE_EVENTS_KEPT)
 
+    functions, contexts = job_functions(), service_contexts(config)
+
+    def long_jobs(stop: threading.Event) -> int:
+        return run_next_job(db, config, functions, stop, contexts) if functions else 0
+
     from services.mailer.delivery.jobs import issue_jobs
 
-    return [outbox, *issue_jobs(config, db), housekeeping]
+    return [outbox, *issue_jobs(config, db), long_jobs, housekeeping]
 
 
 def run(config: Config, *, once: bool = False, stop: threading.Event | None = None, idle_sleep: float = 1.0) -> int:

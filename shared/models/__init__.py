@@ -7,6 +7,7 @@ the code that reads it use the same name, and ``member.label`` is what users see
 from shared.models.accounts import AdminUser, Role
 from shared.models.base import Base, Vocabulary
 from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
+from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
 from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.subscriptions import (
     ConsentMethod,
@@ -33,6 +34,11 @@ __all__ = [
     "DeliveryStatus",
     "Issue",
     "IssueStatus",
+    "Job",
+    "JobFile",
+    "JobFileRole",
+    "JobKind",
+    "JobStatus",
     "MailKind",
     "NewsletterList",
     "OutboxMail",

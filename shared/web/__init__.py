@@ -120,6 +120,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
         BABEL_TRANSLATION_DIRECTORIES=str(SHARED_DIR / "translations"),
         TESTING=config.testing,
         SERVICE=service,
+        ADMIN_LAYOUT=f"{service}/admin/layout.html",  # what shared admin pages (jobs) extend
     )
     app.extensions["utskick"] = Services(config=config, db=Database(config.database_url), tokens=Tokens(config.secret_keys))
     babel.init_app(app, locale_selector=select_locale)
@@ -127,10 +128,12 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
 
     from shared.web import errors, security
     from shared.web.auth import bp as auth_bp
+    from shared.web.jobs import bp as jobs_bp
 
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(jobs_bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):
