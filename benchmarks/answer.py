@@ -9,6 +9,7 @@ second and p50/p95 latency per page request; then, in the same run and against t
 the requests per second of ``/healthz`` (a trivial endpoint with one ``SELECT 1``) from the same
 number of client threads, and the ratio of the two request rates.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,13 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@
 
 PAGES = [
     {"delaktighet": "hog", "omraden": ["it", "other"], "omraden.other": "Skolan", "ar": "3"},
-    {"information": "4", "pastaenden.tydliga_mal": "5", "pastaenden.mandat": "4",
-     "pastaenden.samverkan_vgr": "dont_know", "pastaenden.tid": "2"},
+    {
+        "information": "4",
+        "pastaenden.tydliga_mal": "5",
+        "pastaenden.mandat": "4",
+        "pastaenden.samverkan_vgr": "dont_know",
+        "pastaenden.tid": "2",
+    },
     {"paus_paverkan": "5", "paus_beskrivning": "Allt stannade.", "rekommendera": "8", "lardomar": "Samverka tidigt."},
 ]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -111,13 +117,17 @@ class Browser:
         for page, answers in enumerate(PAGES):
             csrf = CSRF.search(html).group(1)
             if page == 1:  # "save and continue later", then open the link again
-                status, _, html = self.request("POST", path, {**answers, "page": page, "action": "save", "csrf_token": csrf})
+                status, _, html = self.request(
+                    "POST", path, {**answers, "page": page, "action": "save", "csrf_token": csrf}
+                )
                 assert status == 200 and "sparade" in html, status
                 status, _, html = self.request("GET", path)
                 assert "Sida 2 av 3" in html
                 csrf = CSRF.search(html).group(1)
             action = "submit" if page == len(PAGES) - 1 else "next"
-            status, location, html = self.request("POST", path, {**answers, "page": page, "action": action, "csrf_token": csrf})
+            status, location, html = self.request(
+                "POST", path, {**answers, "page": page, "action": action, "csrf_token": csrf}
+            )
             assert status == 303, (status, html[:500])
             status, _, html = self.request("GET", location.replace(f"http://127.0.0.1:{self.port}", ""))
         return "Tack för dina svar" in html
@@ -210,8 +220,17 @@ def main() -> None:
     }
     gunicorn = [
         str(Path(sys.executable).parent / "gunicorn"),
-        "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "services.survey:create_app()",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--worker-class",
+        "gthread",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "services.survey:create_app()",
     ]
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
     try:
@@ -235,12 +254,18 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
-    print(f"gunicorn: {args.workers} workers x {args.threads} threads (gthread), PostgreSQL; "
-          f"{args.respondents} concurrent respondents, {len(tokens)} surveys")
+    print(
+        f"gunicorn: {args.workers} workers x {args.threads} threads (gthread), PostgreSQL; "
+        f"{args.respondents} concurrent respondents, {len(tokens)} surveys"
+    )
     print(f"completed surveys:      {completed} in {elapsed:.1f} s = {completed / elapsed:.1f} surveys/s")
-    print(f"page requests:          {len(latencies)} ({requests_per_survey:.0f} per survey) = {page_rps:.0f} requests/s")
-    print(f"page latency:           p50 {percentile(latencies, 50) * 1000:.0f} ms, "
-          f"p95 {percentile(latencies, 95) * 1000:.0f} ms (mean {statistics.mean(latencies) * 1000:.0f} ms)")
+    print(
+        f"page requests:          {len(latencies)} ({requests_per_survey:.0f} per survey) = {page_rps:.0f} requests/s"
+    )
+    print(
+        f"page latency:           p50 {percentile(latencies, 50) * 1000:.0f} ms, "
+        f"p95 {percentile(latencies, 95) * 1000:.0f} ms (mean {statistics.mean(latencies) * 1000:.0f} ms)"
+    )
     print(f"/healthz:               {health_rps:.0f} requests/s ({args.respondents} client threads)")
     print(f"ratio survey pages / healthz requests per second: {page_rps / health_rps:.2f}")
     if completed != len(tokens):

@@ -7,6 +7,7 @@ vary by a hash of the row number, so every option, scale point, "don't know" and
 times the pages through the Flask test client as a signed-in evaluator. Target: each page under 1 s
 on PostgreSQL.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,9 @@ from services.demo import DEMO_DATA
 from shared.config import load_config
 from shared.db import Database, recreate_postgres_database, upgrade
 
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+POSTGRES_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
 BENCH_DB = "utskick_bench_results"
 PASSWORD = "benchmark-password"
 REGIONS = ["GR", "Fyrbodal", "Skaraborg", "Sjuhärad"]
@@ -58,8 +61,15 @@ def seed(url: str, count: int) -> int:
     postgres = url.startswith("postgres")
     with db.transaction() as s:
         create_admin(s, "bench@gr.example", PASSWORD, "evaluator")
-        survey = Survey(title=definition["title"], language="sv", anonymous=True, status="open", definition=definition,
-                        report_attributes=definition["report_attributes"], min_group_size=5)
+        survey = Survey(
+            title=definition["title"],
+            language="sv",
+            anonymous=True,
+            status="open",
+            definition=definition,
+            report_attributes=definition["report_attributes"],
+            min_group_size=5,
+        )
         s.add(survey)
         s.flush()
         survey_id = survey.id
@@ -79,23 +89,39 @@ def seed(url: str, count: int) -> int:
     ]
 
     def answers(select: str, where: str = "1 = 1") -> str:
-        return (f"INSERT INTO answers (response_id, question_key, row_key, option_key, number_value, text_value) "
-                f"{series} SELECT {rid}, {select} FROM n WHERE {where}")
+        return (
+            f"INSERT INTO answers (response_id, question_key, row_key, option_key, number_value, text_value) "
+            f"{series} SELECT {rid}, {select} FROM n WHERE {where}"
+        )
 
-    statements.append(answers(f"'delaktighet', NULL, {pick(5, ['mycket_hog', 'hog', 'lag', 'mycket_lag'])}, NULL, NULL"))
+    statements.append(
+        answers(f"'delaktighet', NULL, {pick(5, ['mycket_hog', 'hog', 'lag', 'mycket_lag'])}, NULL, NULL")
+    )
     for j, option in enumerate(["halso_sjukvard", "elevhalsa", "socialtjanst", "it", "styrning"]):
         statements.append(answers(f"'omraden', NULL, '{option}', NULL, NULL", f"{r(10 + j)} % 3 = 0"))
     statements.append(answers("'omraden', NULL, 'other', NULL, 'Annat område ' || i", f"{r(16)} % 20 = 0"))
     statements.append(answers(f"'ar', NULL, NULL, {r(17)} % 16, NULL", f"{r(18)} % 10 <> 0"))
-    statements.append(answers(f"'information', NULL, CASE WHEN {r(19)} % 12 = 0 THEN 'dont_know' END, "
-                              f"CASE WHEN {r(19)} % 12 <> 0 THEN 1 + {r(20)} % 5 END, NULL"))
+    statements.append(
+        answers(
+            f"'information', NULL, CASE WHEN {r(19)} % 12 = 0 THEN 'dont_know' END, "
+            f"CASE WHEN {r(19)} % 12 <> 0 THEN 1 + {r(20)} % 5 END, NULL"
+        )
+    )
     for j, row in enumerate(["tydliga_mal", "mandat", "samverkan_vgr", "tid"]):
-        statements.append(answers(f"'pastaenden', '{row}', CASE WHEN {r(21 + j)} % 15 = 0 THEN 'dont_know' END, "
-                                  f"CASE WHEN {r(21 + j)} % 15 <> 0 THEN 1 + {r(25 + j)} % 5 END, NULL"))
+        statements.append(
+            answers(
+                f"'pastaenden', '{row}', CASE WHEN {r(21 + j)} % 15 = 0 THEN 'dont_know' END, "
+                f"CASE WHEN {r(21 + j)} % 15 <> 0 THEN 1 + {r(25 + j)} % 5 END, NULL"
+            )
+        )
     statements.append(answers(f"'paus_paverkan', NULL, NULL, 1 + {r(30)} % 5, NULL"))
-    statements.append(answers("'paus_beskrivning', NULL, NULL, NULL, 'Pausen har påverkat oss, svar ' || i", f"{r(30)} % 5 >= 3"))
+    statements.append(
+        answers("'paus_beskrivning', NULL, NULL, NULL, 'Pausen har påverkat oss, svar ' || i", f"{r(30)} % 5 >= 3")
+    )
     statements.append(answers(f"'rekommendera', NULL, NULL, {r(31)} % 11, NULL"))
-    statements.append(answers("'lardomar', NULL, NULL, NULL, 'Den viktigaste lärdomen är samverkan, svar ' || i", f"{r(32)} % 10 < 3"))
+    statements.append(
+        answers("'lardomar', NULL, NULL, NULL, 'Den viktigaste lärdomen är samverkan, svar ' || i", f"{r(32)} % 10 < 3")
+    )
 
     engine = db.engine
     with engine.begin() as conn:
@@ -121,11 +147,17 @@ def fresh_database(backend: str, tmp: Path) -> str:
 def time_pages(url: str, survey_id: int, runs: int, tmp: Path) -> dict[str, list[float]]:
     from services.survey import create_app
 
-    config = load_config({
-        "DATABASE_URL": url, "MAIL_URL": f"file://{tmp / 'outbox'}", "MAIL_FROM": "Bench <bench@example.org>",
-        "SECRET_KEYS": "benchmark-secret-key-0123456789", "MAILER_URL": "http://mailer.test",
-        "SURVEY_URL": "http://survey.test", "UTSKICK_VAR_DIR": str(tmp / "var"),
-    })
+    config = load_config(
+        {
+            "DATABASE_URL": url,
+            "MAIL_URL": f"file://{tmp / 'outbox'}",
+            "MAIL_FROM": "Bench <bench@example.org>",
+            "SECRET_KEYS": "benchmark-secret-key-0123456789",
+            "MAILER_URL": "http://mailer.test",
+            "SURVEY_URL": "http://survey.test",
+            "UTSKICK_VAR_DIR": str(tmp / "var"),
+        }
+    )
     app = create_app(config)
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
@@ -177,8 +209,10 @@ def main() -> None:
             print(f"  (load average while timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
             for name, values in timings.items():
                 target = " (target < 1 s)" if backend == "postgresql" and "export" not in name else ""
-                print(f"  {name:34s} median {statistics.median(values) * 1000:7.0f} ms   "
-                      f"best {min(values) * 1000:7.0f} ms{target}")
+                print(
+                    f"  {name:34s} median {statistics.median(values) * 1000:7.0f} ms   "
+                    f"best {min(values) * 1000:7.0f} ms{target}"
+                )
 
 
 if __name__ == "__main__":

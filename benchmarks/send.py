@@ -7,6 +7,7 @@ the same number of connections. The pipeline runs in a child process (fan-out, c
 filling-in, recording) so its peak RSS is its own; the baseline sends one pre-built message's bytes
 with plain ``smtplib``. Prints mails/s for both, the ratio, and the pipeline's peak RSS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,10 +50,15 @@ def fresh_database(kind: str, workdir: Path) -> str:
 def make_config(url: str, smtp_url: str, workdir: Path, connections: int):
     from shared.config import load_config, parse_mail_url
 
-    config = load_config({
-        "DATABASE_URL": url, "SECRET_KEYS": "benchmark-secret-key-0123456789", "UTSKICK_VAR_DIR": str(workdir),
-        "MAILER_URL": "https://nyhetsbrev.example.se", "SMTP_CONNECTIONS": str(connections),
-    })
+    config = load_config(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEYS": "benchmark-secret-key-0123456789",
+            "UTSKICK_VAR_DIR": str(workdir),
+            "MAILER_URL": "https://nyhetsbrev.example.se",
+            "SMTP_CONNECTIONS": str(connections),
+        }
+    )
     return config.with_(mail_url=parse_mail_url(smtp_url, config.var_dir))
 
 
@@ -80,10 +86,10 @@ def peak_rss_kib(usage) -> int:
 
 def pipeline_child(args) -> None:
     """Runs in its own process: create the demo issue, send it, report timing and peak RSS as JSON."""
-    from shared.db import Database
     from services.mailer import create_app
     from services.mailer.delivery.pipeline import IssuePipeline
     from services.mailer.issues import domain
+    from shared.db import Database
     from shared.models import Issue
     from tests.mailer.issue_fixtures import DEMO_ISSUE
 
@@ -112,11 +118,21 @@ def pipeline_child(args) -> None:
     (workdir / "sample.eml").write_bytes(sample)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak_kib = peak_rss_kib(usage)
-    print(json.dumps({
-        "queued": queued, "handled": handled, "sent": progress.sent, "status": issue.status,
-        "fan_out_s": fanned - started, "send_s": finished - fanned, "total_s": finished - started,
-        "peak_rss_mib": peak_kib / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
-    }))
+    print(
+        json.dumps(
+            {
+                "queued": queued,
+                "handled": handled,
+                "sent": progress.sent,
+                "status": issue.status,
+                "fan_out_s": fanned - started,
+                "send_s": finished - fanned,
+                "total_s": finished - started,
+                "peak_rss_mib": peak_kib / 1024,
+                "cpu_s": usage.ru_utime + usage.ru_stime,
+            }
+        )
+    )
 
 
 def baseline(smtp_port: int, message: bytes, n: int, connections: int) -> float:
@@ -157,8 +173,17 @@ def main() -> None:
         workdir = Path(tmp)
         port = free_port()
         count_file = workdir / "count"
-        sink = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fixtures_smtp.py"), "--port", str(port),
-                                 "--count-file", str(count_file)], stdout=subprocess.DEVNULL)
+        sink = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "fixtures_smtp.py"),
+                "--port",
+                str(port),
+                "--count-file",
+                str(count_file),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 10
             while True:
@@ -174,9 +199,22 @@ def main() -> None:
             seed(url, n)
             print(f"seeded {n} subscribers on {args.database} in {time.perf_counter() - t:.1f} s", flush=True)
             child = subprocess.run(
-                [sys.executable, __file__, "--child", "--url", url, "--smtp", f"smtp://127.0.0.1:{port}",
-                 "--workdir", str(workdir), "--connections", str(args.connections)],
-                capture_output=True, text=True, cwd=ROOT,
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    "--url",
+                    url,
+                    "--smtp",
+                    f"smtp://127.0.0.1:{port}",
+                    "--workdir",
+                    str(workdir),
+                    "--connections",
+                    str(args.connections),
+                ],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
             )
             if child.returncode != 0:
                 sys.stderr.write(child.stderr)
@@ -192,11 +230,15 @@ def main() -> None:
     pipeline_rate = n / result["total_s"]
     baseline_rate = n / base_s
     print(f"database:            {args.database}, {args.connections} SMTP connections, message {len(message)} bytes")
-    print(f"pipeline:            {result['sent']} sent in {result['total_s']:.2f} s "
-          f"(fan-out {result['fan_out_s']:.2f} s) = {pipeline_rate:.0f} mails/s")
+    print(
+        f"pipeline:            {result['sent']} sent in {result['total_s']:.2f} s "
+        f"(fan-out {result['fan_out_s']:.2f} s) = {pipeline_rate:.0f} mails/s"
+    )
     print(f"baseline (smtplib):  {n} sent in {base_s:.2f} s = {baseline_rate:.0f} mails/s")
     print(f"ratio:               {pipeline_rate / baseline_rate:.2f}")
-    print(f"pipeline peak RSS:   {result['peak_rss_mib']:.1f} MiB (CPU {result['cpu_s']:.1f} s in the pipeline process)")
+    print(
+        f"pipeline peak RSS:   {result['peak_rss_mib']:.1f} MiB (CPU {result['cpu_s']:.1f} s in the pipeline process)"
+    )
     print(f"sink received:       {received} (expected {2 * n})")
     if result["sent"] != n or received != 2 * n:
         raise SystemExit("not every mail arrived exactly once")

@@ -1,5 +1,6 @@
 """The ``utskick`` command: database, admin accounts, worker, development server, and each
 service's own commands (each service's ``cli.register`` adds its features' commands)."""
+
 from __future__ import annotations
 
 import logging

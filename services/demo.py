@@ -8,6 +8,7 @@
 
 Seeding twice changes nothing.
 """
+
 from __future__ import annotations
 
 import random
@@ -42,12 +43,11 @@ def seed(config: Config, email: str, password: str) -> list[str]:
     db = Database(config.database_url)
     try:
         # Mail texts and translations need an application context, as in a request.
-        with create_app(config).app_context():
-            with db.transaction() as session:
-                if session.scalar(select(AdminUser).where(AdminUser.email == email)) is None:
-                    create_admin(session, email, password, "admin")
-                _seed_newsletter(session, config)
-                survey_ids = _seed_surveys(session)
+        with create_app(config).app_context(), db.transaction() as session:
+            if session.scalar(select(AdminUser).where(AdminUser.email == email)) is None:
+                create_admin(session, email, password, "admin")
+            _seed_newsletter(session, config)
+            survey_ids = _seed_surveys(session)
     finally:
         db.dispose()
     return [
@@ -62,13 +62,16 @@ def _seed_newsletter(session, config: Config) -> None:
     from services.mailer.subscriptions.domain import find_list
 
     if session.scalar(select(func.count()).select_from(Subscription)) == 0:
-        rows = ["email,name"] + [
-            f"lasare{n:02d}@kommun.example,Läsare {n}" for n in range(1, 41)
-        ]
+        rows = ["email,name"] + [f"lasare{n:02d}@kommun.example,Läsare {n}" for n in range(1, 41)]
         parsed = parse_subscriber_csv("\n".join(rows).encode())
         import_subscribers(
-            session, config, Tokens(config.secret_keys), find_list(session), parsed,
-            consented=True, editor="demo",
+            session,
+            config,
+            Tokens(config.secret_keys),
+            find_list(session),
+            parsed,
+            consented=True,
+            editor="demo",
         )
     if session.scalar(select(func.count()).select_from(Issue)) == 0:
         create_issue_from_markdown_file(session, DEMO_DATA / "issue-demo.md")
@@ -110,9 +113,7 @@ def _simulate_answers(session, survey: Survey, answered: int) -> None:
 
     now = utcnow()
     session.execute(
-        update(Participant)
-        .where(Participant.survey_id == survey.id)
-        .values(invited_at=now - timedelta(days=10))
+        update(Participant).where(Participant.survey_id == survey.id).values(invited_at=now - timedelta(days=10))
     )
     rng = random.Random(2026)
     people = session.scalars(
@@ -148,7 +149,9 @@ def _answers(definition: dict, rng: random.Random) -> dict:
             elif kind == "matrix":
                 for row in question["rows"]:
                     row_key = row["key"] if isinstance(row, dict) else row
-                    values[f"{key}.{row_key}"] = _scale_value({**question.get("scale", {}), "dont_know": question.get("dont_know")}, rng)
+                    values[f"{key}.{row_key}"] = _scale_value(
+                        {**question.get("scale", {}), "dont_know": question.get("dont_know")}, rng
+                    )
             elif kind == "nps":
                 values[key] = str(min(10, max(0, int(rng.gauss(7, 2)))))
             elif kind in ("text", "longtext") and rng.random() < 0.4:

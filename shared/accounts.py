@@ -1,4 +1,5 @@
 """Admin accounts: creating them, checking passwords (argon2)."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher

@@ -1,6 +1,7 @@
 """The clock, in one place, so tests can pass a fixed time instead of patching internals."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

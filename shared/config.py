@@ -2,6 +2,7 @@
 
 A bad value stops the process with a message that names the variable (``ConfigError``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -69,7 +70,7 @@ class Config:
     def secure_cookies(self) -> bool:
         return self.mailer_url.startswith("https://") and self.survey_url.startswith("https://")
 
-    def with_(self, **changes) -> "Config":
+    def with_(self, **changes) -> Config:
         return replace(self, **changes)
 
 

@@ -1,9 +1,10 @@
 """Database access: one engine per process, one session per request or unit of work."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -16,7 +17,7 @@ def normalise_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever spelling the operator chose."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -85,13 +85,19 @@ class JobContext:
         """Keep a file the job produced for download (replacing one of the same name)."""
         with self.db.transaction() as session:
             for old in session.scalars(
-                select(JobFile).where(JobFile.job_id == self.job_id, JobFile.role == JobFileRole.OUTPUT, JobFile.name == name)
+                select(JobFile).where(
+                    JobFile.job_id == self.job_id, JobFile.role == JobFileRole.OUTPUT, JobFile.name == name
+                )
             ):
                 session.delete(old)
             session.add(
                 JobFile(
-                    job_id=self.job_id, role=JobFileRole.OUTPUT, name=name, content_type=content_type,
-                    size=len(data), data=data,
+                    job_id=self.job_id,
+                    role=JobFileRole.OUTPUT,
+                    name=name,
+                    content_type=content_type,
+                    size=len(data),
+                    data=data,
                 )
             )
 
@@ -120,16 +126,29 @@ def start_job(
 ) -> Job:
     """Queue a job (committed with the caller's transaction); ``input_file`` is (name, type, data)."""
     job = Job(
-        kind=kind, service=service, title=title[:300], params=dict(params or {}), language=language,
-        return_path=return_path, created_by=created_by, total=total, status=JobStatus.QUEUED,
+        kind=kind,
+        service=service,
+        title=title[:300],
+        params=dict(params or {}),
+        language=language,
+        return_path=return_path,
+        created_by=created_by,
+        total=total,
+        status=JobStatus.QUEUED,
     )
     session.add(job)
     session.flush()
     if input_file is not None:
         name, content_type, data = input_file
         session.add(
-            JobFile(job_id=job.id, role=JobFileRole.INPUT, name=name[:200], content_type=content_type,
-                    size=len(data), data=data)
+            JobFile(
+                job_id=job.id,
+                role=JobFileRole.INPUT,
+                name=name[:200],
+                content_type=content_type,
+                size=len(data),
+                data=data,
+            )
         )
     return job
 

@@ -1,4 +1,5 @@
 """Sliding-window limits kept in the database, so every gunicorn worker sees the same counts."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,5 +1,6 @@
 """Signed tokens for links in mails. Each purpose has its own salt, so a token made for one
 purpose (confirming) is refused for another (stopping)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -11,6 +11,7 @@ Outside pytest (benchmarks run it in a separate process)::
 It prints nothing while running; on SIGTERM or SIGINT it prints the number of messages accepted
 (and writes it to PATH if given), then exits.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,14 +65,14 @@ class SMTPSink:
         )
 
     # -- life cycle ----------------------------------------------------------------------------
-    def start(self) -> "SMTPSink":
+    def start(self) -> SMTPSink:
         self._controller.start()
         return self
 
     def stop(self) -> None:
         self._controller.stop()
 
-    def __enter__(self) -> "SMTPSink":
+    def __enter__(self) -> SMTPSink:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -3,6 +3,7 @@
 Checks what a typo would break at `docker compose up`: service names, dependencies, images that can
 be built, commands that name real programs, and settings that shared.config actually reads.
 """
+
 from __future__ import annotations
 
 import ast
@@ -34,7 +35,9 @@ def _config_variables() -> set[str]:
     return {
         node.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", node.value)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.fullmatch(r"[A-Z][A-Z0-9_]+", node.value)
     }
 
 
@@ -58,7 +61,7 @@ def _interpolate(value: str) -> str:
 
 
 def test_expected_services_exist():
-    assert EXPECTED_SERVICES <= SERVICES.keys()
+    assert SERVICES.keys() >= EXPECTED_SERVICES
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -72,7 +75,11 @@ def test_dependencies_are_defined_and_can_be_met(name):
 @pytest.mark.parametrize("name", BUILT)
 def test_build_context_has_a_dockerfile(name):
     build = SERVICES[name]["build"]
-    context, dockerfile = (build, "Dockerfile") if isinstance(build, str) else (build.get("context", "."), build.get("dockerfile", "Dockerfile"))
+    context, dockerfile = (
+        (build, "Dockerfile")
+        if isinstance(build, str)
+        else (build.get("context", "."), build.get("dockerfile", "Dockerfile"))
+    )
     assert (ROOT / context / dockerfile).is_file(), f"{name}: no {dockerfile} in {context}"
 
 
@@ -117,8 +124,8 @@ def test_command_names_a_real_program(name):
 
 def test_environment_matches_what_config_reads():
     read = _config_variables()
-    assert REQUIRED_ENV <= read, "the test's idea of the settings is out of date with shared/config.py"
-    assert REQUIRED_ENV <= ENV.keys(), f"x-env lacks {sorted(REQUIRED_ENV - ENV.keys())}"
+    assert read >= REQUIRED_ENV, "the test's idea of the settings is out of date with shared/config.py"
+    assert ENV.keys() >= REQUIRED_ENV, f"x-env lacks {sorted(REQUIRED_ENV - ENV.keys())}"
     assert ENV.keys() <= read, f"x-env sets variables shared/config.py never reads: {sorted(ENV.keys() - read)}"
 
 

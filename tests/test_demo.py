@@ -1,4 +1,5 @@
 """`make run`'s demo: what a newcomer finds, seeded once however often it starts."""
+
 from sqlalchemy import func, select
 
 from services.demo import seed

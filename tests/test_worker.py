@@ -29,7 +29,9 @@ def worker_env(config, smtp_server):
 def queue(db, config, count):
     with db.transaction() as session:
         for n in range(count):
-            enqueue(session, config, kind=MailKind.CONFIRMATION, to_email=f"p{n}@kommun.example", subject="Hej", text="Hej!")
+            enqueue(
+                session, config, kind=MailKind.CONFIRMATION, to_email=f"p{n}@kommun.example", subject="Hej", text="Hej!"
+            )
 
 
 def statuses(db):

@@ -1,4 +1,5 @@
 """The mailer: double opt-in subscriptions, newsletter issues and their delivery."""
+
 from flask import Flask
 
 from services.mailer import bounces, issues, outbox, subscriptions

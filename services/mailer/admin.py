@@ -1,4 +1,5 @@
 """What editors see first: an overview of the lists and of mail waiting to go."""
+
 from flask import Blueprint, render_template
 
 from services.mailer.outbox.domain import waiting_counts

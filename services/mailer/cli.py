@@ -1,4 +1,5 @@
 """Mailer commands: each feature with commands adds its own group to the ``utskick`` command."""
+
 import click
 
 from services.mailer.bounces import cli as bounces_cli

@@ -1,4 +1,5 @@
 """What readers see first: the start page is the subscribe page (or a choice of lists)."""
+
 from flask import Blueprint
 
 from services.mailer.subscriptions.public import index as subscriptions_index

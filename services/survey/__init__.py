@@ -1,4 +1,5 @@
 """The survey service: surveys, participants, mailings (invitations, reminders), responses, results."""
+
 from flask import Flask
 
 from services.survey import mailings, participants, responses, results, surveys

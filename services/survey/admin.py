@@ -1,4 +1,5 @@
 """What evaluators see first: their surveys (with the form for a new one)."""
+
 from flask import Blueprint
 
 from services.survey.surveys.admin import index as surveys_index

@@ -1,4 +1,5 @@
 """Survey commands: each feature adds its own groups to the ``utskick`` command."""
+
 import click
 
 from services.survey.mailings import cli as mailings_cli

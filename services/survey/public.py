@@ -1,4 +1,5 @@
 """What respondents see first: a start page telling them to use the personal link in their mail."""
+
 from flask import Blueprint, render_template
 
 bp = Blueprint("public", __name__)

@@ -3,6 +3,7 @@
 ``sign`` works on finished message bytes; ``signing_transport`` wraps a transport so the outbox and
 the issue pipeline sign in the same place, just before the bytes leave.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -13,8 +14,18 @@ import dkim
 from shared.config import Config
 from shared.mail.transport import Transport
 
-SIGNED_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"mime-version", b"content-type",
-                  b"list-unsubscribe", b"list-unsubscribe-post", b"list-id")
+SIGNED_HEADERS = (
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"mime-version",
+    b"content-type",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+    b"list-id",
+)
 
 
 @lru_cache(maxsize=4)

@@ -1,5 +1,6 @@
 """Build RFC 5322 messages: multipart/alternative (plain text + HTML), UTF-8, encoded headers,
 Message-ID and Date, quoted-printable bodies (no line over 998 octets), CRLF line ends."""
+
 from __future__ import annotations
 
 from email.headerregistry import Address

@@ -1,5 +1,6 @@
 """The transactional outbox: ``enqueue`` writes a mail in the caller's transaction; ``deliver_due``
 (run by the worker) sends what is due, retrying temporary failures with backoff."""
+
 from __future__ import annotations
 
 import logging

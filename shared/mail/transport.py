@@ -3,6 +3,7 @@
 ``send`` raises ``TemporaryFailure`` (4xx, lost connection: try again later) or ``PermanentFailure``
 (5xx: the server's answer is final) so callers never need to know smtplib's exceptions.
 """
+
 from __future__ import annotations
 
 import smtplib

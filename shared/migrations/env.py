@@ -1,4 +1,5 @@
 """Alembic environment: migrations run against whatever URL the caller configured."""
+
 from typing import Any
 
 from alembic import context

@@ -1,4 +1,5 @@
 """People who sign in to the admin: editors (mailer), evaluators (survey), admins (both)."""
+
 from __future__ import annotations
 
 from datetime import datetime

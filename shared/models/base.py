@@ -1,7 +1,8 @@
 """Declarative base and column types shared by every model."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -30,15 +31,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Vocabulary(StrEnum):
@@ -50,7 +51,7 @@ class Vocabulary(StrEnum):
 
     label: LazyString
 
-    def __new__(cls, value: str, label: LazyString | None = None) -> "Vocabulary":
+    def __new__(cls, value: str, label: LazyString | None = None) -> Vocabulary:
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label if label is not None else LazyString(lambda: value)

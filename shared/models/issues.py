@@ -1,4 +1,5 @@
 """Newsletter issues, one delivery row per recipient of an issue, and bounces received."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The transactional outbox: mails written with the change that causes them, delivered by the worker."""
+
 from __future__ import annotations
 
 from datetime import datetime

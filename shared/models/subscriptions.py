@@ -1,4 +1,5 @@
 """Newsletter lists, the people on them, and the proof of each person's consent."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -58,7 +59,7 @@ class Subscriber(Base):
     language: Mapped[str] = mapped_column(String(8), default="sv")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    subscriptions: Mapped[list["Subscription"]] = relationship(
+    subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -94,7 +95,7 @@ class Subscription(Base):
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     newsletter_list: Mapped[NewsletterList] = relationship()
-    events: Mapped[list["SubscriptionEvent"]] = relationship(
+    events: Mapped[list[SubscriptionEvent]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="SubscriptionEvent.at"
     )
 
@@ -105,9 +106,7 @@ class SubscriptionEvent(Base):
     __tablename__ = "subscription_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(
-        ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
-    )
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[SubscriptionEventKind] = mapped_column(VocabularyText(SubscriptionEventKind, 32))
     ip: Mapped[str | None] = mapped_column(String(64))

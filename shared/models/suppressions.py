@@ -1,4 +1,5 @@
 """Addresses that get no more mail from either service (hard bounces, repeated soft bounces, erasure)."""
+
 from __future__ import annotations
 
 from datetime import datetime

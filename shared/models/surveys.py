@@ -4,6 +4,7 @@ Answers are rows (one per chosen option, scale value or text), so every result i
 In an anonymous survey a submitted response keeps no participant id or token, has a random id,
 and its times are kept to the day only (see ``services.survey.responses``).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -65,7 +66,7 @@ class Survey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    participants: Mapped[list["Participant"]] = relationship(
+    participants: Mapped[list[Participant]] = relationship(
         back_populates="survey", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -105,9 +106,7 @@ class Response(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     # Set while in progress so the person can resume; cleared on submit when the survey is anonymous.
-    participant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participants.id", ondelete="SET NULL"), unique=True
-    )
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"), unique=True)
     status: Mapped[ResponseStatus] = mapped_column(
         VocabularyText(ResponseStatus, 16), default=ResponseStatus.IN_PROGRESS
     )
@@ -118,7 +117,7 @@ class Response(Base):
     # Copies of the participant's report_attributes (e.g. organisationstyp, delregion) for breakdowns.
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
 
-    answers: Mapped[list["Answer"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
 
 class Answer(Base):

@@ -1,5 +1,6 @@
 """The web foundation both Flask apps are built on: configuration, database session per request,
 translations, CSRF, security headers, friendly error pages, health check and admin sign-in."""
+
 from __future__ import annotations
 
 import logging
@@ -44,7 +45,9 @@ class _WithoutNul(ImmutableMultiDict):
             super().__init__()
             return
         pairs = MultiDict(mapping).items(multi=True)
-        super().__init__([(k.replace("\x00", ""), v.replace("\x00", "") if isinstance(v, str) else v) for k, v in pairs])
+        super().__init__(
+            [(k.replace("\x00", ""), v.replace("\x00", "") if isinstance(v, str) else v) for k, v in pairs]
+        )
 
 
 class UtskickRequest(Request):
@@ -122,7 +125,9 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
         SERVICE=service,
         ADMIN_LAYOUT=f"{service}/admin/layout.html",  # what shared admin pages (jobs) extend
     )
-    app.extensions["utskick"] = Services(config=config, db=Database(config.database_url), tokens=Tokens(config.secret_keys))
+    app.extensions["utskick"] = Services(
+        config=config, db=Database(config.database_url), tokens=Tokens(config.secret_keys)
+    )
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 
@@ -153,7 +158,14 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     app.add_template_filter(lambda code: language_name(code, page_language()), "language_name")
     # Statuses and kinds by name in templates (``issue.status == IssueStatus.SENT``, ``….label``).
     for vocabulary in (
-        IssueStatus, MailKind, OutboxStatus, ParticipantStatus, ResponseStatus, Role, SubscriptionStatus, SurveyStatus
+        IssueStatus,
+        MailKind,
+        OutboxStatus,
+        ParticipantStatus,
+        ResponseStatus,
+        Role,
+        SubscriptionStatus,
+        SurveyStatus,
     ):
         app.add_template_global(vocabulary, vocabulary.__name__)
 

@@ -1,4 +1,5 @@
 """Admin sign-in for both services. Every admin page is wrapped in ``login_required``."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """Friendly error pages in the site's style; the cause goes to the log, never to the screen."""
+
 import logging
 
 from flask import render_template
@@ -11,9 +12,15 @@ log = logging.getLogger(__name__)
 
 def _messages():
     return {
-        400: (_("Något i förfrågan var fel"), _("Sidan kunde inte visas eftersom förfrågan var ofullständig. Gå tillbaka och försök igen.")),
+        400: (
+            _("Något i förfrågan var fel"),
+            _("Sidan kunde inte visas eftersom förfrågan var ofullständig. Gå tillbaka och försök igen."),
+        ),
         403: (_("Du har inte behörighet"), _("Du har inte behörighet att se den här sidan.")),
-        404: (_("Sidan finns inte"), _("Vi hittar inte sidan du söker. Kontrollera adressen eller gå till startsidan.")),
+        404: (
+            _("Sidan finns inte"),
+            _("Vi hittar inte sidan du söker. Kontrollera adressen eller gå till startsidan."),
+        ),
         405: (_("Det gick inte att göra så"), _("Sidan kan inte användas på det sättet. Gå tillbaka och försök igen.")),
         413: (_("Filen är för stor"), _("Filen du skickade är för stor. Försök med en mindre fil.")),
         429: (_("För många försök"), _("Du har gjort för många försök på kort tid. Vänta en stund och försök igen.")),
@@ -24,7 +31,9 @@ def _messages():
 def render_error(code: int, title: str | None = None, message: str | None = None):
     default_title, default_message = _messages().get(code, _messages()[500])
     return (
-        render_template("errors/error.html", code=code, title=title or default_title, message=message or default_message),
+        render_template(
+            "errors/error.html", code=code, title=title or default_title, message=message or default_message
+        ),
         code,
     )
 

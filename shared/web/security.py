@@ -1,4 +1,5 @@
 """Security headers on every response, and the language cookie chosen with ?lang=."""
+
 from flask import g, request
 
 CSP = (
@@ -24,7 +25,11 @@ def init_app(app) -> None:
         lang = g.pop("set_lang_cookie", None)
         if lang:
             response.set_cookie(
-                "lang", lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+                "lang",
+                lang,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
                 secure=app.config["SESSION_COOKIE_SECURE"],
             )
         if request.path.startswith("/admin") or request.endpoint in ("auth.login",):

@@ -2,6 +2,7 @@
 
 Browser tests never skip: a missing Chromium fails them, so CI cannot go green without running them.
 """
+
 from __future__ import annotations
 
 import os

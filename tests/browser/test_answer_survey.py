@@ -1,5 +1,6 @@
 """A respondent completes the Millennium survey in Chromium on a 320 px wide screen, with the
 keyboard alone, and axe-core finds nothing on any page they see."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,7 +23,9 @@ def survey_site(config, db, live_server):
     with app.test_request_context(), db.transaction() as s:
         survey = create_survey(s, millennium())
         open_survey(s, survey)
-        import_participants_csv(s, survey.id, "email,name,organisationstyp,delregion,roll\nanna@ale.example,Anna,kommun,GR,IT-chef\n")
+        import_participants_csv(
+            s, survey.id, "email,name,organisationstyp,delregion,roll\nanna@ale.example,Anna,kommun,GR,IT-chef\n"
+        )
         token = s.scalar(select(Participant.token))
     return live_server(app), token
 
@@ -38,7 +41,12 @@ def tab_to(page, element_id: str, limit: int = 80) -> None:
 
 def tab_to_button(page, value: str, limit: int = 80) -> None:
     for _ in range(limit):
-        if page.evaluate("document.activeElement && document.activeElement.tagName === 'BUTTON' && document.activeElement.value") == value:
+        if (
+            page.evaluate(
+                "document.activeElement && document.activeElement.tagName === 'BUTTON' && document.activeElement.value"
+            )
+            == value
+        ):
             return
         page.keyboard.press("Tab")
     pytest.fail(f"Tab never reached the {value} button")
@@ -113,7 +121,9 @@ def test_keyboard_only_on_a_phone(page, survey_site, db):
 
     with db.sessions() as s:
         response = s.scalar(select(Response))
-        answers = {(a.question_key, a.row_key): (a.option_key, a.number_value, a.text_value) for a in s.scalars(select(Answer))}
+        answers = {
+            (a.question_key, a.row_key): (a.option_key, a.number_value, a.text_value) for a in s.scalars(select(Answer))
+        }
     assert response.status == "complete" and response.participant_id is None
     assert answers[("delaktighet", None)] == ("hog", None, None)
     assert answers[("pastaenden", "mandat")] == (None, 3.0, None)

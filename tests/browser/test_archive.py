@@ -1,4 +1,5 @@
 """The public archive and the editors' issue pages in Chromium, with axe-core on every page."""
+
 from __future__ import annotations
 
 import pytest
@@ -54,8 +55,13 @@ def test_editor_pages_for_an_issue_are_accessible(page, mailer):
     page.get_by_label("E-postadress").fill("redaktor@example.org")
     page.get_by_label("Lösenord").fill("ett långt lösenord")
     page.get_by_role("button", name="Logga in").click()
-    for path in ("/admin/issues/", f"/admin/issues/{issue_id}", f"/admin/issues/{issue_id}/preview",
-                 "/admin/issues/new", "/admin/suppressions/"):
+    for path in (
+        "/admin/issues/",
+        f"/admin/issues/{issue_id}",
+        f"/admin/issues/{issue_id}/preview",
+        "/admin/issues/new",
+        "/admin/suppressions/",
+    ):
         page.goto(base + path)
         assert_no_axe_violations(page)
     page.goto(base + f"/admin/issues/{issue_id}")

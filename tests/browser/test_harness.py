@@ -1,4 +1,5 @@
 """The harness itself: Chromium starts, pages are served, and axe does catch a violation."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,10 +1,11 @@
 """The results pages in Chromium: an evaluator signs in through the form, reads the dashboard, the
 results with charts, the free texts, a breakdown by delregion with a hidden small group, and the
 export page — axe-core finds no violations on any of them."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
@@ -17,7 +18,7 @@ PASSWORD = "utvardera-2025"
 
 
 def seed(db) -> int:
-    start = datetime(2025, 3, 3, 8, tzinfo=timezone.utc)
+    start = datetime(2025, 3, 3, 8, tzinfo=UTC)
     with db.transaction() as s:
         create_admin(s, "eva@gr.example", PASSWORD, "evaluator")
         survey = make_survey(s)
@@ -26,17 +27,33 @@ def seed(db) -> int:
             for _ in range(n):
                 i += 1
                 done = start + timedelta(days=i % 9)
-                add_participant(s, survey, f"p{i}@{region.lower()}.example", invited_at=start, started_at=done,
-                                completed_at=done, last_reminded_at=start + timedelta(days=7) if i % 4 else None,
-                                attributes={"delregion": region, "organisationstyp": "kommun", "roll": "IT-chef"})
+                add_participant(
+                    s,
+                    survey,
+                    f"p{i}@{region.lower()}.example",
+                    invited_at=start,
+                    started_at=done,
+                    completed_at=done,
+                    last_reminded_at=start + timedelta(days=7) if i % 4 else None,
+                    attributes={"delregion": region, "organisationstyp": "kommun", "roll": "IT-chef"},
+                )
                 add_response(
-                    s, survey,
-                    {"delaktighet": ["mycket_hog", "hog", "lag"][i % 3], "omraden": ["it", "other"],
-                     "omraden.other": f"<em>Annat {i}</em>", "ar": str(i % 15), "information": str(1 + i % 5),
-                     "pastaenden.tydliga_mal": str(1 + i % 5), "pastaenden.mandat": "dont_know" if i % 7 == 0 else "3",
-                     "pastaenden.samverkan_vgr": "4", "pastaenden.tid": str(1 + (i * 3) % 5),
-                     "paus_paverkan": str(1 + i % 5), "rekommendera": str(i % 11),
-                     "lardomar": f"<script>alert({i})</script>Lärdom nummer {i}"},
+                    s,
+                    survey,
+                    {
+                        "delaktighet": ["mycket_hog", "hog", "lag"][i % 3],
+                        "omraden": ["it", "other"],
+                        "omraden.other": f"<em>Annat {i}</em>",
+                        "ar": str(i % 15),
+                        "information": str(1 + i % 5),
+                        "pastaenden.tydliga_mal": str(1 + i % 5),
+                        "pastaenden.mandat": "dont_know" if i % 7 == 0 else "3",
+                        "pastaenden.samverkan_vgr": "4",
+                        "pastaenden.tid": str(1 + (i * 3) % 5),
+                        "paus_paverkan": str(1 + i % 5),
+                        "rekommendera": str(i % 11),
+                        "lardomar": f"<script>alert({i})</script>Lärdom nummer {i}",
+                    },
                     attributes={"delregion": region, "organisationstyp": "kommun", "roll": "IT-chef"},
                     completed_at=done,
                 )

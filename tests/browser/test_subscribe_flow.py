@@ -1,5 +1,6 @@
 """A reader in Chromium: subscribe → mail caught by a real SMTP server → confirm → stop, with axe-core
 finding no accessibility violations on any public page on the way."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,7 @@ import pytest
 
 from shared.config import parse_mail_url
 from tests.browser.conftest import assert_no_axe_violations
-from tests.mailer.conftest import make_app, mail_text, run_worker
+from tests.mailer.conftest import mail_text, make_app, run_worker
 
 
 @pytest.fixture

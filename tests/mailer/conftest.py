@@ -1,5 +1,6 @@
 """Mailer fixtures: an app on the test database, clients (anonymous and signed in as an editor),
 and helpers to run the worker and read links out of delivered mails."""
+
 from __future__ import annotations
 
 import re

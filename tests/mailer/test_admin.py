@@ -1,4 +1,5 @@
 """The editors' overview."""
+
 from __future__ import annotations
 
 from tests.mailer.conftest import subscribe

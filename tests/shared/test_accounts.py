@@ -1,4 +1,5 @@
 """Admin accounts: a role is one of the known roles, and a password is long enough."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Configuration is checked at start-up; a bad value names its variable."""
+
 import pytest
 
 from shared.config import ConfigError, load_config

@@ -1,4 +1,5 @@
 """Times as users read them (Swedish time, summer time included) and languages by their names."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime

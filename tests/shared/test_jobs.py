@@ -61,7 +61,10 @@ def test_a_problem_fails_the_job_with_its_message_and_a_bug_with_its_cause(db, c
     first, second = start(db), start(db)
     run(db, config, refuse)
     run(db, config, crash)
-    assert (job(db, first).status, job(db, first).error) == (JobStatus.FAILED, "Filen har ingen kolumn för e-postadress.")
+    assert (job(db, first).status, job(db, first).error) == (
+        JobStatus.FAILED,
+        "Filen har ingen kolumn för e-postadress.",
+    )
     assert (job(db, second).status, job(db, second).error) == (JobStatus.FAILED, "KeyError: 'email'")
 
 
@@ -118,7 +121,9 @@ def test_a_job_interrupted_again_and_again_fails_instead_of_looping(db, config):
     job_id = start(db)
     with db.transaction() as session:
         session.execute(
-            update(Job).where(Job.id == job_id).values(status=JobStatus.RUNNING, attempts=MAX_ATTEMPTS, lease_until=utcnow())
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status=JobStatus.RUNNING, attempts=MAX_ATTEMPTS, lease_until=utcnow())
         )
     assert run(db, config, lambda ctx: pytest.fail("ran a fourth time")) == 1
     failed = job(db, job_id)
@@ -163,7 +168,12 @@ def test_the_job_page_shows_progress_then_the_report_and_the_file(survey_staff, 
     assert re.search(r'<progress[^>]*max="100"[^>]*value="0"', page)
     assert "Avbryt" in page
     assert survey_staff.get(f"/admin/jobs/{job_id}.json").json == {
-        "status": "queued", "status_label": "Väntar på sin tur", "finished": False, "done": 0, "total": 460, "percent": 0,
+        "status": "queued",
+        "status_label": "Väntar på sin tur",
+        "finished": False,
+        "done": 0,
+        "total": 460,
+        "percent": 0,
     }
 
     def export(ctx):

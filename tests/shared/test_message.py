@@ -1,4 +1,5 @@
 """Messages as mail clients need them: multipart, UTF-8, encoded headers, short lines, CRLF."""
+
 import email
 from email.policy import default
 

@@ -1,4 +1,5 @@
 """Statuses and kinds: a Vocabulary column stores only known values and reads back members with labels."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,13 @@ from shared.models import MailKind, OutboxMail, OutboxStatus, Suppression, Suppr
 
 
 def mail(**changes) -> OutboxMail:
-    values = {"kind": MailKind.CONFIRMATION, "sender": "a@utskick.example", "recipient": "b@exempel.se",
-              "subject": "Hej", "message": b""}
+    values = {
+        "kind": MailKind.CONFIRMATION,
+        "sender": "a@utskick.example",
+        "recipient": "b@exempel.se",
+        "subject": "Hej",
+        "message": b"",
+    }
     return OutboxMail(**{**values, **changes})
 
 

@@ -1,4 +1,5 @@
 """The outbox against a real SMTP server: sent, retried with backoff, failed with the server's answer."""
+
 import email
 from datetime import timedelta
 from email.policy import default
@@ -13,8 +14,15 @@ from shared.models import MailKind, OutboxMail, Suppression
 def queue_one(db, config, to="asa@kommun.example", **kwargs):
     with db.transaction() as session:
         mail = enqueue(
-            session, config, kind=MailKind.CONFIRMATION, to_email=to, to_name="Åsa Öberg",
-            subject="Hej från VästKom", text="Hej Åsa!", html="<p>Hej Åsa!</p>", **kwargs,
+            session,
+            config,
+            kind=MailKind.CONFIRMATION,
+            to_email=to,
+            to_name="Åsa Öberg",
+            subject="Hej från VästKom",
+            text="Hej Åsa!",
+            html="<p>Hej Åsa!</p>",
+            **kwargs,
         )
         session.flush()
         return mail.id

@@ -1,4 +1,5 @@
 """Every Swedish text in code and templates has an English translation."""
+
 from pathlib import Path
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir

@@ -1,4 +1,5 @@
 """What both services share on the web: health, sign-in, headers, error pages, language."""
+
 import re
 
 import pytest
@@ -32,10 +33,12 @@ def test_healthz_answers_200_when_the_database_answers(app):
 
 
 def test_healthz_answers_503_when_the_database_does_not(tmp_path, service):
-    config = load_config({
-        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
-        "UTSKICK_VAR_DIR": str(tmp_path),
-    })
+    config = load_config(
+        {
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            "UTSKICK_VAR_DIR": str(tmp_path),
+        }
+    )
     response = FACTORIES[service](config).test_client().get("/healthz")
     assert response.status_code == 503
 
@@ -117,5 +120,7 @@ def test_nul_characters_in_a_form_never_reach_the_database(app):
     client = app.test_client()
     page = client.get("/admin/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = client.post("/admin/login?next=%00", data={"email": "a\x00@b.se", "password": "\x00" * 12, "csrf_token": token})
+    response = client.post(
+        "/admin/login?next=%00", data={"email": "a\x00@b.se", "password": "\x00" * 12, "csrf_token": token}
+    )
     assert response.status_code == 200  # the login page again, with an error; not a 500

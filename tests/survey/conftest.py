@@ -1,4 +1,5 @@
 """Survey fixtures: the app, the Millennium survey imported and open, participants, a signed-in evaluator."""
+
 from __future__ import annotations
 
 import re
@@ -115,7 +116,12 @@ PAGE2 = {
     "pastaenden.samverkan_vgr": "dont_know",
     "pastaenden.tid": "2",
 }
-PAGE3 = {"paus_paverkan": "5", "paus_beskrivning": "Allt stannade.", "rekommendera": "8", "lardomar": "Samverka tidigt."}
+PAGE3 = {
+    "paus_paverkan": "5",
+    "paus_beskrivning": "Allt stannade.",
+    "rekommendera": "8",
+    "lardomar": "Samverka tidigt.",
+}
 
 # One respondent with every attribute the Millennium survey reports on (and one it does not: organisation).
 RESPONDENTS = (
@@ -127,4 +133,3 @@ RESPONDENTS = (
 def post(client, token, data, action):
     """Post one page of answers with the button ``action`` (back, next, save, submit)."""
     return client.post(f"/s/{token}", data={**data, "action": action})
-

@@ -3,10 +3,11 @@
 Answers are given as the answer form would send them (``{"delaktighet": "hog", "omraden": ["it"],
 "pastaenden.mandat": "4"}``), so a test reads like what respondents did.
 """
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import yaml
 
@@ -16,7 +17,7 @@ from services.survey.surveys.questions import definition_of
 from shared.models import Answer, Participant, Response, Survey
 
 FIXTURE = DEMO_DATA / "survey-millennium.yaml"
-DAY = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+DAY = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def millennium() -> dict:
@@ -72,9 +73,16 @@ def answer_rows(survey: Survey, values: dict) -> list[Answer]:
     return rows
 
 
-def add_response(session, survey: Survey, values: dict, *, attributes: dict | None = None,
-                 status: str = "complete", participant: Participant | None = None,
-                 completed_at: datetime = DAY) -> Response:
+def add_response(
+    session,
+    survey: Survey,
+    values: dict,
+    *,
+    attributes: dict | None = None,
+    status: str = "complete",
+    participant: Participant | None = None,
+    completed_at: datetime = DAY,
+) -> Response:
     response = Response(
         id=uuid.uuid4().hex,
         survey_id=survey.id,
@@ -103,7 +111,8 @@ def make_regions(s, survey: Survey, sizes: dict[str, int]) -> None:
     for region, n in sizes.items():
         for i in range(n):
             add_response(
-                s, survey,
+                s,
+                survey,
                 {"delaktighet": "hog" if i % 2 else "lag", "information": str(1 + i % 5)},
                 attributes={"delregion": region, "organisationstyp": "kommun", "roll": "IT-chef"},
             )

@@ -1,4 +1,5 @@
 """The survey commands together, as the README's tour uses them: import, export, participants, invite, remind."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,7 +16,10 @@ def test_import_export_participants_invite_remind(run, db, tmp_path):
     assert imported.exit_code == 0
     survey_id = int(imported.output.strip())
     exported = run("surveys", "export", survey_id)
-    assert exported.output.startswith("title: Utvärdering av Program Millennium") and "closes: '2099-12-31'" in exported.output
+    assert (
+        exported.output.startswith("title: Utvärdering av Program Millennium")
+        and "closes: '2099-12-31'" in exported.output
+    )
     again = tmp_path / "again.yaml"
     again.write_text(exported.output, encoding="utf-8")
     assert run("surveys", "import", again).exit_code == 0
@@ -34,5 +38,3 @@ def test_import_export_participants_invite_remind(run, db, tmp_path):
         assert s.scalar(select(func.count()).select_from(OutboxMail)) == 470
     listing = run("surveys", "list").output.splitlines()
     assert f"{survey_id}\topen\t0/460\tUtvärdering av Program Millennium – kommunernas erfarenheter" in listing
-
-

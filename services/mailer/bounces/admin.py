@@ -1,4 +1,5 @@
 """The editors' suppression list: search it, lift an address off it."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -22,8 +23,14 @@ def index():
     except ValueError:
         page = 1
     rows, total = domain.list_suppressions(db_session(), query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return render_template("mailer/bounces/suppressions.html", rows=rows, total=total, query=query, page=page,
-                           pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE))
+    return render_template(
+        "mailer/bounces/suppressions.html",
+        rows=rows,
+        total=total,
+        query=query,
+        page=page,
+        pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+    )
 
 
 @bp.post("/<int:suppression_id>/lift")

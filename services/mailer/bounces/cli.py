@@ -1,4 +1,5 @@
 """``utskick bounces process``: delivery status notifications read from files."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ A hard bounce (the address does not exist: 5.1.x) suppresses the address at once
 ``SOFT_BOUNCE_WINDOW``. Suppressed addresses get no more mail from either service: the outbox and
 the issue pipeline both check the list just before sending.
 """
+
 from __future__ import annotations
 
 import email
@@ -54,8 +55,9 @@ def classify(code: int | None, text: str) -> tuple[BounceKind | None, str]:
     return None, status
 
 
-def suppress(session: Session, email_address: str, reason: SuppressionReason, detail: str = "",
-             now: datetime | None = None) -> bool:
+def suppress(
+    session: Session, email_address: str, reason: SuppressionReason, detail: str = "", now: datetime | None = None
+) -> bool:
     """Put an address on the suppression list; False when it already was."""
     address = email_address.strip().lower()
     if session.scalar(select(Suppression.id).where(Suppression.email == address)) is not None:
@@ -65,13 +67,22 @@ def suppress(session: Session, email_address: str, reason: SuppressionReason, de
     return True
 
 
-def record_bounce(session: Session, email_address: str, kind: BounceKind, *, source: BounceSource,
-                  status_code: str = "", detail: str = "", now: datetime | None = None) -> bool:
+def record_bounce(
+    session: Session,
+    email_address: str,
+    kind: BounceKind,
+    *,
+    source: BounceSource,
+    status_code: str = "",
+    detail: str = "",
+    now: datetime | None = None,
+) -> bool:
     """Keep a bounce and suppress the address when it is hard or soft ones pile up; True if suppressed now."""
     now = now or utcnow()
     address = email_address.strip().lower()
-    session.add(BounceEvent(email=address, kind=kind, source=source, status_code=status_code[:16],
-                            detail=detail[:2000], at=now))
+    session.add(
+        BounceEvent(email=address, kind=kind, source=source, status_code=status_code[:16], detail=detail[:2000], at=now)
+    )
     session.flush()
     if kind == BounceKind.HARD:
         return suppress(session, address, SuppressionReason.HARD_BOUNCE, f"{status_code} {detail}".strip(), now)
@@ -140,28 +151,35 @@ def parse_dsn(raw: bytes) -> list[BounceReport]:
     return reports
 
 
-def process_dsn(session: Session, raw: bytes, *, source: BounceSource = BounceSource.DSN,
-                now: datetime | None = None) -> list[BounceReport]:
+def process_dsn(
+    session: Session, raw: bytes, *, source: BounceSource = BounceSource.DSN, now: datetime | None = None
+) -> list[BounceReport]:
     """Record every bounce in one DSN; return what was found."""
     reports = parse_dsn(raw)
     for report in reports:
-        record_bounce(session, report.email, report.kind, source=source, status_code=report.status,
-                      detail=report.detail, now=now)
+        record_bounce(
+            session, report.email, report.kind, source=source, status_code=report.status, detail=report.detail, now=now
+        )
     return reports
 
 
 # -- the editors' suppression list ----------------------------------------------------------------------
 
 
-def list_suppressions(session: Session, query: str = "", *, limit: int = 100, offset: int = 0) -> tuple[list[Suppression], int]:
+def list_suppressions(
+    session: Session, query: str = "", *, limit: int = 100, offset: int = 0
+) -> tuple[list[Suppression], int]:
     """Suppressed addresses (newest first), filtered by a part of the address; and the total."""
     where = []
     if query.strip():
         where.append(Suppression.email.contains(query.strip().lower(), autoescape=True))
     total = session.scalar(select(func.count()).select_from(Suppression).where(*where)) or 0
     rows = session.scalars(
-        select(Suppression).where(*where).order_by(Suppression.created_at.desc(), Suppression.id.desc())
-        .limit(limit).offset(offset)
+        select(Suppression)
+        .where(*where)
+        .order_by(Suppression.created_at.desc(), Suppression.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
     return list(rows), total
 
@@ -175,4 +193,3 @@ def lift_suppression(session: Session, suppression_id: int) -> str | None:
     session.delete(row)
     session.execute(delete(BounceEvent).where(BounceEvent.email == address, BounceEvent.kind == BounceKind.SOFT))
     return address
-

@@ -1,4 +1,5 @@
 """The webhook a mail relay posts bounces to (not for people: it answers JSON)."""
+
 from __future__ import annotations
 
 import hmac
@@ -42,9 +43,14 @@ def bounce_webhook():
                 kind = BounceKind(item.get("type", BounceKind.HARD))
             except (ValueError, TypeError):
                 return jsonify({"error": "type must be hard or soft"}), 400
-            domain.record_bounce(s, item["email"], kind, source=BounceSource.WEBHOOK,
-                                 status_code=str(item.get("status", ""))[:16],
-                                 detail=str(item.get("detail", ""))[:2000])
+            domain.record_bounce(
+                s,
+                item["email"],
+                kind,
+                source=BounceSource.WEBHOOK,
+                status_code=str(item.get("status", ""))[:16],
+                detail=str(item.get("detail", ""))[:2000],
+            )
             recorded.append({"email": item["email"].lower(), "type": kind})
     else:
         for report in domain.process_dsn(s, request.get_data(cache=False)[:5_000_000], source=BounceSource.WEBHOOK):

@@ -1,6 +1,7 @@
 """Per-recipient mail from an issue rendered once: fill in name and stop link, add the
 List-Unsubscribe headers, and assemble the MIME bytes directly (no email.message per mail —
 that is the slow part at 100 000 recipients)."""
+
 from __future__ import annotations
 
 import base64
@@ -14,11 +15,11 @@ from email.utils import format_datetime, parseaddr
 from itsdangerous import Signer, URLSafeSerializer, URLSafeTimedSerializer
 from markupsafe import escape
 
+from services.mailer.issues.rendering import RECIPIENT, STOP_URL
+from services.mailer.subscriptions.domain import stop_link_headers
 from shared.clock import utcnow
 from shared.config import Config
 from shared.tokens import Tokens
-from services.mailer.issues.rendering import RECIPIENT, STOP_URL
-from services.mailer.subscriptions.domain import stop_link_headers
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,9 @@ class _SignerCache(Tokens):
         serializer = self._serializers.get((purpose, timed))
         if serializer is None:
             kind = URLSafeTimedSerializer if timed else URLSafeSerializer
-            serializer = self._serializers[(purpose, timed)] = kind(self._keys, salt=self._check(purpose),
-                                                                    signer=_KeyCachingSigner)
+            serializer = self._serializers[(purpose, timed)] = kind(
+                self._keys, salt=self._check(purpose), signer=_KeyCachingSigner
+            )
         return serializer.dumps(payload)
 
 
@@ -111,8 +113,19 @@ class _EncodedTemplate:
 class IssueMail:
     """An issue ready to be sent to many people; ``build(recipient)`` gives one mail's bytes."""
 
-    def __init__(self, *, issue_id: int, subject: str, html: str, text: str, language: str,
-                 list_name: str, list_slug: str, config: Config, tokens: Tokens):
+    def __init__(
+        self,
+        *,
+        issue_id: int,
+        subject: str,
+        html: str,
+        text: str,
+        language: str,
+        list_name: str,
+        list_slug: str,
+        config: Config,
+        tokens: Tokens,
+    ):
         self.issue_id = issue_id
         self.config = config
         self.tokens = _SignerCache(tokens)
@@ -138,8 +151,13 @@ class IssueMail:
     def build(self, recipient: Recipient, *, headers: dict[str, str] | None = None) -> bytes:
         """The complete message (CRLF) for one recipient, stop link and headers filled in."""
         stop_url, stop_headers = stop_link_headers(self.tokens, self.config, recipient.subscription_id)
-        return self._assemble(recipient.email, recipient.name, stop_url, {**stop_headers, **(headers or {})},
-                              message_id=f"<{self._id_prefix}.{recipient.delivery_id}@{self.domain}>")
+        return self._assemble(
+            recipient.email,
+            recipient.name,
+            stop_url,
+            {**stop_headers, **(headers or {})},
+            message_id=f"<{self._id_prefix}.{recipient.delivery_id}@{self.domain}>",
+        )
 
     def _date_header(self) -> bytes:
         now = utcnow()
@@ -166,10 +184,16 @@ class IssueMail:
         return b"".join(
             [
                 *head,
-                b"--", b, b"\r\nContent-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+                b"--",
+                b,
+                b'\r\nContent-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n',
                 text,
-                b"\r\n--", b, b"\r\nContent-Type: text/html; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+                b"\r\n--",
+                b,
+                b'\r\nContent-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n',
                 html,
-                b"\r\n--", b, b"--\r\n",
+                b"\r\n--",
+                b,
+                b"--\r\n",
             ]
         )

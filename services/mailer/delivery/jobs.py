@@ -1,14 +1,15 @@
 """The worker's jobs for newsletter issues: start scheduled issues when due, deliver claimed batches."""
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
-from shared.config import Config
-from shared.db import Database
 from services.mailer.delivery.pipeline import IssuePipeline
 from services.mailer.issues.domain import start_due_issues
+from shared.config import Config
+from shared.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ every 100 mails or quarter second, so a worker killed mid-batch leaves at most i
 mails (two batches at most) to be sent again by whoever takes the expired lease over. SIGTERM (``stop``) finishes the mail in hand, records,
 and hands the rest of the batch back at once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,21 +17,24 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Callable
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from services.mailer.bounces.domain import classify, record_bounce
+from services.mailer.delivery.compose import IssueMail, Recipient
+from services.mailer.issues.domain import finish_issues
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database, is_postgres
+from shared.i18n import language_or_default
 from shared.mail.dkim import signing_transport
 from shared.mail.outbox import GIVE_UP_AFTER, retry_delay
 from shared.mail.transport import PermanentFailure, TemporaryFailure, Transport, open_transport
-from shared.i18n import language_or_default
 from shared.models import (
     BounceSource,
     Delivery,
@@ -44,9 +48,6 @@ from shared.models import (
     Suppression,
 )
 from shared.tokens import Tokens
-from services.mailer.bounces.domain import classify, record_bounce
-from services.mailer.delivery.compose import IssueMail, Recipient
-from services.mailer.issues.domain import finish_issues
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +151,22 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
         if is_postgres(session):
             taken = list(session.scalars(candidates.with_for_update(skip_locked=True, of=Delivery)))
             if taken:
-                session.execute(update(Delivery).where(Delivery.id.in_(taken)).values(**values)
-                                .execution_options(synchronize_session=False))
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(taken))
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
         else:
-            taken = list(session.scalars(update(Delivery).where(Delivery.id.in_(candidates)).values(**values)
-                                         .returning(Delivery.id).execution_options(synchronize_session=False)))
+            taken = list(
+                session.scalars(
+                    update(Delivery)
+                    .where(Delivery.id.in_(candidates))
+                    .values(**values)
+                    .returning(Delivery.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
         ids.extend(taken)
     if not ids:
         return []
@@ -164,7 +176,8 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
         exists().where(Suppression.email == func.lower(Delivery.email)),
     )
     session.execute(
-        update(Delivery).where(Delivery.id.in_(ids), gone)
+        update(Delivery)
+        .where(Delivery.id.in_(ids), gone)
         .values(status=DeliveryStatus.SKIPPED, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
@@ -180,9 +193,11 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
 
 def record_sent(session: Session, ids: list[int], now: datetime) -> None:
     session.execute(
-        update(Delivery).where(Delivery.id.in_(ids))
-        .values(status=DeliveryStatus.SENT, sent_at=now, attempts=Delivery.attempts + 1, lease_until=None,
-                last_error="")
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(
+            status=DeliveryStatus.SENT, sent_at=now, attempts=Delivery.attempts + 1, lease_until=None, last_error=""
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -218,9 +233,18 @@ def envelope_address(address: str) -> str:
 class IssuePipeline:
     """Delivers newsletter issues with ``connections`` parallel SMTP connections under one rate limit."""
 
-    def __init__(self, config: Config, db: Database, *, tokens: Tokens | None = None, connections: int | None = None,
-                 batch_size: int = BATCH_SIZE, lease: timedelta = LEASE, worker_id: str | None = None,
-                 transport_factory: Callable[[], Transport] | None = None):
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        *,
+        tokens: Tokens | None = None,
+        connections: int | None = None,
+        batch_size: int = BATCH_SIZE,
+        lease: timedelta = LEASE,
+        worker_id: str | None = None,
+        transport_factory: Callable[[], Transport] | None = None,
+    ):
         self.config = config
         self.db = db
         self.tokens = tokens or Tokens(config.secret_keys)
@@ -228,7 +252,9 @@ class IssuePipeline:
         self.batch_size = batch_size
         self.lease = lease
         self.worker = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}")[:100]
-        self.transport_factory = transport_factory or (lambda: signing_transport(open_transport(config.mail_url), config))
+        self.transport_factory = transport_factory or (
+            lambda: signing_transport(open_transport(config.mail_url), config)
+        )
         self.limiter = RateLimiter(config.send_rate_per_second, config.send_rate_per_hour)
         self._mails: dict[int, IssueMail] = {}
         self._mails_lock = threading.Lock()
@@ -241,10 +267,17 @@ class IssuePipeline:
                 with self.db.sessions() as session:
                     issue = session.get(Issue, issue_id)
                     newsletter_list = session.get(NewsletterList, issue.list_id)
-                    mail = IssueMail(issue_id=issue.id, subject=issue.subject, html=issue.html, text=issue.text,
-                                     language=language_or_default(newsletter_list.language),
-                                     list_name=newsletter_list.name, list_slug=newsletter_list.slug,
-                                     config=self.config, tokens=self.tokens)
+                    mail = IssueMail(
+                        issue_id=issue.id,
+                        subject=issue.subject,
+                        html=issue.html,
+                        text=issue.text,
+                        language=language_or_default(newsletter_list.language),
+                        list_name=newsletter_list.name,
+                        list_slug=newsletter_list.slug,
+                        config=self.config,
+                        tokens=self.tokens,
+                    )
                 self._mails[issue_id] = mail
             return mail
 
@@ -272,8 +305,10 @@ class IssuePipeline:
         work: queue.Queue = queue.Queue()
         results: queue.Queue = queue.Queue()
         outstanding: set[int] = set()
-        lanes = [threading.Thread(target=self._lane, args=(work, results, stop), name=f"issue-lane-{i}", daemon=True)
-                 for i in range(self.connections)]
+        lanes = [
+            threading.Thread(target=self._lane, args=(work, results, stop), name=f"issue-lane-{i}", daemon=True)
+            for i in range(self.connections)
+        ]
         for lane in lanes:
             lane.start()
 
@@ -421,7 +456,8 @@ class IssuePipeline:
             delivery.claimed_by = None
             kind, status = classify(exc.code, exc.text)
             if kind is not None:
-                record_bounce(session, delivery.email, kind, source=BounceSource.SMTP, status_code=status,
-                              detail=str(exc))
+                record_bounce(
+                    session, delivery.email, kind, source=BounceSource.SMTP, status_code=status, detail=str(exc)
+                )
         counts.add(failed=1)
         log.error("delivery %s to %s failed: %s", recipient.delivery_id, recipient.email, exc)

@@ -1,4 +1,5 @@
 """What editors see of issues: list, write, preview, test-send, send or schedule, follow progress."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
@@ -50,9 +51,14 @@ def new():
     if form.validate_on_submit():
         try:
             admin = current_admin()
-            issue = domain.create_issue(s, list_id=form.list_id.data, subject=form.subject.data,
-                                        preheader=form.preheader.data, source=form.source.data,
-                                        created_by=admin.id if admin else None)
+            issue = domain.create_issue(
+                s,
+                list_id=form.list_id.data,
+                subject=form.subject.data,
+                preheader=form.preheader.data,
+                source=form.source.data,
+                created_by=admin.id if admin else None,
+            )
             s.commit()
             flash(_("Utkastet är sparat."))
             return redirect(url_for("issues_admin.show", issue_id=issue.id))
@@ -76,8 +82,14 @@ def edit(issue_id: int):
     if form.validate_on_submit():
         try:
             issue.list_id = form.list_id.data
-            domain.update_issue(s, services().config, issue, subject=form.subject.data,
-                                preheader=form.preheader.data, source=form.source.data)
+            domain.update_issue(
+                s,
+                services().config,
+                issue,
+                subject=form.subject.data,
+                preheader=form.preheader.data,
+                source=form.source.data,
+            )
             s.commit()
             flash(_("Ändringarna är sparade."))
             return redirect(url_for("issues_admin.show", issue_id=issue.id))

@@ -1,4 +1,5 @@
 """``utskick issues create|send|list``."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 Every function takes a session and plain values and does its work in the caller's transaction;
 the caller commits. Rendering needs a Flask app context (templates, translations).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,11 +19,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
+from services.mailer.subscriptions.domain import find_list
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import is_postgres
-from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
-from services.mailer.subscriptions.domain import find_list
 from shared.i18n import LOCAL_ZONE, language_or_default
 from shared.mail.outbox import enqueue
 from shared.models import (
@@ -68,12 +69,19 @@ def _check_texts(subject: str, preheader: str, source: str) -> tuple[str, str, s
     return subject, preheader, source.replace("\r\n", "\n")
 
 
-def create_issue(session: Session, *, list_id: int, subject: str, preheader: str, source: str,
-                 created_by: int | None = None) -> Issue:
+def create_issue(
+    session: Session, *, list_id: int, subject: str, preheader: str, source: str, created_by: int | None = None
+) -> Issue:
     """A new draft issue."""
     subject, preheader, source = _check_texts(subject, preheader, source)
-    issue = Issue(list_id=list_id, subject=subject, preheader=preheader, source=source, created_by=created_by,
-                  status=IssueStatus.DRAFT)
+    issue = Issue(
+        list_id=list_id,
+        subject=subject,
+        preheader=preheader,
+        source=source,
+        created_by=created_by,
+        status=IssueStatus.DRAFT,
+    )
     session.add(issue)
     session.flush()
     return issue
@@ -101,15 +109,22 @@ def parse_markdown_file(text: str) -> tuple[dict, str]:
     return meta, match.group(2)
 
 
-def create_issue_from_markdown_file(session: Session, path: str | Path, list_slug: str | None = None,
-                                    created_by: int | None = None) -> Issue:
+def create_issue_from_markdown_file(
+    session: Session, path: str | Path, list_slug: str | None = None, created_by: int | None = None
+) -> Issue:
     """A draft from a Markdown file with front matter ``subject``/``preheader`` (like issue-demo.md)."""
     meta, source = parse_markdown_file(Path(path).read_text(encoding="utf-8"))
     newsletter_list = find_list(session, list_slug)
     if newsletter_list is None:
         raise IssueError(f"no list {list_slug!r}")
-    return create_issue(session, list_id=newsletter_list.id, subject=str(meta.get("subject") or ""),
-                        preheader=str(meta.get("preheader") or ""), source=source, created_by=created_by)
+    return create_issue(
+        session,
+        list_id=newsletter_list.id,
+        subject=str(meta.get("subject") or ""),
+        preheader=str(meta.get("preheader") or ""),
+        source=source,
+        created_by=created_by,
+    )
 
 
 # -- rendering -----------------------------------------------------------------------------------------
@@ -136,8 +151,14 @@ def render(session: Session, config: Config, issue: Issue) -> RenderedIssue:
     with force_locale(language):
         footer_html = render_template("mailer/issues/mail_footer.html", **context)
         footer_text = render_template("mailer/issues/mail_footer.txt", **context)
-        html = mail_html(subject=issue.subject, preheader=issue.preheader, body=body_html(issue.source),
-                         footer=footer_html, organisation_name=config.organisation_name, language=language)
+        html = mail_html(
+            subject=issue.subject,
+            preheader=issue.preheader,
+            body=body_html(issue.source),
+            footer=footer_html,
+            organisation_name=config.organisation_name,
+            language=language,
+        )
     text = body_text(issue.source) + "\n-- \n" + footer_text.strip() + "\n"
     return RenderedIssue(html=html, text=text)
 
@@ -169,10 +190,16 @@ def send_test(session: Session, config: Config, issue: Issue, addresses: str) ->
     with force_locale(language):
         subject = _("[Test] %(subject)s", subject=issue.subject)
     for address in checked:
-        enqueue(session, config, kind=MailKind.ISSUE_TEST, to_email=address, subject=subject,
-                text=rendered.text.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
-                html=rendered.html.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
-                language=language)
+        enqueue(
+            session,
+            config,
+            kind=MailKind.ISSUE_TEST,
+            to_email=address,
+            subject=subject,
+            text=rendered.text.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
+            html=rendered.html.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
+            language=language,
+        )
     return checked
 
 
@@ -197,9 +224,13 @@ def fan_out(session: Session, issue: Issue, now: datetime) -> int:
     )
     postgres = is_postgres(session)
     dialect_insert = postgresql_insert if postgres else sqlite_insert
-    statement = dialect_insert(Delivery).from_select(
-        ["issue_id", "subscription_id", "email", "status", "attempts", "created_at", "due_at", "last_error"], rows
-    ).on_conflict_do_nothing(index_elements=["issue_id", "subscription_id"])
+    statement = (
+        dialect_insert(Delivery)
+        .from_select(
+            ["issue_id", "subscription_id", "email", "status", "attempts", "created_at", "due_at", "last_error"], rows
+        )
+        .on_conflict_do_nothing(index_elements=["issue_id", "subscription_id"])
+    )
     count = select(func.count()).select_from(Delivery).where(Delivery.issue_id == issue.id)
     before = session.scalar(count)
     session.execute(statement)
@@ -299,7 +330,8 @@ def start_due_issues(session: Session, now: datetime | None = None) -> int:
     """Start every scheduled issue whose time has come (the worker runs this)."""
     now = now or utcnow()
     due = session.scalars(
-        select(Issue).where(Issue.status == IssueStatus.SCHEDULED, Issue.scheduled_at <= now)
+        select(Issue)
+        .where(Issue.status == IssueStatus.SCHEDULED, Issue.scheduled_at <= now)
         .with_for_update(skip_locked=True)
     ).all()
     for issue in due:
@@ -314,7 +346,8 @@ def finish_issues(session: Session, now: datetime | None = None) -> int:
         Delivery.issue_id == Issue.id, Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING))
     )
     result = session.execute(
-        update(Issue).where(Issue.status == IssueStatus.SENDING, ~waiting)
+        update(Issue)
+        .where(Issue.status == IssueStatus.SENDING, ~waiting)
         .values(status=IssueStatus.SENT, finished_at=now)
     )
     return result.rowcount or 0
@@ -361,29 +394,44 @@ def progress(session: Session, issue: Issue, now: datetime | None = None) -> Pro
         ).all()
     )
     since = max(now - RATE_WINDOW, issue.started_at or now)
-    recent = session.scalar(
-        select(func.count())
-        .where(Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since)
-    ) or 0
+    recent = (
+        session.scalar(
+            select(func.count()).where(
+                Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since
+            )
+        )
+        or 0
+    )
     seconds = max((now - since).total_seconds(), 1.0)
     rate = recent / seconds * 60
     n = {status: counts.get(status, 0) for status in DeliveryStatus}
     remaining = n[DeliveryStatus.QUEUED] + n[DeliveryStatus.SENDING]
     eta = int(remaining / (rate / 60)) if rate > 0 and remaining and issue.status == IssueStatus.SENDING else None
     return Progress(
-        issue_id=issue.id, status=issue.status, total=sum(counts.values()),
-        queued=n[DeliveryStatus.QUEUED], sending=n[DeliveryStatus.SENDING], sent=n[DeliveryStatus.SENT],
-        failed=n[DeliveryStatus.FAILED], cancelled=n[DeliveryStatus.CANCELLED], skipped=n[DeliveryStatus.SKIPPED],
-        rate_per_minute=round(rate, 1), eta_seconds=eta,
+        issue_id=issue.id,
+        status=issue.status,
+        total=sum(counts.values()),
+        queued=n[DeliveryStatus.QUEUED],
+        sending=n[DeliveryStatus.SENDING],
+        sent=n[DeliveryStatus.SENT],
+        failed=n[DeliveryStatus.FAILED],
+        cancelled=n[DeliveryStatus.CANCELLED],
+        skipped=n[DeliveryStatus.SKIPPED],
+        rate_per_minute=round(rate, 1),
+        eta_seconds=eta,
     )
 
 
 def recipient_count(session: Session, issue: Issue) -> int:
     """How many would get the issue if it went now: the list's active subscriptions."""
-    return session.scalar(
-        select(func.count()).select_from(Subscription)
-        .where(Subscription.list_id == issue.list_id, Subscription.status == SubscriptionStatus.ACTIVE)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Subscription)
+            .where(Subscription.list_id == issue.list_id, Subscription.status == SubscriptionStatus.ACTIVE)
+        )
+        or 0
+    )
 
 
 def list_issues(session: Session) -> list[Issue]:
@@ -393,8 +441,10 @@ def list_issues(session: Session) -> list[Issue]:
 def failed_deliveries(session: Session, issue: Issue, limit: int = 50) -> list[Delivery]:
     return list(
         session.scalars(
-            select(Delivery).where(Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.FAILED)
-            .order_by(Delivery.id).limit(limit)
+            select(Delivery)
+            .where(Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.FAILED)
+            .order_by(Delivery.id)
+            .limit(limit)
         )
     )
 
@@ -406,7 +456,8 @@ def archived_issues(session: Session, list_id: int) -> list[Issue]:
     """Issues that went out (or are going out) on a list, newest first."""
     return list(
         session.scalars(
-            select(Issue).where(Issue.list_id == list_id, Issue.status.in_(ARCHIVED))
+            select(Issue)
+            .where(Issue.list_id == list_id, Issue.status.in_(ARCHIVED))
             .order_by(Issue.started_at.desc(), Issue.id.desc())
         )
     )

@@ -1,4 +1,5 @@
 """Forms for writing, test-sending and scheduling an issue."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -15,7 +16,9 @@ class IssueForm(FlaskForm):
 
 
 class TestSendForm(FlaskForm):
-    addresses = TextAreaField(_l("Skicka ett provutskick till"), validators=[DataRequired(_l("Skriv minst en e-postadress."))])
+    addresses = TextAreaField(
+        _l("Skicka ett provutskick till"), validators=[DataRequired(_l("Skriv minst en e-postadress."))]
+    )
 
 
 class ScheduleForm(FlaskForm):

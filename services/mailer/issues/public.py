@@ -1,4 +1,5 @@
 """The public archive: the issues a list has sent, newest first, each without anyone's personal links."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
@@ -17,8 +18,11 @@ def index():
     newsletter_list = find_list(s, request.args.get("list") or None)
     if newsletter_list is None:
         abort(404)
-    return render_template("mailer/issues/archive_index.html", newsletter_list=newsletter_list,
-                           issues=domain.archived_issues(s, newsletter_list.id))
+    return render_template(
+        "mailer/issues/archive_index.html",
+        newsletter_list=newsletter_list,
+        issues=domain.archived_issues(s, newsletter_list.id),
+    )
 
 
 @bp.get("/issues/<int:issue_id>")
@@ -27,5 +31,9 @@ def show(issue_id: int):
     issue = domain.archived_issue(s, issue_id)
     if issue is None:
         abort(404)
-    return render_template("mailer/issues/archive_show.html", issue=issue, body=archive_html(issue.source),
-                           newsletter_list=issue.newsletter_list)
+    return render_template(
+        "mailer/issues/archive_show.html",
+        issue=issue,
+        body=archive_html(issue.source),
+        newsletter_list=issue.newsletter_list,
+    )

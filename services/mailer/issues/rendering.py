@@ -1,6 +1,7 @@
 """Markdown → mail: sanitised HTML with inlined CSS in the mail layout, and a plain-text part
 from the same source. Rendered once per issue; the per-recipient parts stay as placeholders that
 ``fill_in`` replaces for each mail (see ``services.mailer.delivery.compose``)."""
+
 from __future__ import annotations
 
 import re
@@ -19,9 +20,39 @@ STOP_URL = "UTSKICKSTOPURLPLACEHOLDER"
 RECIPIENT = "UTSKICKRECIPIENTPLACEHOLDER"
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
-    "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody", "td",
-    "tfoot", "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "*": {"id"},
@@ -75,7 +106,9 @@ def _explicit_heading_ids(state) -> None:
 
 
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+        ["table", "strikethrough"]
+    )
     md.core.ruler.push("explicit_heading_ids", _explicit_heading_ids)
     anchors_plugin(md, min_level=1, max_level=3)
     return md

@@ -1,4 +1,5 @@
 """The Outbox page: mails still queued or failed, and (with a file outbox) every mail written."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,8 +34,9 @@ def _read(name: str):
 def index():
     folder = _folder()
     files = domain.list_files(folder) if folder is not None and folder.is_dir() else []
-    return render_template("mailer/outbox/index.html", folder=folder, files=files,
-                           waiting=domain.waiting_mails(db_session()))
+    return render_template(
+        "mailer/outbox/index.html", folder=folder, files=files, waiting=domain.waiting_mails(db_session())
+    )
 
 
 @bp.get("/<name>")
@@ -43,8 +45,11 @@ def show(name: str):
     msg = _read(name)
     text = domain.body_part(msg, "plain")
     return render_template(
-        "mailer/outbox/show.html", name=name, headers=[(k, str(v)) for k, v in msg.items()],
-        subject=str(msg["Subject"] or ""), text=domain.linkify(text) if text is not None else None,
+        "mailer/outbox/show.html",
+        name=name,
+        headers=[(k, str(v)) for k, v in msg.items()],
+        subject=str(msg["Subject"] or ""),
+        text=domain.linkify(text) if text is not None else None,
         html=domain.body_part(msg, "html"),
     )
 

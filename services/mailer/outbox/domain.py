@@ -1,5 +1,6 @@
 """The outbox as editors see it: mails still queued or failed, and, with MAIL_URL=file:…, every mail
 "sent" as an .eml file, so a newcomer can open the confirmation mail and click through."""
+
 from __future__ import annotations
 
 import email
@@ -26,17 +27,23 @@ URL = re.compile(r"https?://[^\s<>\"']+")
 
 def waiting_counts(session: Session) -> dict[OutboxStatus, int]:
     """How many mails are queued and how many failed, counted by the database."""
-    return dict(session.execute(
-        select(OutboxMail.status, func.count()).where(OutboxMail.status.in_(WAITING)).group_by(OutboxMail.status)
-    ).all())
+    return dict(
+        session.execute(
+            select(OutboxMail.status, func.count()).where(OutboxMail.status.in_(WAITING)).group_by(OutboxMail.status)
+        ).all()
+    )
 
 
 def waiting_mails(session: Session, limit: int = SHOWN) -> list[OutboxMail]:
     """The newest mails still queued or failed."""
-    return list(session.scalars(
-        select(OutboxMail).where(OutboxMail.status.in_(WAITING))
-        .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(OutboxMail)
+            .where(OutboxMail.status.in_(WAITING))
+            .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @dataclass
@@ -85,7 +92,7 @@ def linkify(text: str) -> Markup:
     """Escape plain text and make its web addresses clickable."""
     out, last = [], 0
     for match in URL.finditer(text):
-        out.append(escape(text[last:match.start()]))
+        out.append(escape(text[last : match.start()]))
         url = match.group(0)
         out.append(Markup('<a href="{0}">{0}</a>').format(url))
         last = match.end()

@@ -1,4 +1,5 @@
 """What editors see of the subscriber register: list, one person, import, export, GDPR."""
+
 from __future__ import annotations
 
 import io
@@ -39,8 +40,14 @@ def index():
     query = "".join(ch for ch in request.args.get("q", "")[:200] if ch.isprintable())
     result = people.search_subscriptions(s, query=query, status=status, list_id=list_id, page=_int_arg("page") or 1)
     return render_template(
-        "mailer/subscriptions/admin/index.html", result=result, counts=people.status_counts(s, list_id),
-        lists=lists, list_id=list_id, status=status, query=query, statuses=tuple(SubscriptionStatus),
+        "mailer/subscriptions/admin/index.html",
+        result=result,
+        counts=people.status_counts(s, list_id),
+        lists=lists,
+        list_id=list_id,
+        status=status,
+        query=query,
+        statuses=tuple(SubscriptionStatus),
     )
 
 
@@ -102,14 +109,21 @@ def import_csv():
         if parsed.error:
             file_error = {
                 "empty": _("Filen är tom."),
-                "no_email_column": _("Hittar ingen kolumn med e-postadresser. Ge kolumnen rubriken \"e-post\" eller \"email\"."),
+                "no_email_column": _(
+                    'Hittar ingen kolumn med e-postadresser. Ge kolumnen rubriken "e-post" eller "email".'
+                ),
             }[parsed.error]
             form.file.errors = [file_error]
         else:
             newsletter_list = next(lst for lst in lists if lst.id == form.list_id.data)
             report = csvio.import_subscribers(
-                s, svc.config, svc.tokens, newsletter_list, parsed,
-                consented=form.consented.data, editor=current_admin().email,
+                s,
+                svc.config,
+                svc.tokens,
+                newsletter_list,
+                parsed,
+                consented=form.consented.data,
+                editor=current_admin().email,
             )
             s.commit()
     status = 400 if form.errors else 200
@@ -128,6 +142,7 @@ def export_csv():
     out.write("\ufeff")  # Excel needs the BOM to read UTF-8 (å, ä, ö) correctly
     csvio.write_export(csvio.export_rows(s, newsletter_list.id), out)
     return Response(
-        out.getvalue(), mimetype="text/csv",
+        out.getvalue(),
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="prenumeranter-{newsletter_list.slug}.csv"'},
     )

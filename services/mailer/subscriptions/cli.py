@@ -1,4 +1,5 @@
 """``utskick subscribers import|export``: the same domain functions as the web pages."""
+
 from __future__ import annotations
 
 import getpass
@@ -33,10 +34,17 @@ def register(main: click.Group) -> None:
     @subscribers.command("import")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--list", "list_slug", help="List slug (default: the default list).")
-    @click.option("--consented", is_flag=True,
-                  help="Consent was already given elsewhere: import as active. Otherwise each new row gets a confirmation mail.")
-    @click.option("--editor", default=lambda: f"cli:{getpass.getuser()}", show_default="cli:<login name>",
-                  help="Recorded as who imported.")
+    @click.option(
+        "--consented",
+        is_flag=True,
+        help="Consent was already given elsewhere: import as active. Otherwise each new row gets a confirmation mail.",
+    )
+    @click.option(
+        "--editor",
+        default=lambda: f"cli:{getpass.getuser()}",
+        show_default="cli:<login name>",
+        help="Recorded as who imported.",
+    )
     @pass_cli
     def import_command(cli: CliContext, file: Path, list_slug: str | None, consented: bool, editor: str) -> None:
         """Import subscribers from a CSV file (columns email/e-post and name/namn)."""
@@ -51,11 +59,18 @@ def register(main: click.Group) -> None:
             raise click.ClickException("no e-mail column: give it the header 'email' or 'e-post'")
         with app.app_context(), svc.db.transaction() as session:
             report = csvio.import_subscribers(
-                session, svc.config, svc.tokens, session.get(NewsletterList, list_id), parsed,
-                consented=consented, editor=editor,
+                session,
+                svc.config,
+                svc.tokens,
+                session.get(NewsletterList, list_id),
+                parsed,
+                consented=consented,
+                editor=editor,
             )
-        click.echo(f"imported: {len(report.imported)}"
-                   + (" (active, consent already given)" if consented else " (pending, confirmation mailed)"))
+        click.echo(
+            f"imported: {len(report.imported)}"
+            + (" (active, consent already given)" if consented else " (pending, confirmation mailed)")
+        )
         click.echo(f"skipped: {len(report.skipped)}")
         for p in report.skipped:
             why = "suppressed" if p.reason == csvio.SkipReason.SUPPRESSED else f"already on the list: {p.reason}"

@@ -1,11 +1,13 @@
 """CSV import and export of subscribers, as Swedish Excel and other tools write and read them."""
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, TextIO
+from typing import TextIO
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -81,8 +83,10 @@ def _dialect(sample: str):
         return csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         first = sample.splitlines()[0] if sample else ""
+
         class Guess(csv.excel):
             delimiter = ";" if first.count(";") > first.count(",") else ","
+
         return Guess
 
 
@@ -141,12 +145,20 @@ class ImportReport:
 
 def _chunks(values: list) -> Iterable[list]:
     for i in range(0, len(values), CHUNK):
-        yield values[i:i + CHUNK]
+        yield values[i : i + CHUNK]
 
 
-def import_subscribers(session: Session, config: Config, tokens: Tokens, newsletter_list: NewsletterList,
-                       parsed: ParsedFile, *, consented: bool, editor: str,
-                       now: datetime | None = None) -> ImportReport:
+def import_subscribers(
+    session: Session,
+    config: Config,
+    tokens: Tokens,
+    newsletter_list: NewsletterList,
+    parsed: ParsedFile,
+    *,
+    consented: bool,
+    editor: str,
+    now: datetime | None = None,
+) -> ImportReport:
     """Add the parsed rows to a list. With ``consented`` they become active at once (consent given
     elsewhere, recorded as method ``import`` with the editor); otherwise each gets a confirmation mail."""
     now = now or utcnow()
@@ -160,10 +172,13 @@ def import_subscribers(session: Session, config: Config, tokens: Tokens, newslet
             subscribers[s.email.lower()] = s
         suppressed.update(session.scalars(select(Suppression.email).where(Suppression.email.in_(chunk))))
     for chunk in _chunks([s.id for s in subscribers.values()]):
-        on_list.update(session.execute(
-            select(Subscription.subscriber_id, Subscription.status)
-            .where(Subscription.list_id == newsletter_list.id, Subscription.subscriber_id.in_(chunk))
-        ).all())
+        on_list.update(
+            session.execute(
+                select(Subscription.subscriber_id, Subscription.status).where(
+                    Subscription.list_id == newsletter_list.id, Subscription.subscriber_id.in_(chunk)
+                )
+            ).all()
+        )
 
     new: list[Subscription] = []
     for row in parsed.rows:
@@ -176,16 +191,19 @@ def import_subscribers(session: Session, config: Config, tokens: Tokens, newslet
             report.skipped.append(Problem(row.line, row.email, SkipReason(on_list[subscriber.id])))
             continue
         if subscriber is None:
-            subscriber = Subscriber(email=row.email, name=row.name,
-                                    language=language_or_default(newsletter_list.language), created_at=now)
+            subscriber = Subscriber(
+                email=row.email, name=row.name, language=language_or_default(newsletter_list.language), created_at=now
+            )
             session.add(subscriber)
             subscribers[key] = subscriber
         elif row.name and not subscriber.name:
             subscriber.name = row.name
         subscription = Subscription(
-            newsletter_list=newsletter_list, subscriber=subscriber,
+            newsletter_list=newsletter_list,
+            subscriber=subscriber,
             status=SubscriptionStatus.ACTIVE if consented else SubscriptionStatus.PENDING,
-            requested_at=now, confirmed_at=now if consented else None,
+            requested_at=now,
+            confirmed_at=now if consented else None,
             source_url=f"import ({editor})"[:500],
             consent_text_version="" if consented else domain.CONSENT_TEXT_VERSION,
             consent_method=ConsentMethod.IMPORT if consented else ConsentMethod.DOUBLE_OPT_IN,
@@ -206,8 +224,14 @@ def import_subscribers(session: Session, config: Config, tokens: Tokens, newslet
 def export_rows(session: Session, list_id: int) -> Iterable[tuple]:
     """(email, name, status, requested_at, confirmed_at, unsubscribed_at) for every subscription of a list."""
     return session.execute(
-        select(Subscriber.email, Subscriber.name, Subscription.status, Subscription.requested_at,
-               Subscription.confirmed_at, Subscription.unsubscribed_at)
+        select(
+            Subscriber.email,
+            Subscriber.name,
+            Subscription.status,
+            Subscription.requested_at,
+            Subscription.confirmed_at,
+            Subscription.unsubscribed_at,
+        )
         .join(Subscriber, Subscription.subscriber_id == Subscriber.id)
         .where(Subscription.list_id == list_id)
         .order_by(func.lower(Subscriber.email))

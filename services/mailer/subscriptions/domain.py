@@ -3,6 +3,7 @@
 Every function takes plain values and a session and does its work in the caller's transaction
 (the caller commits). Mails are written to the outbox in that same transaction.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,7 +38,7 @@ from shared.models import (
     SubscriptionEventKind,
     SubscriptionStatus,
 )
-from shared.tokens import Tokens, TokenExpired, TokenInvalid
+from shared.tokens import TokenExpired, TokenInvalid, Tokens
 
 log = logging.getLogger(__name__)
 
@@ -141,16 +142,31 @@ def find_subscription(session: Session, list_id: int, subscriber_id: int) -> Sub
     )
 
 
-def add_event(session: Session, subscription: Subscription, kind: SubscriptionEventKind, *, ip: str | None = None,
-              detail: str = "", now: datetime | None = None) -> None:
+def add_event(
+    session: Session,
+    subscription: Subscription,
+    kind: SubscriptionEventKind,
+    *,
+    ip: str | None = None,
+    detail: str = "",
+    now: datetime | None = None,
+) -> None:
     session.add(SubscriptionEvent(subscription_id=subscription.id, kind=kind, ip=ip, detail=detail, at=now or utcnow()))
 
 
 # -- mails ------------------------------------------------------------------------------------
 
 
-def _send(session: Session, config: Config, tokens: Tokens, kind: MailKind, *,
-          subscriber: Subscriber, subscription: Subscription, **context) -> None:
+def _send(
+    session: Session,
+    config: Config,
+    tokens: Tokens,
+    kind: MailKind,
+    *,
+    subscriber: Subscriber,
+    subscription: Subscription,
+    **context,
+) -> None:
     """Render a mail (templates named after its kind) in the subscriber's language and write it to
     the outbox with a stop link."""
     language = language_or_default(subscriber.language)
@@ -167,12 +183,25 @@ def _send(session: Session, config: Config, tokens: Tokens, kind: MailKind, *,
         body = Markup(render_template(f"mailer/mail/{kind}.html", **context))
         footer = Markup(render_template("mailer/mail/footer.html", **context))
         html = render_template(
-            "mail/layout.html", subject=subject, preheader=context.get("preheader", ""), body=body,
-            footer=footer, organisation_name=config.organisation_name, language=language,
+            "mail/layout.html",
+            subject=subject,
+            preheader=context.get("preheader", ""),
+            body=body,
+            footer=footer,
+            organisation_name=config.organisation_name,
+            language=language,
         )
     enqueue(
-        session, config, kind=kind, to_email=subscriber.email, to_name=subscriber.name,
-        subject=subject, text=text, html=html, headers=headers, language=language,
+        session,
+        config,
+        kind=kind,
+        to_email=subscriber.email,
+        to_name=subscriber.name,
+        subject=subject,
+        text=text,
+        html=html,
+        headers=headers,
+        language=language,
     )
 
 
@@ -189,8 +218,12 @@ def _subject(kind: MailKind, list_name: str) -> str:
 def send_confirmation(session: Session, config: Config, tokens: Tokens, subscription: Subscription) -> None:
     """Write a confirmation mail for a pending subscription (no rate limit: callers decide)."""
     _send(
-        session, config, tokens, MailKind.CONFIRMATION,
-        subscriber=subscription.subscriber, subscription=subscription,
+        session,
+        config,
+        tokens,
+        MailKind.CONFIRMATION,
+        subscriber=subscription.subscriber,
+        subscription=subscription,
         confirm_url=confirm_link_url(tokens, config, subscription),
         days=max(1, config.confirm_link_max_age // 86400),
     )
@@ -217,7 +250,9 @@ def form_post_allowed(session: Session, config: Config, ip: str | None, now: dat
     """Count one public form post from ``ip``; False once the hourly limit is reached."""
     if not ip:
         return True
-    return ratelimit.allow(session, _form_key(ip), config.subscribe_posts_per_ip_per_hour, timedelta(hours=1), now or utcnow())
+    return ratelimit.allow(
+        session, _form_key(ip), config.subscribe_posts_per_ip_per_hour, timedelta(hours=1), now or utcnow()
+    )
 
 
 def _address_mail_allowed(session: Session, config: Config, email: str, now: datetime) -> bool:
@@ -291,8 +326,14 @@ def request_subscription(
     subscription.consent_method = ConsentMethod.DOUBLE_OPT_IN
     session.flush()
     session.refresh(subscription, ["newsletter_list", "subscriber"])
-    add_event(session, subscription, SubscriptionEventKind.REQUESTED, ip=ip, now=now,
-              detail="" if previous in (None, SubscriptionStatus.PENDING) else f"was {previous}")
+    add_event(
+        session,
+        subscription,
+        SubscriptionEventKind.REQUESTED,
+        ip=ip,
+        now=now,
+        detail="" if previous in (None, SubscriptionStatus.PENDING) else f"was {previous}",
+    )
     send_confirmation(session, config, tokens, subscription)
     add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
     return "confirmation_sent"
@@ -334,8 +375,9 @@ def check_confirm_link(session: Session, config: Config, tokens: Tokens, token: 
     return LinkCheck(LinkState.OK, subscription)
 
 
-def confirm_subscription(session: Session, config: Config, tokens: Tokens, token: str, *,
-                         ip: str | None = None, now: datetime | None = None) -> LinkCheck:
+def confirm_subscription(
+    session: Session, config: Config, tokens: Tokens, token: str, *, ip: str | None = None, now: datetime | None = None
+) -> LinkCheck:
     """Confirm the subscription the link names (POST). A second POST of the same link says ``used``."""
     check = check_confirm_link(session, config, tokens, token)
     if check.state != LinkState.OK:
@@ -366,8 +408,15 @@ def check_stop_link(session: Session, tokens: Tokens, token: str) -> LinkCheck:
     return LinkCheck(LinkState.OK, subscription)
 
 
-def unsubscribe(session: Session, tokens: Tokens, token: str, *, ip: str | None = None,
-                method: str = "page", now: datetime | None = None) -> LinkCheck:
+def unsubscribe(
+    session: Session,
+    tokens: Tokens,
+    token: str,
+    *,
+    ip: str | None = None,
+    method: str = "page",
+    now: datetime | None = None,
+) -> LinkCheck:
     """Stop the subscription the link names; stopping twice is harmless."""
     check = check_stop_link(session, tokens, token)
     if check.state != LinkState.OK:
@@ -381,8 +430,9 @@ def unsubscribe(session: Session, tokens: Tokens, token: str, *, ip: str | None 
     return check
 
 
-def request_stop_link(session: Session, config: Config, tokens: Tokens, email: str, *,
-                      ip: str | None = None, now: datetime | None = None) -> str:
+def request_stop_link(
+    session: Session, config: Config, tokens: Tokens, email: str, *, ip: str | None = None, now: datetime | None = None
+) -> str:
     """Mail stop links for every list the address is on; the visitor never learns whether it is.
 
     Returns ``stop_link_sent``, ``not_subscribed``, ``ip_limited`` or ``address_limited``.
@@ -393,19 +443,23 @@ def request_stop_link(session: Session, config: Config, tokens: Tokens, email: s
     subscriber = find_subscriber(session, email)
     if subscriber is None:
         return "not_subscribed"
-    subscriptions = list(session.scalars(
-        select(Subscription)
-        .where(Subscription.subscriber_id == subscriber.id, Subscription.status != SubscriptionStatus.UNSUBSCRIBED)
-        .order_by(Subscription.id)
-    ))
+    subscriptions = list(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.subscriber_id == subscriber.id, Subscription.status != SubscriptionStatus.UNSUBSCRIBED)
+            .order_by(Subscription.id)
+        )
+    )
     if not subscriptions:
         return "not_subscribed"
-    if not ratelimit.allow(session, stop_mail_key(email), config.confirmations_per_address_per_day,
-                           timedelta(hours=24), now):
+    if not ratelimit.allow(
+        session, stop_mail_key(email), config.confirmations_per_address_per_day, timedelta(hours=24), now
+    ):
         return "address_limited"
     links = [(s.newsletter_list.name, stop_link_url(tokens, config, s.id)) for s in subscriptions]
-    _send(session, config, tokens, MailKind.STOP_LINK, subscriber=subscriber, subscription=subscriptions[0],
-          links=links)
+    _send(
+        session, config, tokens, MailKind.STOP_LINK, subscriber=subscriber, subscription=subscriptions[0], links=links
+    )
     for s in subscriptions:
         add_event(session, s, SubscriptionEventKind.STOP_LINK_SENT, ip=ip, now=now)
     return "stop_link_sent"

@@ -1,4 +1,5 @@
 """Forms for readers (subscribe, ask for a stop link) and editors (import)."""
+
 from __future__ import annotations
 
 import unicodedata

@@ -1,4 +1,5 @@
 """GDPR: a person's access to their data (export) and their erasure."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -61,9 +62,7 @@ def personal_data(session: Session, subscriber_id: int, now: datetime | None = N
                     "request_ip": sub.request_ip,
                     "confirm_ip": sub.confirm_ip,
                 },
-                "events": [
-                    {"at": _iso(e.at), "kind": e.kind, "ip": e.ip, "detail": e.detail} for e in sub.events
-                ],
+                "events": [{"at": _iso(e.at), "kind": e.kind, "ip": e.ip, "detail": e.detail} for e in sub.events],
             }
             for sub in record.subscriptions
         ],
@@ -88,9 +87,13 @@ def personal_data(session: Session, subscriber_id: int, now: datetime | None = N
             for b in bounces
         ],
         "suppression": (
-            {"reason": record.suppression.reason, "detail": record.suppression.detail,
-             "created_at": _iso(record.suppression.created_at)}
-            if record.suppression else None
+            {
+                "reason": record.suppression.reason,
+                "detail": record.suppression.detail,
+                "created_at": _iso(record.suppression.created_at),
+            }
+            if record.suppression
+            else None
         ),
     }
 
@@ -113,7 +116,10 @@ def erase_subscriber(session: Session, subscriber_id: int, *, editor: str, now: 
         update(OutboxMail)
         .where(func.lower(OutboxMail.recipient) == email)
         .values(
-            recipient="", subject="", message=b"", last_error="",
+            recipient="",
+            subject="",
+            message=b"",
+            last_error="",
             status=case((OutboxMail.status == OutboxStatus.QUEUED, OutboxStatus.SUPPRESSED), else_=OutboxMail.status),
         )
         .execution_options(synchronize_session=False)
@@ -121,6 +127,7 @@ def erase_subscriber(session: Session, subscriber_id: int, *, editor: str, now: 
     session.execute(delete(BounceEvent).where(func.lower(BounceEvent.email) == email))
     session.execute(delete(RateEvent).where(RateEvent.key.in_([confirm_mail_key(email), stop_mail_key(email)])))
     if session.scalar(select(Suppression).where(Suppression.email == email)) is None:
-        session.add(Suppression(email=email, reason=SuppressionReason.ERASURE, detail=f"erased by {editor}",
-                                created_at=now))
+        session.add(
+            Suppression(email=email, reason=SuppressionReason.ERASURE, detail=f"erased by {editor}", created_at=now)
+        )
     return email

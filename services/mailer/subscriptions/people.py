@@ -1,4 +1,5 @@
 """The subscriber register as editors see it: counts, search, one person's record."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,7 +25,9 @@ def status_counts(session: Session, list_id: int | None = None) -> dict[Subscrip
 def counts_per_list(session: Session) -> list[tuple[NewsletterList, dict[SubscriptionStatus, int]]]:
     """Each list with its subscriptions per status, in one GROUP BY."""
     rows = session.execute(
-        select(Subscription.list_id, Subscription.status, func.count()).group_by(Subscription.list_id, Subscription.status)
+        select(Subscription.list_id, Subscription.status, func.count()).group_by(
+            Subscription.list_id, Subscription.status
+        )
     ).all()
     by_list: dict[int, dict[SubscriptionStatus, int]] = {}
     for list_id, status, n in rows:
@@ -41,8 +44,15 @@ class SearchPage:
     pages: int
 
 
-def search_subscriptions(session: Session, *, query: str = "", status: SubscriptionStatus | None = None,
-                         list_id: int | None = None, page: int = 1, per_page: int = PER_PAGE) -> SearchPage:
+def search_subscriptions(
+    session: Session,
+    *,
+    query: str = "",
+    status: SubscriptionStatus | None = None,
+    list_id: int | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> SearchPage:
     """One page of subscriptions, newest request first, filtered by e-mail/name text, status and list."""
     stmt = (
         select(Subscription, Subscriber, NewsletterList)
@@ -51,10 +61,12 @@ def search_subscriptions(session: Session, *, query: str = "", status: Subscript
     )
     text = (query or "").strip().lower()
     if text:
-        stmt = stmt.where(or_(
-            func.lower(Subscriber.email).contains(text, autoescape=True),
-            func.lower(Subscriber.name).contains(text, autoescape=True),
-        ))
+        stmt = stmt.where(
+            or_(
+                func.lower(Subscriber.email).contains(text, autoescape=True),
+                func.lower(Subscriber.name).contains(text, autoescape=True),
+            )
+        )
     if status is not None:
         stmt = stmt.where(Subscription.status == status)
     if list_id is not None:
@@ -64,7 +76,8 @@ def search_subscriptions(session: Session, *, query: str = "", status: Subscript
     page = min(max(1, page), pages)
     rows = session.execute(
         stmt.order_by(Subscription.requested_at.desc(), Subscription.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     return SearchPage(rows=rows, total=total, page=page, pages=pages)
 
@@ -82,12 +95,17 @@ def person_record(session: Session, subscriber_id: int) -> PersonRecord | None:
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
         return None
-    subscriptions = list(session.scalars(
-        select(Subscription).where(Subscription.subscriber_id == subscriber_id).order_by(Subscription.id)
-    ))
-    mails = list(session.scalars(
-        select(OutboxMail).where(func.lower(OutboxMail.recipient) == subscriber.email.lower())
-        .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
-    ))
+    subscriptions = list(
+        session.scalars(
+            select(Subscription).where(Subscription.subscriber_id == subscriber_id).order_by(Subscription.id)
+        )
+    )
+    mails = list(
+        session.scalars(
+            select(OutboxMail)
+            .where(func.lower(OutboxMail.recipient) == subscriber.email.lower())
+            .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
+        )
+    )
     suppression = session.scalar(select(Suppression).where(Suppression.email == subscriber.email.lower()))
     return PersonRecord(subscriber, subscriptions, mails, suppression)

@@ -1,5 +1,6 @@
 """What readers see: subscribe, confirm, stop. Every page reached by a token is safe to open
 (GET changes nothing); the changes are POSTs."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -36,8 +37,15 @@ def subscribe(slug: str | None = None):
     if form.validate_on_submit():
         s, svc = db_session(), services()
         outcome = domain.request_subscription(
-            s, svc.config, svc.tokens, newsletter_list, form.address, form.name.data or "",
-            ip=request.remote_addr, source_url=request.referrer or request.url, language=page_language(),
+            s,
+            svc.config,
+            svc.tokens,
+            newsletter_list,
+            form.address,
+            form.name.data or "",
+            ip=request.remote_addr,
+            source_url=request.referrer or request.url,
+            language=page_language(),
         )
         s.commit()
         # The same redirect and page for every outcome: nobody learns who subscribes.
@@ -45,8 +53,11 @@ def subscribe(slug: str | None = None):
         return redirect(url_for("subscriptions.check_inbox"), code=303)
     status = 400 if form.errors else 200
     return render_template(
-        "mailer/subscriptions/subscribe.html", form=form, newsletter_list=newsletter_list,
-        consent_text=domain.CONSENT_TEXT, consent_version=domain.CONSENT_TEXT_VERSION,
+        "mailer/subscriptions/subscribe.html",
+        form=form,
+        newsletter_list=newsletter_list,
+        consent_text=domain.CONSENT_TEXT,
+        consent_version=domain.CONSENT_TEXT_VERSION,
     ), status
 
 
@@ -66,7 +77,11 @@ def _link_problem(state: LinkState, subscription=None, *, stopping: bool = False
     form = SubscribeForm(formdata=None)
     code = 400 if state == LinkState.INVALID else 410
     return render_template(
-        "mailer/subscriptions/link_problem.html", state=state, LinkState=LinkState, form=form, stopping=stopping,
+        "mailer/subscriptions/link_problem.html",
+        state=state,
+        LinkState=LinkState,
+        form=form,
+        stopping=stopping,
         newsletter_list=newsletter_list,
     ), code
 

@@ -1,5 +1,6 @@
 """The evaluators' mail pages: mail texts and reminder rules (with the closing date), a preview of the
 mails as a chosen participant gets them, and the buttons that send invitations and reminders."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -33,17 +34,21 @@ def settings(survey_id: int):
             flash(_("Inställningarna är sparade."))
             return redirect(url_for("mailings_admin.settings", survey_id=survey_id))
         session.rollback()
-    values = request.form if request.method == "POST" else {
-        "invitation_subject": survey.invitation_subject,
-        "invitation_text": survey.invitation_text,
-        "reminder_subject": survey.reminder_subject,
-        "reminder_text": survey.reminder_text,
-        "contact_name": survey.contact_name,
-        "contact_email": survey.contact_email,
-        "max_reminders": survey.max_reminders,
-        "reminder_interval_days": survey.reminder_interval_days,
-        "closes": definition_of(survey).closes or "",
-    }
+    values = (
+        request.form
+        if request.method == "POST"
+        else {
+            "invitation_subject": survey.invitation_subject,
+            "invitation_text": survey.invitation_text,
+            "reminder_subject": survey.reminder_subject,
+            "reminder_text": survey.reminder_text,
+            "contact_name": survey.contact_name,
+            "contact_email": survey.contact_email,
+            "max_reminders": survey.max_reminders,
+            "reminder_interval_days": survey.reminder_interval_days,
+            "closes": definition_of(survey).closes or "",
+        }
+    )
     return render_template(
         "survey/mailings/settings.html",
         survey=survey,
@@ -65,7 +70,7 @@ def preview(survey_id: int):
     try:
         subject, text = rendering.preview_mail(services().config, survey, participant, kind)
         problem = None
-    except Exception as exc:  # noqa: BLE001 - a broken template is shown to the evaluator, not raised
+    except Exception as exc:
         subject, text, problem = "", "", str(exc)
     return render_template(
         "survey/mailings/preview.html",

@@ -1,5 +1,6 @@
 """``utskick invitations send SURVEY_ID`` and ``utskick reminders send SURVEY_ID``: the two buttons
 of the survey page."""
+
 from __future__ import annotations
 
 import click
@@ -20,7 +21,8 @@ def _sending_group(main: click.Group, name: str, kind: str) -> None:
 
     @group.command(
         "send",
-        help="Mail everyone not yet invited." if kind == "invitations"
+        help="Mail everyone not yet invited."
+        if kind == "invitations"
         else "Remind invited people who have not answered or declined (limits per survey).",
     )
     @click.argument("survey_id", type=int)

@@ -1,5 +1,6 @@
 """Invitations and reminders: saving the evaluator's mail texts and reminder rules, sending through
 the outbox (claimed in SQL so a double click sends once), and declining further reminders."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """The mail settings form read into plain values: texts, contact, reminder rules, closing date."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _

@@ -1,5 +1,6 @@
 """The decline page behind the link in every mail: a button that stops further reminders, and the
 mail client's own one-click "unsubscribe" (RFC 8058)."""
+
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf

@@ -1,5 +1,6 @@
 """The mails to participants: the evaluator's texts (sandboxed templates with placeholders), the
 defaults a survey starts with, dates in words, and the finished mail (subject, text, HTML)."""
+
 from __future__ import annotations
 
 import html
@@ -114,7 +115,7 @@ def template_error(source: str) -> str | None:
     """Why a mail text cannot be used (syntax or an unknown placeholder), or None when it can."""
     try:
         template = _env.from_string(source)
-        template.render({name: "x" for name in PLACEHOLDERS})
+        template.render(dict.fromkeys(PLACEHOLDERS, "x"))
     except TemplateSyntaxError as exc:
         return _("rad %(line)s: %(msg)s", line=exc.lineno, msg=exc.message)
     except UndefinedError as exc:
@@ -161,9 +162,7 @@ def _text_to_html(text: str):
     def linkify(escaped: str) -> str:
         return re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
 
-    return Markup(
-        "\n".join(f"<p>{linkify(html.escape(p)).replace(chr(10), '<br>')}</p>" for p in paragraphs)
-    )
+    return Markup("\n".join(f"<p>{linkify(html.escape(p)).replace(chr(10), '<br>')}</p>" for p in paragraphs))
 
 
 def _footer(survey: Survey, context: dict):
@@ -184,5 +183,3 @@ def preview_mail(config: Config, survey: Survey, participant: Participant | None
     token = participant.token if participant else "EXEMPEL"
     subject, text, _html = render_mail(config, survey, kind, name, token)
     return subject, text
-
-

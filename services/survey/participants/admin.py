@@ -1,4 +1,5 @@
 """The participant pages: the list with statuses and search, the CSV import, one person's page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -88,11 +89,15 @@ def edit(survey_id: int, participant_id: int | None = None):
             session.commit()
             flash(_("%(email)s är sparad.", email=saved.email))
             return redirect(url_for("participants_admin.index", survey_id=survey_id))
-    values = request.form if request.method == "POST" else {
-        "email": participant.email,
-        "name": participant.name,
-        "attributes": domain.attributes_as_text(participant.attributes),
-    }
+    values = (
+        request.form
+        if request.method == "POST"
+        else {
+            "email": participant.email,
+            "name": participant.name,
+            "attributes": domain.attributes_as_text(participant.attributes),
+        }
+    )
     return render_template(
         "survey/participants/show.html",
         survey=survey,

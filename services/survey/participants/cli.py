@@ -1,4 +1,5 @@
 """``utskick participants import SURVEY_ID FILE``: the CSV import of the participant page."""
+
 from __future__ import annotations
 
 from pathlib import Path

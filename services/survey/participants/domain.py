@@ -1,4 +1,5 @@
 """Participants: import from CSV, add, edit and remove one, and their status (computed in SQL)."""
+
 from __future__ import annotations
 
 import csv
@@ -197,7 +198,9 @@ def save_participant(
 
 
 def get_participant(session: Session, survey_id: int, participant_id: int) -> Participant | None:
-    return session.scalar(select(Participant).where(Participant.survey_id == survey_id, Participant.id == participant_id))
+    return session.scalar(
+        select(Participant).where(Participant.survey_id == survey_id, Participant.id == participant_id)
+    )
 
 
 def remove_participant(session: Session, survey_id: int, participant_id: int) -> bool:

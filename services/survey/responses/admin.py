@@ -1,4 +1,5 @@
 """The evaluator's preview: the respondent's pages, answers checked but never stored."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for

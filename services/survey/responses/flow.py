@@ -4,6 +4,7 @@ Every write for a link starts by locking the participant row with a conditional 
 (``… WHERE completed_at IS NULL``), so two tabs or a double click are serialised, and submitting
 is a conditional ``UPDATE responses … WHERE status='in_progress'`` whose row count decides the winner.
 """
+
 from __future__ import annotations
 
 import uuid

@@ -4,6 +4,7 @@ Form values travel as ``dict[str, list[str]]`` (what ``request.form.to_dict(flat
 keyed by the form contract: question key, ``KEY.ROWKEY`` for matrix rows, ``KEY.other`` for the
 other-text, ``dont_know`` for "don't know".
 """
+
 from __future__ import annotations
 
 from flask_babel import gettext as _

@@ -1,5 +1,6 @@
 """What respondents see: the personal link (one page of questions at a time), saving and submitting.
 The form contract is described in ``services.survey.responses.forms``."""
+
 from functools import wraps
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for

@@ -1,9 +1,10 @@
 """Storing answers: form values ⇄ answer rows (see ``shared.models.surveys.Answer``), completing a
 response exactly once, and what anonymity takes away on submit."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, text, update
@@ -35,7 +36,7 @@ class AnswerError(Exception):
 
 def start_of_day(moment: datetime) -> datetime:
     """Midnight UTC of the moment's day: how anonymous responses keep their times."""
-    return moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def answer_rows(definition: SurveyDefinition, values: Values) -> list[dict]:
@@ -121,8 +122,13 @@ def lock_participant(session: Session, participant_id: int, now: datetime, anony
 
 
 def complete(
-    session: Session, survey: Survey, response: Response, participant: Participant | None, values: Values,
-    now: datetime, attributes: dict | None = None,
+    session: Session,
+    survey: Survey,
+    response: Response,
+    participant: Participant | None,
+    values: Values,
+    now: datetime,
+    attributes: dict | None = None,
 ) -> str | None:
     """Mark the response complete exactly once (None when another request already did); in an
     anonymous survey it is re-created unlinkable. Returns the id of the complete response."""
@@ -218,7 +224,8 @@ def store_complete_response(
     """
     now = now or utcnow()
     normalised: Values = {
-        k: [format_value(x) for x in v] if isinstance(v, (list, tuple)) else [format_value(v)] for k, v in values.items()
+        k: [format_value(x) for x in v] if isinstance(v, (list, tuple)) else [format_value(v)]
+        for k, v in values.items()
     }
     errors = check_questions(definition_of(survey).questions, normalised, require=True)
     if errors:

@@ -1,4 +1,5 @@
 """Results pages for evaluators: dashboard, per-question results, free texts, breakdown, export."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
@@ -52,8 +53,13 @@ def question_chart(result) -> Markup | None:
             if q.dont_know:
                 segments.append(charts.Segment(_("Vet inte"), row.dont_know))
             rows.append((row.label, segments))
-        return charts.stacked_chart(chart_id, _("Andel (%%) per svarsalternativ och påstående: %(q)s", q=q.text), rows,
-                                    legend, dont_know=q.dont_know)
+        return charts.stacked_chart(
+            chart_id,
+            _("Andel (%%) per svarsalternativ och påstående: %(q)s", q=q.text),
+            rows,
+            legend,
+            dont_know=q.dont_know,
+        )
     if result.bars and result.respondents:
         bars = [(b.label, b.count, f"{b.count} ({_pct_text(b.percent)})") for b in result.bars]
         if result.dont_know:
@@ -70,8 +76,13 @@ def breakdown_chart(table) -> Markup | None:
         return None
     rows = [(g.label, [charts.Segment(c.label, cell.count) for c, cell in zip(table.columns, g.cells)]) for g in shown]
     legend = [c.label for c in table.columns]
-    return charts.stacked_chart("chart-breakdown", _("Andel (%%) per svarsalternativ och grupp: %(q)s", q=table.question.text),
-                                rows, legend, dont_know=bool(table.columns) and table.columns[-1].key == "dont_know")
+    return charts.stacked_chart(
+        "chart-breakdown",
+        _("Andel (%%) per svarsalternativ och grupp: %(q)s", q=table.question.text),
+        rows,
+        legend,
+        dont_know=bool(table.columns) and table.columns[-1].key == "dont_know",
+    )
 
 
 @bp.get("/results/dashboard")
@@ -124,8 +135,14 @@ def texts(survey_id: int, question_key: str):
     else:
         search = (request.args.get("q") or "").strip()[:200] or None
         page = text_answers(s, survey, question_key, flt, search, request.args.get("page", 1, type=int))
-    return render_template("survey/results/texts.html", survey=survey, question=question, page=page, flt=flt,
-                           search=request.args.get("q", ""))
+    return render_template(
+        "survey/results/texts.html",
+        survey=survey,
+        question=question,
+        page=page,
+        flt=flt,
+        search=request.args.get("q", ""),
+    )
 
 
 @bp.get("/results/breakdown")
@@ -178,8 +195,10 @@ def export(survey_id: int):
         include_partial=form.include_partial.data,
         include_identity=form.include_identity.data and not survey.anonymous,
     )
-    headers = {"Content-Disposition": f'attachment; filename="{exports.filename(survey, options)}"',
-               "Cache-Control": "no-store"}
+    headers = {
+        "Content-Disposition": f'attachment; filename="{exports.filename(survey, options)}"',
+        "Cache-Control": "no-store",
+    }
     # A session of its own: the rows are read while the response streams, after the view returned.
     session = services().db.sessions()
     if options.format == "xlsx":
@@ -187,8 +206,9 @@ def export(survey_id: int):
             spool = exports.xlsx_file(session, survey, options)
         finally:
             session.close()
-        return Response(_drain(spool), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers=headers)
+        return Response(
+            _drain(spool), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers=headers
+        )
 
     def generate():
         try:
@@ -210,6 +230,7 @@ def _drain(spool, size: int = 64 * 1024):
 @bp.app_context_processor
 def _results_links():
     """``results_links(survey_id)`` for the survey pages: where this area's pages are."""
+
     def results_links(survey_id: int) -> list[tuple[str, str]]:
         return [
             (url_for("results_admin.dashboard", survey_id=survey_id), _("Svarsfrekvens")),

@@ -1,5 +1,6 @@
 """Breakdowns: a closed question (or one matrix statement) cross-tabulated by a report attribute or
 by another question, in one statement, with the small-group rule."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -75,8 +76,14 @@ def _item_conditions(answer, q: Question, row: Choice | None) -> list:
     return conditions
 
 
-def breakdown_stmt(survey_id: int, flt: Filter, q: Question, row: Choice | None, by_attribute: str | None,
-                   by_question: tuple[Question, Choice | None] | None):
+def breakdown_stmt(
+    survey_id: int,
+    flt: Filter,
+    q: Question,
+    row: Choice | None,
+    by_attribute: str | None,
+    by_question: tuple[Question, Choice | None] | None,
+):
     """The whole cross-table in one statement: rows ``cell`` (group, value, n), ``size`` (group, number
     of responses), ``total`` (value, n) and ``total_size``.
 
@@ -96,7 +103,9 @@ def breakdown_stmt(survey_id: int, flt: Filter, q: Question, row: Choice | None,
     stmt = from_answers(*group, Answer.option_key.label("o"), Answer.number_value.label("v"), func.count().label("n"))
     for target in joined:
         stmt = stmt.join(*target)
-    cells = stmt.where(*scope(survey_id, flt), *item).group_by(*group, Answer.option_key, Answer.number_value).cte("cells")
+    cells = (
+        stmt.where(*scope(survey_id, flt), *item).group_by(*group, Answer.option_key, Answer.number_value).cte("cells")
+    )
 
     def answered(answer_alias, conditions):
         inner = aliased(Answer)
@@ -108,16 +117,25 @@ def breakdown_stmt(survey_id: int, flt: Filter, q: Question, row: Choice | None,
         sizes = select(cells.c.g, cells.c.gn, func.sum(cells.c.n).label("n")).group_by(cells.c.g, cells.c.gn)
     elif by_attribute is not None:
         g = attribute_of(Response.attributes, by_attribute)
-        sizes = (select(g.label("g"), null_of().label("gn"), func.count().label("n"))
-                 .where(*scope(survey_id, flt), answered(Response.id, (q, row))).group_by(g))
+        sizes = (
+            select(g.label("g"), null_of().label("gn"), func.count().label("n"))
+            .where(*scope(survey_id, flt), answered(Response.id, (q, row)))
+            .group_by(g)
+        )
     else:
         # A `multiple` question has several rows per response: count each group's responses on their own.
         grouped = aliased(Answer)
-        sizes = (select(grouped.option_key.label("g"), grouped.number_value.label("gn"), func.count().label("n"))
-                 .select_from(grouped).join(Response, Response.id == grouped.response_id)
-                 .where(*scope(survey_id, flt), *_item_conditions(grouped, *by_question),
-                        answered(grouped.response_id, (q, row)))
-                 .group_by(grouped.option_key, grouped.number_value))
+        sizes = (
+            select(grouped.option_key.label("g"), grouped.number_value.label("gn"), func.count().label("n"))
+            .select_from(grouped)
+            .join(Response, Response.id == grouped.response_id)
+            .where(
+                *scope(survey_id, flt),
+                *_item_conditions(grouped, *by_question),
+                answered(grouped.response_id, (q, row)),
+            )
+            .group_by(grouped.option_key, grouped.number_value)
+        )
     sizes = sizes.cte("sizes")
     parts = [
         select(kind("cell"), cells.c.g, cells.c.gn, cells.c.o, cells.c.v, cells.c.n),
@@ -125,17 +143,28 @@ def breakdown_stmt(survey_id: int, flt: Filter, q: Question, row: Choice | None,
     ]
     if by_attribute is not None or by_question[0].type != QuestionType.MULTIPLE:
         # Every response is in exactly one group (a missing value is a group too): totals are sums.
-        parts.append(select(kind("total"), null_of(String), null_of(), cells.c.o, cells.c.v, func.sum(cells.c.n))
-                     .group_by(cells.c.o, cells.c.v))
-        parts.append(select(kind("total_size"), null_of(String), null_of(), null_of(String), null_of(), func.sum(sizes.c.n)))
+        parts.append(
+            select(kind("total"), null_of(String), null_of(), cells.c.o, cells.c.v, func.sum(cells.c.n)).group_by(
+                cells.c.o, cells.c.v
+            )
+        )
+        parts.append(
+            select(kind("total_size"), null_of(String), null_of(), null_of(String), null_of(), func.sum(sizes.c.n))
+        )
     else:
         # Groups overlap: count the responses that answered both questions, each once.
-        parts.append(from_answers(kind("total"), null_of(String), null_of(), Answer.option_key, Answer.number_value, func.count())
-                     .where(*scope(survey_id, flt), *item, answered(Answer.response_id, by_question))
-                     .group_by(Answer.option_key, Answer.number_value))
-        parts.append(select(kind("total_size"), null_of(String), null_of(), null_of(String), null_of(), func.count())
-                     .select_from(Response)
-                     .where(*scope(survey_id, flt), answered(Response.id, (q, row)), answered(Response.id, by_question)))
+        parts.append(
+            from_answers(
+                kind("total"), null_of(String), null_of(), Answer.option_key, Answer.number_value, func.count()
+            )
+            .where(*scope(survey_id, flt), *item, answered(Answer.response_id, by_question))
+            .group_by(Answer.option_key, Answer.number_value)
+        )
+        parts.append(
+            select(kind("total_size"), null_of(String), null_of(), null_of(String), null_of(), func.count())
+            .select_from(Response)
+            .where(*scope(survey_id, flt), answered(Response.id, (q, row)), answered(Response.id, by_question))
+        )
     return union_all(*parts)
 
 
@@ -199,12 +228,15 @@ def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter 
     def make_row(key: str, label: str, size: int, counts: dict[str, int], hide: bool) -> GroupRow:
         if hide:
             return GroupRow(key, label, None, [], hidden=True, protects=key in protecting)
-        return GroupRow(key, label, size, [Cell(counts.get(c.key, 0), percent(counts.get(c.key, 0), size)) for c in columns])
+        return GroupRow(
+            key, label, size, [Cell(counts.get(c.key, 0), percent(counts.get(c.key, 0), size)) for c in columns]
+        )
 
     groups = [
         make_row(k, _("Uppgift saknas") if k == MISSING else labels.get(k, k), sizes[k], cells.get(k, {}), k in hidden)
         for k in keys
     ]
     total = make_row("", _("Totalt"), total_size, total_cells, total_size < threshold)
-    return Breakdown(question=q, row=row, by_label=by_label, columns=columns, groups=groups, total=total,
-                     threshold=threshold)
+    return Breakdown(
+        question=q, row=row, by_label=by_label, columns=columns, groups=groups, total=total, threshold=threshold
+    )

@@ -4,6 +4,7 @@ Each chart is ``role="img"`` named by its ``<title>``; the page puts a data tabl
 screen reader (or a printout without colour) gets the same figures. Every text is escaped: labels
 come from survey definitions the evaluator typed. No inline styles (CSP): classes only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,12 +55,14 @@ def bar_chart(chart_id: str, title: str, bars: list[tuple[str, float, str]]) -> 
     return _svg(chart_id, title, len(bars) * ROW_HEIGHT + 8, body, "bars")
 
 
-def stacked_chart(chart_id: str, title: str, rows: list[tuple[str, list[Segment]]], legend: list[str],
-                  dont_know: bool = False) -> Markup:
+def stacked_chart(
+    chart_id: str, title: str, rows: list[tuple[str, list[Segment]]], legend: list[str], dont_know: bool = False
+) -> Markup:
     """One 100 % bar per row (matrix rows), split into the shares of each scale point.
 
     With ``dont_know`` the last segment (and legend entry) is "don't know", drawn light grey.
     """
+
     def css_of(j: int) -> str:
         return "seg-dk" if dont_know and j == len(legend) - 1 else STACK_CLASSES[j % len(STACK_CLASSES)]
 
@@ -68,18 +71,24 @@ def stacked_chart(chart_id: str, title: str, rows: list[tuple[str, list[Segment]
     for i, (label, segments) in enumerate(rows):
         y = i * ROW_HEIGHT + 4
         total = sum(s.value for s in segments)
-        body.append(f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{y + 15}" text-anchor="end">{escape(_shorten(label))}</text>')
+        body.append(
+            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{y + 15}" text-anchor="end">{escape(_shorten(label))}</text>'
+        )
         x = float(LABEL_WIDTH)
         for j, segment in enumerate(segments):
             if not total or not segment.value:
                 continue
             length = plot * segment.value / total
             css = css_of(j)
-            body.append(f'<rect class="{css}" x="{x:.1f}" y="{y}" width="{length:.1f}" height="{ROW_HEIGHT - 8}"></rect>')
+            body.append(
+                f'<rect class="{css}" x="{x:.1f}" y="{y}" width="{length:.1f}" height="{ROW_HEIGHT - 8}"></rect>'
+            )
             if length > 26:
                 share = round(100 * segment.value / total)
                 text_css = "chart-label" if css == "seg-dk" else "chart-inside"
-                body.append(f'<text class="{text_css}" x="{x + length / 2:.1f}" y="{y + 15}" text-anchor="middle">{share}</text>')
+                body.append(
+                    f'<text class="{text_css}" x="{x + length / 2:.1f}" y="{y + 15}" text-anchor="middle">{share}</text>'
+                )
             x += length
     # The legend flows in lines under the bars.
     legend_y = len(rows) * ROW_HEIGHT + 14
@@ -97,8 +106,9 @@ def stacked_chart(chart_id: str, title: str, rows: list[tuple[str, list[Segment]
     return _svg(chart_id, title, legend_y + 24, body, "stacked")
 
 
-def day_chart(chart_id: str, title: str, days: list[tuple[str, int, bool, bool]], reminder_text: str,
-              invitation_text: str) -> Markup:
+def day_chart(
+    chart_id: str, title: str, days: list[tuple[str, int, bool, bool]], reminder_text: str, invitation_text: str
+) -> Markup:
     """Completions per day as columns; invitation and reminder days marked with a line and a letter."""
     height, bottom, left = 220, 190, 40
     top = max((n for _d, n, _i, _r in days), default=0) or 1
@@ -120,7 +130,11 @@ def day_chart(chart_id: str, title: str, days: list[tuple[str, int, bool, bool]]
                 f'<text class="chart-label" x="{x + width / 2:.1f}" y="{bottom - 168}" text-anchor="middle">{escape(letter)}</text>'
             )
         if n:
-            body.append(f'<rect class="bar" x="{x:.1f}" y="{bottom - h:.1f}" width="{width:.1f}" height="{h:.1f}"></rect>')
+            body.append(
+                f'<rect class="bar" x="{x:.1f}" y="{bottom - h:.1f}" width="{width:.1f}" height="{h:.1f}"></rect>'
+            )
         if i == 0 or i == len(days) - 1 or (len(days) <= 31 and i % 7 == 0):
-            body.append(f'<text class="chart-label" x="{x + width / 2:.1f}" y="{bottom + 18}" text-anchor="middle">{escape(day[5:])}</text>')
+            body.append(
+                f'<text class="chart-label" x="{x + width / 2:.1f}" y="{bottom + 18}" text-anchor="middle">{escape(day[5:])}</text>'
+            )
     return _svg(chart_id, title, height, body, "days")

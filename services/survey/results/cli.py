@@ -1,5 +1,6 @@
 """``utskick results export SURVEY_ID --format csv|xlsx [--out FILE]``: the export page's file, from the shell;
 ``utskick results min-group-size SURVEY_ID N``: the small-group rule's threshold."""
+
 from __future__ import annotations
 
 import shutil
@@ -40,14 +41,24 @@ def register(main: click.Group) -> None:
     @results.command("export")
     @click.argument("survey_id", type=int)
     @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-    @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File to write (default: standard output).")
+    @click.option(
+        "--out", type=click.Path(dir_okay=False, writable=True), help="File to write (default: standard output)."
+    )
     @click.option("--semicolon", is_flag=True, help="Semicolons between CSV fields (Swedish Excel).")
     @click.option("--labels", is_flag=True, help="Option labels and question texts instead of codes.")
     @click.option("--partial", is_flag=True, help="Also responses that were started but not submitted.")
     @click.option("--with-identity", is_flag=True, help="E-mail and name (never for an anonymous survey).")
     @pass_cli
-    def export(cli: CliContext, survey_id: int, fmt: str, out: str | None, semicolon: bool, labels: bool, partial: bool,
-               with_identity: bool) -> None:
+    def export(
+        cli: CliContext,
+        survey_id: int,
+        fmt: str,
+        out: str | None,
+        semicolon: bool,
+        labels: bool,
+        partial: bool,
+        with_identity: bool,
+    ) -> None:
         """Export the responses of a survey as CSV or XLSX (with a codebook sheet)."""
         from flask_babel import force_locale
 
@@ -64,8 +75,13 @@ def register(main: click.Group) -> None:
                 raise click.ClickException(f"no survey with id {survey_id}")
             if with_identity and survey.anonymous:
                 raise click.ClickException("the survey is anonymous: its responses carry no e-mail or name")
-            options = exports.ExportOptions(format=fmt, separator=";" if semicolon else ",", labels=labels,
-                                            include_partial=partial, include_identity=with_identity)
+            options = exports.ExportOptions(
+                format=fmt,
+                separator=";" if semicolon else ",",
+                labels=labels,
+                include_partial=partial,
+                include_identity=with_identity,
+            )
             if fmt == "xlsx" and out is None and sys.stdout.isatty():
                 raise click.ClickException("an XLSX file is binary: give --out FILE or redirect the output")
             with force_locale(survey.language or "sv"):

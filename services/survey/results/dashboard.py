@@ -1,9 +1,10 @@
 """The response-rate dashboard: participants invited, started, completed, declined and bounced (in
 total and per attribute), and completions per day with the days invitations and reminders went out."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import case, func, or_, select, text, union
 from sqlalchemy.orm import Session
@@ -59,7 +60,7 @@ def _hour(column, postgres: bool):
 
 
 def _swedish_day(hour: str) -> date:
-    return to_local(datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=timezone.utc)).date()
+    return to_local(datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)).date()
 
 
 def completions_per_hour_stmt(survey_id: int, postgres: bool):

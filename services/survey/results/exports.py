@@ -7,14 +7,16 @@ from a server-side cursor in response order, so 100 000 responses never sit in m
 Spreadsheet programs run a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return as a formula (OWASP "CSV injection"), so every text cell that does gets a leading ``'``.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Iterator
+from typing import IO
 
 from flask_babel import lazy_gettext as _
 from sqlalchemy import and_, case, func, select
@@ -76,11 +78,20 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
     labels = options.labels
     fixed = [Column("id", "id"), Column("datum", str(_("Datum")) if labels else "datum")]
     if options.include_partial:
-        fixed.insert(1, Column("status", str(_("Status")) if labels else "status",
-                               codes=tuple((s.value, str(s.label)) for s in STATUS_ORDER)))
+        fixed.insert(
+            1,
+            Column(
+                "status",
+                str(_("Status")) if labels else "status",
+                codes=tuple((s.value, str(s.label)) for s in STATUS_ORDER),
+            ),
+        )
     fixed += [Column(f"attr:{a}", a) for a in survey.report_attributes or []]
     if options.include_identity and not survey.anonymous:
-        fixed += [Column("email", str(_("E-postadress")) if labels else "email"), Column("name", str(_("Namn")) if labels else "name")]
+        fixed += [
+            Column("email", str(_("E-postadress")) if labels else "email"),
+            Column("name", str(_("Namn")) if labels else "name"),
+        ]
     other_label, dont_know_label = str(_("Annat")), str(_("Vet inte"))
     out = fixed
     for q in definition_of(survey).questions:
@@ -90,22 +101,44 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
             out.append(Column(q.key, q.text if labels else q.key, q, None, codes))
         elif q.type == QuestionType.MULTIPLE:
             for o in q.options:
-                out.append(Column(f"{q.key}_{o.key}", f"{q.text} – {o.label}" if labels else f"{q.key}_{o.key}", q, o.key,
-                                  (("1", o.label), ("0", ""))))
+                out.append(
+                    Column(
+                        f"{q.key}_{o.key}",
+                        f"{q.text} – {o.label}" if labels else f"{q.key}_{o.key}",
+                        q,
+                        o.key,
+                        (("1", o.label), ("0", "")),
+                    )
+                )
             if q.other:
-                out.append(Column(f"{q.key}_{OTHER}", f"{q.text} – {other_label}" if labels else f"{q.key}_{OTHER}", q, OTHER,
-                                  (("1", other_label), ("0", ""))))
+                out.append(
+                    Column(
+                        f"{q.key}_{OTHER}",
+                        f"{q.text} – {other_label}" if labels else f"{q.key}_{OTHER}",
+                        q,
+                        OTHER,
+                        (("1", other_label), ("0", "")),
+                    )
+                )
         elif q.type == QuestionType.MATRIX:
             codes = tuple((str(v), str(v)) for v in q.scale.points) + dk
             for r in q.rows:
-                out.append(Column(f"{q.key}_{r.key}", f"{q.text} – {r.label}" if labels else f"{q.key}_{r.key}", q, r.key, codes))
+                out.append(
+                    Column(
+                        f"{q.key}_{r.key}", f"{q.text} – {r.label}" if labels else f"{q.key}_{r.key}", q, r.key, codes
+                    )
+                )
         elif q.type in POINT_TYPES:
-            out.append(Column(q.key, q.text if labels else q.key, q, None, tuple((str(v), str(v)) for v in q.scale.points) + dk))
+            out.append(
+                Column(
+                    q.key, q.text if labels else q.key, q, None, tuple((str(v), str(v)) for v in q.scale.points) + dk
+                )
+            )
         else:
             out.append(Column(q.key, q.text if labels else q.key, q, None, dk))
         if q.other and q.type in CHOICE_TYPES:
             name = f"{q.key}_{OTHER}_text"
-            out.append(Column(name, f"{q.text} – {other_label} ({str(_('text'))})" if labels else name, q, "other_text"))
+            out.append(Column(name, f"{q.text} – {other_label} ({_('text')!s})" if labels else name, q, "other_text"))
     return out
 
 
@@ -144,8 +177,15 @@ def export_stmt(survey: Survey, options: ExportOptions, pivot: list):
     """One row per exported response, in id order, its answers pivoted into columns by the database."""
     identity = options.include_identity and not survey.anonymous
     stmt = (
-        select(Response.id, Response.status, Response.completed_at, Response.updated_at, Response.attributes,
-               *((Participant.email, Participant.name) if identity else ()), *pivot)
+        select(
+            Response.id,
+            Response.status,
+            Response.completed_at,
+            Response.updated_at,
+            Response.attributes,
+            *((Participant.email, Participant.name) if identity else ()),
+            *pivot,
+        )
         .select_from(Response)
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.survey_id == survey.id)
@@ -230,11 +270,16 @@ def write_xlsx(session: Session, survey: Survey, options: ExportOptions, out: IO
         sheet.append([_xlsx_value(v) for v in row])
     codebook = book.create_sheet(str(_("Kodbok")))
     codebook.append([str(_("Variabel")), str(_("Fråga")), str(_("Kod")), str(_("Etikett"))])
-    for c in columns(survey, ExportOptions(include_partial=options.include_partial,
-                                            include_identity=options.include_identity)):
+    for c in columns(
+        survey, ExportOptions(include_partial=options.include_partial, include_identity=options.include_identity)
+    ):
         text = c.question.text if c.question else c.name.removeprefix("attr:")
         if c.question is not None and c.sub and c.sub != "other_text":
-            text += " – " + (c.question.row_label(c.sub) if c.question.type == QuestionType.MATRIX else c.question.option_label(c.sub))
+            text += " – " + (
+                c.question.row_label(c.sub)
+                if c.question.type == QuestionType.MATRIX
+                else c.question.option_label(c.sub)
+            )
         codebook.append([_xlsx_value(neutralise(v)) for v in (c.name.removeprefix("attr:"), text, None, None)])
         for code, label in c.codes:
             codebook.append([None, None, _xlsx_value(neutralise(code)), _xlsx_value(neutralise(label))])

@@ -3,6 +3,7 @@
 One statement computes every figure of the page (``question_figures_stmt``): a distribution of the
 answers per question, matrix row and value, with the statistics and the median taken from it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -54,18 +55,38 @@ def question_figures_stmt(survey_id: int, flt: Filter):
     """
     dist = distribution_cte(survey_id, flt)
     counts = select(
-        literal("count").label("kind"), dist.c.q, dist.c.r, dist.c.o, dist.c.v, dist.c.c.label("n"),
-        null_of().label("mean"), null_of().label("median"), null_of().label("min"), null_of().label("max"),
-        null_of().label("promoters"), null_of().label("detractors"), null_of().label("nps"),
+        literal("count").label("kind"),
+        dist.c.q,
+        dist.c.r,
+        dist.c.o,
+        dist.c.v,
+        dist.c.c.label("n"),
+        null_of().label("mean"),
+        null_of().label("median"),
+        null_of().label("min"),
+        null_of().label("max"),
+        null_of().label("promoters"),
+        null_of().label("detractors"),
+        null_of().label("nps"),
     )
     n = func.sum(dist.c.c)
     promoters = func.sum(case((dist.c.v >= 9, dist.c.c), else_=0))
     detractors = func.sum(case((dist.c.v <= 6, dist.c.c), else_=0))
     stats = (
         select(
-            literal("stats"), dist.c.q, dist.c.r, null_of(String), null_of(), n,
-            func.sum(dist.c.v * dist.c.c) * 1.0 / n, null_of(), func.min(dist.c.v), func.max(dist.c.v),
-            promoters, detractors, (promoters - detractors) * 100.0 / n,
+            literal("stats"),
+            dist.c.q,
+            dist.c.r,
+            null_of(String),
+            null_of(),
+            n,
+            func.sum(dist.c.v * dist.c.c) * 1.0 / n,
+            null_of(),
+            func.min(dist.c.v),
+            func.max(dist.c.v),
+            promoters,
+            detractors,
+            (promoters - detractors) * 100.0 / n,
         )
         .where(dist.c.v.is_not(None))
         .group_by(dist.c.q, dist.c.r)
@@ -73,7 +94,10 @@ def question_figures_stmt(survey_id: int, flt: Filter):
     row = func.coalesce(dist.c.r, "")
     cum = (
         select(
-            dist.c.q, dist.c.r, dist.c.v, dist.c.c,
+            dist.c.q,
+            dist.c.r,
+            dist.c.v,
+            dist.c.c,
             func.sum(dist.c.c).over(partition_by=(dist.c.q, row), order_by=dist.c.v).label("cum"),
             func.sum(dist.c.c).over(partition_by=(dist.c.q, row)).label("total"),
         )
@@ -85,8 +109,19 @@ def question_figures_stmt(survey_id: int, flt: Filter):
     at = lambda pos: and_(cum.c.cum - cum.c.c < pos, cum.c.cum >= pos)  # noqa: E731
     medians = (
         select(
-            literal("median"), cum.c.q, cum.c.r, null_of(String), null_of(), null_of(Integer), null_of(),
-            func.avg(cum.c.v), null_of(), null_of(), null_of(), null_of(), null_of(),
+            literal("median"),
+            cum.c.q,
+            cum.c.r,
+            null_of(String),
+            null_of(),
+            null_of(Integer),
+            null_of(),
+            func.avg(cum.c.v),
+            null_of(),
+            null_of(),
+            null_of(),
+            null_of(),
+            null_of(),
         )
         .where(or_(at(low), at(high)))
         .group_by(cum.c.q, cum.c.r)
@@ -99,8 +134,11 @@ def respondents_stmt(survey_id: int, flt: Filter, keys: list[str]):
     parts = []
     for key in keys:
         answered = select(Answer.id).where(Answer.response_id == Response.id, Answer.question_key == key).exists()
-        parts.append(select(literal(key).label("q"), func.count().label("n")).select_from(Response)
-                     .where(*scope(survey_id, flt), answered))
+        parts.append(
+            select(literal(key).label("q"), func.count().label("n"))
+            .select_from(Response)
+            .where(*scope(survey_id, flt), answered)
+        )
     return union_all(*parts)
 
 
@@ -192,8 +230,13 @@ def bars_of(q: Question, counts: dict[str, int], respondents: int) -> list[Bar]:
     ]
 
 
-def question_results(session: Session, survey: Survey, flt: Filter = Filter(), texts_shown: int = 5,
-                     groups: dict[str, dict[str, int]] | None = None) -> Results:
+def question_results(
+    session: Session,
+    survey: Survey,
+    flt: Filter = Filter(),
+    texts_shown: int = 5,
+    groups: dict[str, dict[str, int]] | None = None,
+) -> Results:
     """Counts, percentages, distributions, means, medians and NPS for every question.
 
     ``groups`` (from ``response_groups``) saves a query when the caller has them already.
@@ -216,7 +259,9 @@ def question_results(session: Session, survey: Survey, flt: Filter = Filter(), t
         else:
             stats.setdefault(key, NumberStats()).median = float(r.median)
     multiple = [q.key for q in qs if q.type == QuestionType.MULTIPLE]
-    respondents = {r.q: int(r.n) for r in session.execute(respondents_stmt(survey.id, flt, multiple))} if multiple else {}
+    respondents = (
+        {r.q: int(r.n) for r in session.execute(respondents_stmt(survey.id, flt, multiple))} if multiple else {}
+    )
 
     out = []
     for q in qs:
@@ -234,8 +279,14 @@ def question_results(session: Session, survey: Survey, flt: Filter = Filter(), t
                 row_counts = counts.get((q.key, row.key), {})
                 row_n = sum(row_counts.values())
                 result.rows.append(
-                    RowResult(row.key, row.label, bars_of(q, row_counts, row_n), row_counts.get(DONT_KNOW, 0), row_n,
-                              stats.get((q.key, row.key), NumberStats()))
+                    RowResult(
+                        row.key,
+                        row.label,
+                        bars_of(q, row_counts, row_n),
+                        row_counts.get(DONT_KNOW, 0),
+                        row_n,
+                        stats.get((q.key, row.key), NumberStats()),
+                    )
                 )
             result.respondents = max((r.respondents for r in result.rows), default=0)
         if q.type in TEXT_TYPES or q.other:

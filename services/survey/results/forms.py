@@ -1,4 +1,5 @@
 """The export form: file format, separator, codes or labels, and which responses."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -8,12 +9,20 @@ from wtforms.fields.choices import SelectChoice
 
 
 class ExportForm(FlaskForm):
-    format = RadioField(_l("Filformat"), choices=[SelectChoice("xlsx", _l("Excel (XLSX) med kodbok")), SelectChoice("csv", _l("CSV"))], default="xlsx")
+    format = RadioField(
+        _l("Filformat"),
+        choices=[SelectChoice("xlsx", _l("Excel (XLSX) med kodbok")), SelectChoice("csv", _l("CSV"))],
+        default="xlsx",
+    )
     separator = RadioField(
         _l("Avgränsare i CSV"),
         choices=[SelectChoice("semicolon", _l("Semikolon (svenska Excel)")), SelectChoice("comma", _l("Komma"))],
         default="semicolon",
     )
-    values = RadioField(_l("Svarsvärden"), choices=[SelectChoice("labels", _l("Etiketter (text)")), SelectChoice("codes", _l("Koder"))], default="labels")
+    values = RadioField(
+        _l("Svarsvärden"),
+        choices=[SelectChoice("labels", _l("Etiketter (text)")), SelectChoice("codes", _l("Koder"))],
+        default="labels",
+    )
     include_partial = BooleanField(_l("Ta med påbörjade, ej inskickade svar"))
     include_identity = BooleanField(_l("Ta med deltagarnas e-postadress och namn"))

@@ -4,6 +4,7 @@ one value of a report attribute (``Filter``), and the small-group rule for such 
 The building blocks of every results statement are here too: the conditions on ``responses``, the
 join of ``answers`` with ``responses``, a typed NULL for ``UNION`` columns.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ class Filter:
         return {"filter": f"{self.attribute}:{self.value}"} if self.active else {}
 
     @classmethod
-    def parse(cls, raw: str | None, allowed: list[str]) -> "Filter":
+    def parse(cls, raw: str | None, allowed: list[str]) -> Filter:
         """``attribute:value`` from a query string; anything unknown means no filter."""
         if not raw or ":" not in raw:
             return cls()
@@ -69,7 +70,9 @@ def null_of(type_=Float):
     return cast(null(), type_)
 
 
-def filter_allowed(session: Session, survey: Survey, flt: Filter, groups: dict[str, dict[str, int]] | None = None) -> bool:
+def filter_allowed(
+    session: Session, survey: Survey, flt: Filter, groups: dict[str, dict[str, int]] | None = None
+) -> bool:
     """A filter may not single out a small group — nor leave one out, which the totals would reveal."""
     if not flt.active:
         return True
@@ -85,7 +88,11 @@ def response_groups_stmt(survey_id: int):
     """Complete responses per distinct set of report attributes (a few dozen rows: the JSON text is
     grouped as it is, so no response's JSON is parsed)."""
     as_text = cast(Response.attributes, Text)
-    return select(as_text.label("attributes"), func.count().label("n")).where(*scope(survey_id, Filter())).group_by(as_text)
+    return (
+        select(as_text.label("attributes"), func.count().label("n"))
+        .where(*scope(survey_id, Filter()))
+        .group_by(as_text)
+    )
 
 
 def response_groups(session: Session, survey: Survey) -> dict[str, dict[str, int]]:

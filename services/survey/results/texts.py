@@ -1,5 +1,6 @@
 """Free texts: the answers to text questions and the "other" texts of choice questions, a page at a
 time, searchable."""
+
 from __future__ import annotations
 
 import math
@@ -43,13 +44,22 @@ class TextPage:
     search: str | None = None
 
 
-def text_answers(session: Session, survey: Survey, question_key: str, flt: Filter, search: str | None,
-                 page: int, per_page: int = TEXTS_PER_PAGE) -> TextPage:
+def text_answers(
+    session: Session,
+    survey: Survey,
+    question_key: str,
+    flt: Filter,
+    search: str | None,
+    page: int,
+    per_page: int = TEXTS_PER_PAGE,
+) -> TextPage:
     """One page of the free texts of a question, optionally only those containing ``search``."""
     stmt = text_answers_stmt(survey.id, flt, question_key, search)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     # Ordered by the (random) response id: stable for paging, and not the order people answered in.
-    items = list(session.scalars(stmt.order_by(Answer.response_id, Answer.id).limit(per_page).offset((page - 1) * per_page)))
+    items = list(
+        session.scalars(stmt.order_by(Answer.response_id, Answer.id).limit(per_page).offset((page - 1) * per_page))
+    )
     return TextPage(items=items, total=total, page=page, pages=pages, per_page=per_page, search=search)

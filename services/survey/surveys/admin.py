@@ -1,5 +1,6 @@
 """What evaluators do with a survey: create it from a definition, edit it while it is a draft (as
 YAML or in the structured editor), export it, open and close it."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for

@@ -1,5 +1,6 @@
 """``utskick surveys import|list|export``, and what every survey command needs: the survey app's
 request context with one transaction, and a survey by its id."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -4,13 +4,14 @@ normalise (plain-string options become ``{key, label}``, ``show_if.equals`` beco
 The normalised definition is what is stored in ``Survey.definition`` and what export gives back;
 ``questions.definition_of`` reads it as typed questions.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import yaml
 from flask_babel import gettext as _
@@ -205,7 +206,7 @@ def _moment(check: _Checker, name: str, value, end_of_day: bool) -> datetime | N
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LOCAL_ZONE)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def parse_moment_text(value: str) -> date | datetime:

@@ -1,5 +1,6 @@
 """Surveys as evaluators manage them: import a definition, replace it while it is a draft, open and
 close it, and the list with status and response rate."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

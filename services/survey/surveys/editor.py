@@ -1,5 +1,6 @@
 """The structured editor: every text of a draft's definition in place, required flags, questions
 moved or removed. Form names are the texts' dotted paths in the definition (``pages.0.title``)."""
+
 from __future__ import annotations
 
 import copy
@@ -23,13 +24,17 @@ def text_fields(definition: SurveyDefinition) -> list[tuple[str, str]]:
             base = f"pages.{p}.questions.{i}"
             out += [(f"{base}.text", question.text), (f"{base}.help", question.help)]
             if question.type in POINT_TYPES:
-                out += [(f"{base}.min_label", question.scale.min_label),
-                        (f"{base}.max_label", question.scale.max_label)]
+                out += [
+                    (f"{base}.min_label", question.scale.min_label),
+                    (f"{base}.max_label", question.scale.max_label),
+                ]
             out += [(f"{base}.options.{n}.label", o.label) for n, o in enumerate(question.options)]
             out += [(f"{base}.rows.{n}.label", r.label) for n, r in enumerate(question.rows)]
             if question.type == QuestionType.MATRIX:
-                out += [(f"{base}.scale.min_label", question.scale.min_label),
-                        (f"{base}.scale.max_label", question.scale.max_label)]
+                out += [
+                    (f"{base}.scale.min_label", question.scale.min_label),
+                    (f"{base}.scale.max_label", question.scale.max_label),
+                ]
     return out
 
 

@@ -5,6 +5,7 @@ export gives back; everything that reads a survey — answering, the editor, res
 it through ``definition_of(survey)``. Only what the normaliser stores is read here: options and rows
 are ``{key, label}``, a condition is ``show_if.in``, "don't know" is the question's own flag.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -112,7 +113,8 @@ class Question:
             options=tuple(Choice(o["key"], o["label"]) for o in data.get("options", ())),
             rows=tuple(Choice(r["key"], r["label"]) for r in data.get("rows", ())),
             scale=Scale(scale_data["min"], scale_data["max"], scale_data["min_label"], scale_data["max_label"])
-            if scale_data is not None else None,
+            if scale_data is not None
+            else None,
             min=data.get("min") if kind == QuestionType.NUMBER else None,
             max=data.get("max") if kind == QuestionType.NUMBER else None,
             other=data.get("other", False),

@@ -1,4 +1,5 @@
 """Bounce helpers: the sample delivery status notifications and what the suppression list holds."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The editors' suppression list."""
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,10 @@ def test_editors_see_and_lift_suppressions_with_csrf(csrf_app, db):
 
 def test_the_suppression_list_gives_the_reason_in_words_and_swedish_time(app, db, editor_client):
     with db.transaction() as session:
-        session.add(Suppression(email="radera@example.org", reason="erasure",
-                                created_at=datetime(2026, 3, 29, 1, 30, tzinfo=UTC)))
+        session.add(
+            Suppression(
+                email="radera@example.org", reason="erasure", created_at=datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+            )
+        )
     page = editor_client.get("/admin/suppressions/").text
     assert "<td>Raderad på begäran</td>" in page and "<td>2026-03-29 03:30</td>" in page and "erasure" not in page

@@ -1,4 +1,5 @@
 """``utskick bounces process``: DSN files from the command line."""
+
 from __future__ import annotations
 
 from click.testing import CliRunner

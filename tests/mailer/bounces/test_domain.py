@@ -1,4 +1,5 @@
 """Bounces: reading DSNs (RFC 3464), classifying SMTP answers, soft-bounce counting."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,7 +20,6 @@ def test_a_dsn_names_the_failed_recipient_and_the_kind_of_bounce():
     assert parse_dsn(b"Subject: hello\r\n\r\nnot a report") == []
 
 
-
 @pytest.mark.parametrize(
     "code,text,kind",
     [
@@ -32,7 +32,6 @@ def test_a_dsn_names_the_failed_recipient_and_the_kind_of_bounce():
 )
 def test_classify(code, text, kind):
     assert classify(code, text)[0] == kind
-
 
 
 def test_three_soft_bounces_within_30_days_suppress(db):

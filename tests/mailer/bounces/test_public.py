@@ -1,4 +1,5 @@
 """The bounce webhook a mail relay posts to."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,8 +27,9 @@ def test_webhook_needs_the_shared_secret(relay, db):
     response = relay.post("/webhooks/bounces", json=body, headers=AUTH)
     assert response.status_code == 200
     assert suppressed(db) == {"borta@example.org": "hard_bounce"}
-    raw = relay.post("/webhooks/bounces", data=(DSN / "soft.eml").read_bytes(), content_type="message/rfc822",
-                     headers=AUTH)
+    raw = relay.post(
+        "/webhooks/bounces", data=(DSN / "soft.eml").read_bytes(), content_type="message/rfc822", headers=AUTH
+    )
     assert raw.json == {"recorded": [{"email": "full@example.net", "type": "soft"}]}
     assert relay.post("/webhooks/bounces", json={"nope": 1}, headers=AUTH).status_code == 400
 

@@ -1,5 +1,6 @@
 """The send pipeline against a real SMTP server: every subscriber once, personal links, skips,
 retries, failures, bounces, pause, leases, rate limit, DKIM."""
+
 from __future__ import annotations
 
 import threading
@@ -33,9 +34,11 @@ def start_issue(app, *, subscribers: int = 5, send: bool = True) -> int:
 
 def statuses(db, issue_id: int) -> dict[str, int]:
     with db.transaction() as session:
-        return dict(session.execute(
-            select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id).group_by(Delivery.status)
-        ).all())
+        return dict(
+            session.execute(
+                select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id).group_by(Delivery.status)
+            ).all()
+        )
 
 
 def pipeline(app, **options) -> IssuePipeline:
@@ -133,7 +136,9 @@ def test_a_lost_connection_is_retried_and_the_connection_reopened(smtp_app, smtp
     counts = statuses(db, issue_id)
     assert counts == {"sent": 2, "queued": 1}
     with db.transaction() as session:
-        session.execute(update(Delivery).where(Delivery.status == "queued").values(due_at=utcnow() - timedelta(seconds=1)))
+        session.execute(
+            update(Delivery).where(Delivery.status == "queued").values(due_at=utcnow() - timedelta(seconds=1))
+        )
     pipeline(smtp_app, connections=1).run()
     assert statuses(db, issue_id) == {"sent": 3}
     assert len(smtp_server.wait_for(3)) == 3
@@ -160,7 +165,9 @@ def test_a_5xx_fails_with_the_servers_text_and_a_hard_bounce_suppresses_for_both
     pipeline(smtp_app, connections=1).run()
     assert statuses(db, issue_id) == {"sent": 1, "failed": 2}
     with db.transaction() as session:
-        errors = dict(session.execute(select(Delivery.email, Delivery.last_error).where(Delivery.status == "failed")).all())
+        errors = dict(
+            session.execute(select(Delivery.email, Delivery.last_error).where(Delivery.status == "failed")).all()
+        )
         assert "User unknown" in errors["person0@example.org"]
         assert "spam" in errors["person1@example.org"]
         suppressed = dict(session.execute(select(Suppression.email, Suppression.reason)).all())
@@ -168,8 +175,14 @@ def test_a_5xx_fails_with_the_servers_text_and_a_hard_bounce_suppresses_for_both
     assert suppressed == {"person0@example.org": "hard_bounce"}
     # The outbox (used by the survey service too) refuses the address from now on.
     with db.transaction() as session:
-        mail = enqueue(session, smtp_app.extensions["utskick"].config, kind=MailKind.SURVEY_INVITATION, to_email="person0@example.org",
-                       subject="Enkät", text="Hej")
+        mail = enqueue(
+            session,
+            smtp_app.extensions["utskick"].config,
+            kind=MailKind.SURVEY_INVITATION,
+            to_email="person0@example.org",
+            subject="Enkät",
+            text="Hej",
+        )
         session.flush()
         assert mail.status == "suppressed"
 
@@ -203,7 +216,9 @@ def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(smtp_app, smtp_ser
     pipeline(smtp_app).run()
     assert statuses(db, issue_id) == {"sent": 2, "sending": 2}  # the holder may still be alive
     with db.transaction() as session:
-        session.execute(update(Delivery).where(Delivery.status == "sending").values(lease_until=utcnow() - timedelta(seconds=1)))
+        session.execute(
+            update(Delivery).where(Delivery.status == "sending").values(lease_until=utcnow() - timedelta(seconds=1))
+        )
     pipeline(smtp_app).run()
     assert statuses(db, issue_id) == {"sent": 4}
     assert sorted(m.rcpt_tos[0] for m in smtp_server.wait_for(4)) == [f"person{i}@example.org" for i in range(4)]
@@ -249,8 +264,9 @@ def dkim_key(tmp_path):
 
     path = tmp_path / "dkim.pem"
     subprocess.run(["openssl", "genrsa", "-traditional", "-out", str(path), "2048"], check=True, capture_output=True)
-    public = subprocess.run(["openssl", "rsa", "-in", str(path), "-pubout", "-outform", "DER"], check=True,
-                            capture_output=True).stdout
+    public = subprocess.run(
+        ["openssl", "rsa", "-in", str(path), "-pubout", "-outform", "DER"], check=True, capture_output=True
+    ).stdout
     return path, public
 
 

@@ -1,5 +1,6 @@
 """A worker process killed (SIGKILL) or stopped (SIGTERM) in the middle of sending an issue:
 every subscriber still gets it, and only the killed worker's claimed, unrecorded mails may arrive twice."""
+
 from __future__ import annotations
 
 import collections
@@ -70,21 +71,39 @@ def test_sigkill_mid_send_then_restart_delivers_everyone_with_few_duplicates(smt
         worker.wait(timeout=10)
     assert worker.returncode == -signal.SIGKILL
     with db.transaction() as session:
-        in_hand = session.scalar(select(func.count()).where(Delivery.issue_id == issue_id, Delivery.status == "sending"))
+        in_hand = session.scalar(
+            select(func.count()).where(Delivery.issue_id == issue_id, Delivery.status == "sending")
+        )
     assert 0 < smtp_server.count < SUBSCRIBERS  # it really died mid-send
     assert in_hand > 0
 
     # A restart before the dead worker's lease runs out leaves its mails alone: it might still be alive.
-    subprocess.run([sys.executable, "-m", "services.cli", "worker", "--once"], env=env, cwd=ROOT, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "services.cli", "worker", "--once"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     with db.transaction() as session:
-        still_held = session.scalar(select(func.count()).where(Delivery.issue_id == issue_id, Delivery.status == "sending"))
+        still_held = session.scalar(
+            select(func.count()).where(Delivery.issue_id == issue_id, Delivery.status == "sending")
+        )
     assert still_held == in_hand
     # The lease runs out (time passes), and the next run takes them over.
     with db.transaction() as session:
-        session.execute(update(Delivery).where(Delivery.status == "sending").values(lease_until=utcnow() - timedelta(seconds=1)))
-    subprocess.run([sys.executable, "-m", "services.cli", "worker", "--once"], env=env, cwd=ROOT, check=True,
-                   capture_output=True, timeout=120)
+        session.execute(
+            update(Delivery).where(Delivery.status == "sending").values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+    subprocess.run(
+        [sys.executable, "-m", "services.cli", "worker", "--once"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
     everyone = {f"person{i}@example.org" for i in range(SUBSCRIBERS)}
     wait_until(lambda: set(received_per_address(smtp_server)) == everyone, what="a mail to every subscriber")
@@ -93,9 +112,11 @@ def test_sigkill_mid_send_then_restart_delivers_everyone_with_few_duplicates(smt
     duplicates = sum(received.values()) - SUBSCRIBERS
     assert duplicates <= in_hand  # at most the killed worker's unfinished batch
     with db.transaction() as session:
-        counts = dict(session.execute(
-            select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id).group_by(Delivery.status)
-        ).all())
+        counts = dict(
+            session.execute(
+                select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id).group_by(Delivery.status)
+            ).all()
+        )
     assert counts == {"sent": SUBSCRIBERS}
 
 
@@ -110,17 +131,25 @@ def test_sigterm_finishes_the_mails_in_hand_and_loses_nothing(smtp_app, smtp_con
     assert worker.returncode == 0, output.decode()
 
     with db.transaction() as session:
-        counts = dict(session.execute(
-            select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id).group_by(Delivery.status)
-        ).all())
+        counts = dict(
+            session.execute(
+                select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id).group_by(Delivery.status)
+            ).all()
+        )
     smtp_server.wait_for(counts.get("sent", 0))
     assert "sending" not in counts  # nothing left claimed: the rest was handed back
     assert counts["sent"] == smtp_server.count < SUBSCRIBERS  # everything sent was recorded
     assert counts["sent"] + counts["queued"] == SUBSCRIBERS
 
     # Another worker finishes the issue without sending anything twice.
-    subprocess.run([sys.executable, "-m", "services.cli", "worker", "--once"], env=env, cwd=ROOT, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "services.cli", "worker", "--once"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     smtp_server.wait_for(SUBSCRIBERS)
     received = received_per_address(smtp_server)
     assert len(received) == SUBSCRIBERS and set(received.values()) == {1}

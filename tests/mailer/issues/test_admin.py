@@ -1,5 +1,6 @@
 """The editors' issue pages over HTTP: write (with CSRF), preview, test send, send, schedule,
 pause/resume/cancel and progress."""
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,9 @@ def csrf_token(html: str) -> str:
 
 
 def errors(html: str) -> list[str]:
-    return [re.sub(r"<[^>]+>", "", e).replace("Fel: ", "") for e in re.findall(r'<p class="error"[^>]*>(.*?)</p>', html)]
+    return [
+        re.sub(r"<[^>]+>", "", e).replace("Fel: ", "") for e in re.findall(r'<p class="error"[^>]*>(.*?)</p>', html)
+    ]
 
 
 def test_issue_pages_need_a_login(client):
@@ -38,8 +41,16 @@ def test_editor_writes_an_issue_through_the_real_form(csrf_app, db):
     assert errors(empty.text) == ["Skriv en ämnesrad.", "Skriv brevets innehåll."]
     assert 'aria-invalid="true"' in empty.text and "error-summary" in empty.text
     meta, source = parse_markdown_file(DEMO_ISSUE.read_text(encoding="utf-8"))
-    created = client.post("/admin/issues/new", data={"csrf_token": token, "list_id": "1", "subject": meta["subject"],
-                                                     "preheader": meta["preheader"], "source": source})
+    created = client.post(
+        "/admin/issues/new",
+        data={
+            "csrf_token": token,
+            "list_id": "1",
+            "subject": meta["subject"],
+            "preheader": meta["preheader"],
+            "source": source,
+        },
+    )
     assert created.status_code == 302
     page = client.get(created.location)
     assert meta["subject"] in page.text and "Utkast" in page.text

@@ -1,7 +1,8 @@
 """Issues: writing, test sending, scheduling in Swedish time, the worker starting due issues."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +21,6 @@ def make_issue(app, db) -> int:
         return domain.create_issue_from_markdown_file(session, DEMO_ISSUE).id
 
 
-
 def test_markdown_file_with_front_matter_becomes_a_draft(app, db):
     issue_id = make_issue(app, db)
     with db.transaction() as session:
@@ -29,7 +29,6 @@ def test_markdown_file_with_front_matter_becomes_a_draft(app, db):
         assert issue.subject == "Nyhetsbrev 2025:10 – Dialogdag, upphandling och läget i Millennium"
         assert issue.preheader == "Veckans nyheter från samverkan mellan kommunerna och regionen"
         assert issue.source.lstrip().startswith("## Ledare")
-
 
 
 def test_missing_subject_or_content_is_an_error_for_that_field(db):
@@ -42,14 +41,13 @@ def test_missing_subject_or_content_is_an_error_for_that_field(db):
         assert error.value.field == "source"
 
 
-
 def test_schedule_in_swedish_time_is_stored_in_utc_and_the_worker_starts_it_when_due(app, db):
     with db.transaction() as session:
         add_subscribers(session, 3)
     issue_id = make_issue(app, db)
     summer = domain.parse_local_time("2030-06-14", "08:00")
-    assert summer == datetime(2030, 6, 14, 6, 0, tzinfo=timezone.utc)  # CEST = UTC+2
-    assert domain.parse_local_time("2030-01-10", "08:00") == datetime(2030, 1, 10, 7, 0, tzinfo=timezone.utc)
+    assert summer == datetime(2030, 6, 14, 6, 0, tzinfo=UTC)  # CEST = UTC+2
+    assert domain.parse_local_time("2030-01-10", "08:00") == datetime(2030, 1, 10, 7, 0, tzinfo=UTC)
     with app.app_context(), db.transaction() as session:
         domain.schedule(session, app.extensions["utskick"].config, session.get(Issue, issue_id), summer)
     with db.transaction() as session:
@@ -62,14 +60,12 @@ def test_schedule_in_swedish_time_is_stored_in_utc_and_the_worker_starts_it_when
         assert len(session.scalars(select(Delivery.id).where(Delivery.issue_id == issue_id)).all()) == 3
 
 
-
 def test_a_time_in_the_past_cannot_be_scheduled(app, db):
     issue_id = make_issue(app, db)
-    with app.app_context(), db.transaction() as session:
-        with pytest.raises(domain.IssueError):
-            domain.schedule(session, app.extensions["utskick"].config, session.get(Issue, issue_id),
-                            utcnow() - timedelta(hours=1))
-
+    with app.app_context(), db.transaction() as session, pytest.raises(domain.IssueError):
+        domain.schedule(
+            session, app.extensions["utskick"].config, session.get(Issue, issue_id), utcnow() - timedelta(hours=1)
+        )
 
 
 def test_a_sent_issue_cannot_be_edited_or_sent_again(app, db):
@@ -84,15 +80,20 @@ def test_a_sent_issue_cannot_be_edited_or_sent_again(app, db):
             domain.update_issue(session, config, issue, subject="Nytt", preheader="", source="x")
 
 
-
 def test_test_send_goes_through_the_outbox_to_the_given_addresses(smtp_app, smtp_server):
     db = smtp_app.extensions["utskick"].db
     issue_id = make_issue(smtp_app, db)
     with smtp_app.app_context(), db.transaction() as session:
         with pytest.raises(domain.IssueError):
-            domain.send_test(session, smtp_app.extensions["utskick"].config, session.get(Issue, issue_id), "inte-en-adress")
-        sent_to = domain.send_test(session, smtp_app.extensions["utskick"].config, session.get(Issue, issue_id),
-                                   "redaktor@example.org,\nchef@example.org")
+            domain.send_test(
+                session, smtp_app.extensions["utskick"].config, session.get(Issue, issue_id), "inte-en-adress"
+            )
+        sent_to = domain.send_test(
+            session,
+            smtp_app.extensions["utskick"].config,
+            session.get(Issue, issue_id),
+            "redaktor@example.org,\nchef@example.org",
+        )
     assert sent_to == ["redaktor@example.org", "chef@example.org"]
     transport = open_transport(smtp_app.extensions["utskick"].config.mail_url)
     deliver_due(db, transport)

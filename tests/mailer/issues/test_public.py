@@ -1,4 +1,5 @@
 """The public archive of sent issues."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -36,8 +37,7 @@ def test_the_archive_dates_an_issue_by_the_swedish_day(app, db, client):
     with app.app_context(), db.transaction() as session:
         issue = domain.create_issue(session, list_id=1, subject="Midsommarnumret", preheader="", source="## Sommar")
         # 22:30 UTC on 30 June is 00:30 on 1 July in Sweden.
-        domain.send_now(session, app.extensions["utskick"].config, issue,
-                        now=datetime(2026, 6, 30, 22, 30, tzinfo=UTC))
+        domain.send_now(session, app.extensions["utskick"].config, issue, now=datetime(2026, 6, 30, 22, 30, tzinfo=UTC))
         issue_id = issue.id
     assert ">2026-07-01</time>" in client.get("/issues").text
     assert ">2026-07-01</time>" in client.get(f"/issues/{issue_id}").text

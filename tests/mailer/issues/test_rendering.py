@@ -1,9 +1,10 @@
 """Markdown → mail: sanitised HTML with inlined CSS in the mail layout, and a readable plain-text part."""
+
 from __future__ import annotations
 
+from services.mailer.issues.domain import parse_markdown_file
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL, body_html, body_text
 from tests.mailer.issue_fixtures import DEMO_ISSUE
-from services.mailer.issues.domain import parse_markdown_file
 
 
 def demo_source() -> str:
@@ -19,8 +20,10 @@ def test_headings_get_the_anchors_the_table_of_contents_links_to():
 
 
 def test_links_lists_tables_images_and_emphasis():
-    html = body_html("*kursiv* **fet** [länk](https://example.org/a)\n\n- ett\n- två\n\n| A | B |\n|---|---|\n| 1 | 2 |\n\n"
-                     "![Logga](https://example.org/logga.png)")
+    html = body_html(
+        "*kursiv* **fet** [länk](https://example.org/a)\n\n- ett\n- två\n\n| A | B |\n|---|---|\n| 1 | 2 |\n\n"
+        "![Logga](https://example.org/logga.png)"
+    )
     assert "<em>kursiv</em>" in html and "<strong>fet</strong>" in html
     assert '<a href="https://example.org/a"' in html
     assert "<li>ett</li>" in html and "<td>1</td>" in html
@@ -57,7 +60,10 @@ def test_scripts_handlers_and_javascript_links_are_removed():
 def test_plain_text_reads_on_its_own():
     text = body_text(demo_source())
     assert "Upphandling av nya leverantörer\n-------------------------------" in text
-    assert "Läs rapporten\n(https://example.org/rapporter/nara-vard)" in text or "Läs rapporten (https://example.org/rapporter/nara-vard)" in text
+    assert (
+        "Läs rapporten\n(https://example.org/rapporter/nara-vard)" in text
+        or "Läs rapporten (https://example.org/rapporter/nara-vard)" in text
+    )
     assert "#upphandling" not in text  # in-page anchors mean nothing in plain text
     assert "- Upphandling av nya leverantörer" in text
     assert "20 maj        Styrgrupp digitala hjälpmedel" in text  # the table as aligned columns
@@ -73,7 +79,7 @@ def test_mail_html_has_the_layout_inlined_css_and_the_footer(app, db):
         rendered = domain.render(session, app.extensions["utskick"].config, issue)
     html, text = rendered.html, rendered.text
     assert "<style" not in html  # inlined: many mail clients ignore style blocks
-    assert 'style="' in html and 'max-width:600px' in html.replace(" ", "")
+    assert 'style="' in html and "max-width:600px" in html.replace(" ", "")
     assert 'role="presentation"' in html  # table layout for Outlook
     assert "Utskick" in html  # the organisation's header
     assert f'href="{STOP_URL}"' in html and RECIPIENT in html

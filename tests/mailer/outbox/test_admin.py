@@ -1,4 +1,5 @@
 """The Outbox page: mails waiting or failed, and the file outbox of development."""
+
 from __future__ import annotations
 
 import re
@@ -30,9 +31,17 @@ def test_outbox_times_are_swedish_time_across_the_start_of_summer_time(app, edit
     """Summer time began at 01:00 UTC on 29 March 2026: 00:30 UTC was 01:30 in Sweden, 01:30 UTC was 03:30."""
     with app.extensions["utskick"].db.transaction() as session:
         for hour, recipient in ((0, "fore@exempel.se"), (1, "efter@exempel.se")):
-            session.add(OutboxMail(kind=MailKind.CONFIRMATION, sender="nyhetsbrev@utskick.example", recipient=recipient,
-                                   subject="Hej", message=b"", status=OutboxStatus.FAILED,
-                                   created_at=datetime(2026, 3, 29, hour, 30, tzinfo=UTC)))
+            session.add(
+                OutboxMail(
+                    kind=MailKind.CONFIRMATION,
+                    sender="nyhetsbrev@utskick.example",
+                    recipient=recipient,
+                    subject="Hej",
+                    message=b"",
+                    status=OutboxStatus.FAILED,
+                    created_at=datetime(2026, 3, 29, hour, 30, tzinfo=UTC),
+                )
+            )
     folder = app.extensions["utskick"].config.mail_url.directory
     folder.mkdir(parents=True, exist_ok=True)
     for n, date in enumerate(("Sun, 29 Mar 2026 00:30:00 +0000", "Sun, 29 Mar 2026 01:30:00 -0000")):

@@ -1,4 +1,5 @@
 """The outbox as editors see it: counts and lists of waiting mails, the file outbox, clickable links."""
+
 from __future__ import annotations
 
 from services.mailer.outbox.domain import linkify, list_files, read_file, waiting_counts, waiting_mails
@@ -17,8 +18,9 @@ def test_waiting_mails_are_counted_and_listed_newest_first(db, config):
 
 
 def test_only_the_file_outbox_own_files_are_read(tmp_path):
-    (tmp_path / "00000000000000000001-0000abcd.eml").write_bytes(b"Date: Mon, 2 Mar 2026 09:00:00 +0000\r\n"
-                                                                 b"To: a@exempel.se\r\nSubject: Hej\r\n\r\nText\r\n")
+    (tmp_path / "00000000000000000001-0000abcd.eml").write_bytes(
+        b"Date: Mon, 2 Mar 2026 09:00:00 +0000\r\nTo: a@exempel.se\r\nSubject: Hej\r\n\r\nText\r\n"
+    )
     (tmp_path / "secret.eml").write_bytes(b"Subject: not ours\r\n\r\n")
     assert [(m.to, m.subject, m.date.hour) for m in list_files(tmp_path)] == [("a@exempel.se", "Hej", 9)]
     assert read_file(tmp_path, "00000000000000000001-0000abcd.eml")["Subject"] == "Hej"

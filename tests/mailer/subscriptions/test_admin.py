@@ -1,4 +1,5 @@
 """Editors' pages: sign-in required, list with search/filter/counts, one person's record, CSV, GDPR."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,16 @@ from sqlalchemy import func, select
 from shared.models import BounceEvent, OutboxMail, RateEvent, Subscriber, Subscription, SubscriptionEvent, Suppression
 from tests.mailer.conftest import run_worker, sign_in, subscribe
 
-ADMIN_PAGES = ["/admin/", "/admin/subscribers/", "/admin/subscribers/import", "/admin/subscribers/export.csv",
-               "/admin/outbox/", "/admin/subscribers/1", "/admin/subscribers/1/export", "/admin/subscribers/1/erase"]
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/subscribers/",
+    "/admin/subscribers/import",
+    "/admin/subscribers/export.csv",
+    "/admin/outbox/",
+    "/admin/subscribers/1",
+    "/admin/subscribers/1/export",
+    "/admin/subscribers/1/erase",
+]
 
 
 def subscriber_id(app, email) -> int:
@@ -53,6 +62,7 @@ def test_list_search_filter_counts_and_pages(app, client, editor_client):
     assert editor_client.get("/admin/subscribers/?page=abc&list=x&status=nonsense").status_code == 200
 
     from services.mailer.subscriptions.people import search_subscriptions, status_counts
+
     with app.extensions["utskick"].db.sessions() as s:
         assert status_counts(s) == {"pending": 3, "active": 1, "unsubscribed": 0}
         second = search_subscriptions(s, page=2, per_page=3)
@@ -60,12 +70,21 @@ def test_list_search_filter_counts_and_pages(app, client, editor_client):
 
 
 def test_person_page_shows_consent_and_history(app, client, editor_client):
-    client.post("/subscribe", data={"email": "maria@exempel.se", "name": "Maria"},
-                headers={"Referer": "https://vastkom.example/anmal"})
+    client.post(
+        "/subscribe",
+        data={"email": "maria@exempel.se", "name": "Maria"},
+        headers={"Referer": "https://vastkom.example/anmal"},
+    )
     page = editor_client.get(f"/admin/subscribers/{subscriber_id(app, 'maria@exempel.se')}")
     assert page.status_code == 200
-    for expected in ("https://vastkom.example/anmal", "127.0.0.1", "2026-11", "Anmälan", "Bekräftelsemejl skickat",
-                     "Bekräfta din prenumeration"):
+    for expected in (
+        "https://vastkom.example/anmal",
+        "127.0.0.1",
+        "2026-11",
+        "Anmälan",
+        "Bekräftelsemejl skickat",
+        "Bekräfta din prenumeration",
+    ):
         assert expected in page.text
     assert editor_client.get("/admin/subscribers/999999").status_code == 404
 
@@ -75,8 +94,10 @@ def test_person_page_speaks_swedish_not_codes_and_gives_swedish_time(app, client
     sid = subscriber_id(app, "kod@exempel.se")
     with app.extensions["utskick"].db.transaction() as s:
         s.execute(Subscription.__table__.update().values(requested_at=datetime(2026, 7, 1, 10, 0, tzinfo=UTC)))
-    mails = re.compile(r"<td>Bekräftelse av prenumeration</td><td>Bekräfta din prenumeration på Nyhetsbrevet</td>"
-                       r"<td>(.*?)</td>")
+    mails = re.compile(
+        r"<td>Bekräftelse av prenumeration</td><td>Bekräfta din prenumeration på Nyhetsbrevet</td>"
+        r"<td>(.*?)</td>"
+    )
     queued = editor_client.get(f"/admin/subscribers/{sid}").text
     assert mails.search(queued).group(1) == "I kö"
     assert run_worker(app) == 1
@@ -92,8 +113,11 @@ def test_person_page_speaks_swedish_not_codes_and_gives_swedish_time(app, client
 def test_a_suppressed_person_shows_the_reason_in_words(app, client, editor_client):
     subscribe(client, "studsad@exempel.se")
     with app.extensions["utskick"].db.transaction() as s:
-        s.add(Suppression(email="studsad@exempel.se", reason="hard_bounce",
-                          created_at=datetime(2026, 1, 15, 12, 0, tzinfo=UTC)))
+        s.add(
+            Suppression(
+                email="studsad@exempel.se", reason="hard_bounce", created_at=datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+            )
+        )
     page = editor_client.get(f"/admin/subscribers/{subscriber_id(app, 'studsad@exempel.se')}").text
     assert "<dd>Permanent studs, <time" in page and ">2026-01-15 13:00</time>" in page and "hard_bounce" not in page
 
@@ -158,8 +182,9 @@ def test_web_import_with_report_and_export(app, editor_client):
     assert "Importerade: 2" in text and "Ogiltiga rader: 1" in text and "Dubbletter i filen (slogs ihop): 1" in text
     assert "<td>3</td><td>fel-adress</td>" in text  # invalid row with its line number
     with app.extensions["utskick"].db.sessions() as s:
-        rows = s.execute(select(Subscriber.email, Subscription.status, Subscription.consent_method)
-                         .join(Subscription)).all()
+        rows = s.execute(
+            select(Subscriber.email, Subscription.status, Subscription.consent_method).join(Subscription)
+        ).all()
         assert sorted(rows) == [("anna@exempel.se", "active", "import"), ("bo@exempel.se", "active", "import")]
         assert s.scalar(select(func.count()).select_from(OutboxMail)) == 0  # consented: no confirmation mails
         detail = s.scalar(select(SubscriptionEvent.detail).where(SubscriptionEvent.kind == "imported"))
@@ -180,6 +205,9 @@ def test_web_import_with_report_and_export(app, editor_client):
 
     bad = editor_client.post("/admin/subscribers/import", data={"list_id": "1"}, content_type="multipart/form-data")
     assert bad.status_code == 400 and "Välj en CSV-fil" in bad.text
-    empty = editor_client.post("/admin/subscribers/import", data={"file": (io.BytesIO(b""), "tom.csv"), "list_id": "1"},
-                               content_type="multipart/form-data")
+    empty = editor_client.post(
+        "/admin/subscribers/import",
+        data={"file": (io.BytesIO(b""), "tom.csv"), "list_id": "1"},
+        content_type="multipart/form-data",
+    )
     assert empty.status_code == 400

@@ -1,4 +1,5 @@
 """``utskick subscribers import|export``."""
+
 from __future__ import annotations
 
 import csv
@@ -15,7 +16,9 @@ def test_cli_import_without_consent_mails_each_new_row(db, cli_env, tmp_path):
     with db.transaction() as s:
         s.add(Suppression(email="studsar@exempel.se", reason="hard_bounce"))
     path = tmp_path / "lista.csv"
-    path.write_bytes("\ufeffe-post;namn\r\nny@exempel.se;Ny Person\r\nstudsar@exempel.se;X\r\ninte-en-adress;Y\r\nny@exempel.se;\r\n".encode())
+    path.write_bytes(
+        "\ufeffe-post;namn\r\nny@exempel.se;Ny Person\r\nstudsar@exempel.se;X\r\ninte-en-adress;Y\r\nny@exempel.se;\r\n".encode()
+    )
     result = CliRunner().invoke(main, ["subscribers", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert "imported: 1 (pending, confirmation mailed)" in result.output
@@ -30,10 +33,9 @@ def test_cli_import_without_consent_mails_each_new_row(db, cli_env, tmp_path):
     assert "imported: 0" in again.output and "line 2: ny@exempel.se (already on the list: pending)" in again.output
 
 
-
 def test_cli_import_consented_then_export(db, cli_env, tmp_path):
     path = tmp_path / "lista.csv"
-    path.write_text("email,name\nanna@exempel.se,Anna Ek\nbo@exempel.se,\"Bo, med komma\"\n")
+    path.write_text('email,name\nanna@exempel.se,Anna Ek\nbo@exempel.se,"Bo, med komma"\n')
     result = CliRunner().invoke(main, ["subscribers", "import", str(path), "--list", "nyhetsbrev", "--consented"])
     assert result.exit_code == 0 and "imported: 2 (active" in result.output
     with db.sessions() as s:

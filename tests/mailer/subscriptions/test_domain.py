@@ -1,4 +1,5 @@
 """The subscription rules without HTTP: outcomes, windows of the rate limits, links and headers."""
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,7 @@ def ctx(app):
 
 def request(svc, email, now, ip="192.0.2.1", **kw):
     with svc.db.transaction() as s:
-        return domain.request_subscription(
-            s, svc.config, svc.tokens, domain.find_list(s), email, ip=ip, now=now, **kw)
+        return domain.request_subscription(s, svc.config, svc.tokens, domain.find_list(s), email, ip=ip, now=now, **kw)
 
 
 def test_stop_link_headers(ctx):
@@ -86,7 +86,9 @@ def test_stop_link_mail_lists_every_list(ctx):
     now = utcnow()
     with ctx.db.transaction() as s:
         for slug in ("nyhetsbrev", "forskning"):
-            domain.request_subscription(s, ctx.config, ctx.tokens, domain.find_list(s, slug), "tva.listor@exempel.se", now=now)
+            domain.request_subscription(
+                s, ctx.config, ctx.tokens, domain.find_list(s, slug), "tva.listor@exempel.se", now=now
+            )
     with ctx.db.transaction() as s:
         assert domain.request_stop_link(s, ctx.config, ctx.tokens, "TVA.listor@exempel.se", now=now) == "stop_link_sent"
         assert domain.request_stop_link(s, ctx.config, ctx.tokens, "ingen@exempel.se", now=now) == "not_subscribed"

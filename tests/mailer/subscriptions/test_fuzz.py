@@ -1,4 +1,5 @@
 """Whatever a visitor types (any unicode, control characters, huge strings) never gives a 500."""
+
 from __future__ import annotations
 
 import io
@@ -54,8 +55,7 @@ def fuzz_editor(fuzz_app):
 
 
 @fuzz
-@given(content=st.binary(max_size=2000) | typed.map(lambda t: t.encode("utf-8")), consented=st.booleans(),
-       q=typed)
+@given(content=st.binary(max_size=2000) | typed.map(lambda t: t.encode("utf-8")), consented=st.booleans(), q=typed)
 def test_editor_import_and_search(fuzz_editor, content, consented, q):
     client = fuzz_editor
     data = {"file": (io.BytesIO(content), "fil.csv"), "list_id": "1"}
@@ -63,4 +63,6 @@ def test_editor_import_and_search(fuzz_editor, content, consented, q):
         data["consented"] = "y"
     response = client.post("/admin/subscribers/import", data=data, content_type="multipart/form-data")
     assert response.status_code in (200, 400)
-    assert client.get("/admin/subscribers/", query_string={"q": q, "status": q, "page": q, "list": q}).status_code == 200
+    assert (
+        client.get("/admin/subscribers/", query_string={"q": q, "status": q, "page": q, "list": q}).status_code == 200
+    )

@@ -1,5 +1,6 @@
 """Readers' pages over HTTP: double opt-in through a real SMTP server, no enumeration, rate limits,
 links that are expired, tampered or used, and stopping (page and RFC 8058 one-click)."""
+
 from __future__ import annotations
 
 import email as email_lib
@@ -31,7 +32,8 @@ def event_count(app) -> int:
 
 def form_token(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     return match.group(1)
 
 
@@ -41,8 +43,11 @@ def test_double_opt_in_through_a_real_smtp_server(smtp_app, smtp_server):
     assert form.status_code == 200
     assert "Prenumerera" in form.text and "2026-11" in form.text  # consent text version shown
 
-    response = client.post("/subscribe", data={"email": "Asa.Oberg@Kommun.Example", "name": "Åsa Öberg"},
-                           headers={"Referer": "https://vastkom.example/nyhetsbrev"})
+    response = client.post(
+        "/subscribe",
+        data={"email": "Asa.Oberg@Kommun.Example", "name": "Åsa Öberg"},
+        headers={"Referer": "https://vastkom.example/nyhetsbrev"},
+    )
     assert response.status_code == 303 and response.location.endswith("/check-inbox")
     assert "Titta i din inkorg" in client.get(response.location).text
 
@@ -109,8 +114,12 @@ def _put_in_state(app, client, email, state):
 
 
 def test_the_same_answer_whatever_the_address_state(app, client):
-    states = {"new": "ny@exempel.se", "pending": "vantar@exempel.se", "active": "aktiv@exempel.se",
-              "unsubscribed": "slutat@exempel.se"}
+    states = {
+        "new": "ny@exempel.se",
+        "pending": "vantar@exempel.se",
+        "active": "aktiv@exempel.se",
+        "unsubscribed": "slutat@exempel.se",
+    }
     for state, email in states.items():
         _put_in_state(app, client, email, state)
     kinds_before = {email: outbox_kinds(app, email) for email in states.values()}
@@ -122,7 +131,7 @@ def test_the_same_answer_whatever_the_address_state(app, client):
         answers.append((response.status_code, response.location, response.data, follow.data))
     assert all(a == answers[0] for a in answers)
 
-    new_mails = {state: outbox_kinds(app, email)[len(kinds_before[email]):] for state, email in states.items()}
+    new_mails = {state: outbox_kinds(app, email)[len(kinds_before[email]) :] for state, email in states.items()}
     assert new_mails == {
         "new": ["confirmation"],
         "pending": ["confirmation"],
@@ -137,8 +146,10 @@ def test_a_new_request_makes_the_older_link_used(app, client):
     client.post("/subscribe", data={"email": "tva@exempel.se"})
     client.post("/subscribe", data={"email": "tva@exempel.se"})
     with app.extensions["utskick"].db.sessions() as s:
-        first, second = [email_lib.message_from_bytes(raw, policy=default) for raw in
-                         s.scalars(select(OutboxMail.message).order_by(OutboxMail.id))]
+        first, second = [
+            email_lib.message_from_bytes(raw, policy=default)
+            for raw in s.scalars(select(OutboxMail.message).order_by(OutboxMail.id))
+        ]
     assert client.get(link(first, "confirm")).status_code == 410
     assert client.post(link(first, "confirm")).status_code == 410
     assert subscription_of(app, "tva@exempel.se").status == "pending"
@@ -269,6 +280,7 @@ def test_stop_link_request_does_not_reveal_subscribers(app, client):
 
 def test_several_lists_get_a_choice_and_their_own_pages(app, client):
     from shared.models import NewsletterList
+
     with app.extensions["utskick"].db.transaction() as s:
         s.add(NewsletterList(slug="forskning", name="Forskningsnytt", description="", language="sv"))
     start = client.get("/")
@@ -282,8 +294,9 @@ def test_expired_link_page_sends_a_new_link_through_csrf(csrf_app, monkeypatch):
     token = form_token(client.get("/subscribe").text)
     client.post("/subscribe", data={"email": "ny.lank@exempel.se", "csrf_token": token})
     sub = subscription_of(csrf_app, "ny.lank@exempel.se")
-    expired = _old_token(csrf_app, monkeypatch, "confirm", [sub.id, int(sub.requested_at.timestamp() * 1_000_000)],
-                         30 * 24 * 3600)
+    expired = _old_token(
+        csrf_app, monkeypatch, "confirm", [sub.id, int(sub.requested_at.timestamp() * 1_000_000)], 30 * 24 * 3600
+    )
     page = client.get("/confirm/" + expired)
     assert page.status_code == 410
     assert page.headers["Referrer-Policy"] == "no-referrer"  # the token must not leak onwards

@@ -1,4 +1,5 @@
 """The sending buttons and the mail preview on the survey page."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -21,4 +22,3 @@ def test_send_invitations_button_and_mail_preview(evaluator, db, make_survey):
         assert s.scalar(select(func.count()).select_from(OutboxMail)) == 2
     overview = evaluator.get(page).get_data(as_text=True)
     assert "Inbjuden</a>: 2" in overview
-

@@ -1,4 +1,5 @@
 """``utskick invitations|reminders send``: clear errors for an unknown survey and a draft."""
+
 from __future__ import annotations
 
 from shared.models import Survey
@@ -16,4 +17,3 @@ def test_draft_cannot_be_sent(run, db):
     assert result.exit_code != 0 and "Öppna enkäten" in result.output
     with db.sessions() as s:
         assert s.get(Survey, survey_id).status == "draft"
-

@@ -1,4 +1,5 @@
 """Invitations and reminders: saving texts, who gets mail, suppression, double clicks, real delivery."""
+
 from __future__ import annotations
 
 import threading
@@ -50,9 +51,8 @@ def test_invitations_go_once_and_skip_suppressed(app, db, make_survey, config):
 
 def test_draft_survey_cannot_send(app, db, make_survey, config):
     survey_id = make_survey(open=False, participants=PEOPLE)
-    with app.test_request_context(), db.transaction() as s:
-        with pytest.raises(SurveyStateError):
-            domain.send_invitations(s, config, s.get(Survey, survey_id))
+    with app.test_request_context(), db.transaction() as s, pytest.raises(SurveyStateError):
+        domain.send_invitations(s, config, s.get(Survey, survey_id))
 
 
 def test_reminders_only_to_those_due(app, db, make_survey, config):

@@ -1,4 +1,5 @@
 """Declining reminders: the page's button (with its CSRF token) and the mail client's one-click POST."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -34,4 +35,3 @@ def test_decline_by_the_mail_clients_one_click_post_and_csrf_for_the_button(app,
     assert response.status_code == 204
     with db.sessions() as s:
         assert s.scalar(select(Participant.declined_at)) is not None
-

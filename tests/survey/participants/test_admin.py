@@ -1,7 +1,8 @@
 """The participant pages: add, change and remove one person; a person's answers only in a named survey."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,12 @@ def test_participant_add_edit_remove_pages(evaluator, db, make_survey):
     bad = post_form(evaluator, listing + "/new", {"email": "inte en adress", "name": "X"}, page_url=listing)
     assert bad.status_code == 422 and "inte en giltig e-postadress" in bad.get_data(as_text=True)
     assert 'value="X"' in bad.get_data(as_text=True)
-    ok = post_form(evaluator, listing + "/new", {"email": "ny@x.example", "name": "Ny", "attributes": "roll: chef"}, page_url=listing)
+    ok = post_form(
+        evaluator,
+        listing + "/new",
+        {"email": "ny@x.example", "name": "Ny", "attributes": "roll: chef"},
+        page_url=listing,
+    )
     assert ok.status_code == 302
     with db.sessions() as s:
         person = s.scalar(select(Participant))
@@ -47,14 +53,13 @@ def test_participant_page_shows_answers_only_in_a_named_survey(evaluator, db, ma
         assert "Samverkan med regionen fungerade väl: Vet inte" in html
 
 
-
 def test_participant_page_shows_swedish_time_across_summer_time(evaluator, db, make_survey):
     survey_id = make_survey(participants="email,name\nanna@ale.example,Anna\nbo@x.example,Bo\n", anonymous=False)
     with db.transaction() as s:
         anna, bo = s.scalars(select(Participant).order_by(Participant.email)).all()
-        anna.invited_at = datetime(2025, 3, 30, 0, 30, tzinfo=timezone.utc)  # 01:30 winter time (UTC+1)
-        bo.invited_at = datetime(2025, 3, 30, 1, 30, tzinfo=timezone.utc)  # 03:30 summer time (UTC+2)
-        bo.completed_at = datetime(2025, 10, 25, 22, 30, tzinfo=timezone.utc)  # already the 26th in Sweden
+        anna.invited_at = datetime(2025, 3, 30, 0, 30, tzinfo=UTC)  # 01:30 winter time (UTC+1)
+        bo.invited_at = datetime(2025, 3, 30, 1, 30, tzinfo=UTC)  # 03:30 summer time (UTC+2)
+        bo.completed_at = datetime(2025, 10, 25, 22, 30, tzinfo=UTC)  # already the 26th in Sweden
         ids = anna.id, bo.id
     anna_page, bo_page = (
         evaluator.get(f"/admin/surveys/{survey_id}/participants/{i}").get_data(as_text=True) for i in ids

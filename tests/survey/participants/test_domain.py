@@ -1,5 +1,6 @@
 """Participants: CSV import (BOM, semicolons, CRLF, duplicates, line-numbered errors), one at a time,
 and the status list with counts computed in the database."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,7 +21,12 @@ def test_fixture_import_makes_460_participants_with_attributes(db, make_survey):
     with db.sessions() as s:
         first = s.scalar(select(Participant).where(Participant.email == "cecilia.hellstrom@ale.example"))
         assert first.name == "Cecilia Hellström"
-        assert first.attributes == {"organisation": "Ale kommun", "organisationstyp": "kommun", "roll": "IT-chef", "delregion": "GR"}
+        assert first.attributes == {
+            "organisation": "Ale kommun",
+            "organisationstyp": "kommun",
+            "roll": "IT-chef",
+            "delregion": "GR",
+        }
         assert s.scalar(select(func.count(func.distinct(Participant.token)))) == 460
 
 
@@ -72,9 +78,7 @@ def test_add_edit_remove_one(db, make_survey):
 
 
 def test_status_counts(db, make_survey):
-    survey_id = make_survey(
-        participants="email,name\n" + "".join(f"p{i}@x.example,P{i}\n" for i in range(7))
-    )
+    survey_id = make_survey(participants="email,name\n" + "".join(f"p{i}@x.example,P{i}\n" for i in range(7)))
     now = utcnow()
     with db.transaction() as s:
         people = {p.email: p for p in s.scalars(select(Participant))}
@@ -90,6 +94,12 @@ def test_status_counts(db, make_survey):
         counts = domain.status_counts(s, survey_id)
         rows, total = domain.list_participants(s, survey_id, status="reminded")
     assert counts == {
-        "not_invited": 1, "invited": 1, "reminded": 1, "started": 1, "completed": 1, "declined": 1, "bounced": 1,
+        "not_invited": 1,
+        "invited": 1,
+        "reminded": 1,
+        "started": 1,
+        "completed": 1,
+        "declined": 1,
+        "bounced": 1,
     }
     assert total == 1 and rows[0].email == "p2@x.example" and rows[0].reminders_sent == 2

@@ -1,4 +1,5 @@
 """The evaluator's preview: the respondent's pages, checked but never stored."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -18,4 +19,3 @@ def test_preview_is_the_respondents_view_and_stores_nothing(evaluator, db, make_
     assert missing.status_code == 422 and "Välj ett värde." in missing.get_data(as_text=True)
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Participant)) == 0
-

@@ -1,4 +1,5 @@
 """Moving through the pages: saving and resuming, follow-up questions, one submit wins, skipped pages."""
+
 from __future__ import annotations
 
 import threading
@@ -76,4 +77,3 @@ def test_submit_with_a_skipped_page_goes_back_to_it(client, db, make_survey):
         assert s.scalar(select(Response.status)) == "in_progress"
         assert s.scalar(select(Participant.completed_at)) is None
         assert "lardomar" in set(s.scalars(select(Answer.question_key)))  # what was sent is kept
-

@@ -1,4 +1,5 @@
 """Checking a page: required answers, bounds and unknown options are refused, and what was typed stays."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -25,4 +26,3 @@ def test_unknown_option_keys_are_refused(client, db, make_survey):
     response = post(client, token_of(db), {"page": 0, "delaktighet": "hacked", "omraden": ["nope"]}, "next")
     assert response.status_code == 422
     assert "Välj ett av alternativen i listan." in response.get_data(as_text=True)
-

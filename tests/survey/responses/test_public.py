@@ -1,4 +1,5 @@
 """The personal link in a browser: page by page with CSRF, closed / not yet open / unknown links, odd input."""
+
 from __future__ import annotations
 
 import yaml

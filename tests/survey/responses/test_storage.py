@@ -1,5 +1,6 @@
 """Storing answers: anonymous responses cannot be linked to anyone (not even by PostgreSQL's
 transaction stamps), named ones keep the link, and test data is checked like a submit."""
+
 from __future__ import annotations
 
 import pytest
@@ -72,8 +73,9 @@ def test_transaction_stamps_do_not_link_anonymous_responses(app, db, make_survey
             post(client, token, {**data, "page": page}, "next")
         post(client, token, {**PAGE3, "page": 2}, "submit")
     with db.engine.connect() as conn:
-        people = conn.execute(text("SELECT xmin::text FROM participants WHERE completed_at IS NOT NULL")).scalars().all()
+        people = (
+            conn.execute(text("SELECT xmin::text FROM participants WHERE completed_at IS NOT NULL")).scalars().all()
+        )
         responses = conn.execute(text("SELECT xmin::text FROM responses ORDER BY completed_at")).scalars().all()
     assert len(people) == 2 and len(set(people)) == 1  # both rewritten by the last submit
     assert len(responses) == 2 and set(responses) - set(people)  # the first response matches no one
-

@@ -1,4 +1,5 @@
 """Results fixtures: the survey app's request context (labels such as "Vet inte" are translated)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """The results pages over HTTP, as an evaluator uses them: sign-in, figures, escaping of free text,
 the small-group rule on screen, filters, and the export form with its real CSRF token."""
+
 from __future__ import annotations
 
 import re
@@ -40,10 +41,16 @@ def evaluator(db, app):
             for _ in range(n):
                 i += 1
                 add_response(
-                    s, survey,
-                    {"delaktighet": ["mycket_hog", "hog", "lag"][i % 3], "information": str(1 + i % 5),
-                     "pastaenden.tid": str(1 + i % 5), "rekommendera": str(i % 11), "ar": str(i % 15),
-                     "lardomar": f"<script>alert('x{i}')</script> lärdom {i}"},
+                    s,
+                    survey,
+                    {
+                        "delaktighet": ["mycket_hog", "hog", "lag"][i % 3],
+                        "information": str(1 + i % 5),
+                        "pastaenden.tid": str(1 + i % 5),
+                        "rekommendera": str(i % 11),
+                        "ar": str(i % 15),
+                        "lardomar": f"<script>alert('x{i}')</script> lärdom {i}",
+                    },
                     attributes={"delregion": region, "organisationstyp": "kommun", "roll": "IT-chef"},
                 )
         survey_id = survey.id
@@ -86,7 +93,9 @@ def test_texts_page_searches_and_pages(evaluator):
 
 def test_breakdown_hides_small_groups_on_screen(evaluator):
     client, survey_id = evaluator
-    html = client.get(f"/admin/surveys/{survey_id}/results/breakdown?item=delaktighet&by=attr:delregion").get_data(as_text=True)
+    html = client.get(f"/admin/surveys/{survey_id}/results/breakdown?item=delaktighet&by=attr:delregion").get_data(
+        as_text=True
+    )
     sjuharad = re.search(r"<th scope=\"row\">Sjuhärad</th>(.*?)</tr>", html, re.S).group(1)
     assert "För få svar" in sjuharad and "num" not in sjuharad
     fyrbodal = re.search(r"<th scope=\"row\">Fyrbodal</th>(.*?)</tr>", html, re.S).group(1)
@@ -122,17 +131,23 @@ def test_export_form_with_csrf_downloads_csv(evaluator):
     form = client.get(f"/admin/surveys/{survey_id}/results/export").get_data(as_text=True)
     assert "e-postadress och namn" not in form  # anonymous survey: no identity choice
     token = csrf_token(form)
-    response = client.post(f"/admin/surveys/{survey_id}/results/export",
-                           data={"csrf_token": token, "format": "csv", "separator": "semicolon", "values": "codes"})
+    response = client.post(
+        f"/admin/surveys/{survey_id}/results/export",
+        data={"csrf_token": token, "format": "csv", "separator": "semicolon", "values": "codes"},
+    )
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith('.csv"')
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
     assert len(body.decode("utf-8-sig").strip().split("\r\n")) == 32
-    forged = client.post(f"/admin/surveys/{survey_id}/results/export", data={"format": "csv", "separator": "comma", "values": "codes"})
+    forged = client.post(
+        f"/admin/surveys/{survey_id}/results/export", data={"format": "csv", "separator": "comma", "values": "codes"}
+    )
     assert forged.status_code == 400
-    wrong = client.post(f"/admin/surveys/{survey_id}/results/export",
-                        data={"csrf_token": token, "format": "pdf", "separator": "comma", "values": "codes"})
+    wrong = client.post(
+        f"/admin/surveys/{survey_id}/results/export",
+        data={"csrf_token": token, "format": "pdf", "separator": "comma", "values": "codes"},
+    )
     assert wrong.status_code == 400 and "error-summary" in wrong.get_data(as_text=True)
 
 
@@ -148,13 +163,23 @@ def test_a_survey_without_responses_has_friendly_pages(db, evaluator):
     assert export.status_code == 200
 
 
-@pytest.mark.parametrize("query", [
-    "results?filter=:", "results?filter=delregion:", "results?filter=email:x", "results?filter=delregion:%00",
-    "results/lardomar/texts?page=abc&q=%25%25", "results/lardomar/texts?page=-4", "results/lardomar/texts?page=99999",
-    "results/breakdown?item=pastaenden.&by=q:", "results/breakdown?item=pastaenden&by=q:pastaenden.tid",
-    "results/breakdown?item=delaktighet&by=q:delaktighet", "results/breakdown?by=attr:delregion",
-    "results/breakdown?item=omraden&by=q:pastaenden.mandat&filter=delregion:GR",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "results?filter=:",
+        "results?filter=delregion:",
+        "results?filter=email:x",
+        "results?filter=delregion:%00",
+        "results/lardomar/texts?page=abc&q=%25%25",
+        "results/lardomar/texts?page=-4",
+        "results/lardomar/texts?page=99999",
+        "results/breakdown?item=pastaenden.&by=q:",
+        "results/breakdown?item=pastaenden&by=q:pastaenden.tid",
+        "results/breakdown?item=delaktighet&by=q:delaktighet",
+        "results/breakdown?by=attr:delregion",
+        "results/breakdown?item=omraden&by=q:pastaenden.mandat&filter=delregion:GR",
+    ],
+)
 def test_odd_parameters_never_break_a_page(evaluator, query):
     client, survey_id = evaluator
     response = client.get(f"/admin/surveys/{survey_id}/{query}")

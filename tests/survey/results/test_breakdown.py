@@ -1,5 +1,6 @@
 """Breakdowns: counts and row percentages by attribute, by another question and by matrix row, and the
 small-group rule (a second group hidden so the totals do not give the first away)."""
+
 from __future__ import annotations
 
 import pytest
@@ -57,8 +58,15 @@ def test_breakdown_by_another_question_and_by_matrix_row(db, app_ctx):
     with db.transaction() as s:
         survey = make_survey(s)
         for i in range(12):
-            add_response(s, survey, {"delaktighet": "hog" if i < 6 else "lag", "omraden": ["it"] + (["elevhalsa"] if i < 9 else []),
-                                     "pastaenden.tid": str(1 + i % 2)})
+            add_response(
+                s,
+                survey,
+                {
+                    "delaktighet": "hog" if i < 6 else "lag",
+                    "omraden": ["it"] + (["elevhalsa"] if i < 9 else []),
+                    "pastaenden.tid": str(1 + i % 2),
+                },
+            )
         table = breakdown(s, survey, "omraden", "q:delaktighet")
         by_row = breakdown(s, survey, "pastaenden.tid", "q:delaktighet")
         with pytest.raises(BreakdownError):
@@ -80,8 +88,12 @@ def test_breakdown_by_a_multiple_question_counts_each_response_once_in_the_total
         survey = make_survey(s)
         for i in range(12):
             chosen = ["it", "styrning"] if i < 8 else ["it"]
-            add_response(s, survey, {"delaktighet": "hog" if i % 2 else "lag", "omraden": chosen},
-                         attributes={"delregion": "GR" if i < 6 else "Fyrbodal"})
+            add_response(
+                s,
+                survey,
+                {"delaktighet": "hog" if i % 2 else "lag", "omraden": chosen},
+                attributes={"delregion": "GR" if i < 6 else "Fyrbodal"},
+            )
         add_response(s, survey, {"delaktighet": "hog"}, attributes={"delregion": "GR"})  # no omraden
         by_multiple = breakdown(s, survey, "delaktighet", "q:omraden")
         multiple_by_region = breakdown(s, survey, "omraden", "attr:delregion")
@@ -98,4 +110,3 @@ def test_breakdown_by_a_multiple_question_counts_each_response_once_in_the_total
     assert regions["Fyrbodal"].cells[styrning].count == 2
     assert regions["Fyrbodal"].cells[styrning].percent == pytest.approx(100 / 3)
     assert multiple_by_region.total.size == 12 and multiple_by_region.total.cells[it].count == 12
-

@@ -1,4 +1,5 @@
 """SVG charts: named for screen readers, labels escaped, bars in proportion."""
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,9 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_bar_chart_is_a_named_image_with_escaped_labels():
-    svg = str(charts.bar_chart("c1", "Antal svar <per> alternativ", [("<b>Ja</b>", 30, "30 (75 %)"), ("Nej", 10, "10")]))
+    svg = str(
+        charts.bar_chart("c1", "Antal svar <per> alternativ", [("<b>Ja</b>", 30, "30 (75 %)"), ("Nej", 10, "10")])
+    )
     root = ET.fromstring(svg)  # well-formed: every label was escaped
     assert root.get("role") == "img" and root.get("aria-labelledby") == "c1-title"
     assert root.find(f"{SVG}title").text == "Antal svar <per> alternativ"

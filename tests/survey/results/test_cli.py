@@ -1,4 +1,5 @@
 """``utskick results …``: the export written to a file or standard output, and the small-group threshold."""
+
 from __future__ import annotations
 
 from openpyxl import load_workbook

@@ -1,7 +1,8 @@
 """The response-rate dashboard: participants per status, per attribute, and completions per day."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +16,7 @@ from tests.survey.results_data import add_participant, make_survey
 
 
 def test_dashboard_counts_rates_and_days(db, app_ctx, config):
-    day1 = datetime(2025, 3, 3, 8, tzinfo=timezone.utc)
+    day1 = datetime(2025, 3, 3, 8, tzinfo=UTC)
     with db.transaction() as s:
         survey = make_survey(s, anonymous=False)
         s.add(Suppression(email="studs@gr.example", reason="hard_bounce"))
@@ -24,9 +25,17 @@ def test_dashboard_counts_rates_and_days(db, app_ctx, config):
             ("b@gr.example", "GR", dict(invited_at=day1, started_at=day1 + timedelta(days=1))),
             ("studs@gr.example", "GR", dict(invited_at=day1)),
             ("c@fyrbodal.example", "Fyrbodal", dict(invited_at=day1, declined_at=day1 + timedelta(days=1))),
-            ("d@fyrbodal.example", "Fyrbodal", dict(invited_at=day1, completed_at=day1 + timedelta(days=3),
-                                                    started_at=day1 + timedelta(days=3),
-                                                    last_reminded_at=day1 + timedelta(days=2), reminders_sent=1)),
+            (
+                "d@fyrbodal.example",
+                "Fyrbodal",
+                dict(
+                    invited_at=day1,
+                    completed_at=day1 + timedelta(days=3),
+                    started_at=day1 + timedelta(days=3),
+                    last_reminded_at=day1 + timedelta(days=2),
+                    reminders_sent=1,
+                ),
+            ),
             ("e@fyrbodal.example", "Fyrbodal", dict()),
         ]
         for email, region, fields in people:
@@ -66,12 +75,14 @@ def test_every_reminder_round_the_mailings_send_is_marked(db, app_ctx, config):
 def test_completions_are_counted_on_their_swedish_day(db, app_ctx):
     with db.transaction() as s:
         survey = make_survey(s, anonymous=False)
-        invited = datetime(2025, 3, 29, 8, tzinfo=timezone.utc)
-        for n, done in enumerate([
-            datetime(2025, 3, 29, 23, 30, tzinfo=timezone.utc),  # 00:30 on the 30th (winter time, UTC+1)
-            datetime(2025, 3, 30, 22, 30, tzinfo=timezone.utc),  # 00:30 on the 31st (summer time, UTC+2)
-            datetime(2025, 3, 30, 21, 30, tzinfo=timezone.utc),  # 23:30 on the 30th
-        ]):
+        invited = datetime(2025, 3, 29, 8, tzinfo=UTC)
+        for n, done in enumerate(
+            [
+                datetime(2025, 3, 29, 23, 30, tzinfo=UTC),  # 00:30 on the 30th (winter time, UTC+1)
+                datetime(2025, 3, 30, 22, 30, tzinfo=UTC),  # 00:30 on the 31st (summer time, UTC+2)
+                datetime(2025, 3, 30, 21, 30, tzinfo=UTC),  # 23:30 on the 30th
+            ]
+        ):
             add_participant(s, survey, f"p{n}@gr.example", invited_at=invited, completed_at=done)
         board = dashboard(s, survey.id)
     days = {d.day.isoformat(): d.completed for d in board.days}

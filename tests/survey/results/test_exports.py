@@ -1,10 +1,11 @@
 """Exports: the columns an evaluator expects, codes or labels, Swedish characters intact, formula
 neutralising in CSV and XLSX, identity only when asked and never for an anonymous survey."""
+
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -16,7 +17,7 @@ from tests.survey.results_data import add_participant, add_response, make_survey
 ANSWERS = {
     "delaktighet": "hog",
     "omraden": ["it", "other"],
-    "omraden.other": "=HYPERLINK(\"http://evil.example\")",
+    "omraden.other": '=HYPERLINK("http://evil.example")',
     "ar": "3",
     "information": "dont_know",
     "pastaenden.tydliga_mal": "4",
@@ -53,7 +54,7 @@ def test_csv_one_row_per_complete_response_with_codes(db, app_ctx):
     row = rows[0]
     assert row["delaktighet"] == "hog"
     assert (row["omraden_it"], row["omraden_elevhalsa"], row["omraden_other"]) == ("1", "0", "1")
-    assert row["omraden_other_text"] == "'=HYPERLINK(\"http://evil.example\")"
+    assert row["omraden_other_text"] == '\'=HYPERLINK("http://evil.example")'
     assert row["roll"] == "'@IT-chef" and row["delregion"] == "Sjuhärad"
     assert row["information"] == "dont_know" and row["ar"] == "3"
     assert (row["pastaenden_tydliga_mal"], row["pastaenden_mandat"], row["pastaenden_tid"]) == ("4", "dont_know", "")
@@ -69,7 +70,10 @@ def test_labels_instead_of_codes(db, app_ctx):
         add_response(s, survey, ANSWERS, attributes=ATTRS)
         row = read_csv(s, survey, labels=True)[0]
     assert row["I vilken utsträckning har du varit involverad i Program Millennium?"] == "I ganska hög grad"
-    assert row["Inom vilka områden har du deltagit? Välj alla som passar. – IT och teknisk infrastruktur"] == "IT och teknisk infrastruktur"
+    assert (
+        row["Inom vilka områden har du deltagit? Välj alla som passar. – IT och teknisk infrastruktur"]
+        == "IT och teknisk infrastruktur"
+    )
     assert row["Hur väl har du fått information om programmets läge?"] == "Vet inte"
 
 
@@ -104,14 +108,19 @@ def test_xlsx_rows_codebook_and_neutralised_cells(db, app_ctx):
     assert header[:5] == ["id", "datum", "organisationstyp", "delregion", "roll"]
     assert sheet.max_row == 3
     row = dict(zip(header, [c.value for c in sheet[2]]))
-    assert row["omraden_other_text"] == "'=HYPERLINK(\"http://evil.example\")"  # a text cell, not a formula
+    assert row["omraden_other_text"] == '\'=HYPERLINK("http://evil.example")'  # a text cell, not a formula
     assert sheet.cell(2, header.index("omraden_other_text") + 1).data_type == "s"
     assert row["roll"] == "'@IT-chef"
     assert row["ar"] == 3 and row["pastaenden_tydliga_mal"] == 4  # numbers stay numbers
     texts = {r[header.index("lardomar")] for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert texts == {"Samverkan är svår – men värd det", "Braslut"}  # XML cannot hold \x0b
     codebook = [[c.value for c in r] for r in book["Kodbok"].iter_rows()]
-    assert ["delaktighet", "I vilken utsträckning har du varit involverad i Program Millennium?", None, None] in codebook
+    assert [
+        "delaktighet",
+        "I vilken utsträckning har du varit involverad i Program Millennium?",
+        None,
+        None,
+    ] in codebook
     assert [None, None, "hog", "I ganska hög grad"] in codebook
     assert [None, None, "dont_know", "Vet inte"] in codebook
 
@@ -119,6 +128,6 @@ def test_xlsx_rows_codebook_and_neutralised_cells(db, app_ctx):
 def test_the_date_column_is_the_swedish_day(db, app_ctx):
     with db.transaction() as s:
         survey = make_survey(s, anonymous=False)
-        add_response(s, survey, ANSWERS, completed_at=datetime(2025, 10, 25, 22, 30, tzinfo=timezone.utc))
+        add_response(s, survey, ANSWERS, completed_at=datetime(2025, 10, 25, 22, 30, tzinfo=UTC))
         row = read_csv(s, survey)[0]
     assert row["datum"] == "2025-10-26"  # 00:30 in Sweden (summer time, UTC+2)

@@ -1,5 +1,6 @@
 """Per-question figures from the database, on SQLite and PostgreSQL: counts, shares, distributions,
 means, medians (checked against percentile_cont) and NPS."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,7 +40,11 @@ def test_scale_mean_median_and_dont_know_apart(db, app_ctx):
     with db.transaction() as s:
         survey = make_survey(s)
         for value in ["1", "2", "4", "5", "dont_know", "dont_know"]:
-            add_response(s, survey, {"information": value, "pastaenden.mandat": value, "ar": value if value != "dont_know" else "10"})
+            add_response(
+                s,
+                survey,
+                {"information": value, "pastaenden.mandat": value, "ar": value if value != "dont_know" else "10"},
+            )
         results = by_key(question_results(s, survey))
 
     info = results["information"]
@@ -83,7 +88,11 @@ def test_median_from_the_distribution_equals_percentile_cont(db, app_ctx):
     with db.transaction() as s:
         survey = make_survey(s)
         for _ in range(57):
-            add_response(s, survey, {"ar": str(rng.choice([0, 1, 1, 2, 3, 5, 8, 13, 15])), "rekommendera": str(rng.randint(0, 10))})
+            add_response(
+                s,
+                survey,
+                {"ar": str(rng.choice([0, 1, 1, 2, 3, 5, 8, 13, 15])), "rekommendera": str(rng.randint(0, 10))},
+            )
         add_response(s, survey, {"rekommendera": "10"})  # 58 NPS answers, 57 numbers
         results = by_key(question_results(s, survey))
         for key in ("ar", "rekommendera"):
@@ -92,6 +101,9 @@ def test_median_from_the_distribution_equals_percentile_cont(db, app_ctx):
             expected = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
             assert results[key].stats.median == pytest.approx(expected)
             if is_postgres(s):
-                cont = s.scalar(select(func.percentile_cont(0.5).within_group(Answer.number_value)).where(Answer.question_key == key))
+                cont = s.scalar(
+                    select(func.percentile_cont(0.5).within_group(Answer.number_value)).where(
+                        Answer.question_key == key
+                    )
+                )
                 assert results[key].stats.median == pytest.approx(cont)
-

@@ -1,4 +1,5 @@
 """Filters: every figure restricted to one attribute value, never to (or leaving out) a small group."""
+
 from __future__ import annotations
 
 from services.survey.results.figures import question_results
@@ -24,4 +25,3 @@ def test_filter_that_leaves_out_a_small_group_is_refused(db, app_ctx):
         survey = make_survey(s)
         make_regions(s, survey, {"GR": 20, "Sjuhärad": 2})
         assert not filter_allowed(s, survey, Filter("delregion", "GR"))
-

@@ -1,4 +1,5 @@
 """Free texts: a page at a time, searchable (with % and _ as plain characters)."""
+
 from __future__ import annotations
 
 from services.survey.results.scope import Filter
@@ -18,4 +19,3 @@ def test_text_answers_paginated_and_searchable(db, app_ctx):
     assert (page2.total, page2.pages, len(page2.items)) == (30, 2, 5)
     assert found.total == 3  # the % is a literal character, not a wildcard
     assert nothing.total == 0
-

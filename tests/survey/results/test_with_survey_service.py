@@ -1,6 +1,7 @@
 """Results on data stored the way the survey service stores it: the fixture imported with
 ``import_survey_file`` and responses submitted with ``store_complete_response`` (the same layout the
 other results tests write directly)."""
+
 from __future__ import annotations
 
 import io
@@ -19,17 +20,41 @@ def test_results_and_export_of_submitted_responses(db, app_ctx):
     from services.survey.surveys.domain import import_survey_file
 
     answers = [
-        ({"delaktighet": "hog", "omraden": ["it", "other"], "omraden.other": "Skola", "ar": "4", "information": "4",
-          "pastaenden.tydliga_mal": "5", "pastaenden.mandat": "dont_know", "paus_paverkan": "5",
-          "paus_beskrivning": "Allt stannade.", "rekommendera": "9", "lardomar": "Förankra tidigt."}, "GR"),
-        ({"delaktighet": "lag", "omraden": ["elevhalsa"], "information": "dont_know", "pastaenden.tydliga_mal": "2",
-          "paus_paverkan": "2", "rekommendera": "3"}, "Fyrbodal"),
+        (
+            {
+                "delaktighet": "hog",
+                "omraden": ["it", "other"],
+                "omraden.other": "Skola",
+                "ar": "4",
+                "information": "4",
+                "pastaenden.tydliga_mal": "5",
+                "pastaenden.mandat": "dont_know",
+                "paus_paverkan": "5",
+                "paus_beskrivning": "Allt stannade.",
+                "rekommendera": "9",
+                "lardomar": "Förankra tidigt.",
+            },
+            "GR",
+        ),
+        (
+            {
+                "delaktighet": "lag",
+                "omraden": ["elevhalsa"],
+                "information": "dont_know",
+                "pastaenden.tydliga_mal": "2",
+                "paus_paverkan": "2",
+                "rekommendera": "3",
+            },
+            "Fyrbodal",
+        ),
         ({"delaktighet": "hog", "information": "2", "paus_paverkan": "1", "rekommendera": "10"}, "GR"),
     ]
     with db.transaction() as s:
         survey = import_survey_file(s, FIXTURE)
         for values, region in answers:
-            store_complete_response(s, survey, values, attributes={"organisationstyp": "kommun", "delregion": region, "roll": "MAS"})
+            store_complete_response(
+                s, survey, values, attributes={"organisationstyp": "kommun", "delregion": region, "roll": "MAS"}
+            )
         results = {r.question.key: r for r in question_results(s, survey).questions}
         table = breakdown(s, survey, "delaktighet", "attr:delregion")
         buffer = io.BytesIO()
@@ -46,4 +71,7 @@ def test_results_and_export_of_submitted_responses(db, app_ctx):
     header = [c.value for c in sheet[1]]
     values = {r[header.index("delregion")]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert sheet.max_row == 4
-    assert values["Fyrbodal"][header.index("I vilken utsträckning har du varit involverad i Program Millennium?")] == "I ganska låg grad"
+    assert (
+        values["Fyrbodal"][header.index("I vilken utsträckning har du varit involverad i Program Millennium?")]
+        == "I ganska låg grad"
+    )

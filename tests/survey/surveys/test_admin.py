@@ -1,5 +1,6 @@
 """The evaluator's survey pages: list with response rate, upload, YAML editing with errors per path,
 the structured editor, opening (after fixing the closing date), export."""
+
 from __future__ import annotations
 
 import io
@@ -29,7 +30,9 @@ def test_upload_list_and_response_rate(evaluator, db):
     assert "Utvärdering av Program Millennium" in listing and "Utkast" in listing
     import_page = f"/admin/surveys/{survey.id}/participants"
     upload = {"file": (io.BytesIO(PARTICIPANTS.read_bytes()), "deltagare.csv")}
-    report = post_form(evaluator, import_page + "/import", upload, page_url=import_page, content_type="multipart/form-data")
+    report = post_form(
+        evaluator, import_page + "/import", upload, page_url=import_page, content_type="multipart/form-data"
+    )
     assert "460 nya deltagare" in report.get_data(as_text=True)
     with db.transaction() as s:
         for p in s.scalars(select(Participant).limit(46)):
@@ -79,10 +82,15 @@ def test_open_refuses_past_closing_date_then_works(evaluator, db, make_survey):
     with db.sessions() as s:
         survey = s.get(Survey, survey_id)
         fields = {
-            "invitation_subject": survey.invitation_subject, "invitation_text": survey.invitation_text,
-            "reminder_subject": survey.reminder_subject, "reminder_text": survey.reminder_text,
-            "contact_name": "Eva", "contact_email": "eva@vastkom.example", "max_reminders": "2",
-            "reminder_interval_days": "7", "closes": "2099-06-30",
+            "invitation_subject": survey.invitation_subject,
+            "invitation_text": survey.invitation_text,
+            "reminder_subject": survey.reminder_subject,
+            "reminder_text": survey.reminder_text,
+            "contact_name": "Eva",
+            "contact_email": "eva@vastkom.example",
+            "max_reminders": "2",
+            "reminder_interval_days": "7",
+            "closes": "2099-06-30",
         }
     bad = post_form(evaluator, settings, {**fields, "reminder_text": "Hej {{ namn }}"})
     assert bad.status_code == 422 and "Okänd platshållare ”namn”" in bad.get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Survey definitions: the fixture parses, every error is reported by path, export round-trips."""
+
 from __future__ import annotations
 
 import json
@@ -81,8 +82,10 @@ pages:
         ("", "Definitionen är tom."),
         ("- a\n- b\n", "Definitionen måste vara en samling nycklar"),
         ("title: x\n", "pages: måste vara en lista med minst en sida"),
-        ("title: x\nopens: 2025-05-01\ncloses: 2025-04-01\npages: [{title: p, questions: [{key: a, type: text, text: t}]}]",
-         "closes: måste vara efter opens"),
+        (
+            "title: x\nopens: 2025-05-01\ncloses: 2025-04-01\npages: [{title: p, questions: [{key: a, type: text, text: t}]}]",
+            "closes: måste vara efter opens",
+        ),
     ],
 )
 def test_broken_input_is_explained_not_raised(text, expected):

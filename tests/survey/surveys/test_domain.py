@@ -1,4 +1,5 @@
 """Surveys as evaluators manage them: replacing a draft's definition."""
+
 from __future__ import annotations
 
 import yaml

@@ -1,4 +1,5 @@
 """The typed reading of a definition: what answering, the editor, results and exports all read."""
+
 from __future__ import annotations
 
 from services.survey.surveys.domain import set_closes
@@ -11,8 +12,15 @@ def test_the_millennium_definition_as_typed_questions():
     definition = SurveyDefinition.from_dict(millennium())
     assert definition.pages[0].title == "Om dig och ditt deltagande"
     assert [q.key for q in definition.questions] == [
-        "delaktighet", "omraden", "ar", "information", "pastaenden", "paus_paverkan", "paus_beskrivning",
-        "rekommendera", "lardomar",
+        "delaktighet",
+        "omraden",
+        "ar",
+        "information",
+        "pastaenden",
+        "paus_paverkan",
+        "paus_beskrivning",
+        "rekommendera",
+        "lardomar",
     ]
     q = {q.key: q for q in definition.questions}
     assert q["delaktighet"].type == QuestionType.SINGLE and q["delaktighet"].required
