@@ -83,9 +83,11 @@ def seed(url: str, count: int) -> int:
         f""""roll": "' || {pick(3, ROLES)} || '"}}'){json_cast}"""
     )
     statements = [
-        f"INSERT INTO responses (id, survey_id, participant_id, status, current_page, started_at, updated_at, completed_at, attributes) "
-        f"{series} SELECT {rid}, {survey_id}, NULL, CASE WHEN {r(4)} % 20 = 0 THEN 'in_progress' ELSE 'complete' END, 0, "
-        f"{when}, {when}, CASE WHEN {r(4)} % 20 = 0 THEN NULL ELSE {when} END, {attributes} FROM n",
+        "INSERT INTO responses"
+        " (id, survey_id, participant_id, status, current_page, started_at, updated_at, completed_at, attributes) "
+        f"{series} SELECT {rid}, {survey_id}, NULL, "
+        f"CASE WHEN {r(4)} % 20 = 0 THEN 'in_progress' ELSE 'complete' END, 0, {when}, {when}, "
+        f"CASE WHEN {r(4)} % 20 = 0 THEN NULL ELSE {when} END, {attributes} FROM n",
     ]
 
     def answers(select: str, where: str = "1 = 1") -> str:

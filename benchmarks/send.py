@@ -192,7 +192,7 @@ def main() -> None:
                     break
                 except OSError:
                     if time.monotonic() > deadline:
-                        raise SystemExit("the SMTP sink did not start")
+                        raise SystemExit("the SMTP sink did not start") from None
                     time.sleep(0.1)
             url = fresh_database(args.database, workdir)
             t = time.perf_counter()

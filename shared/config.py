@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -70,7 +72,7 @@ class Config:
     def secure_cookies(self) -> bool:
         return self.mailer_url.startswith("https://") and self.survey_url.startswith("https://")
 
-    def with_(self, **changes) -> Config:
+    def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)
 
 
@@ -110,7 +112,7 @@ def _base_url(name: str, value: str) -> str:
     return value.rstrip("/")
 
 
-def _positive_int(env: dict, name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw in (None, ""):
         return default
@@ -123,7 +125,7 @@ def _positive_int(env: dict, name: str, default: int) -> int:
     return value
 
 
-def _positive_float(env: dict, name: str, default: float) -> float:
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
         return default
@@ -136,7 +138,7 @@ def _positive_float(env: dict, name: str, default: float) -> float:
     return value
 
 
-def _secret_keys(env: dict, var_dir: Path) -> tuple[str, ...]:
+def _secret_keys(env: Mapping[str, str], var_dir: Path) -> tuple[str, ...]:
     raw = env.get("SECRET_KEYS", "")
     if raw.strip():
         keys = tuple(k.strip() for k in raw.split(",") if k.strip())
@@ -153,7 +155,7 @@ def _secret_keys(env: dict, var_dir: Path) -> tuple[str, ...]:
     return (key_file.read_text().strip(),)
 
 
-def load_config(environ: dict | None = None) -> Config:
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Read and check every setting; raise ConfigError naming the first bad variable."""
     env = dict(os.environ if environ is None else environ)
     var_dir = Path(env.get("UTSKICK_VAR_DIR") or Path.cwd() / "var").resolve()

@@ -33,19 +33,28 @@ def _key(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def _settings(config: Config) -> tuple[str, str, Path] | None:
+    """Domain, selector and key file, or None when DKIM is not configured."""
+    if config.dkim_domain and config.dkim_selector and config.dkim_key_file:
+        return config.dkim_domain, config.dkim_selector, config.dkim_key_file
+    return None
+
+
 def enabled(config: Config) -> bool:
-    return bool(config.dkim_domain and config.dkim_selector and config.dkim_key_file)
+    return _settings(config) is not None
 
 
 def sign(message: bytes, config: Config) -> bytes:
     """``message`` with a DKIM-Signature header prepended (unchanged when DKIM is not configured)."""
-    if not enabled(config):
+    settings = _settings(config)
+    if settings is None:
         return message
-    signature = dkim.sign(
+    domain, selector, key_file = settings
+    signature: bytes = dkim.sign(
         message,
-        selector=config.dkim_selector.encode("ascii"),
-        domain=config.dkim_domain.encode("ascii"),
-        privkey=_key(config.dkim_key_file),
+        selector=selector.encode("ascii"),
+        domain=domain.encode("ascii"),
+        privkey=_key(key_file),
         include_headers=list(SIGNED_HEADERS),
         canonicalize=(b"relaxed", b"relaxed"),
         linesep=b"\r\n",

@@ -18,12 +18,13 @@ class _WirePolicy(EmailPolicy):
     which mail clients cannot use as a link; RFC 2369 lets us fold between the URLs instead.
     """
 
-    def fold(self, name, value):
+    def fold(self, name: str, value: str) -> str:
         if name.lower() == "list-unsubscribe":
             return f"{name}: " + str(value).replace(">, <", ">," + self.linesep + " <") + self.linesep
-        return super().fold(name, value)
+        # typeshed leaves EmailPolicy.fold's return type out (it is str, as in Policy.fold).
+        return super().fold(name, value)  # type: ignore[no-any-return]
 
-    def fold_binary(self, name, value):
+    def fold_binary(self, name: str, value: str) -> bytes:
         if name.lower() == "list-unsubscribe":
             return self.fold(name, value).encode("ascii")
         return super().fold_binary(name, value)

@@ -152,7 +152,7 @@ def _deliver_one(db: Database, transport: Transport, mail_id: int, counts: Deliv
     except PermanentFailure as exc:
         outcome, error = OutboxStatus.FAILED, str(exc)
     with db.transaction() as session:
-        mail = session.get(OutboxMail, mail_id)
+        mail = session.get_one(OutboxMail, mail_id)
         now = utcnow()
         mail.attempts += 1
         mail.claimed_until = None

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 import time
@@ -37,7 +38,7 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def _smtp_text(raw) -> str:
+def _smtp_text(raw: bytes | str) -> str:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
@@ -51,6 +52,7 @@ class SMTPTransport:
 
     def _connect(self) -> smtplib.SMTP:
         try:
+            conn: smtplib.SMTP
             if self.url.scheme == "smtps":
                 conn = smtplib.SMTP_SSL(
                     self.url.host, self.url.port, timeout=self.timeout, context=ssl.create_default_context()
@@ -63,45 +65,44 @@ class SMTPTransport:
             if self.url.username:
                 conn.login(self.url.username, self.url.password or "")
         except smtplib.SMTPAuthenticationError as exc:
-            raise TemporaryFailure(exc.smtp_code, "authentication refused: " + _smtp_text(exc.smtp_error))
+            raise TemporaryFailure(exc.smtp_code, "authentication refused: " + _smtp_text(exc.smtp_error)) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise TemporaryFailure(None, f"cannot connect to {self.url.host}:{self.url.port}: {exc}")
+            raise TemporaryFailure(None, f"cannot connect to {self.url.host}:{self.url.port}: {exc}") from exc
         return conn
 
     def send(self, sender: str, recipient: str, message: bytes) -> None:
         if self._conn is None:
             self._conn = self._connect()
+        conn = self._conn
         try:
-            refused = self._conn.sendmail(sender, [recipient], message)
+            refused = conn.sendmail(sender, [recipient], message)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            self._reset()
-            raise (PermanentFailure if code >= 500 else TemporaryFailure)(code, _smtp_text(text))
+            self._reset(conn)
+            raise (PermanentFailure if code >= 500 else TemporaryFailure)(code, _smtp_text(text)) from exc
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            self._reset()
+            self._reset(conn)
             raise (PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure)(
                 exc.smtp_code, _smtp_text(exc.smtp_error)
-            )
+            ) from exc
         except (smtplib.SMTPServerDisconnected, OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise TemporaryFailure(None, f"connection lost: {exc}")
+            raise TemporaryFailure(None, f"connection lost: {exc}") from exc
         if refused:  # only possible with several recipients; kept for completeness of the contract
             code, text = refused[recipient]
             raise (PermanentFailure if code >= 500 else TemporaryFailure)(code, _smtp_text(text))
 
-    def _reset(self) -> None:
+    def _reset(self, conn: smtplib.SMTP) -> None:
         """After a refusal the connection is still good; RSET clears the transaction."""
         try:
-            self._conn.rset()
+            conn.rset()
         except (smtplib.SMTPException, OSError):
             self.close()
 
     def close(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 self._conn.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self._conn = None
 
 
@@ -125,5 +126,7 @@ class FileTransport:
 
 def open_transport(url: MailURL) -> Transport:
     if url.is_file:
+        if url.directory is None:  # parse_mail_url always gives one; a hand-made MailURL might not
+            raise ValueError("a file: mail URL needs a folder")
         return FileTransport(url.directory)
     return SMTPTransport(url)

@@ -18,7 +18,7 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     """A Vocabulary column is plain text in the database: migrations say so, and never import
     the enum (a migration must keep working when a vocabulary changes later)."""
     if type_ == "type" and isinstance(obj, VocabularyText):
-        return f"sa.String(length={obj.impl.length})"
+        return f"sa.String(length={obj.length})"
     return False
 
 
@@ -32,7 +32,10 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("sqlalchemy.url is not set: make the configuration with shared.db.alembic_config(url)")
+    engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, **OPTIONS)
         with context.begin_transaction():

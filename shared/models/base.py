@@ -20,13 +20,13 @@ NAMING = {
 }
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in UTC on every backend (SQLite drops the zone otherwise)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -34,7 +34,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -70,6 +70,7 @@ class VocabularyText(TypeDecorator[V], Generic[V]):
     def __init__(self, vocabulary: type[V], length: int = 32):
         super().__init__(length)
         self.vocabulary = vocabulary
+        self.length = length  # what a migration writes (self.impl is typed as the class, not the instance)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else self.vocabulary(value).value

@@ -7,6 +7,7 @@ it goes and stores the outcome: a report for the person who started it, and file
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, LargeBinary, String, Text
@@ -48,15 +49,15 @@ class Job(Base):
     service: Mapped[str] = mapped_column(String(16))  # whose pages show it: mailer | survey
     title: Mapped[str] = mapped_column(String(300))  # what the person who started it called it, in their words
     status: Mapped[JobStatus] = mapped_column(VocabularyText(JobStatus, 16), default=JobStatus.QUEUED)
-    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     language: Mapped[str] = mapped_column(String(8), default="sv")  # the report is written in it
     # Where the person goes back to when the job is done (a path in the job's service).
     return_path: Mapped[str] = mapped_column(String(500), default="")
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int | None]
     # Where a job that was interrupted (worker stopped or killed) takes up again.
-    checkpoint: Mapped[dict] = mapped_column(JSON, default=dict)
-    report: Mapped[dict] = mapped_column(JSON, default=dict)  # {"summary": [...], "problems": [...]}
+    checkpoint: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"summary": [...], "problems": [...]}
     error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(default=0)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -8,6 +8,7 @@ and its times are kept to the day only (see ``services.survey.responses``).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
@@ -51,8 +52,8 @@ class Survey(Base):
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     # The whole checked definition (pages, questions, options, intro, thanks) as imported/edited.
-    definition: Mapped[dict] = mapped_column(JSON)
-    report_attributes: Mapped[list] = mapped_column(JSON, default=list)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    report_attributes: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Mail texts (Jinja2 sandboxed templates with placeholders) and reminder rules.
     invitation_subject: Mapped[str] = mapped_column(String(300), default="")
     invitation_text: Mapped[str] = mapped_column(Text, default="")
@@ -84,7 +85,7 @@ class Participant(Base):
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200), default="")
-    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     token: Mapped[str] = mapped_column(String(64), unique=True)  # random; the personal link carries it
     invited_at: Mapped[datetime | None]
     reminders_sent: Mapped[int] = mapped_column(default=0)
@@ -115,7 +116,7 @@ class Response(Base):
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     # Copies of the participant's report_attributes (e.g. organisationstyp, delregion) for breakdowns.
-    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 

@@ -4,15 +4,18 @@ translations, CSRF, security headers, friendly error pages, health check and adm
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, Request, abort, current_app, g, has_request_context, request
+from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 
 from shared.config import Config, load_config
 from shared.db import Database
@@ -34,13 +37,25 @@ log = logging.getLogger(__name__)
 SHARED_DIR = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
 babel = Babel()
+M = TypeVar("M")
+
+# What Request.parameter_storage_class holds: query and form values, and uploaded files.
+_Value = str | FileStorage
 
 
-class _WithoutNul(ImmutableMultiDict):
+class _WithoutNul(ImmutableMultiDict[str, _Value]):
     """Query and form values with NUL characters removed: nobody types one, and PostgreSQL
     refuses to store text containing it, so one pasted NUL would otherwise become an error page."""
 
-    def __init__(self, mapping=None):
+    def __init__(
+        self,
+        mapping: (
+            MultiDict[str, _Value]
+            | Mapping[str, _Value | list[_Value] | tuple[_Value, ...] | set[_Value]]
+            | Iterable[tuple[str, _Value]]
+            | None
+        ) = None,
+    ) -> None:
         if mapping is None:
             super().__init__()
             return
@@ -64,17 +79,19 @@ class Services:
 
 
 def services() -> Services:
-    return current_app.extensions["utskick"]
+    found: Services = current_app.extensions["utskick"]  # put there by create_base_app
+    return found
 
 
 def db_session() -> Session:
     """The request's session; closed (rolled back if not committed) when the request ends."""
     if "db_session" not in g:
         g.db_session = services().db.sessions()
-    return g.db_session
+    session: Session = g.db_session
+    return session
 
 
-def get_or_404(model, row_id):
+def get_or_404(model: type[M], row_id: object) -> M:
     """The row with this primary key, or the friendly 404 page."""
     row = db_session().get(model, row_id)
     if row is None:
@@ -103,8 +120,8 @@ def page_language() -> str:
 def create_base_app(import_name: str, service: str, config: Config | None = None) -> Flask:
     """A Flask app with everything both services share; the caller registers its blueprints."""
     config = config or load_config()
-    service_dir = Path(__import__(import_name, fromlist=["_"]).__file__).resolve().parent
     app = Flask(import_name, static_folder=str(SHARED_DIR / "static"), static_url_path="/static")
+    service_dir = Path(app.root_path).resolve()  # the folder of the service's package
     app.request_class = UtskickRequest
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(str(service_dir / "templates")), FileSystemLoader(str(SHARED_DIR / "templates"))]
@@ -141,13 +158,13 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     app.register_blueprint(jobs_bp)
 
     @app.teardown_appcontext
-    def _close_session(_exc):
+    def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> ResponseReturnValue:
         ok = services().db.ping()
         return ({"status": "ok"}, 200) if ok else ({"status": "database unavailable"}, 503)
 
@@ -170,7 +187,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
         app.add_template_global(vocabulary, vocabulary.__name__)
 
     @app.context_processor
-    def _globals():
+    def _globals() -> dict[str, str]:
         return {
             "organisation_name": config.organisation_name,
             "service": service,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
+from typing import ParamSpec
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,9 +23,11 @@ from shared.models import AdminUser
 from shared.web import db_session
 
 bp = Blueprint("auth", __name__)
+P = ParamSpec("P")
 
 
-class LoginForm(FlaskForm):
+# Flask-WTF ships no type information (see [tool.mypy] in pyproject.toml), so FlaskForm is Any to mypy.
+class LoginForm(FlaskForm):  # type: ignore[misc]
     email = EmailField(_l("E-postadress"), validators=[DataRequired(_l("Fyll i din e-postadress."))])
     password = PasswordField(_l("Lösenord"), validators=[DataRequired(_l("Fyll i ditt lösenord."))])
 
@@ -32,12 +37,13 @@ def current_admin() -> AdminUser | None:
         user_id = session.get("admin_id")
         user = db_session().get(AdminUser, user_id) if user_id else None
         g.admin = user if user and user.may_use(current_app.config["SERVICE"]) else None
-    return g.admin
+    admin: AdminUser | None = g.admin
+    return admin
 
 
-def login_required(view):
+def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     @wraps(view)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if current_admin() is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
@@ -53,12 +59,12 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.app_context_processor
-def _admin_in_templates():
+def _admin_in_templates() -> dict[str, Callable[[], AdminUser | None]]:
     return {"current_admin": current_admin}
 
 
 @bp.route("/admin/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -66,7 +72,8 @@ def login():
         if not ratelimit.allow(s, f"login:{request.remote_addr}", 10, timedelta(minutes=15), utcnow()):
             s.commit()
             abort(429)
-        user = authenticate(s, form.email.data, form.password.data)
+        # DataRequired has made sure of both; wtforms types a field's data as optional.
+        user = authenticate(s, form.email.data or "", form.password.data or "")
         if user is not None and user.may_use(current_app.config["SERVICE"]):
             s.commit()
             session.clear()
@@ -78,7 +85,7 @@ def login():
 
 
 @bp.post("/admin/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     session.clear()
     flash(_("Du är utloggad."))
     return redirect(url_for("auth.login"))

@@ -2,7 +2,8 @@
 
 import logging
 
-from flask import render_template
+from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -10,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
-def _messages():
+def _messages() -> dict[int, tuple[str, str]]:
     return {
         400: (
             _("Något i förfrågan var fel"),
@@ -28,7 +29,7 @@ def _messages():
     }
 
 
-def render_error(code: int, title: str | None = None, message: str | None = None):
+def render_error(code: int, title: str | None = None, message: str | None = None) -> tuple[str, int]:
     default_title, default_message = _messages().get(code, _messages()[500])
     return (
         render_template(
@@ -38,9 +39,9 @@ def render_error(code: int, title: str | None = None, message: str | None = None
     )
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(exc):
+    def _csrf(exc: CSRFError) -> ResponseReturnValue:
         return render_error(
             400,
             _("Formuläret hade gått ut"),
@@ -48,13 +49,13 @@ def init_app(app) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         if exc.code in (301, 302, 303, 307, 308):
             return exc
         return render_error(exc.code or 500)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc):
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         if isinstance(exc, HTTPException):
             return _http(exc)
         log.exception("unhandled error: %s", exc)

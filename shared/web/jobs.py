@@ -7,6 +7,7 @@ these pages only follow them. A job is seen only in the service that started it.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -50,7 +51,7 @@ def job_state(job: Job) -> dict[str, object]:
 
 @bp.get("/")
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     jobs = db_session().scalars(
         select(Job).where(Job.service == current_app.config["SERVICE"]).order_by(Job.id.desc()).limit(RECENT)
     )
@@ -59,20 +60,20 @@ def index():
 
 @bp.get("/<int:job_id>")
 @login_required
-def show(job_id: int):
+def show(job_id: int) -> ResponseReturnValue:
     job = _job(job_id)
     return render_template("jobs/show.html", job=job, state=job_state(job), files=_files(job))
 
 
 @bp.get("/<int:job_id>.json")
 @login_required
-def state(job_id: int):
+def state(job_id: int) -> ResponseReturnValue:
     return job_state(_job(job_id))
 
 
 @bp.get("/<int:job_id>/files/<int:file_id>")
 @login_required
-def download(job_id: int, file_id: int):
+def download(job_id: int, file_id: int) -> ResponseReturnValue:
     job = _job(job_id)
     file = db_session().get(JobFile, file_id)
     if file is None or file.job_id != job.id or file.role != JobFileRole.OUTPUT:
@@ -86,7 +87,7 @@ def download(job_id: int, file_id: int):
 
 @bp.post("/<int:job_id>/cancel")
 @login_required
-def cancel(job_id: int):
+def cancel(job_id: int) -> ResponseReturnValue:
     job = _job(job_id)
     if cancel_job(db_session(), job):
         db_session().commit()

@@ -1,6 +1,6 @@
 """Security headers on every response, and the language cookie chosen with ?lang=."""
 
-from flask import g, request
+from flask import Flask, Response, g, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -8,9 +8,9 @@ CSP = (
 )
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     @app.after_request
-    def _headers(response):
+    def _headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         # A page that allows framing by its own site (the issue preview) says so in its CSP;

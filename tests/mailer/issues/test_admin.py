@@ -102,7 +102,7 @@ def test_send_now_asks_first_then_queues_every_active_subscriber(app, db, editor
     page = editor_client.get(f"/admin/issues/{issue_id}")
     assert "Skickas" in page.text and "<progress" in page.text
     assert re.search(r'data-field="total">4<', page.text)
-    assert 'href="/admin/issues/%d"' % issue_id in page.text  # the refresh link works without JavaScript
+    assert f'href="/admin/issues/{issue_id}"' in page.text  # the refresh link works without JavaScript
     data = editor_client.get(f"/admin/issues/{issue_id}/progress.json").json
     assert data["total"] == 4 and data["queued"] == 4 and data["sent"] == 0 and data["status"] == "sending"
 

@@ -171,7 +171,14 @@ def test_gdpr_erasure_removes_the_person_and_suppresses_the_address(app, client,
 def test_web_import_with_report_and_export(app, editor_client):
     page = editor_client.get("/admin/subscribers/import")
     assert page.status_code == 200 and "Samtycke är redan givet" in page.text
-    data = "\ufeffE-post;Namn\r\nanna@exempel.se;Anna Andersson\r\nfel-adress;Fel\r\nANNA@exempel.se;Anna A\r\n\r\nbo@Exempel.SE;Bo Ek\r\n"
+    data = (
+        "\ufeffE-post;Namn\r\n"
+        "anna@exempel.se;Anna Andersson\r\n"
+        "fel-adress;Fel\r\n"
+        "ANNA@exempel.se;Anna A\r\n"
+        "\r\n"
+        "bo@Exempel.SE;Bo Ek\r\n"
+    )
     response = editor_client.post(
         "/admin/subscribers/import",
         data={"file": (io.BytesIO(data.encode("utf-8")), "lista.csv"), "list_id": "1", "consented": "y"},

@@ -17,7 +17,13 @@ def test_cli_import_without_consent_mails_each_new_row(db, cli_env, tmp_path):
         s.add(Suppression(email="studsar@exempel.se", reason="hard_bounce"))
     path = tmp_path / "lista.csv"
     path.write_bytes(
-        "\ufeffe-post;namn\r\nny@exempel.se;Ny Person\r\nstudsar@exempel.se;X\r\ninte-en-adress;Y\r\nny@exempel.se;\r\n".encode()
+        (
+            "\ufeffe-post;namn\r\n"
+            "ny@exempel.se;Ny Person\r\n"
+            "studsar@exempel.se;X\r\n"
+            "inte-en-adress;Y\r\n"
+            "ny@exempel.se;\r\n"
+        ).encode()
     )
     result = CliRunner().invoke(main, ["subscribers", "import", str(path)])
     assert result.exit_code == 0, result.output

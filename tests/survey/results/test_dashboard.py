@@ -21,22 +21,22 @@ def test_dashboard_counts_rates_and_days(db, app_ctx, config):
         survey = make_survey(s, anonymous=False)
         s.add(Suppression(email="studs@gr.example", reason="hard_bounce"))
         people = [
-            ("a@gr.example", "GR", dict(invited_at=day1, started_at=day1, completed_at=day1 + timedelta(hours=2))),
-            ("b@gr.example", "GR", dict(invited_at=day1, started_at=day1 + timedelta(days=1))),
-            ("studs@gr.example", "GR", dict(invited_at=day1)),
-            ("c@fyrbodal.example", "Fyrbodal", dict(invited_at=day1, declined_at=day1 + timedelta(days=1))),
+            ("a@gr.example", "GR", {"invited_at": day1, "started_at": day1, "completed_at": day1 + timedelta(hours=2)}),
+            ("b@gr.example", "GR", {"invited_at": day1, "started_at": day1 + timedelta(days=1)}),
+            ("studs@gr.example", "GR", {"invited_at": day1}),
+            ("c@fyrbodal.example", "Fyrbodal", {"invited_at": day1, "declined_at": day1 + timedelta(days=1)}),
             (
                 "d@fyrbodal.example",
                 "Fyrbodal",
-                dict(
-                    invited_at=day1,
-                    completed_at=day1 + timedelta(days=3),
-                    started_at=day1 + timedelta(days=3),
-                    last_reminded_at=day1 + timedelta(days=2),
-                    reminders_sent=1,
-                ),
+                {
+                    "invited_at": day1,
+                    "completed_at": day1 + timedelta(days=3),
+                    "started_at": day1 + timedelta(days=3),
+                    "last_reminded_at": day1 + timedelta(days=2),
+                    "reminders_sent": 1,
+                },
             ),
-            ("e@fyrbodal.example", "Fyrbodal", dict()),
+            ("e@fyrbodal.example", "Fyrbodal", {}),
         ]
         for email, region, fields in people:
             add_participant(s, survey, email, attributes={"delregion": region, "roll": "IT-chef"}, **fields)

@@ -107,7 +107,7 @@ def test_xlsx_rows_codebook_and_neutralised_cells(db, app_ctx):
     header = [c.value for c in sheet[1]]
     assert header[:5] == ["id", "datum", "organisationstyp", "delregion", "roll"]
     assert sheet.max_row == 3
-    row = dict(zip(header, [c.value for c in sheet[2]]))
+    row = dict(zip(header, [c.value for c in sheet[2]], strict=True))
     assert row["omraden_other_text"] == '\'=HYPERLINK("http://evil.example")'  # a text cell, not a formula
     assert sheet.cell(2, header.index("omraden_other_text") + 1).data_type == "s"
     assert row["roll"] == "'@IT-chef"

@@ -31,7 +31,8 @@ def test_millennium_fixture_is_valid_and_normalised():
 
 def test_plain_string_options_get_keys_from_their_labels():
     definition = parse_definition(
-        "title: T\npages:\n- title: P\n  questions:\n  - {key: q, type: single, text: Fråga, options: [Ja, Nej, Vet ej – kanske]}\n"
+        "title: T\npages:\n- title: P\n  questions:\n"
+        "  - {key: q, type: single, text: Fråga, options: [Ja, Nej, Vet ej – kanske]}\n"
     )
     assert definition["pages"][0]["questions"][0]["options"] == [
         {"key": "ja", "label": "Ja"},
@@ -83,7 +84,8 @@ pages:
         ("- a\n- b\n", "Definitionen måste vara en samling nycklar"),
         ("title: x\n", "pages: måste vara en lista med minst en sida"),
         (
-            "title: x\nopens: 2025-05-01\ncloses: 2025-04-01\npages: [{title: p, questions: [{key: a, type: text, text: t}]}]",
+            "title: x\nopens: 2025-05-01\ncloses: 2025-04-01\n"
+            "pages: [{title: p, questions: [{key: a, type: text, text: t}]}]",
             "closes: måste vara efter opens",
         ),
     ],
