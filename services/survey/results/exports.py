@@ -121,7 +121,7 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
                     )
                 )
         elif q.type == QuestionType.MATRIX:
-            codes = tuple((str(v), str(v)) for v in q.scale.points) + dk
+            codes = tuple((str(v), str(v)) for v in q.required_scale.points) + dk
             for r in q.rows:
                 out.append(
                     Column(
@@ -129,11 +129,8 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
                     )
                 )
         elif q.type in POINT_TYPES:
-            out.append(
-                Column(
-                    q.key, q.text if labels else q.key, q, None, tuple((str(v), str(v)) for v in q.scale.points) + dk
-                )
-            )
+            codes = tuple((str(v), str(v)) for v in q.required_scale.points) + dk
+            out.append(Column(q.key, q.text if labels else q.key, q, None, codes))
         else:
             out.append(Column(q.key, q.text if labels else q.key, q, None, dk))
         if q.other and q.type in CHOICE_TYPES:
