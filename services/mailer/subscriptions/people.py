@@ -20,7 +20,7 @@ def status_counts(session: Session, list_id: int | None = None) -> dict[Subscrip
         query = query.where(Subscription.list_id == list_id)
     counts = dict.fromkeys(SubscriptionStatus, 0)
     # A list of pairs: a Result itself has keys(), and update() would take it for a mapping.
-    counts.update(session.execute(query).tuples().all())
+    counts.update(session.execute(query).all())
     return counts
 
 
