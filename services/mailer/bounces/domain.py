@@ -86,13 +86,13 @@ def record_bounce(
     session.flush()
     if kind == BounceKind.HARD:
         return suppress(session, address, SuppressionReason.HARD_BOUNCE, f"{status_code} {detail}".strip(), now)
-    recent = session.scalar(
+    recent = session.execute(
         select(func.count()).where(
             BounceEvent.email == address,
             BounceEvent.kind == BounceKind.SOFT,
             BounceEvent.at >= now - SOFT_BOUNCE_WINDOW,
         )
-    )
+    ).scalar_one()
     if recent >= SOFT_BOUNCE_LIMIT:
         detail = f"{recent} soft bounces in 30 days; last: {status_code} {detail}".strip()
         return suppress(session, address, SuppressionReason.SOFT_BOUNCES, detail, now)
@@ -125,9 +125,14 @@ def parse_dsn(raw: bytes) -> list[BounceReport]:
     for part in message.walk():
         if part.get_content_type() != "message/delivery-status":
             continue
-        blocks = part.get_payload()
-        if isinstance(blocks, str):  # some parsers leave it as text: split the header blocks ourselves
-            blocks = [email.message_from_string(b) for b in re.split(r"\r?\n\r?\n", blocks.strip()) if b.strip()]
+        payload = part.get_payload()
+        blocks: list[Message | str]
+        if isinstance(payload, str):  # some parsers leave it as text: split the header blocks ourselves
+            blocks = [email.message_from_string(b) for b in re.split(r"\r?\n\r?\n", payload.strip()) if b.strip()]
+        elif isinstance(payload, list):
+            blocks = payload
+        else:  # a single message, not the list of header blocks a report has
+            continue
         for block in blocks[1:] if len(blocks) > 1 else blocks:  # the first block is per-message
             if not isinstance(block, Message):
                 continue

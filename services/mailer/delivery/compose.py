@@ -11,8 +11,9 @@ import secrets
 from dataclasses import dataclass
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
+from typing import Any, ClassVar
 
-from itsdangerous import Signer, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import Serializer, Signer, URLSafeSerializer, URLSafeTimedSerializer
 from markupsafe import escape
 
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL
@@ -55,9 +56,10 @@ def _to_header(email: str, name: str) -> bytes:
 class _KeyCachingSigner(Signer):
     """itsdangerous' signer, deriving each (salt, key) pair's signing key once instead of per token."""
 
-    _derived: dict[tuple, bytes] = {}
+    # Shared by all instances on purpose: itsdangerous makes a new signer for every token it signs.
+    _derived: ClassVar[dict[tuple[bytes, str | bytes, str], bytes]] = {}
 
-    def derive_key(self, secret_key=None) -> bytes:
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
         cache_key = (self.salt, secret_key if secret_key is not None else self.secret_keys[-1], self.key_derivation)
         key = self._derived.get(cache_key)
         if key is None:
@@ -70,12 +72,12 @@ class _SignerCache(Tokens):
 
     def __init__(self, tokens: Tokens):
         self._keys = tokens._keys
-        self._serializers: dict[tuple[str, bool], object] = {}
+        self._serializers: dict[tuple[str, bool], Serializer[str]] = {}
 
-    def dumps(self, purpose: str, payload, *, timed: bool = True) -> str:
+    def dumps(self, purpose: str, payload: Any, *, timed: bool = True) -> str:
         serializer = self._serializers.get((purpose, timed))
         if serializer is None:
-            kind = URLSafeTimedSerializer if timed else URLSafeSerializer
+            kind: type[Serializer[str]] = URLSafeTimedSerializer if timed else URLSafeSerializer
             serializer = self._serializers[(purpose, timed)] = kind(
                 self._keys, salt=self._check(purpose), signer=_KeyCachingSigner
             )

@@ -3,8 +3,8 @@ fill in the mail → wait for the rate limit → send over one of N reused SMTP 
 
 Crash safety: a claimed delivery carries ``claimed_by`` and ``lease_until``. Sent mails are recorded
 every 100 mails or quarter second, so a worker killed mid-batch leaves at most its claimed, unrecorded
-mails (two batches at most) to be sent again by whoever takes the expired lease over. SIGTERM (``stop``) finishes the mail in hand, records,
-and hands the rest of the batch back at once.
+mails (two batches at most) to be sent again by whoever takes the expired lease over. SIGTERM
+(``stop``) finishes the mail in hand, records, and hands the rest of the batch back at once.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import TypeVar
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -54,6 +55,8 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 100
 LEASE = timedelta(minutes=2)
 RECORD_EVERY = 100  # sent mails recorded together (or every 0.25 s, whichever comes first)
+
+_T = TypeVar("_T")
 
 
 class RateLimiter:
@@ -265,8 +268,9 @@ class IssuePipeline:
             mail = self._mails.get(issue_id)
             if mail is None:
                 with self.db.sessions() as session:
-                    issue = session.get(Issue, issue_id)
-                    newsletter_list = session.get(NewsletterList, issue.list_id)
+                    # Claimed deliveries exist, so their issue does (deleting it deletes them).
+                    issue = session.get_one(Issue, issue_id)
+                    newsletter_list = session.get_one(NewsletterList, issue.list_id)
                     mail = IssueMail(
                         issue_id=issue.id,
                         subject=issue.subject,
@@ -302,7 +306,7 @@ class IssuePipeline:
         return counts.total
 
     def _coordinate(self, first: list[Claimed], stop: threading.Event, counts: SendCounts) -> None:
-        work: queue.Queue = queue.Queue()
+        work: queue.Queue[Claimed | None] = queue.Queue()
         results: queue.Queue = queue.Queue()
         outstanding: set[int] = set()
         lanes = [
@@ -373,8 +377,8 @@ class IssuePipeline:
                 self._release([item.recipient.delivery_id for item in unstarted], counts)
 
     @staticmethod
-    def _drain(q: queue.Queue) -> list:
-        items = []
+    def _drain(q: queue.Queue[_T | None]) -> list[_T]:
+        items: list[_T] = []
         while True:
             try:
                 item = q.get_nowait()
@@ -383,7 +387,7 @@ class IssuePipeline:
             if item is not None:
                 items.append(item)
 
-    def _release_unstarted(self, work: queue.Queue, outstanding: set[int], counts: SendCounts) -> None:
+    def _release_unstarted(self, work: queue.Queue[Claimed | None], outstanding: set[int], counts: SendCounts) -> None:
         unstarted = [item.recipient.delivery_id for item in self._drain(work)]
         if unstarted:
             outstanding.difference_update(unstarted)
@@ -394,7 +398,7 @@ class IssuePipeline:
             release(session, ids, self.worker)
         counts.add(released=len(ids))
 
-    def _lane(self, work: queue.Queue, results: queue.Queue, stop: threading.Event) -> None:
+    def _lane(self, work: queue.Queue[Claimed | None], results: queue.Queue, stop: threading.Event) -> None:
         """One SMTP connection: take a claimed delivery, wait for the rate limit, fill in, send, report."""
         transport = self.transport_factory()
         try:
@@ -428,9 +432,17 @@ class IssuePipeline:
             record_sent(session, sent, utcnow())
         counts.add(sent=len(sent))
 
+    def _gone(self, recipient: Recipient, counts: SendCounts) -> None:
+        """The delivery was deleted while in hand (its person erased, say): nothing left to record."""
+        counts.add(skipped=1)
+        log.info("delivery %s: deleted while being sent, nothing recorded", recipient.delivery_id)
+
     def _retry_later(self, recipient: Recipient, error: str, counts: SendCounts) -> None:
         with self.db.transaction() as session:
             delivery = session.get(Delivery, recipient.delivery_id)
+            if delivery is None:
+                self._gone(recipient, counts)
+                return
             now = utcnow()
             delivery.attempts += 1
             delivery.last_error = error[:2000]
@@ -449,6 +461,9 @@ class IssuePipeline:
     def _fail(self, recipient: Recipient, exc: PermanentFailure, counts: SendCounts) -> None:
         with self.db.transaction() as session:
             delivery = session.get(Delivery, recipient.delivery_id)
+            if delivery is None:  # no bounce either: an erased address is not stored again
+                self._gone(recipient, counts)
+                return
             delivery.attempts += 1
             delivery.status = DeliveryStatus.FAILED
             delivery.last_error = str(exc)[:2000]

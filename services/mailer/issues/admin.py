@@ -25,11 +25,11 @@ def _list_choices(form: IssueForm) -> None:
     form.list_id.choices = [(lst.id, lst.name) for lst in all_lists(db_session())]
 
 
-def _field_error(form, exc: domain.IssueError) -> list:
+def _field_error(form, exc: domain.IssueError) -> list[tuple[str, str, str]]:
     """Put a domain error next to its field, or return it for the error summary."""
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None:
-        field.errors = list(field.errors) + [exc.message]
+        field.errors = [*field.errors, exc.message]
         return []
     return [("", _("Brevet"), exc.message)]
 
@@ -54,9 +54,9 @@ def new():
             issue = domain.create_issue(
                 s,
                 list_id=form.list_id.data,
-                subject=form.subject.data,
-                preheader=form.preheader.data,
-                source=form.source.data,
+                subject=form.subject.data or "",
+                preheader=form.preheader.data or "",
+                source=form.source.data or "",
                 created_by=admin.id if admin else None,
             )
             s.commit()
@@ -86,9 +86,9 @@ def edit(issue_id: int):
                 s,
                 services().config,
                 issue,
-                subject=form.subject.data,
-                preheader=form.preheader.data,
-                source=form.source.data,
+                subject=form.subject.data or "",
+                preheader=form.preheader.data or "",
+                source=form.source.data or "",
             )
             s.commit()
             flash(_("Ändringarna är sparade."))
@@ -168,7 +168,7 @@ def test_send(issue_id: int):
     form = TestSendForm()
     if form.validate_on_submit():
         try:
-            sent_to = domain.send_test(s, services().config, issue, form.addresses.data)
+            sent_to = domain.send_test(s, services().config, issue, form.addresses.data or "")
             s.commit()
             flash(_("Provutskicket är på väg till %(addresses)s.", addresses=", ".join(sent_to)))
             return redirect(url_for("issues_admin.show", issue_id=issue.id))
@@ -203,7 +203,8 @@ def schedule(issue_id: int):
     s = db_session()
     issue = get_or_404(Issue, issue_id)
     form = ScheduleForm()
-    if form.validate_on_submit():
+    # Both fields are required: a form that validates has them (the checks tell mypy).
+    if form.validate_on_submit() and form.date.data is not None and form.time.data is not None:
         try:
             at = domain.parse_local_time(form.date.data.isoformat(), form.time.data.strftime("%H:%M"))
             domain.schedule(s, services().config, issue, at)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import yaml
 from flask_babel import force_locale
@@ -17,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
@@ -138,16 +140,16 @@ def render(session: Session, config: Config, issue: Issue) -> RenderedIssue:
     """The mail's HTML and text with placeholders for the recipient and stop link (app context needed)."""
     from flask import render_template
 
-    newsletter_list = session.get(NewsletterList, issue.list_id)
+    newsletter_list = session.get_one(NewsletterList, issue.list_id)
     language = language_or_default(newsletter_list.language)
-    context = dict(
-        list_name=newsletter_list.name,
-        organisation_name=config.organisation_name,
-        stop_url=STOP_URL,
-        recipient=RECIPIENT,
-        archive_url=archive_url(config, issue.id),
-        subscribe_url=f"{config.mailer_url}/subscribe",
-    )
+    context = {
+        "list_name": newsletter_list.name,
+        "organisation_name": config.organisation_name,
+        "stop_url": STOP_URL,
+        "recipient": RECIPIENT,
+        "archive_url": archive_url(config, issue.id),
+        "subscribe_url": f"{config.mailer_url}/subscribe",
+    }
     with force_locale(language):
         footer_html = render_template("mailer/issues/mail_footer.html", **context)
         footer_text = render_template("mailer/issues/mail_footer.txt", **context)
@@ -185,7 +187,7 @@ def send_test(session: Session, config: Config, issue: Issue, addresses: str) ->
         except EmailNotValidError:
             raise IssueError(_("%(address)s är inte en giltig e-postadress.", address=address), "addresses") from None
     rendered = render(session, config, issue)
-    language = language_or_default(session.get(NewsletterList, issue.list_id).language)
+    language = language_or_default(session.get_one(NewsletterList, issue.list_id).language)
     stop_url = f"{config.mailer_url}/unsubscribe"
     with force_locale(language):
         subject = _("[Test] %(subject)s", subject=issue.subject)
@@ -232,13 +234,13 @@ def fan_out(session: Session, issue: Issue, now: datetime) -> int:
         .on_conflict_do_nothing(index_elements=["issue_id", "subscription_id"])
     )
     count = select(func.count()).select_from(Delivery).where(Delivery.issue_id == issue.id)
-    before = session.scalar(count)
+    before = session.execute(count).scalar_one()
     session.execute(statement)
     if postgres:
         # Fresh statistics, so the claims that follow plan for a big table rather than an empty one.
         session.execute(text("ANALYZE deliveries"))
     # rowcount is not reliable for INSERT … SELECT on every driver: count instead (an index lookup).
-    return session.scalar(count) - before
+    return session.execute(count).scalar_one() - before
 
 
 def start_sending(session: Session, issue: Issue, now: datetime | None = None) -> int:
@@ -318,10 +320,14 @@ def cancel(session: Session, issue: Issue, now: datetime | None = None) -> int:
     if issue.status in (IssueStatus.SENT, IssueStatus.CANCELLED):
         raise IssueError(_("Brevet är redan klart."))
     issue.status, issue.finished_at = IssueStatus.CANCELLED, now
-    result = session.execute(
-        update(Delivery)
-        .where(Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.QUEUED)
-        .values(status=DeliveryStatus.CANCELLED, lease_until=None, claimed_by=None)
+    # An UPDATE without RETURNING gives a CursorResult; Session.execute is typed for any statement.
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Delivery)
+            .where(Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.QUEUED)
+            .values(status=DeliveryStatus.CANCELLED, lease_until=None, claimed_by=None)
+        ),
     )
     return result.rowcount or 0
 
@@ -345,10 +351,13 @@ def finish_issues(session: Session, now: datetime | None = None) -> int:
     waiting = exists().where(
         Delivery.issue_id == Issue.id, Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING))
     )
-    result = session.execute(
-        update(Issue)
-        .where(Issue.status == IssueStatus.SENDING, ~waiting)
-        .values(status=IssueStatus.SENT, finished_at=now)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Issue)
+            .where(Issue.status == IssueStatus.SENDING, ~waiting)
+            .values(status=IssueStatus.SENT, finished_at=now)
+        ),
     )
     return result.rowcount or 0
 

@@ -98,7 +98,8 @@ def parse_subscriber_csv(data: bytes) -> ParsedFile:
         parsed.error = "empty"
         return parsed
     reader = csv.reader(io.StringIO(text, newline=""), _dialect(text[:4096]))
-    email_col, name_col = 0, 1
+    email_col = 0
+    name_col: int | None = 1  # None: a header without a name column
     seen: dict[str, Row] = {}
     first = True
     for cells in reader:

@@ -180,8 +180,9 @@ def _send(
     with force_locale(language):
         subject = _subject(kind, context["list_name"])
         text = render_template(f"mailer/mail/{kind}.txt", **context)
-        body = Markup(render_template(f"mailer/mail/{kind}.html", **context))
-        footer = Markup(render_template("mailer/mail/footer.html", **context))
+        # Rendered by autoescaping templates: already safe HTML.
+        body = Markup(render_template(f"mailer/mail/{kind}.html", **context))  # noqa: S704
+        footer = Markup(render_template("mailer/mail/footer.html", **context))  # noqa: S704
         html = render_template(
             "mail/layout.html",
             subject=subject,
@@ -295,7 +296,14 @@ def request_subscription(
             add_event(session, subscription, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
             return "address_limited"
         add_event(session, subscription, SubscriptionEventKind.ALREADY_SUBSCRIBED_SENT, ip=ip, now=now)
-        _send(session, config, tokens, MailKind.ALREADY_SUBSCRIBED, subscriber=subscriber, subscription=subscription)
+        _send(
+            session,
+            config,
+            tokens,
+            MailKind.ALREADY_SUBSCRIBED,
+            subscriber=subscription.subscriber,
+            subscription=subscription,
+        )
         return "already_subscribed_sent"
 
     if not _address_mail_allowed(session, config, email, now):
@@ -380,10 +388,10 @@ def confirm_subscription(
 ) -> LinkCheck:
     """Confirm the subscription the link names (POST). A second POST of the same link says ``used``."""
     check = check_confirm_link(session, config, tokens, token)
-    if check.state != LinkState.OK:
+    subscription = check.subscription
+    if check.state != LinkState.OK or subscription is None:  # OK always comes with its subscription
         return check
     now = now or utcnow()
-    subscription = check.subscription
     subscription.status = SubscriptionStatus.ACTIVE
     subscription.confirmed_at = now
     subscription.confirm_ip = ip
@@ -419,9 +427,9 @@ def unsubscribe(
 ) -> LinkCheck:
     """Stop the subscription the link names; stopping twice is harmless."""
     check = check_stop_link(session, tokens, token)
-    if check.state != LinkState.OK:
-        return check
     subscription = check.subscription
+    if check.state != LinkState.OK or subscription is None:  # OK always comes with its subscription
+        return check
     if subscription.status != SubscriptionStatus.UNSUBSCRIBED:
         now = now or utcnow()
         subscription.status = SubscriptionStatus.UNSUBSCRIBED

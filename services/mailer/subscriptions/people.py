@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared.models import NewsletterList, OutboxMail, Subscriber, Subscription, SubscriptionStatus, Suppression
@@ -18,7 +19,8 @@ def status_counts(session: Session, list_id: int | None = None) -> dict[Subscrip
     if list_id is not None:
         query = query.where(Subscription.list_id == list_id)
     counts = dict.fromkeys(SubscriptionStatus, 0)
-    counts.update({status: n for status, n in session.execute(query)})
+    # A list of pairs: a Result itself has keys(), and update() would take it for a mapping.
+    counts.update(session.execute(query).all())
     return counts
 
 
@@ -38,7 +40,7 @@ def counts_per_list(session: Session) -> list[tuple[NewsletterList, dict[Subscri
 
 @dataclass
 class SearchPage:
-    rows: list  # (Subscription, Subscriber, NewsletterList)
+    rows: Sequence[Row[Subscription, Subscriber, NewsletterList]]
     total: int
     page: int
     pages: int

@@ -34,7 +34,7 @@ def index():
 def subscribe(slug: str | None = None):
     newsletter_list = _list_or_404(slug)
     form = SubscribeForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.address is not None:  # a valid form has its address
         s, svc = db_session(), services()
         outcome = domain.request_subscription(
             s,
@@ -120,7 +120,7 @@ def unsubscribe(token: str):
             return render_template("mailer/subscriptions/stopped.html", subscription=check.subscription)
     else:
         check = domain.check_stop_link(s, svc.tokens, token)
-        if check.state == LinkState.OK:
+        if check.state == LinkState.OK and check.subscription is not None:  # OK always comes with it
             stopped = check.subscription.status == SubscriptionStatus.UNSUBSCRIBED
             template = "stopped.html" if stopped else "stop.html"
             return render_template(f"mailer/subscriptions/{template}", subscription=check.subscription)
@@ -130,7 +130,7 @@ def unsubscribe(token: str):
 @bp.route("/unsubscribe", methods=["GET", "POST"])
 def stop_request():
     form = StopRequestForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.address is not None:  # a valid form has its address
         s, svc = db_session(), services()
         outcome = domain.request_stop_link(s, svc.config, svc.tokens, form.address, ip=request.remote_addr)
         s.commit()

@@ -70,7 +70,7 @@ class SendReport:
 
 def _enqueue_all(session: Session, config: Config, survey: Survey, kind: MailKind, claimed) -> int:
     sent = 0
-    for participant_id, email, name, token in claimed:
+    for _participant_id, email, name, token in claimed:
         subject, text, html_body = render_mail(config, survey, kind, name, token)
         decline_link = personal_link(config, token) + "/decline"
         enqueue(

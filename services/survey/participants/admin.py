@@ -68,8 +68,8 @@ def import_csv(survey_id: int):
 def edit(survey_id: int, participant_id: int | None = None):
     survey = get_or_404(Survey, survey_id)
     session = db_session()
-    participant = domain.get_participant(session, survey_id, participant_id) if participant_id else None
-    if participant_id and participant is None:
+    participant = domain.get_participant(session, survey_id, participant_id) if participant_id is not None else None
+    if participant_id is not None and participant is None:
         abort(404)
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -91,7 +91,7 @@ def edit(survey_id: int, participant_id: int | None = None):
             return redirect(url_for("participants_admin.index", survey_id=survey_id))
     values = (
         request.form
-        if request.method == "POST"
+        if request.method == "POST" or participant is None  # /new takes POST only
         else {
             "email": participant.email,
             "name": participant.name,

@@ -6,10 +6,12 @@ import csv
 import io
 import secrets
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import case, delete, exists, func, select
+from sqlalchemy import case, delete, exists, func, insert, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
@@ -147,7 +149,7 @@ def import_participants_csv(session: Session, survey_id: int, text: str) -> Impo
                 }
             )
     if new_rows:
-        session.execute(Participant.__table__.insert(), new_rows)
+        session.execute(insert(Participant), new_rows)
     report.added = len(new_rows)
     session.flush()
     return report
@@ -189,7 +191,10 @@ def save_participant(
         )
         session.add(participant)
     else:
-        participant = get_participant(session, survey_id, participant_id)
+        found = get_participant(session, survey_id, participant_id)
+        if found is None:  # the page looked it up before (404 there)
+            raise LookupError(f"no participant {participant_id} in survey {survey_id}")
+        participant = found
         participant.email = email
     participant.name = (name or "").strip()[:200]
     participant.attributes = _attributes_from_text(attributes_text)
@@ -208,8 +213,12 @@ def remove_participant(session: Session, survey_id: int, participant_id: int) ->
     session.execute(
         delete(Response).where(Response.participant_id == participant_id, Response.status == ResponseStatus.IN_PROGRESS)
     )
-    result = session.execute(
-        delete(Participant).where(Participant.survey_id == survey_id, Participant.id == participant_id)
+    # A DELETE without RETURNING gives a CursorResult; Session.execute is typed for any statement.
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            delete(Participant).where(Participant.survey_id == survey_id, Participant.id == participant_id)
+        ),
     )
     return result.rowcount == 1
 

@@ -97,7 +97,7 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
     Commits on success; on validation errors nothing is stored and the page comes back with errors.
     """
     now = utcnow()
-    participant = session.get(Participant, participant_id)
+    participant = session.get_one(Participant, participant_id)  # the page found it by its link
     survey = participant.survey
     definition = definition_of(survey)
     pages = definition.pages

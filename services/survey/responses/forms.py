@@ -70,7 +70,7 @@ def parse_number(text: str) -> float | None:
 def check_question(question: Question, values: Values, require: bool) -> str | None:
     """The error message for one question, or None when its answer may be stored."""
     key, kind = question.key, question.type
-    allowed = question.allowed_values()
+    allowed = question.allowed_values() or set()  # None only for the kinds below that do not look at it
     missing = require and question.required
     if kind == QuestionType.SINGLE:
         value = first(values, key)
@@ -95,9 +95,10 @@ def check_question(question: Question, values: Values, require: bool) -> str | N
         if not value:
             return _("Välj ett värde.") if missing else None
         if value not in allowed:
-            return _("Välj ett av värdena %(low)s–%(high)s.", low=question.scale.min, high=question.scale.max)
+            scale = question.required_scale
+            return _("Välj ett av värdena %(low)s–%(high)s.", low=scale.min, high=scale.max)
     elif kind == QuestionType.MATRIX:
-        options = {str(v) for v in question.scale.points} | ({DONT_KNOW} if question.dont_know else set())
+        options = {str(v) for v in question.required_scale.points} | ({DONT_KNOW} if question.dont_know else set())
         unanswered = []
         for row in question.rows:
             value = first(values, f"{key}.{row.key}")

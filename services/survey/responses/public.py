@@ -19,6 +19,7 @@ from services.survey.surveys.questions import (
     POINT_TYPES,
     Question,
     QuestionType,
+    ShowIf,
     SurveyDefinition,
     definition_of,
 )
@@ -31,7 +32,9 @@ ACTIONS = ("back", "next", "save", "submit")
 
 def markdown(text: str) -> Markup:
     """Markdown from the survey definition; raw HTML is not allowed through."""
-    return Markup(_markdown.render(text or ""))
+    # Safe: with html=False markdown-it escapes raw HTML and refuses javascript:, vbscript:, file: and data: links
+    # (data: images of common formats excepted).
+    return Markup(_markdown.render(text or ""))  # noqa: S704
 
 
 def personal_link(view):
@@ -59,12 +62,14 @@ def first_input_id(question: Question) -> str:
     return f"q-{key}"
 
 
-def condition_words(definition: SurveyDefinition, question: Question) -> tuple[str, list[str]]:
+def condition_words(definition: SurveyDefinition, rule: ShowIf) -> tuple[str, list[str]]:
     """A follow-up question's condition in the respondent's words: the earlier question's text and
     the answers that show it (option labels, not their keys)."""
-    target = definition.question(question.show_if.question)
+    target = definition.question(rule.question)
+    if target is None:  # the definition's checks refuse a condition on a question that is not there
+        raise ValueError(f"show_if names no question: {rule.question!r}")
     words = {OTHER: _("Annat"), DONT_KNOW: _("Vet inte"), **{o.key: o.label for o in target.options}}
-    return target.text, [words.get(value, value) for value in question.show_if.values]
+    return target.text, [words.get(value, value) for value in rule.values]
 
 
 def page_context(survey, page: int, values, errors, preview: bool = False) -> dict:
@@ -88,7 +93,7 @@ def page_context(survey, page: int, values, errors, preview: bool = False) -> di
         "page_title": pages[page].title,
         "questions": shown,
         "keys_here": keys_here,
-        "conditions": {q.key: condition_words(definition, q) for q in shown if q.show_if},
+        "conditions": {q.key: condition_words(definition, q.show_if) for q in shown if q.show_if},
         "values": values,
         "errors": errors,
         "summary": summary,

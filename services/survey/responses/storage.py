@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from services.survey.responses.forms import Values, check_question, check_questions, first, is_visible, parse_number
@@ -50,7 +52,13 @@ def answer_rows(definition: SurveyDefinition, values: Values) -> list[dict]:
 
 def _rows_for(question: Question, values: Values) -> list[dict]:
     key, kind = question.key, question.type
-    base = {"question_key": key, "row_key": None, "option_key": None, "number_value": None, "text_value": None}
+    base: dict[str, str | float | None] = {
+        "question_key": key,
+        "row_key": None,
+        "option_key": None,
+        "number_value": None,
+        "text_value": None,
+    }
     if kind in CHOICE_TYPES:
         if kind == QuestionType.SINGLE:
             chosen = [first(values, key)]
@@ -106,17 +114,21 @@ def write_answers(session: Session, response_id: str, definition: SurveyDefiniti
     session.execute(delete(Answer).where(Answer.response_id == response_id))
     rows = answer_rows(definition, values)
     if rows:
-        session.execute(Answer.__table__.insert(), [{**row, "response_id": response_id} for row in rows])
+        session.execute(insert(Answer), [{**row, "response_id": response_id} for row in rows])
 
 
 def lock_participant(session: Session, participant_id: int, now: datetime, anonymous: bool) -> bool:
     """Take the participant's row lock; False when they have already completed."""
     started = start_of_day(now) if anonymous else now
-    result = session.execute(
-        update(Participant)
-        .where(Participant.id == participant_id, Participant.completed_at.is_(None))
-        .values(started_at=func.coalesce(Participant.started_at, started))
-        .execution_options(synchronize_session=False)
+    # An UPDATE without RETURNING gives a CursorResult; Session.execute is typed for any statement.
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Participant)
+            .where(Participant.id == participant_id, Participant.completed_at.is_(None))
+            .values(started_at=func.coalesce(Participant.started_at, started))
+            .execution_options(synchronize_session=False)
+        ),
     )
     return result.rowcount == 1
 
@@ -132,11 +144,14 @@ def complete(
 ) -> str | None:
     """Mark the response complete exactly once (None when another request already did); in an
     anonymous survey it is re-created unlinkable. Returns the id of the complete response."""
-    result = session.execute(
-        update(Response)
-        .where(Response.id == response.id, Response.status == ResponseStatus.IN_PROGRESS)
-        .values(status=ResponseStatus.COMPLETE, completed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Response)
+            .where(Response.id == response.id, Response.status == ResponseStatus.IN_PROGRESS)
+            .values(status=ResponseStatus.COMPLETE, completed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         return None
@@ -247,7 +262,10 @@ def store_complete_response(
     )
     session.add(response)
     session.flush()
-    return complete(session, survey, response, participant, normalised, now, attributes)
+    completed_id = complete(session, survey, response, participant, normalised, now, attributes)
+    if completed_id is None:  # only another request completes a response, and none can see this one yet
+        raise RuntimeError(f"response {response.id}, made above, was already complete")
+    return completed_id
 
 
 def readable_answers(session: Session, survey: Survey, participant_id: int) -> list[tuple[str, list[str]]]:

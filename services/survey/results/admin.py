@@ -74,7 +74,10 @@ def breakdown_chart(table) -> Markup | None:
     shown = [g for g in table.groups if not g.hidden]
     if table.question.type == QuestionType.MULTIPLE or not shown:
         return None
-    rows = [(g.label, [charts.Segment(c.label, cell.count) for c, cell in zip(table.columns, g.cells)]) for g in shown]
+    rows = [
+        (g.label, [charts.Segment(c.label, cell.count) for c, cell in zip(table.columns, g.cells, strict=True)])
+        for g in shown
+    ]
     legend = [c.label for c in table.columns]
     return charts.stacked_chart(
         "chart-breakdown",

@@ -10,7 +10,7 @@ from sqlalchemy import String, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from services.survey.results.figures import bars_of, percent, value_key
-from services.survey.results.scope import Filter, attribute_of, from_answers, null_of, scope
+from services.survey.results.scope import NO_FILTER, Filter, attribute_of, from_answers, null_of, scope
 from services.survey.surveys.questions import CLOSED_TYPES, DONT_KNOW, Choice, Question, QuestionType, definition_of
 from shared.models import Answer, Response, Survey
 
@@ -81,28 +81,27 @@ def breakdown_stmt(
     flt: Filter,
     q: Question,
     row: Choice | None,
-    by_attribute: str | None,
-    by_question: tuple[Question, Choice | None] | None,
+    by: str | tuple[Question, Choice | None],
 ):
     """The whole cross-table in one statement: rows ``cell`` (group, value, n), ``size`` (group, number
     of responses), ``total`` (value, n) and ``total_size``.
 
-    Groups are the values of a report attribute (every response in exactly one group, missing
-    included, so totals are the sums of the groups) or the answers to another closed question
-    (a `multiple` one puts a response in several groups, so totals are counted on their own).
+    Groups (``by``) are the values of a report attribute, given by name (every response in exactly one
+    group, missing included, so totals are the sums of the groups), or the answers to another closed
+    question, given with its matrix row (a `multiple` one puts a response in several groups, so totals
+    are counted on their own).
     """
-    if by_attribute is not None:
-        group = (attribute_of(Response.attributes, by_attribute).label("g"), null_of().label("gn"))
-        other, joined = None, ()
+    counted = (Answer.option_key.label("o"), Answer.number_value.label("v"), func.count().label("n"))
+    if isinstance(by, str):
+        group = (attribute_of(Response.attributes, by).label("g"), null_of().label("gn"))
+        stmt = from_answers(*group, *counted)
     else:
         other = aliased(Answer)
-        q2, row2 = by_question
         group = (other.option_key.label("g"), other.number_value.label("gn"))
-        joined = ((other, and_(other.response_id == Answer.response_id, *_item_conditions(other, q2, row2))),)
+        stmt = from_answers(*group, *counted).join(
+            other, and_(other.response_id == Answer.response_id, *_item_conditions(other, *by))
+        )
     item = _item_conditions(Answer, q, row)
-    stmt = from_answers(*group, Answer.option_key.label("o"), Answer.number_value.label("v"), func.count().label("n"))
-    for target in joined:
-        stmt = stmt.join(*target)
     cells = (
         stmt.where(*scope(survey_id, flt), *item).group_by(*group, Answer.option_key, Answer.number_value).cte("cells")
     )
@@ -114,10 +113,10 @@ def breakdown_stmt(
     kind = lambda name: literal(name).label("kind")  # noqa: E731
     if q.type != QuestionType.MULTIPLE:
         # One answer row per response: a group's size is the sum of its cells.
-        sizes = select(cells.c.g, cells.c.gn, func.sum(cells.c.n).label("n")).group_by(cells.c.g, cells.c.gn)
-    elif by_attribute is not None:
-        g = attribute_of(Response.attributes, by_attribute)
-        sizes = (
+        size_query = select(cells.c.g, cells.c.gn, func.sum(cells.c.n).label("n")).group_by(cells.c.g, cells.c.gn)
+    elif isinstance(by, str):
+        g = attribute_of(Response.attributes, by)
+        size_query = (
             select(g.label("g"), null_of().label("gn"), func.count().label("n"))
             .where(*scope(survey_id, flt), answered(Response.id, (q, row)))
             .group_by(g)
@@ -125,23 +124,23 @@ def breakdown_stmt(
     else:
         # A `multiple` question has several rows per response: count each group's responses on their own.
         grouped = aliased(Answer)
-        sizes = (
+        size_query = (
             select(grouped.option_key.label("g"), grouped.number_value.label("gn"), func.count().label("n"))
             .select_from(grouped)
             .join(Response, Response.id == grouped.response_id)
             .where(
                 *scope(survey_id, flt),
-                *_item_conditions(grouped, *by_question),
+                *_item_conditions(grouped, *by),
                 answered(grouped.response_id, (q, row)),
             )
             .group_by(grouped.option_key, grouped.number_value)
         )
-    sizes = sizes.cte("sizes")
+    sizes = size_query.cte("sizes")
     parts = [
         select(kind("cell"), cells.c.g, cells.c.gn, cells.c.o, cells.c.v, cells.c.n),
         select(kind("size"), sizes.c.g, sizes.c.gn, null_of(String), null_of(), sizes.c.n),
     ]
-    if by_attribute is not None or by_question[0].type != QuestionType.MULTIPLE:
+    if isinstance(by, str) or by[0].type != QuestionType.MULTIPLE:
         # Every response is in exactly one group (a missing value is a group too): totals are sums.
         parts.append(
             select(kind("total"), null_of(String), null_of(), cells.c.o, cells.c.v, func.sum(cells.c.n)).group_by(
@@ -157,18 +156,18 @@ def breakdown_stmt(
             from_answers(
                 kind("total"), null_of(String), null_of(), Answer.option_key, Answer.number_value, func.count()
             )
-            .where(*scope(survey_id, flt), *item, answered(Answer.response_id, by_question))
+            .where(*scope(survey_id, flt), *item, answered(Answer.response_id, by))
             .group_by(Answer.option_key, Answer.number_value)
         )
         parts.append(
             select(kind("total_size"), null_of(String), null_of(), null_of(String), null_of(), func.count())
             .select_from(Response)
-            .where(*scope(survey_id, flt), answered(Response.id, (q, row)), answered(Response.id, by_question))
+            .where(*scope(survey_id, flt), answered(Response.id, (q, row)), answered(Response.id, by))
         )
     return union_all(*parts)
 
 
-def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter = Filter()) -> Breakdown:
+def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter = NO_FILTER) -> Breakdown:
     """Cross-table of a closed question (``item``) by ``attr:NAME`` or ``q:ITEM``, with the small-group rule.
 
     Groups with fewer responses than the survey's ``min_group_size`` are hidden; when exactly one
@@ -182,13 +181,13 @@ def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter 
     columns = _columns(q)
 
     if kind == "attr" and name in (survey.report_attributes or []):
-        stmt = breakdown_stmt(survey.id, flt, q, row, name, None)
+        stmt = breakdown_stmt(survey.id, flt, q, row, name)
         by_label, labels, group_order = name, {}, None
     elif kind == "q":
         q2, row2 = _find_item(qs, name)
         if (q2.key, row2) == (q.key, row):
             raise BreakdownError(by)
-        stmt = breakdown_stmt(survey.id, flt, q, row, None, (q2, row2))
+        stmt = breakdown_stmt(survey.id, flt, q, row, (q2, row2))
         by_label = q2.text + (f" – {row2.label}" if row2 else "")
         q2_columns = _columns(q2)
         labels = {c.key: c.label for c in q2_columns}

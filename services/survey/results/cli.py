@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
+from typing import BinaryIO
 
 import click
 
@@ -84,19 +86,15 @@ def register(main: click.Group) -> None:
             )
             if fmt == "xlsx" and out is None and sys.stdout.isatty():
                 raise click.ClickException("an XLSX file is binary: give --out FILE or redirect the output")
-            with force_locale(survey.language or "sv"):
-                target = open(out, "wb") if out else sys.stdout.buffer
-                try:
-                    if fmt == "xlsx":
-                        with exports.xlsx_file(session, survey, options) as spool:
-                            shutil.copyfileobj(spool, target)
-                    else:
-                        for chunk in exports.csv_chunks(session, survey, options):
-                            target.write(chunk)
-                finally:
-                    if out:
-                        target.close()
-                    else:
-                        target.flush()
+            with force_locale(survey.language or "sv"), contextlib.ExitStack() as stack:
+                # A file of our own is closed at the end, standard output only flushed.
+                target: BinaryIO = stack.enter_context(open(out, "wb")) if out else sys.stdout.buffer
+                stack.callback(target.flush)
+                if fmt == "xlsx":
+                    with exports.xlsx_file(session, survey, options) as spool:
+                        shutil.copyfileobj(spool, target)
+                else:
+                    for chunk in exports.csv_chunks(session, survey, options):
+                        target.write(chunk)
         if out:
             click.echo(f"wrote {out}", err=True)

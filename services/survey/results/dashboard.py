@@ -135,8 +135,10 @@ class Dashboard:
 
 
 def _counts(row) -> Counts:
+    """A row of ``participant_counts_stmt``: counts (never NULL) and, per group, the group's value."""
     data = row._asdict()
-    return Counts(**{k: (int(v) if k != "value" and v is not None else v) for k, v in data.items()})
+    value = data.pop("value", None)
+    return Counts(**{k: int(v) for k, v in data.items()}, value=value)
 
 
 def dashboard(session: Session, survey_id: int, today: date | None = None) -> Dashboard:

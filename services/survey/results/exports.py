@@ -10,6 +10,7 @@ return as a formula (OWASP "CSV injection"), so every text cell that does gets a
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -121,7 +122,7 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
                     )
                 )
         elif q.type == QuestionType.MATRIX:
-            codes = tuple((str(v), str(v)) for v in q.scale.points) + dk
+            codes = tuple((str(v), str(v)) for v in q.required_scale.points) + dk
             for r in q.rows:
                 out.append(
                     Column(
@@ -129,11 +130,8 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
                     )
                 )
         elif q.type in POINT_TYPES:
-            out.append(
-                Column(
-                    q.key, q.text if labels else q.key, q, None, tuple((str(v), str(v)) for v in q.scale.points) + dk
-                )
-            )
+            codes = tuple((str(v), str(v)) for v in q.required_scale.points) + dk
+            out.append(Column(q.key, q.text if labels else q.key, q, None, codes))
         else:
             out.append(Column(q.key, q.text if labels else q.key, q, None, dk))
         if q.other and q.type in CHOICE_TYPES:
@@ -142,10 +140,15 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
     return out
 
 
-def _pivot(cols: list[Column]) -> tuple[list, list[tuple]]:
+# How to read one question column from a pivoted row: (column index, kind, question, sub, expression labels).
+_Reading = tuple[int, str, Question, str | None, tuple[str, str]]
+
+
+def _pivot(cols: list[Column]) -> tuple[list, list[_Reading]]:
     """The SQL expressions that turn a response's answer rows into its export columns, and for each
-    question column how to read them: (column index, kind, question, sub, expression labels)."""
-    exprs, plan = [], []
+    question column how to read them."""
+    exprs: list = []
+    plan: list[_Reading] = []
     for i, c in enumerate(cols):
         q = c.question
         if q is None:
@@ -213,7 +216,10 @@ def rows(session: Session, survey: Survey, options: ExportOptions) -> Iterator[l
     id_slot, date_slot = index["id"], index["datum"]
     attribute_slots = [(index[f"attr:{a}"], a) for a in survey.report_attributes or []]
     exprs, plan = _pivot(cols)
-    option_labels = {(q.key, o.key): o.label for _i, _k, q, _s, _n in plan for o in q.options}
+    # Looked up by (question, sub) as well: a `multiple` column's sub is its option's key.
+    option_labels: dict[tuple[str, str | None], str] = {
+        (q.key, o.key): o.label for _i, _k, q, _s, _n in plan for o in q.options
+    }
     result = session.connection().execute(export_stmt(survey, options, exprs).execution_options(yield_per=BATCH))
     for r in result:
         data = r._mapping
@@ -288,9 +294,11 @@ def write_xlsx(session: Session, survey: Survey, options: ExportOptions, out: IO
 
 def xlsx_file(session: Session, survey: Survey, options: ExportOptions) -> IO[bytes]:
     """The workbook in a temporary file (spilled to disk when large), rewound for reading."""
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    write_xlsx(session, survey, options, spool)
-    spool.seek(0)
+    with contextlib.ExitStack() as on_error:
+        spool = on_error.enter_context(tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024))
+        write_xlsx(session, survey, options, spool)
+        spool.seek(0)
+        on_error.pop_all()  # written: the caller reads and closes it
     return spool
 
 

@@ -12,7 +12,15 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from services.survey.results.scope import Filter, filter_allowed, from_answers, null_of, response_count_stmt, scope
+from services.survey.results.scope import (
+    NO_FILTER,
+    Filter,
+    filter_allowed,
+    from_answers,
+    null_of,
+    response_count_stmt,
+    scope,
+)
 from services.survey.results.texts import first_texts
 from services.survey.surveys.questions import (
     CHOICE_TYPES,
@@ -233,7 +241,7 @@ def bars_of(q: Question, counts: dict[str, int], respondents: int) -> list[Bar]:
 def question_results(
     session: Session,
     survey: Survey,
-    flt: Filter = Filter(),
+    flt: Filter = NO_FILTER,
     texts_shown: int = 5,
     groups: dict[str, dict[str, int]] | None = None,
 ) -> Results:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField
-from wtforms.fields.choices import SelectChoice
+
+# WTForms 3.3 deprecates choices as tuples for SelectChoice, which types-WTForms (3.2, the newest) does not know yet.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 
 class ExportForm(FlaskForm):

@@ -27,8 +27,15 @@ class Filter:
     value: str | None = None
 
     @property
+    def selection(self) -> tuple[str, str] | None:
+        """``(attribute, value)`` when the filter restricts anything, else None."""
+        if self.attribute and self.value is not None:
+            return self.attribute, self.value
+        return None
+
+    @property
     def active(self) -> bool:
-        return bool(self.attribute) and self.value is not None
+        return self.selection is not None
 
     def as_args(self) -> dict:
         return {"filter": f"{self.attribute}:{self.value}"} if self.active else {}
@@ -42,6 +49,9 @@ class Filter:
         return cls(attribute, value) if attribute in allowed else cls()
 
 
+NO_FILTER = Filter()  # the default argument of the results functions: all responses
+
+
 def attribute_of(column, name: str):
     """The text value of one key of a JSON attributes column (``->>`` / ``json_extract``)."""
     return column[name].as_string()
@@ -52,8 +62,9 @@ def scope(survey_id: int, flt: Filter, include_partial: bool = False) -> list:
     conditions = [Response.survey_id == survey_id]
     if not include_partial:
         conditions.append(Response.status == ResponseStatus.COMPLETE)
-    if flt.active:
-        conditions.append(attribute_of(Response.attributes, flt.attribute) == flt.value)
+    if flt.selection is not None:
+        attribute, value = flt.selection
+        conditions.append(attribute_of(Response.attributes, attribute) == value)
     return conditions
 
 
@@ -74,12 +85,13 @@ def filter_allowed(
     session: Session, survey: Survey, flt: Filter, groups: dict[str, dict[str, int]] | None = None
 ) -> bool:
     """A filter may not single out a small group — nor leave one out, which the totals would reveal."""
-    if not flt.active:
+    if flt.selection is None:
         return True
+    attribute, value = flt.selection
     groups = groups if groups is not None else response_groups(session, survey)
-    values = groups.get(flt.attribute, {})
+    values = groups.get(attribute, {})
     total = session.scalar(response_count_stmt(survey.id, Filter()))
-    picked = values.get(flt.value, 0)
+    picked = values.get(value, 0)
     rest = total - picked
     return picked >= survey.min_group_size and (rest == 0 or rest >= survey.min_group_size)
 

@@ -55,7 +55,7 @@ def text_answers(
 ) -> TextPage:
     """One page of the free texts of a question, optionally only those containing ``search``."""
     stmt = text_answers_stmt(survey.id, flt, question_key, search)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     # Ordered by the (random) response id: stable for paging, and not the order people answered in.

@@ -140,14 +140,15 @@ def normalise(data: object) -> dict:
         for unknown in sorted(set(map(str, page)) - PAGE_KEYS):
             check.add(f"{path}.{unknown}", _("okänd nyckel"))
         questions = page.get("questions")
-        new_page = {"title": _text(check, page, "title", path), "questions": []}
+        new_questions: list[dict] = []
+        new_page = {"title": _text(check, page, "title", path), "questions": new_questions}
         if not isinstance(questions, list) or not questions:
             check.add(f"{path}.questions", _("måste vara en lista med minst en fråga"))
             questions = []
         for q, question in enumerate(questions):
             normalised = _question(check, question, f"{path}.questions[{q}]", seen)
             if normalised is not None:
-                new_page["questions"].append(normalised)
+                new_questions.append(normalised)
                 seen.setdefault(normalised["key"], normalised)
         out["pages"].append(new_page)
     if check.errors:
@@ -238,15 +239,12 @@ def _items(check: _Checker, items, path: str, what: str) -> list[dict]:
         elif isinstance(item, dict):
             for unknown in sorted(set(map(str, item)) - {"key", "label"}):
                 check.add(f"{where}.{unknown}", _("okänd nyckel"))
-            key = item.get("key")
-            label = item.get("label")
-            if label is None or str(label).strip() == "":
+            given_label, given_key = item.get("label"), item.get("key")
+            if given_label is None or str(given_label).strip() == "":
                 check.add(f"{where}.label", _("saknas"))
                 continue
-            label = str(label).strip()
-            if key is None:
-                key = slugify(label)
-            key = str(key)
+            label = str(given_label).strip()
+            key = slugify(label) if given_key is None else str(given_key)
         else:
             check.add(where, _("måste vara en text eller {key, label}"))
             continue

@@ -25,15 +25,15 @@ def text_fields(definition: SurveyDefinition) -> list[tuple[str, str]]:
             out += [(f"{base}.text", question.text), (f"{base}.help", question.help)]
             if question.type in POINT_TYPES:
                 out += [
-                    (f"{base}.min_label", question.scale.min_label),
-                    (f"{base}.max_label", question.scale.max_label),
+                    (f"{base}.min_label", question.required_scale.min_label),
+                    (f"{base}.max_label", question.required_scale.max_label),
                 ]
             out += [(f"{base}.options.{n}.label", o.label) for n, o in enumerate(question.options)]
             out += [(f"{base}.rows.{n}.label", r.label) for n, r in enumerate(question.rows)]
             if question.type == QuestionType.MATRIX:
                 out += [
-                    (f"{base}.scale.min_label", question.scale.min_label),
-                    (f"{base}.scale.max_label", question.scale.max_label),
+                    (f"{base}.scale.min_label", question.required_scale.min_label),
+                    (f"{base}.scale.max_label", question.required_scale.max_label),
                 ]
     return out
 

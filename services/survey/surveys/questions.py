@@ -123,12 +123,19 @@ class Question:
             max_length=data.get("max_length"),
         )
 
+    @property
+    def required_scale(self) -> Scale:
+        """The scale of a scale, NPS or matrix question, which always has one (``from_dict``)."""
+        if self.scale is None:
+            raise ValueError(f"question {self.key!r} of type {self.type} has no scale")
+        return self.scale
+
     def allowed_values(self) -> set[str] | None:
         """The values a choice or scale question accepts (None when any value within bounds will do)."""
         if self.type in CHOICE_TYPES:
             return {o.key for o in self.options} | ({OTHER} if self.other else set())
         if self.type in POINT_TYPES:
-            return {str(v) for v in self.scale.points} | ({DONT_KNOW} if self.dont_know else set())
+            return {str(v) for v in self.required_scale.points} | ({DONT_KNOW} if self.dont_know else set())
         return None
 
     def option_label(self, key: str) -> str:
