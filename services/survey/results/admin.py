@@ -8,12 +8,19 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from services.survey.results import charts, exports
+from services.survey.results.anonymity import still_needed, threshold
 from services.survey.results.breakdown import BreakdownError
 from services.survey.results.breakdown import breakdown as breakdown_table
 from services.survey.results.dashboard import dashboard as response_rates
 from services.survey.results.figures import question_results
 from services.survey.results.forms import ExportForm
-from services.survey.results.scope import Filter, filter_allowed, report_attribute_values, response_groups
+from services.survey.results.scope import (
+    Filter,
+    complete_count,
+    filter_allowed,
+    report_attribute_values,
+    response_groups,
+)
 from services.survey.results.texts import text_answers
 from services.survey.surveys.questions import TEXT_TYPES, QuestionType, definition_of
 from shared.clock import utcnow
@@ -29,12 +36,25 @@ def _filter(survey: Survey) -> Filter:
     return Filter.parse(request.args.get("filter"), list(survey.report_attributes or []))
 
 
+def _filter_values(session, survey: Survey, groups: dict[str, dict[str, int]], needed: int) -> dict[str, list[str]]:
+    """The "Visa svar från" menu: only values held by at least k responses, and none while results wait."""
+    if needed:
+        return {}
+    return report_attribute_values(groups, complete_count(session, survey), threshold(survey))
+
+
 @bp.app_template_filter("results_number")
 def results_number(value, decimals: int = 1) -> str:
     """A figure the Swedish way (1 234,5); a dash when there is none."""
     if value is None:
         return "–"
     return format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else ""))
+
+
+@bp.app_template_global("small_group_threshold")
+def small_group_threshold(survey: Survey) -> int:
+    """k of the small-group rule, for the pages' explanations."""
+    return threshold(survey)
 
 
 def _pct_text(value) -> str:
@@ -92,17 +112,18 @@ def breakdown_chart(table) -> Markup | None:
 @login_required
 def dashboard(survey_id: int):
     survey = get_or_404(Survey, survey_id)
-    board = response_rates(db_session(), survey.id, today=to_local(utcnow()).date())
+    k = threshold(survey) if survey.anonymous else None
+    board = response_rates(db_session(), survey.id, today=to_local(utcnow()).date(), k=k)
     chart = None
     if board.days:
         chart = charts.day_chart(
             "chart-days",
-            _("Antal besvarade enkäter per dag"),
-            [(d.day.isoformat(), d.completed, d.invitation, d.reminder) for d in board.days],
+            _("Antal besvarade enkäter per period") if k else _("Antal besvarade enkäter per dag"),
+            [(d.axis_label, d.completed, d.invitation, d.reminder) for d in board.days],
             reminder_text=_("P"),
             invitation_text=_("I"),
         )
-    return render_template("survey/results/dashboard.html", survey=survey, board=board, chart=chart)
+    return render_template("survey/results/dashboard.html", survey=survey, board=board, chart=chart, k=k)
 
 
 @bp.get("/results")
@@ -118,7 +139,7 @@ def results(survey_id: int):
         survey=survey,
         results=found,
         flt=flt,
-        filter_values=report_attribute_values(groups),
+        filter_values=_filter_values(s, survey, groups, found.needed),
         charts={r.question.key: question_chart(r) for r in found.questions},
         pct=_pct_text,
     )
@@ -133,15 +154,18 @@ def texts(survey_id: int, question_key: str):
         abort(404)
     flt = _filter(survey)
     s = db_session()
-    if not filter_allowed(s, survey, flt):
+    needed = still_needed(survey, complete_count(s, survey))
+    if needed or not filter_allowed(s, survey, flt):
         page = None
     else:
         search = (request.args.get("q") or "").strip()[:200] or None
-        page = text_answers(s, survey, question_key, flt, search, request.args.get("page", 1, type=int))
+        k = threshold(survey) if survey.anonymous else 1
+        page = text_answers(s, survey, question_key, flt, search, request.args.get("page", 1, type=int), k=k)
     return render_template(
         "survey/results/texts.html",
         survey=survey,
         question=question,
+        needed=needed,
         page=page,
         flt=flt,
         search=request.args.get("q", ""),
@@ -160,7 +184,8 @@ def breakdown(survey_id: int):
     table, error = None, None
     s = db_session()
     groups = response_groups(s, survey)
-    if item or by:
+    needed = still_needed(survey, complete_count(s, survey))
+    if (item or by) and not needed:
         if not filter_allowed(s, survey, flt, groups):
             error = _("Urvalet har för få svar för att visas.")
         else:
@@ -178,8 +203,9 @@ def breakdown(survey_id: int):
         by=by,
         table=table,
         error=error,
+        needed=needed,
         flt=flt,
-        filter_values=report_attribute_values(groups),
+        filter_values=_filter_values(s, survey, groups, needed),
         pct=_pct_text,
     )
 

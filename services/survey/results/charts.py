@@ -114,7 +114,8 @@ def stacked_chart(
 def day_chart(
     chart_id: str, title: str, days: list[tuple[str, int, bool, bool]], reminder_text: str, invitation_text: str
 ) -> Markup:
-    """Completions per day as columns; invitation and reminder days marked with a line and a letter."""
+    """Completions per day (or period) as columns, each labelled on the axis with its given text;
+    invitation and reminder days marked with a line and a letter."""
     height, bottom, left = 220, 190, 40
     top = max((n for _d, n, _i, _r in days), default=0) or 1
     step = (WIDTH - left - 10) / max(1, len(days))
@@ -143,6 +144,6 @@ def day_chart(
         if i == 0 or i == len(days) - 1 or (len(days) <= 31 and i % 7 == 0):
             body.append(
                 f'<text class="chart-label" x="{x + width / 2:.1f}" y="{bottom + 18}" text-anchor="middle">'
-                f"{escape(day[5:])}</text>"
+                f"{escape(day)}</text>"
             )
     return _svg(chart_id, title, height, body, "days")

@@ -26,7 +26,7 @@ def register(main: click.Group) -> None:
     @pass_cli
     def min_group_size(cli: CliContext, survey_id: int, size: int) -> None:
         """Set how many responses a group needs before breakdowns and filters show it (default 5)."""
-        from services.survey.results.scope import ANONYMOUS_MIN_GROUP_SIZE
+        from services.survey.results.anonymity import ANONYMOUS_MIN_GROUP_SIZE
         from shared.models import Survey
 
         with cli.database.transaction() as session:

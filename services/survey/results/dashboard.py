@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import case, func, or_, select, text, union
 from sqlalchemy.orm import Session
 
+from services.survey.results.anonymity import Period, periods
 from services.survey.results.scope import attribute_of
 from shared.db import is_postgres
 from shared.i18n import to_local
@@ -121,10 +122,20 @@ class Counts:
 
 @dataclass
 class Day:
+    """A day, or in an anonymous survey a period of days (``day`` to ``end``) with no completion or at least k."""
+
     day: date
     completed: int
     invitation: bool
     reminder: bool
+    end: date | None = None
+
+    @property
+    def axis_label(self) -> str:
+        """``03-10`` for a day, ``10/3–16/3`` for a period."""
+        if self.end is None:
+            return self.day.isoformat()[5:]
+        return Period(self.day, self.end, self.completed).short_label
 
 
 @dataclass
@@ -141,8 +152,9 @@ def _counts(row) -> Counts:
     return Counts(**{k: int(v) for k, v in data.items()}, value=value)
 
 
-def dashboard(session: Session, survey_id: int, today: date | None = None) -> Dashboard:
-    """Who has answered: totals, the same per participant attribute, and completions per Swedish day."""
+def dashboard(session: Session, survey_id: int, today: date | None = None, k: int | None = None) -> Dashboard:
+    """Who has answered: totals, the same per participant attribute, and completions per Swedish day
+    (with ``k``, for an anonymous survey: per week or longer period holding no completion or at least k)."""
     postgres = is_postgres(session)
     totals = _counts(session.execute(participant_counts_stmt(survey_id)).one())
     by_attribute = {}
@@ -165,6 +177,12 @@ def dashboard(session: Session, survey_id: int, today: date | None = None) -> Da
         if today is not None and end < today <= end + timedelta(days=31):
             end = today  # a survey still collecting: show the quiet days up to today
         end = min(end, start + timedelta(days=366))
+        if k is not None:
+            for p in periods(completed, k, start, end):
+                invitation = any(p.start <= d <= p.end for d in invitations)
+                reminder = any(p.start <= d <= p.end for d in reminders)
+                days.append(Day(p.start, p.completed, invitation, reminder, end=p.end))
+            return Dashboard(totals=totals, by_attribute=by_attribute, days=days)
         current = start
         while current <= end:
             days.append(Day(current, completed.get(current, 0), current in invitations, current in reminders))

@@ -13,16 +13,28 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import re
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import IO
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Text, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from services.survey.results.anonymity import (
+    MERGED,
+    Combination,
+    Period,
+    merge_small_combinations,
+    period_of,
+    periods,
+    rule_text,
+    threshold,
+)
 from services.survey.surveys.questions import (
     CHOICE_TYPES,
     DONT_KNOW,
@@ -33,7 +45,7 @@ from services.survey.surveys.questions import (
     QuestionType,
     definition_of,
 )
-from shared.i18n import local_time
+from shared.i18n import local_time, to_local
 from shared.models import Answer, Participant, Response, ResponseStatus, Survey
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -43,13 +55,83 @@ BATCH = 2000
 STATUS_ORDER = (ResponseStatus.COMPLETE, ResponseStatus.IN_PROGRESS)  # as the codebook lists them
 
 
+Progress = Callable[[int], None]  # told the number of rows written so far, every BATCH rows
+# In the data of the SPSS and R exports (numeric codes): "Vet inte", declared missing there.
+DONT_KNOW_CODE = -99
+
+
+class TooFewResponses(Exception):
+    """An anonymous survey is exported only once it has k complete responses."""
+
+    def __init__(self, needed: int):
+        super().__init__(f"{needed} more complete responses needed")
+        self.needed = needed
+
+
 @dataclass(frozen=True)
 class ExportOptions:
     format: str = "csv"
     separator: str = ","
     labels: bool = False  # option labels instead of codes, question texts as headers
-    include_partial: bool = False
+    include_partial: bool = False  # never in an anonymous survey (in progress, a response is still a person's)
     include_identity: bool = False  # e-mail and name; never in an anonymous survey
+    numeric: bool = False  # numbers for options and "Vet inte" (the SPSS and R exports' data)
+
+
+def option_numbers(q: Question) -> dict[str, int]:
+    """A `single` question's options numbered 1, 2, … in the survey's order ("Annat" last), for SPSS and R."""
+    keys = [o.key for o in q.options] + ([OTHER] if q.other else [])
+    return {key: i for i, key in enumerate(keys, start=1)}
+
+
+@dataclass(frozen=True)
+class Anonymised:
+    """How an anonymous survey's export shows dates and report attributes (``anonymity``)."""
+
+    periods: list[Period]
+    shown: dict[Combination, Combination]  # (period, *attributes) as stored → as exported
+    merged: int  # responses with a merged value
+    threshold: int
+
+
+def response_combinations_stmt(survey_id: int):
+    """Complete responses per completion time (a day, in an anonymous survey) and set of attributes."""
+    as_text = cast(Response.attributes, Text)
+    return (
+        select(Response.completed_at, as_text.label("attributes"), func.count().label("n"))
+        .where(Response.survey_id == survey_id, Response.status == ResponseStatus.COMPLETE)
+        .group_by(Response.completed_at, as_text)
+    )
+
+
+def _attribute_values(survey: Survey, attributes: dict | None) -> tuple[str | None, ...]:
+    attributes = attributes or {}
+    return tuple(None if attributes.get(a) is None else str(attributes[a]) for a in survey.report_attributes or [])
+
+
+def anonymise(session: Session, survey: Survey) -> Anonymised:
+    """Periods of at least k completions for the date column, and the attribute combinations merged
+    until each is held by at least k responses. Raises ``TooFewResponses`` below k in all."""
+    k = threshold(survey)
+    found = [
+        (to_local(r.completed_at).date(), _attribute_values(survey, json.loads(r.attributes or "{}")), int(r.n))
+        for r in session.execute(response_combinations_stmt(survey.id))
+        if r.completed_at is not None
+    ]
+    complete = sum(n for _day, _values, n in found)
+    if complete < k:
+        raise TooFewResponses(k - complete)
+    per_day: dict[date, int] = {}
+    for day, _values, n in found:
+        per_day[day] = per_day.get(day, 0) + n
+    spans = periods(per_day, k)
+    counts: dict[Combination, int] = {}
+    for day, values, n in found:
+        span = period_of(spans, day)
+        key = (span.label if span else None, *values)
+        counts[key] = counts.get(key, 0) + n
+    shown, merged = merge_small_combinations(counts, k)
+    return Anonymised(spans, shown, merged, k)
 
 
 @dataclass(frozen=True)
@@ -76,6 +158,7 @@ def _number(value: float | None):
 
 def columns(survey: Survey, options: ExportOptions) -> list[Column]:
     """The export's columns in order: id, status, date, report attributes, identity, then questions."""
+    options = effective(survey, options)
     labels = options.labels
     fixed = [Column("id", "id"), Column("datum", str(_("Datum")) if labels else "datum")]
     if options.include_partial:
@@ -93,7 +176,7 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
             Column("email", str(_("E-postadress")) if labels else "email"),
             Column("name", str(_("Namn")) if labels else "name"),
         ]
-    other_label, dont_know_label = str(_("Annat")), str(_("Vet inte"))
+    other_label, dont_know_label, not_chosen = str(_("Annat")), str(_("Vet inte")), str(_("Inte valt"))
     out = fixed
     for q in definition_of(survey).questions:
         dk = ((DONT_KNOW, dont_know_label),) if q.dont_know else ()
@@ -108,7 +191,7 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
                         f"{q.text} – {o.label}" if labels else f"{q.key}_{o.key}",
                         q,
                         o.key,
-                        (("1", o.label), ("0", "")),
+                        (("1", o.label), ("0", not_chosen)),
                     )
                 )
             if q.other:
@@ -118,7 +201,7 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
                         f"{q.text} – {other_label}" if labels else f"{q.key}_{OTHER}",
                         q,
                         OTHER,
-                        (("1", other_label), ("0", "")),
+                        (("1", other_label), ("0", not_chosen)),
                     )
                 )
         elif q.type == QuestionType.MATRIX:
@@ -202,36 +285,62 @@ def export_stmt(survey: Survey, options: ExportOptions, pivot: list):
     return stmt
 
 
-def rows(session: Session, survey: Survey, options: ExportOptions) -> Iterator[list]:
-    """The header row, then one row per response, values already neutralised.
+def effective(survey: Survey, options: ExportOptions) -> ExportOptions:
+    """The options as an export of this survey honours them: an anonymous survey's export has
+    neither identities nor responses in progress."""
+    if survey.anonymous:
+        return replace(options, include_partial=False, include_identity=False)
+    return options
+
+
+def rows(
+    session: Session,
+    survey: Survey,
+    options: ExportOptions,
+    anonymised: Anonymised | None = None,
+    progress: Progress | None = None,
+) -> Iterator[list]:
+    """The header row, then one row per response, values already neutralised. An anonymous
+    survey's rows show periods and merged attributes (``anonymise``, done here unless given).
 
     The rows come from a server-side cursor (``yield_per``), so only a batch is in memory at a time.
     """
+    options = effective(survey, options)
+    if survey.anonymous and anonymised is None:
+        anonymised = anonymise(session, survey)
     cols = columns(survey, options)
     yield [neutralise(c.header) for c in cols]
     index = {c.name: i for i, c in enumerate(cols)}
     labels = options.labels
-    other_label, dont_know_label = str(_("Annat")), str(_("Vet inte"))
-    dont_know = dont_know_label if labels else DONT_KNOW
+    other_label, dont_know_label, not_chosen = str(_("Annat")), str(_("Vet inte")), str(_("Inte valt"))
+    dont_know = dont_know_label if labels else DONT_KNOW_CODE if options.numeric else DONT_KNOW
     id_slot, date_slot = index["id"], index["datum"]
-    attribute_slots = [(index[f"attr:{a}"], a) for a in survey.report_attributes or []]
+    attribute_slots = [index[f"attr:{a}"] for a in survey.report_attributes or []]
     exprs, plan = _pivot(cols)
     # Looked up by (question, sub) as well: a `multiple` column's sub is its option's key.
     option_labels: dict[tuple[str, str | None], str] = {
         (q.key, o.key): o.label for _i, _k, q, _s, _n in plan for o in q.options
     }
+    numbers = {q.key: option_numbers(q) for _i, kind, q, _s, _n in plan if kind == "single"}
     result = session.connection().execute(export_stmt(survey, options, exprs).execution_options(yield_per=BATCH))
-    for r in result:
+    for done, r in enumerate(result, start=1):
+        if progress is not None and done % BATCH == 0:
+            progress(done)
         data = r._mapping
         row: list = [None] * len(cols)
         row[id_slot] = r.id
         when = r.completed_at or r.updated_at
-        row[date_slot] = local_time(when, "day") if when else None  # the Swedish day
+        values = _attribute_values(survey, r.attributes)
+        if anonymised is not None:
+            span = period_of(anonymised.periods, to_local(when).date())
+            shown = anonymised.shown[(span.label if span else None, *values)]
+            row[date_slot], values = shown[0], shown[1:]
+        else:
+            row[date_slot] = local_time(when, "day") if when else None  # the Swedish day
         if "status" in index:
             row[index["status"]] = str(r.status.label) if labels else r.status.value
-        attributes = r.attributes or {}
-        for slot, name in attribute_slots:
-            row[slot] = attributes.get(name)
+        for slot, shown_value in zip(attribute_slots, values, strict=True):
+            row[slot] = shown_value
         if "email" in index:
             row[index["email"]], row[index["name"]] = r.email, r.name
         for i, kind, q, sub, (value_name, dk_name) in plan:
@@ -242,18 +351,24 @@ def rows(session: Session, survey: Survey, options: ExportOptions) -> Iterator[l
                 pass
             elif kind == "single" and labels:
                 value = other_label if value == OTHER else option_labels.get((q.key, value), value)
+            elif kind == "single" and options.numeric:
+                value = numbers[q.key].get(value, value)
             elif kind == "multiple" and labels:
-                value = (other_label if sub == OTHER else option_labels.get((q.key, sub), sub)) if value else None
+                # Answered without this option: "not chosen"; not answered at all stays empty (None above).
+                chosen = other_label if sub == OTHER else option_labels.get((q.key, sub), sub)
+                value = chosen if value else not_chosen
             row[i] = value
         yield [neutralise(v) for v in row]
 
 
-def csv_chunks(session: Session, survey: Survey, options: ExportOptions) -> Iterator[bytes]:
+def csv_chunks(
+    session: Session, survey: Survey, options: ExportOptions, progress: Progress | None = None
+) -> Iterator[bytes]:
     """The CSV file in chunks: BOM first (so Excel reads UTF-8), CRLF line ends."""
     yield "\ufeff".encode("utf-8")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=options.separator, lineterminator="\r\n")
-    for i, row in enumerate(rows(session, survey, options), start=1):
+    for i, row in enumerate(rows(session, survey, options, progress=progress), start=1):
         writer.writerow(["" if v is None else v for v in row])
         if i % 500 == 0:
             yield buffer.getvalue().encode("utf-8")
@@ -266,29 +381,70 @@ def _xlsx_value(value):
     return _ILLEGAL_XML.sub("", value) if isinstance(value, str) else value
 
 
-def write_xlsx(session: Session, survey: Survey, options: ExportOptions, out: IO[bytes]) -> None:
+def anonymity_notes(survey: Survey, anonymised: Anonymised | None) -> list[str]:
+    """What the codebook says about an anonymous survey's dates and merged values."""
+    if anonymised is None:
+        return []
+    k = anonymised.threshold
+    notes = [
+        rule_text(survey),
+        str(
+            _(
+                "datum: perioden (vecka eller längre) då svaret skickades in; varje period har minst %(k)s svar.",
+                k=k,
+            )
+        ),
+    ]
+    if anonymised.merged:
+        notes.append(
+            str(
+                _(
+                    "%(mark)s: sammanslaget värde. %(n)s svar hade en kombination av period och bakgrundsuppgifter "
+                    "som färre än %(k)s delade; de värden som pekade ut dem har ersatts med %(mark)s.",
+                    mark=MERGED,
+                    n=anonymised.merged,
+                    k=k,
+                )
+            )
+        )
+    return notes
+
+
+def described(c: Column) -> str:
+    """A column's question text (with its matrix row or option), or the attribute's name."""
+    text = c.question.text if c.question else c.name.removeprefix("attr:")
+    if c.question is not None and c.sub and c.sub != "other_text":
+        text += " – " + (
+            c.question.row_label(c.sub) if c.question.type == QuestionType.MATRIX else c.question.option_label(c.sub)
+        )
+    return text
+
+
+def write_xlsx(
+    session: Session, survey: Survey, options: ExportOptions, out: IO[bytes], progress: Progress | None = None
+) -> None:
     """The XLSX workbook: sheet "Svar" with the rows, sheet "Kodbok" with questions, codes and labels."""
     from openpyxl import Workbook
 
+    anonymised = anonymise(session, survey) if survey.anonymous else None
     book = Workbook(write_only=True)  # rows go to a temporary file as they are appended
     sheet = book.create_sheet(str(_("Svar")))
-    for row in rows(session, survey, options):
+    for row in rows(session, survey, options, anonymised, progress):
         sheet.append([_xlsx_value(v) for v in row])
     codebook = book.create_sheet(str(_("Kodbok")))
     codebook.append([str(_("Variabel")), str(_("Fråga")), str(_("Kod")), str(_("Etikett"))])
     for c in columns(
         survey, ExportOptions(include_partial=options.include_partial, include_identity=options.include_identity)
     ):
-        text = c.question.text if c.question else c.name.removeprefix("attr:")
-        if c.question is not None and c.sub and c.sub != "other_text":
-            text += " – " + (
-                c.question.row_label(c.sub)
-                if c.question.type == QuestionType.MATRIX
-                else c.question.option_label(c.sub)
-            )
-        codebook.append([_xlsx_value(neutralise(v)) for v in (c.name.removeprefix("attr:"), text, None, None)])
+        codebook.append([_xlsx_value(neutralise(v)) for v in (c.name.removeprefix("attr:"), described(c), None, None)])
         for code, label in c.codes:
             codebook.append([None, None, _xlsx_value(neutralise(code)), _xlsx_value(neutralise(label))])
+    notes = anonymity_notes(survey, anonymised)
+    if notes:
+        codebook.append([])
+        codebook.append([str(_("Anonymitet"))])
+        for note in notes:
+            codebook.append([None, _xlsx_value(neutralise(note))])
     book.save(out)
 
 

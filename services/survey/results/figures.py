@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from services.survey.results.anonymity import still_needed, threshold
 from services.survey.results.scope import (
     NO_FILTER,
     Filter,
@@ -192,6 +193,7 @@ class QuestionResult:
     other_count: int = 0
     texts: list[str] = field(default_factory=list)  # the first few free texts / "other" texts
     text_count: int = 0
+    texts_withheld: bool = False  # an anonymous survey's texts come in sets of at least k, or not at all
 
 
 @dataclass
@@ -199,6 +201,7 @@ class Results:
     total: int
     questions: list[QuestionResult]
     hidden: bool = False  # the filter picks out (or leaves out) too few responses to show
+    needed: int = 0  # an anonymous survey shows nothing until it has this many more complete responses
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -250,9 +253,13 @@ def question_results(
     ``groups`` (from ``response_groups``) saves a query when the caller has them already.
     """
     qs = definition_of(survey).questions
+    complete = session.scalar(response_count_stmt(survey.id, NO_FILTER)) or 0
+    if needed := still_needed(survey, complete):
+        return Results(total=complete, questions=[], needed=needed)
     if not filter_allowed(session, survey, flt, groups):
         return Results(total=0, questions=[], hidden=True)
-    total = session.scalar(response_count_stmt(survey.id, flt))
+    total = session.scalar(response_count_stmt(survey.id, flt)) if flt.active else complete
+    k = threshold(survey)
 
     counts: dict[tuple[str, str | None], dict[str, int]] = {}
     stats: dict[tuple[str, str | None], NumberStats] = {}
@@ -300,7 +307,8 @@ def question_results(
         if q.type in TEXT_TYPES or q.other:
             result.other_count = own.get(OTHER, 0)
             result.text_count = sum(own.values()) if q.type in TEXT_TYPES else result.other_count
-            if texts_shown and result.text_count:
+            result.texts_withheld = survey.anonymous and 0 < result.text_count < k
+            if texts_shown and result.text_count and not result.texts_withheld:
                 result.texts = first_texts(session, survey, q.key, flt, texts_shown)
         out.append(result)
     return Results(total=total, questions=out)

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import Float, Text, cast, func, null, select
 from sqlalchemy.orm import Session
 
+from services.survey.results.anonymity import threshold
 from shared.models import Answer, Response, ResponseStatus, Survey
-
-# The lowest threshold the CLI accepts for an anonymous survey.
-ANONYMOUS_MIN_GROUP_SIZE = 3
 
 
 @dataclass(frozen=True)
@@ -77,6 +75,11 @@ def response_count_stmt(survey_id: int, flt: Filter):
     return select(func.count()).select_from(Response).where(*scope(survey_id, flt))
 
 
+def complete_count(session: Session, survey: Survey) -> int:
+    """The survey's complete responses."""
+    return session.scalar(response_count_stmt(survey.id, Filter())) or 0
+
+
 def null_of(type_=Float):
     return cast(null(), type_)
 
@@ -89,11 +92,13 @@ def filter_allowed(
         return True
     attribute, value = flt.selection
     groups = groups if groups is not None else response_groups(session, survey)
-    values = groups.get(attribute, {})
-    total = session.scalar(response_count_stmt(survey.id, Filter()))
-    picked = values.get(value, 0)
+    return value_allowed(groups.get(attribute, {}).get(value, 0), complete_count(session, survey), threshold(survey))
+
+
+def value_allowed(picked: int, total: int, k: int) -> bool:
+    """``picked`` of ``total`` responses may be shown apart: at least k, and so is the rest (or there is none)."""
     rest = total - picked
-    return picked >= survey.min_group_size and (rest == 0 or rest >= survey.min_group_size)
+    return picked >= k and (rest == 0 or rest >= k)
 
 
 def response_groups_stmt(survey_id: int):
@@ -117,7 +122,11 @@ def response_groups(session: Session, survey: Survey) -> dict[str, dict[str, int
     return found
 
 
-def report_attribute_values(groups: dict[str, dict[str, int]]) -> dict[str, list[str]]:
-    """The values each report attribute takes among complete responses (the filter's choices), from
-    ``response_groups``."""
-    return {name: sorted(values) for name, values in groups.items()}
+def report_attribute_values(groups: dict[str, dict[str, int]], total: int, k: int) -> dict[str, list[str]]:
+    """The filter's choices: the values of each report attribute held by at least k of the ``total``
+    complete responses (with at least k left out), from ``response_groups``; attributes with none
+    are left out."""
+    found = {
+        name: sorted(v for v, n in values.items() if value_allowed(n, total, k)) for name, values in groups.items()
+    }
+    return {name: values for name, values in found.items() if values}

@@ -42,6 +42,7 @@ class TextPage:
     pages: int
     per_page: int
     search: str | None = None
+    withheld: bool = False  # fewer texts than the small-group rule lets be shown
 
 
 def text_answers(
@@ -52,10 +53,18 @@ def text_answers(
     search: str | None,
     page: int,
     per_page: int = TEXTS_PER_PAGE,
+    k: int = 1,
 ) -> TextPage:
-    """One page of the free texts of a question, optionally only those containing ``search``."""
+    """One page of the free texts of a question, optionally only those containing ``search``;
+    nothing when the question has fewer than ``k`` texts (a search may narrow a set of k down)."""
+
+    def count(stmt) -> int:
+        return session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+
+    if k > 1 and count(text_answers_stmt(survey.id, flt, question_key, None)) < k:
+        return TextPage(items=[], total=0, page=1, pages=1, per_page=per_page, search=search, withheld=True)
     stmt = text_answers_stmt(survey.id, flt, question_key, search)
-    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    total = count(stmt)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     # Ordered by the (random) response id: stable for paging, and not the order people answered in.

@@ -154,9 +154,10 @@ def test_export_form_with_csrf_downloads_csv(evaluator):
 def test_a_survey_without_responses_has_friendly_pages(db, evaluator):
     client, _survey_id = evaluator
     with db.transaction() as s:
-        empty = make_survey(s).id
+        empty, named = make_survey(s).id, make_survey(s, anonymous=False).id
     results = client.get(f"/admin/surveys/{empty}/results").get_data(as_text=True)
-    assert "Inga inskickade svar ännu." in results
+    assert "resultaten visas när minst 5 har svarat" in results and "5 till behövs" in results
+    assert "Inga inskickade svar ännu." in client.get(f"/admin/surveys/{named}/results").get_data(as_text=True)
     table = client.get(f"/admin/surveys/{empty}/results/breakdown?item=delaktighet&by=attr:delregion")
     assert table.status_code == 200
     export = client.get(f"/admin/surveys/{empty}/results/export")

@@ -14,7 +14,7 @@ def test_cli_export_writes_the_file(db, config, tmp_path, monkeypatch):
     from services.cli import main
 
     with db.transaction() as s:
-        survey = make_survey(s)
+        survey = make_survey(s, anonymous=False)
         add_response(s, survey, ANSWERS, attributes=ATTRS)
         survey_id = survey.id
     monkeypatch.setenv("DATABASE_URL", config.database_url)

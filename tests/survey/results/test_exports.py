@@ -44,7 +44,7 @@ def test_formula_starts_are_neutralised(value):
 
 def test_csv_one_row_per_complete_response_with_codes(db, app_ctx):
     with db.transaction() as s:
-        survey = make_survey(s)
+        survey = make_survey(s, anonymous=False)
         add_response(s, survey, ANSWERS, attributes=ATTRS)
         add_response(s, survey, {"delaktighet": "lag"}, attributes=ATTRS, status="in_progress")
         rows = read_csv(s, survey, separator=";")
@@ -66,7 +66,7 @@ def test_csv_one_row_per_complete_response_with_codes(db, app_ctx):
 
 def test_labels_instead_of_codes(db, app_ctx):
     with db.transaction() as s:
-        survey = make_survey(s)
+        survey = make_survey(s, anonymous=False)
         add_response(s, survey, ANSWERS, attributes=ATTRS)
         row = read_csv(s, survey, labels=True)[0]
     assert row["I vilken utsträckning har du varit involverad i Program Millennium?"] == "I ganska hög grad"
@@ -83,8 +83,9 @@ def test_identity_only_when_ticked_and_never_for_anonymous(db, app_ctx):
         person = add_participant(s, named, "asa.ostrom@gr.example", name="Åsa Öström")
         add_response(s, named, ANSWERS, attributes=ATTRS, participant=person)
         anonymous = make_survey(s)
-        other = add_participant(s, anonymous, "b@gr.example", name="B")
-        add_response(s, anonymous, ANSWERS, attributes=ATTRS, participant=other)
+        for i in range(5):
+            other = add_participant(s, anonymous, f"b{i}@gr.example", name="B")
+            add_response(s, anonymous, ANSWERS, attributes=ATTRS, participant=other)
         ticked = read_csv(s, named, include_identity=True)[0]
         unticked = read_csv(s, named)[0]
         anon = read_csv(s, anonymous, include_identity=True)[0]
@@ -95,7 +96,7 @@ def test_identity_only_when_ticked_and_never_for_anonymous(db, app_ctx):
 
 def test_xlsx_rows_codebook_and_neutralised_cells(db, app_ctx):
     with db.transaction() as s:
-        survey = make_survey(s)
+        survey = make_survey(s, anonymous=False)
         add_response(s, survey, ANSWERS, attributes=ATTRS)
         add_response(s, survey, {**ANSWERS, "lardomar": "Bra\x0bslut"}, attributes=ATTRS)
         buffer = io.BytesIO()
