@@ -57,8 +57,9 @@ class Period:
 
 def periods(per_day: dict[date, int], k: int, first: date | None = None, last: date | None = None) -> list[Period]:
     """Weeks (Monday–Sunday) from ``first`` to ``last`` (default: the days with completions), with
-    any week of 1 to k−1 completions merged into its smaller neighbour until none is left: every
-    period then holds no completion or at least k, so no shown date points at a small group.
+    any week of 1 to k−1 completions merged with the smaller of the nearest weeks with completions
+    before and after it, until none is left: every period then holds no completion or at least k
+    (unless all together hold fewer), so no shown date points at a small group.
     """
     days = [d for d, n in per_day.items() if n]
     if not days and first is None:
@@ -72,15 +73,21 @@ def periods(per_day: dict[date, int], k: int, first: date | None = None, last: d
         n = sum(count for day, count in per_day.items() if monday <= day <= sunday)
         found.append(Period(monday, sunday, n))
         monday += timedelta(days=7)
-    while len(found) > 1:
+    while True:
         small = [i for i, p in enumerate(found) if 0 < p.completed < k]
-        if not small:
+        filled = [i for i, p in enumerate(found) if p.completed]
+        if not small or len(filled) < 2:
             break
         i = min(small, key=lambda j: (found[j].completed, j))
-        neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(found)]
+        # Into the nearer-in-size of the nearest periods with completions (and the quiet weeks between).
+        neighbours = [
+            j
+            for j in (max((j for j in filled if j < i), default=None), min((j for j in filled if j > i), default=None))
+            if j is not None
+        ]
         j = min(neighbours, key=lambda m: (found[m].completed, m))
         a, b = sorted((i, j))
-        found[a : b + 1] = [Period(found[a].start, found[b].end, found[a].completed + found[b].completed)]
+        found[a : b + 1] = [Period(found[a].start, found[b].end, sum(p.completed for p in found[a : b + 1]))]
     return found
 
 
@@ -92,13 +99,15 @@ Combination = tuple[str | None, ...]
 
 
 def merge_small_combinations(counts: dict[Combination, int], k: int) -> tuple[dict[Combination, Combination], int]:
-    """Map each combination of identifying values (the last suppressed first) to the one an export
-    shows, so that every shown combination is held by at least k responses; also how many
-    responses had at least one value merged.
+    """Map each combination of identifying values to the one an export shows, so that every shown
+    combination is held by at least k responses (when all together are); also how many responses
+    had a value merged.
 
-    Values of responses in a combination held by fewer than k are replaced by ``MERGED``, one
-    position at a time from the last; if the fully merged combination still has fewer than k, the
-    smallest other combinations are merged into it whole.
+    One position at a time, from the last: in a combination held by fewer than k the value there is
+    replaced by ``MERGED``; if the merged combination is still held by fewer than k, the smallest
+    combinations that differ from it only in that position are merged into it too (else the one
+    merged value would still point at the small group). Whatever is left small at the end is
+    merged whole with the smallest other combinations.
     """
     shown: dict[Combination, Combination] = {c: c for c in counts}
 
@@ -108,19 +117,37 @@ def merge_small_combinations(counts: dict[Combination, int], k: int) -> tuple[di
             out[published] = out.get(published, 0) + counts[original]
         return out
 
+    def merge(into: Combination, combinations: set[Combination]) -> None:
+        for original, published in shown.items():
+            if published in combinations:
+                shown[original] = into
+
+    def at(c: Combination, position: int) -> Combination:
+        return (*c[:position], MERGED, *c[position + 1 :])
+
     width = len(next(iter(counts), ()))
     for position in reversed(range(width)):
         current = sizes()
-        for original, published in shown.items():
-            if current[published] < k:
-                shown[original] = (*published[:position], MERGED, *published[position + 1 :])
+        for small in [c for c, n in current.items() if n < k and c[position] != MERGED]:
+            merge(at(small, position), {small})
+        current = sizes()
+        for target in [c for c, n in current.items() if n < k and c[position] == MERGED]:
+            siblings = sorted(
+                (c for c in current if c[position] != MERGED and at(c, position) == target),
+                key=lambda c: (current[c], c),
+            )
+            held = current[target]
+            while held < k and siblings:
+                sibling = siblings.pop(0)
+                merge(target, {sibling})
+                held += current[sibling]
     everything = (MERGED,) * width
     current = sizes()
+    for small in [c for c, n in current.items() if n < k and c != everything]:
+        merge(everything, {small})
+    current = sizes()
     while 0 < current.get(everything, 0) < k and len(current) > 1:
-        smallest = min((c for c in current if c != everything), key=lambda c: (current[c], c))
-        for original, published in shown.items():
-            if published == smallest:
-                shown[original] = everything
+        merge(everything, {min((c for c in current if c != everything), key=lambda c: (current[c], c))})
         current = sizes()
     merged = sum(counts[c] for c, published in shown.items() if published != c)
     return shown, merged

@@ -143,6 +143,7 @@ class Dashboard:
     totals: Counts
     by_attribute: dict[str, list[Counts]]
     days: list[Day]
+    days_withheld: bool = False  # anonymous, fewer than k completions: no date could be shown
 
 
 def _counts(row) -> Counts:
@@ -178,6 +179,8 @@ def dashboard(session: Session, survey_id: int, today: date | None = None, k: in
             end = today  # a survey still collecting: show the quiet days up to today
         end = min(end, start + timedelta(days=366))
         if k is not None:
+            if sum(completed.values()) < k:
+                return Dashboard(totals=totals, by_attribute=by_attribute, days=[], days_withheld=True)
             for p in periods(completed, k, start, end):
                 invitation = any(p.start <= d <= p.end for d in invitations)
                 reminder = any(p.start <= d <= p.end for d in reminders)

@@ -399,8 +399,9 @@ def anonymity_notes(survey: Survey, anonymised: Anonymised | None) -> list[str]:
         notes.append(
             str(
                 _(
-                    "%(mark)s: sammanslaget värde. %(n)s svar hade en kombination av period och bakgrundsuppgifter "
-                    "som färre än %(k)s delade; de värden som pekade ut dem har ersatts med %(mark)s.",
+                    "%(mark)s: sammanslaget värde. Där en kombination av period och bakgrundsuppgifter delades av "
+                    "färre än %(k)s svar har värden ersatts med %(mark)s (i %(n)s svar), så att varje kombination "
+                    "i filen delas av minst %(k)s svar.",
                     mark=MERGED,
                     n=anonymised.merged,
                     k=k,
