@@ -1,16 +1,23 @@
-"""``utskick results export SURVEY_ID --format csv|xlsx [--out FILE]``: the export page's file, from the shell;
-``utskick results min-group-size SURVEY_ID N``: the small-group rule's threshold."""
+"""``utskick results export SURVEY_ID --format csv|xlsx|spss|r [--out FILE]``: the export page's files,
+from the shell; ``utskick results min-group-size SURVEY_ID N``: the small-group rule's threshold."""
 
 from __future__ import annotations
 
 import contextlib
 import shutil
 import sys
-from typing import BinaryIO
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
 from shared.cli import CliContext, pass_cli
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from shared.models import Survey
 
 
 def register(main: click.Group) -> None:
@@ -42,9 +49,12 @@ def register(main: click.Group) -> None:
 
     @results.command("export")
     @click.argument("survey_id", type=int)
-    @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+    @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "spss", "r"]), default="csv", show_default=True)
     @click.option(
-        "--out", type=click.Path(dir_okay=False, writable=True), help="File to write (default: standard output)."
+        "--out",
+        type=click.Path(dir_okay=False, writable=True),
+        help="File to write (default: standard output); for spss and r the name without extension: "
+        "NAME.sps or NAME.R is written beside NAME.csv.",
     )
     @click.option("--semicolon", is_flag=True, help="Semicolons between CSV fields (Swedish Excel).")
     @click.option("--labels", is_flag=True, help="Option labels and question texts instead of codes.")
@@ -61,22 +71,19 @@ def register(main: click.Group) -> None:
         partial: bool,
         with_identity: bool,
     ) -> None:
-        """Export the responses of a survey as CSV or XLSX (with a codebook sheet)."""
-        from flask_babel import force_locale
+        """Export the responses of a survey as CSV, XLSX (with a codebook), or a CSV with an SPSS
+        syntax file or an R script that reads it with labels."""
+        from services.survey.results import exports, syntax
 
-        from services.survey import create_app
-        from services.survey.results import exports
-        from shared.models import Survey
-        from shared.web import services
-
-        app = create_app(cli.config)
-        # Labels like "Vet inte" are translated: give them a request context in the survey's language.
-        with app.test_request_context(), services().db.sessions() as session:
-            survey = session.get(Survey, survey_id)
-            if survey is None:
-                raise click.ClickException(f"no survey with id {survey_id}")
+        if fmt in syntax.FORMATS and not out:
+            raise click.ClickException(f"--format {fmt} writes two files: give --out NAME")
+        if fmt == "xlsx" and out is None and sys.stdout.isatty():
+            raise click.ClickException("an XLSX file is binary: give --out FILE or redirect the output")
+        with _survey_context(cli, survey_id) as (session, survey):
             if with_identity and survey.anonymous:
                 raise click.ClickException("the survey is anonymous: its responses carry no e-mail or name")
+            if partial and survey.anonymous:
+                raise click.ClickException("the survey is anonymous: only submitted responses are exported")
             options = exports.ExportOptions(
                 format=fmt,
                 separator=";" if semicolon else ",",
@@ -84,17 +91,46 @@ def register(main: click.Group) -> None:
                 include_partial=partial,
                 include_identity=with_identity,
             )
-            if fmt == "xlsx" and out is None and sys.stdout.isatty():
-                raise click.ClickException("an XLSX file is binary: give --out FILE or redirect the output")
-            with force_locale(survey.language or "sv"), contextlib.ExitStack() as stack:
-                # A file of our own is closed at the end, standard output only flushed.
-                target: BinaryIO = stack.enter_context(open(out, "wb")) if out else sys.stdout.buffer
-                stack.callback(target.flush)
-                if fmt == "xlsx":
-                    with exports.xlsx_file(session, survey, options) as spool:
-                        shutil.copyfileobj(spool, target)
-                else:
-                    for chunk in exports.csv_chunks(session, survey, options):
-                        target.write(chunk)
+            try:
+                if fmt in syntax.FORMATS and out:
+                    name = out.removesuffix(syntax.FORMATS[fmt]).removesuffix(".csv")
+                    with open(name + ".csv", "wb") as data:
+                        script_name, script = syntax.analyst_files(session, survey, fmt, Path(name).name, data)
+                    Path(name).with_name(script_name).write_text(script, encoding="utf-8")
+                    click.echo(f"wrote {name}.csv and {Path(name).with_name(script_name)}", err=True)
+                    return
+                with contextlib.ExitStack() as stack:
+                    # A file of our own is closed at the end, standard output only flushed.
+                    target: BinaryIO = stack.enter_context(open(out, "wb")) if out else sys.stdout.buffer
+                    stack.callback(target.flush)
+                    if fmt == "xlsx":
+                        with exports.xlsx_file(session, survey, options) as spool:
+                            shutil.copyfileobj(spool, target)
+                    else:
+                        for chunk in exports.csv_chunks(session, survey, options):
+                            target.write(chunk)
+            except exports.TooFewResponses as too_few:
+                raise click.ClickException(
+                    f"the survey is anonymous and has too few responses to export: {too_few.needed} more needed"
+                ) from None
         if out:
             click.echo(f"wrote {out}", err=True)
+
+
+@contextlib.contextmanager
+def _survey_context(cli: CliContext, survey_id: int) -> Iterator[tuple[Session, Survey]]:
+    """The survey app's request context in the survey's language (labels such as "Vet inte" are
+    translated) and a session with the survey."""
+    from flask_babel import force_locale
+
+    from services.survey import create_app
+    from shared.models import Survey
+    from shared.web import services
+
+    app = create_app(cli.config)
+    with app.test_request_context(), services().db.sessions() as session:
+        survey = session.get(Survey, survey_id)
+        if survey is None:
+            raise click.ClickException(f"no survey with id {survey_id}")
+        with force_locale(survey.language or "sv"):
+            yield session, survey

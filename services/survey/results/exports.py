@@ -413,12 +413,16 @@ def anonymity_notes(survey: Survey, anonymised: Anonymised | None) -> list[str]:
 
 def described(c: Column) -> str:
     """A column's question text (with its matrix row or option), or the attribute's name."""
-    text = c.question.text if c.question else c.name.removeprefix("attr:")
-    if c.question is not None and c.sub and c.sub != "other_text":
-        text += " – " + (
-            c.question.row_label(c.sub) if c.question.type == QuestionType.MATRIX else c.question.option_label(c.sub)
-        )
-    return text
+    q = c.question
+    if q is None:
+        return c.name.removeprefix("attr:")
+    if c.sub == "other_text":
+        return f"{q.text} – {_('Annat')} ({_('text')})"
+    if c.sub == OTHER:
+        return f"{q.text} – {_('Annat')}"
+    if c.sub:
+        return f"{q.text} – {q.row_label(c.sub) if q.type == QuestionType.MATRIX else q.option_label(c.sub)}"
+    return q.text
 
 
 def write_xlsx(
