@@ -94,8 +94,14 @@ def register(main: click.Group) -> None:
             try:
                 if fmt in syntax.FORMATS and out:
                     name = out.removesuffix(syntax.FORMATS[fmt]).removesuffix(".csv")
-                    with open(name + ".csv", "wb") as data:
-                        script_name, script = syntax.analyst_files(session, survey, fmt, Path(name).name, data)
+                    # Written aside first: a refused or failed export leaves an earlier file as it was.
+                    part = Path(name + ".csv.part")
+                    try:
+                        with part.open("wb") as data:
+                            script_name, script = syntax.analyst_files(session, survey, fmt, Path(name).name, data)
+                        part.replace(name + ".csv")
+                    finally:
+                        part.unlink(missing_ok=True)
                     Path(name).with_name(script_name).write_text(script, encoding="utf-8")
                     click.echo(f"wrote {name}.csv and {Path(name).with_name(script_name)}", err=True)
                     return

@@ -51,3 +51,33 @@ def test_cli_sets_the_minimum_group_size(db, config, tmp_path, monkeypatch):
     assert runner.invoke(main, ["results", "min-group-size", str(anonymous), "8"]).exit_code == 0
     with db.sessions() as s:
         assert (s.get(Survey, named).min_group_size, s.get(Survey, anonymous).min_group_size) == (2, 8)
+
+
+def test_cli_writes_spss_syntax_and_r_script_beside_the_data(db, config, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from services.cli import main
+
+    with db.transaction() as s:
+        survey = make_survey(s)
+        for _ in range(5):
+            add_response(s, survey, ANSWERS, attributes=ATTRS)
+        few = make_survey(s)
+        add_response(s, few, ANSWERS, attributes=ATTRS)
+        survey_id, few_id = survey.id, few.id
+    monkeypatch.setenv("DATABASE_URL", config.database_url)
+    monkeypatch.setenv("SECRET_KEYS", ",".join(config.secret_keys))
+    monkeypatch.setenv("MAIL_URL", "file://" + str(tmp_path / "out"))
+    runner = CliRunner()
+    name = tmp_path / "millennium"
+    spss = runner.invoke(main, ["results", "export", str(survey_id), "--format", "spss", "--out", str(name)])
+    assert spss.exit_code == 0, spss.output
+    assert "/FILE='millennium.csv'" in (tmp_path / "millennium.sps").read_text(encoding="utf-8")
+    assert (tmp_path / "millennium.csv").read_text(encoding="utf-8-sig").count("\n") == 6
+    r = runner.invoke(main, ["results", "export", str(survey_id), "--format", "r", "--out", str(tmp_path / "svar")])
+    assert r.exit_code == 0 and 'read.csv("svar.csv"' in (tmp_path / "svar.R").read_text(encoding="utf-8")
+    refused = runner.invoke(main, ["results", "export", str(few_id), "--format", "spss", "--out", str(name)])
+    assert refused.exit_code != 0 and "4 more needed" in refused.output
+    assert (tmp_path / "millennium.csv").read_text(encoding="utf-8-sig").count("\n") == 6  # left as it was
+    no_name = runner.invoke(main, ["results", "export", str(survey_id), "--format", "r"])
+    assert no_name.exit_code != 0 and "--out NAME" in no_name.output

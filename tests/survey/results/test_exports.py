@@ -132,3 +132,21 @@ def test_the_date_column_is_the_swedish_day(db, app_ctx):
         add_response(s, survey, ANSWERS, completed_at=datetime(2025, 10, 25, 22, 30, tzinfo=UTC))
         row = read_csv(s, survey)[0]
     assert row["datum"] == "2025-10-26"  # 00:30 in Sweden (summer time, UTC+2)
+
+
+def test_xlsx_with_labels_says_not_chosen_only_when_the_question_was_answered(db, app_ctx):
+    with db.transaction() as s:
+        survey = make_survey(s, anonymous=False)
+        add_response(s, survey, {**ANSWERS, "lardomar": "svarade"}, attributes=ATTRS)
+        add_response(s, survey, {"delaktighet": "lag", "lardomar": "hoppade över"}, attributes=ATTRS)
+        buffer = io.BytesIO()
+        exports.write_xlsx(s, survey, ExportOptions(format="xlsx", labels=True), buffer)
+
+    sheet = load_workbook(io.BytesIO(buffer.getvalue()))["Svar"]
+    header = [c.value for c in sheet[1]]
+    rows = {r[-1]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)}
+    prefix = "Inom vilka områden har du deltagit? Välj alla som passar. – "
+    answered, skipped = rows["svarade"], rows["hoppade över"]
+    assert answered[prefix + "IT och teknisk infrastruktur"] == "IT och teknisk infrastruktur"
+    assert answered[prefix + "Elevhälsa"] == "Inte valt"  # answered, this option not chosen
+    assert skipped[prefix + "Elevhälsa"] is None  # the question was not answered at all

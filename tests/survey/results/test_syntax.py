@@ -54,10 +54,7 @@ def parse_spss(script: str) -> dict:
                 int(m.group(1)): m.group(2).replace('""', '"')
                 for m in (re.match(r'(-?\d+) "((?:[^"]|"")*)"$', line) for line in lines[1:])
             }
-    missing = {
-        name: codes
-        for name, codes in (re.match(r" (\w+) \((.*)\)", m).groups() for m in commands.get("MISSING VALUES", []))
-    }
+    missing = dict(re.match(r" (\w+) \((.*)\)", m).groups() for m in commands.get("MISSING VALUES", []))
     return {"formats": formats, "labels": labels, "values": values, "missing": missing}
 
 
@@ -128,7 +125,7 @@ def test_r_script_reads_the_csv_with_labels_and_factors(db, app_ctx):
     assert set(labels) == set(header)
     assert labels["lardomar"] == "Vad är den viktigaste lärdomen inför kommunernas fortsatta vägval?"
     factor = re.search(
-        rf'data\[\["delaktighet"\]\] <- factor\(.*levels = c\(([^)]*)\), labels = c\((.*)\)\)$', script, re.M
+        r'data\[\["delaktighet"\]\] <- factor\(.*levels = c\(([^)]*)\), labels = c\((.*)\)\)$', script, re.M
     )
     levels = [int(v) for v in factor.group(1).split(", ")]
     names = [r_unquote(t) for t in re.findall(R_STRING, factor.group(2))]
