@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -14,6 +14,7 @@ from services.survey.results.breakdown import breakdown as breakdown_table
 from services.survey.results.dashboard import dashboard as response_rates
 from services.survey.results.figures import question_results
 from services.survey.results.forms import ExportForm
+from services.survey.results.jobs import start_export
 from services.survey.results.scope import (
     Filter,
     complete_count,
@@ -26,8 +27,8 @@ from services.survey.surveys.questions import TEXT_TYPES, QuestionType, definiti
 from shared.clock import utcnow
 from shared.i18n import to_local
 from shared.models import Survey
-from shared.web import db_session, get_or_404, services
-from shared.web.auth import login_required
+from shared.web import db_session, get_or_404
+from shared.web.auth import current_admin, login_required
 
 bp = Blueprint("results_admin", __name__, url_prefix="/admin/surveys/<int:survey_id>")
 
@@ -215,45 +216,28 @@ def breakdown(survey_id: int):
 def export(survey_id: int):
     survey = get_or_404(Survey, survey_id)
     form = ExportForm()
-    if not form.validate_on_submit():
-        return render_template("survey/results/export.html", survey=survey, form=form), 400 if form.errors else 200
+    s = db_session()
+    needed = still_needed(survey, complete_count(s, survey))
+    if needed or not form.validate_on_submit():
+        status = 400 if form.errors else 200
+        return render_template("survey/results/export.html", survey=survey, form=form, needed=needed), status
     options = exports.ExportOptions(
         format=form.format.data,
         separator=";" if form.separator.data == "semicolon" else ",",
         labels=form.values.data == "labels",
         include_partial=form.include_partial.data,
-        include_identity=form.include_identity.data and not survey.anonymous,
+        include_identity=form.include_identity.data,
     )
-    headers = {
-        "Content-Disposition": f'attachment; filename="{exports.filename(survey, options)}"',
-        "Cache-Control": "no-store",
-    }
-    # A session of its own: the rows are read while the response streams, after the view returned.
-    session = services().db.sessions()
-    if options.format == "xlsx":
-        try:
-            spool = exports.xlsx_file(session, survey, options)
-        finally:
-            session.close()
-        return Response(
-            _drain(spool), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers=headers
-        )
-
-    def generate():
-        try:
-            yield from exports.csv_chunks(session, survey, options)
-        finally:
-            session.close()
-
-    return Response(stream_with_context(generate()), mimetype="text/csv", headers=headers)
-
-
-def _drain(spool, size: int = 64 * 1024):
-    try:
-        while chunk := spool.read(size):
-            yield chunk
-    finally:
-        spool.close()
+    admin = current_admin()
+    job = start_export(
+        s,
+        survey,
+        options,
+        created_by=admin.id if admin else None,
+        return_path=url_for("results_admin.export", survey_id=survey.id),
+    )
+    s.commit()
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.app_context_processor

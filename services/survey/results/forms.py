@@ -13,7 +13,12 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 class ExportForm(FlaskForm):
     format = RadioField(
         _l("Filformat"),
-        choices=[SelectChoice("xlsx", _l("Excel (XLSX) med kodbok")), SelectChoice("csv", _l("CSV"))],
+        choices=[
+            SelectChoice("xlsx", _l("Excel (XLSX) med kodbok")),
+            SelectChoice("csv", _l("CSV")),
+            SelectChoice("spss", _l("SPSS: syntaxfil (.sps) med etiketter och data (CSV)")),
+            SelectChoice("r", _l("R: skript (.R) med etiketter och data (CSV)")),
+        ],
         default="xlsx",
     )
     separator = RadioField(

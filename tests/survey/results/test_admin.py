@@ -126,7 +126,19 @@ def test_dashboard_renders(evaluator):
     assert "Svarsfrekvens" in html and "Inga inbjudningar har skickats ännu." in html
 
 
-def test_export_form_with_csrf_downloads_csv(evaluator):
+def run_jobs(db, config) -> None:
+    """What the worker does: run every queued job."""
+    import threading
+
+    from services.worker import job_functions, service_contexts
+    from shared.jobs import run_next_job
+    from tests.waiting import wait_until
+
+    stop, contexts = threading.Event(), service_contexts(config)
+    wait_until(lambda: run_next_job(db, config, job_functions(), stop, contexts) == 0, timeout=60)
+
+
+def test_export_form_with_csrf_makes_the_file_in_a_job(db, config, evaluator):
     client, survey_id = evaluator
     form = client.get(f"/admin/surveys/{survey_id}/results/export").get_data(as_text=True)
     assert "e-postadress och namn" not in form  # anonymous survey: no identity choice
@@ -135,11 +147,23 @@ def test_export_form_with_csrf_downloads_csv(evaluator):
         f"/admin/surveys/{survey_id}/results/export",
         data={"csrf_token": token, "format": "csv", "separator": "semicolon", "values": "codes"},
     )
-    assert response.status_code == 200
-    assert response.headers["Content-Disposition"].endswith('.csv"')
-    body = response.get_data()
+    assert response.status_code == 302 and "/admin/jobs/" in response.location  # never built inside the request
+    run_jobs(db, config)
+    page = client.get(response.location).get_data(as_text=True)
+    assert "31 svar exporterade." in page
+    link = re.search(r'href="(/admin/jobs/\d+/files/\d+)" download>enkat-\d+-svar\.csv<', page).group(1)
+    download = client.get(link)
+    assert download.headers["Content-Disposition"].endswith('.csv"')
+    body = download.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
     assert len(body.decode("utf-8-sig").strip().split("\r\n")) == 32
+    spss = client.post(
+        f"/admin/surveys/{survey_id}/results/export",
+        data={"csrf_token": token, "format": "spss", "separator": "comma", "values": "codes"},
+    )
+    run_jobs(db, config)
+    names = re.findall(r"download>(enkat-\d+-svar\.\w+)<", client.get(spss.location).get_data(as_text=True))
+    assert sorted(names) == [f"enkat-{survey_id}-svar.csv", f"enkat-{survey_id}-svar.sps"]
     forged = client.post(
         f"/admin/surveys/{survey_id}/results/export", data={"format": "csv", "separator": "comma", "values": "codes"}
     )

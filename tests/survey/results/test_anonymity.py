@@ -70,7 +70,9 @@ def test_below_k_respondents_nothing_is_shown_or_exported(db, app, client, n):
         "results": client.get(base).get_data(as_text=True),
         "texts": client.get(f"{base}/lardomar/texts").get_data(as_text=True),
         "breakdown": client.get(f"{base}/breakdown?item=delaktighet&by=attr:roll").get_data(as_text=True),
+        "export": client.get(f"{base}/export").get_data(as_text=True),
     }
+    assert 'name="format"' not in pages["export"]  # no export to start
     for name, html in pages.items():
         assert f"{K - n} till behövs" in html, name
         assert "Min egen lärdom" not in html, name
