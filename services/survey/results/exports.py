@@ -14,7 +14,6 @@ import contextlib
 import csv
 import io
 import json
-import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -35,6 +34,7 @@ from services.survey.results.anonymity import (
     rule_text,
     threshold,
 )
+from services.survey.results.xlsx import write_workbook
 from services.survey.surveys.questions import (
     CHOICE_TYPES,
     DONT_KNOW,
@@ -49,8 +49,6 @@ from shared.i18n import local_time, to_local
 from shared.models import Answer, Participant, Response, ResponseStatus, Survey
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Control characters XML (and so XLSX) cannot hold; openpyxl refuses them.
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 BATCH = 2000
 STATUS_ORDER = (ResponseStatus.COMPLETE, ResponseStatus.IN_PROGRESS)  # as the codebook lists them
 
@@ -322,43 +320,56 @@ def rows(
         (q.key, o.key): o.label for _i, _k, q, _s, _n in plan for o in q.options
     }
     numbers = {q.key: option_numbers(q) for _i, kind, q, _s, _n in plan if kind == "single"}
-    result = session.connection().execute(export_stmt(survey, options, exprs).execution_options(yield_per=BATCH))
+    stmt = export_stmt(survey, options, exprs)
+    position = {name: p for p, name in enumerate(stmt.selected_columns.keys())}
+    # Per question column: where its value (and "don't know" flag) sit in a result row, and the
+    # translation of a stored value into what the file shows (None: shown as it is).
+    readings: list[tuple[int, str, int, int, dict | None, str | None]] = []
+    for i, kind, q, sub, (value_name, dk_name) in plan:
+        shown: dict | None = None
+        chosen: str | None = None
+        if kind == "single" and labels:
+            shown = {key: option_labels.get((q.key, key), key) for key in option_numbers(q)} | {OTHER: other_label}
+        elif kind == "single" and options.numeric:
+            shown = numbers[q.key]
+        elif kind == "multiple" and labels:
+            chosen = other_label if sub == OTHER else option_labels.get((q.key, sub), sub)
+        readings.append((i, kind, position[value_name], position.get(dk_name, -1), shown, chosen))
+    status_slot, email_slot = index.get("status"), index.get("email")
+    width = len(cols)
+    result = session.connection().execute(stmt.execution_options(yield_per=BATCH))
     for done, r in enumerate(result, start=1):
         if progress is not None and done % BATCH == 0:
             progress(done)
-        data = r._mapping
-        row: list = [None] * len(cols)
+        row: list = [None] * width
         row[id_slot] = r.id
         when = r.completed_at or r.updated_at
         values = _attribute_values(survey, r.attributes)
         if anonymised is not None:
             span = period_of(anonymised.periods, to_local(when).date())
-            shown = anonymised.shown[(span.label if span else None, *values)]
-            row[date_slot], values = shown[0], shown[1:]
+            published = anonymised.shown[(span.label if span else None, *values)]
+            row[date_slot], values = published[0], published[1:]
         else:
             row[date_slot] = local_time(when, "day") if when else None  # the Swedish day
-        if "status" in index:
-            row[index["status"]] = str(r.status.label) if labels else r.status.value
+        if status_slot is not None:
+            row[status_slot] = str(r.status.label) if labels else r.status.value
         for slot, shown_value in zip(attribute_slots, values, strict=True):
             row[slot] = shown_value
-        if "email" in index:
-            row[index["email"]], row[index["name"]] = r.email, r.name
-        for i, kind, q, sub, (value_name, dk_name) in plan:
-            value = data[value_name]
+        if email_slot is not None:
+            row[email_slot], row[email_slot + 1] = r.email, r.name
+        for i, kind, at, dk_at, shown, chosen in readings:
+            value = r[at]
             if kind == "number":
-                value = dont_know if data[dk_name] else _number(value)
+                value = dont_know if r[dk_at] else _number(value)
             elif value is None:
                 pass
-            elif kind == "single" and labels:
-                value = other_label if value == OTHER else option_labels.get((q.key, value), value)
-            elif kind == "single" and options.numeric:
-                value = numbers[q.key].get(value, value)
-            elif kind == "multiple" and labels:
+            elif shown is not None:
+                value = shown.get(value, value)
+            elif chosen is not None:
                 # Answered without this option: "not chosen"; not answered at all stays empty (None above).
-                chosen = other_label if sub == OTHER else option_labels.get((q.key, sub), sub)
                 value = chosen if value else not_chosen
             row[i] = value
-        yield [neutralise(v) for v in row]
+        yield [neutralise(v) if v.__class__ is str else v for v in row]
 
 
 def csv_chunks(
@@ -375,10 +386,6 @@ def csv_chunks(
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode("utf-8")
-
-
-def _xlsx_value(value):
-    return _ILLEGAL_XML.sub("", value) if isinstance(value, str) else value
 
 
 def anonymity_notes(survey: Survey, anonymised: Anonymised | None) -> list[str]:
@@ -429,28 +436,32 @@ def write_xlsx(
     session: Session, survey: Survey, options: ExportOptions, out: IO[bytes], progress: Progress | None = None
 ) -> None:
     """The XLSX workbook: sheet "Svar" with the rows, sheet "Kodbok" with questions, codes and labels."""
-    from openpyxl import Workbook
-
     anonymised = anonymise(session, survey) if survey.anonymous else None
-    book = Workbook(write_only=True)  # rows go to a temporary file as they are appended
-    sheet = book.create_sheet(str(_("Svar")))
-    for row in rows(session, survey, options, anonymised, progress):
-        sheet.append([_xlsx_value(v) for v in row])
-    codebook = book.create_sheet(str(_("Kodbok")))
-    codebook.append([str(_("Variabel")), str(_("Fråga")), str(_("Kod")), str(_("Etikett"))])
+    write_workbook(
+        out,
+        [
+            (str(_("Svar")), rows(session, survey, options, anonymised, progress)),
+            (str(_("Kodbok")), codebook_rows(survey, options, anonymised)),
+        ],
+    )
+
+
+def codebook_rows(survey: Survey, options: ExportOptions, anonymised: Anonymised | None) -> Iterator[list]:
+    """The codebook: each variable with its question, then its codes and labels; then how an
+    anonymous survey's file was made anonymous."""
+    yield [str(_("Variabel")), str(_("Fråga")), str(_("Kod")), str(_("Etikett"))]
     for c in columns(
         survey, ExportOptions(include_partial=options.include_partial, include_identity=options.include_identity)
     ):
-        codebook.append([_xlsx_value(neutralise(v)) for v in (c.name.removeprefix("attr:"), described(c), None, None)])
+        yield [neutralise(v) for v in (c.name.removeprefix("attr:"), described(c), None, None)]
         for code, label in c.codes:
-            codebook.append([None, None, _xlsx_value(neutralise(code)), _xlsx_value(neutralise(label))])
+            yield [None, None, neutralise(code), neutralise(label)]
     notes = anonymity_notes(survey, anonymised)
     if notes:
-        codebook.append([])
-        codebook.append([str(_("Anonymitet"))])
+        yield []
+        yield [str(_("Anonymitet"))]
         for note in notes:
-            codebook.append([None, _xlsx_value(neutralise(note))])
-    book.save(out)
+            yield [None, neutralise(note)]
 
 
 def xlsx_file(session: Session, survey: Survey, options: ExportOptions) -> IO[bytes]:
