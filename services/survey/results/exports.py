@@ -17,7 +17,7 @@ import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import IO
 
 from flask_babel import lazy_gettext as _
@@ -148,12 +148,6 @@ def neutralise(value):
     return value
 
 
-def _number(value: float | None):
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value
-
-
 def columns(survey: Survey, options: ExportOptions) -> list[Column]:
     """The export's columns in order: id, status, date, report attributes, identity, then questions."""
     options = effective(survey, options)
@@ -252,7 +246,8 @@ def _pivot(cols: list[Column]) -> tuple[list, list[_Reading]]:
         else:  # scale, nps, number, matrix row: a number or "don't know"
             where = and_(in_q, Answer.row_key == c.sub) if q.type == QuestionType.MATRIX else in_q
             exprs.append(func.max(case((where, Answer.number_value))).label(names[0]))
-            exprs.append(func.max(case((and_(where, Answer.option_key == DONT_KNOW), 1))).label(names[1]))
+            if q.dont_know:  # a flag column only where "don't know" can be answered
+                exprs.append(func.max(case((and_(where, Answer.option_key == DONT_KNOW), 1))).label(names[1]))
             plan.append((i, "number", q, c.sub, names))
     return exprs, plan
 
@@ -266,7 +261,7 @@ def export_stmt(survey: Survey, options: ExportOptions, pivot: list):
             Response.status,
             Response.completed_at,
             Response.updated_at,
-            Response.attributes,
+            cast(Response.attributes, Text).label("attributes"),  # parsed once per distinct set (``rows``)
             *((Participant.email, Participant.name) if identity else ()),
             *pivot,
         )
@@ -337,6 +332,8 @@ def rows(
         readings.append((i, kind, position[value_name], position.get(dk_name, -1), shown, chosen))
     status_slot, email_slot = index.get("status"), index.get("email")
     width = len(cols)
+    attribute_sets: dict[str | None, tuple[str | None, ...]] = {}
+    dates: dict[datetime | None, str | None] = {}
     result = session.connection().execute(stmt.execution_options(yield_per=BATCH))
     for done, r in enumerate(result, start=1):
         if progress is not None and done % BATCH == 0:
@@ -344,13 +341,24 @@ def rows(
         row: list = [None] * width
         row[id_slot] = r.id
         when = r.completed_at or r.updated_at
-        values = _attribute_values(survey, r.attributes)
+        # Responses share a few sets of attributes (and in an anonymous survey a few days): each
+        # is worked out once.
+        values = attribute_sets.get(r.attributes)
+        if values is None:
+            values = attribute_sets[r.attributes] = _attribute_values(survey, json.loads(r.attributes or "{}"))
+        shown_date = dates.get(when)
+        if shown_date is None:
+            if anonymised is not None:
+                span = period_of(anonymised.periods, to_local(when).date())
+                shown_date = span.label if span else None
+            else:
+                shown_date = local_time(when, "day") if when else None  # the Swedish day
+            dates[when] = shown_date
         if anonymised is not None:
-            span = period_of(anonymised.periods, to_local(when).date())
-            published = anonymised.shown[(span.label if span else None, *values)]
+            published = anonymised.shown[(shown_date, *values)]
             row[date_slot], values = published[0], published[1:]
         else:
-            row[date_slot] = local_time(when, "day") if when else None  # the Swedish day
+            row[date_slot] = shown_date
         if status_slot is not None:
             row[status_slot] = str(r.status.label) if labels else r.status.value
         for slot, shown_value in zip(attribute_slots, values, strict=True):
@@ -360,7 +368,10 @@ def rows(
         for i, kind, at, dk_at, shown, chosen in readings:
             value = r[at]
             if kind == "number":
-                value = dont_know if r[dk_at] else _number(value)
+                if dk_at >= 0 and r[dk_at]:
+                    value = dont_know
+                elif value is not None and value.is_integer():
+                    value = int(value)
             elif value is None:
                 pass
             elif shown is not None:
@@ -369,7 +380,8 @@ def rows(
                 # Answered without this option: "not chosen"; not answered at all stays empty (None above).
                 value = chosen if value else not_chosen
             row[i] = value
-        yield [neutralise(v) if v.__class__ is str else v for v in row]
+        # neutralise(), inline: this runs for every value of every response
+        yield ["'" + v if v.__class__ is str and v.startswith(FORMULA_STARTS) else v for v in row]
 
 
 def csv_chunks(
