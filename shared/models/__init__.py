@@ -9,6 +9,7 @@ from shared.models.base import Base, Vocabulary
 from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
 from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
+from shared.models.reports import Report
 from shared.models.subscriptions import (
     ConsentMethod,
     NewsletterList,
@@ -46,6 +47,7 @@ __all__ = [
     "Participant",
     "ParticipantStatus",
     "RateEvent",
+    "Report",
     "Response",
     "ResponseStatus",
     "Role",

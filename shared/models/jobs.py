@@ -33,6 +33,7 @@ class JobKind(Vocabulary):
     SURVEY_INVITATIONS = "survey_invitations", _l("Inbjudningar")
     SURVEY_REMINDERS = "survey_reminders", _l("Påminnelser")
     RESULTS_EXPORT = "results_export", _l("Export av svar")
+    REPORT_PDF = "report_pdf", _l("Rapport som PDF")
 
 
 class JobFileRole(Vocabulary):
