@@ -33,9 +33,9 @@ HOUSEKEEPING_EVERY = 3600.0  # seconds
 
 def job_functions() -> dict[JobKind, JobFunction]:
     """Every kind of long job the pages start, and the function that does it."""
-    from services.survey.results.jobs import export_job
+    from services.survey.results.jobs import export_job, report_pdf_job
 
-    return {JobKind.RESULTS_EXPORT: export_job}
+    return {JobKind.RESULTS_EXPORT: export_job, JobKind.REPORT_PDF: report_pdf_job}
 
 
 def service_contexts(config: Config) -> ServiceContexts:

@@ -11,7 +11,9 @@ distribution (equal to ``percentile_cont(0.5)``, which a test checks on PostgreS
 
 
 def register_blueprints(app) -> None:
-    """The evaluators' results pages (dashboard, results, free texts, breakdown, export)."""
-    from services.survey.results import admin
+    """The evaluators' results pages (dashboard, results, free texts, breakdown, export, reports) and
+    the read-only page of a shared report."""
+    from services.survey.results import admin, public
 
     app.register_blueprint(admin.bp)
+    app.register_blueprint(public.bp)

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from services.survey.results import charts, exports
 from services.survey.results.anonymity import still_needed, threshold
 from services.survey.results.breakdown import BreakdownError
 from services.survey.results.breakdown import breakdown as breakdown_table
+from services.survey.results.charts import breakdown_chart, percent_text, question_chart, results_number
 from services.survey.results.dashboard import dashboard as response_rates
 from services.survey.results.figures import question_results
 from services.survey.results.forms import ExportForm
-from services.survey.results.jobs import start_export
+from services.survey.results.jobs import start_export, start_report_pdf
+from services.survey.results.pdf import UNAVAILABLE, pdf_available
+from services.survey.results.report import (
+    build_report,
+    builder,
+    create_report,
+    get_report,
+    participant_attributes,
+    read_form,
+    reports_of,
+    revoke,
+    save_report,
+    share,
+)
 from services.survey.results.scope import (
     Filter,
     complete_count,
@@ -23,10 +35,10 @@ from services.survey.results.scope import (
     response_groups,
 )
 from services.survey.results.texts import text_answers
-from services.survey.surveys.questions import TEXT_TYPES, QuestionType, definition_of
+from services.survey.surveys.questions import TEXT_TYPES, definition_of
 from shared.clock import utcnow
 from shared.i18n import to_local
-from shared.models import Survey
+from shared.models import Report, Survey
 from shared.web import db_session, get_or_404
 from shared.web.auth import current_admin, login_required
 
@@ -44,69 +56,13 @@ def _filter_values(session, survey: Survey, groups: dict[str, dict[str, int]], n
     return report_attribute_values(groups, complete_count(session, survey), threshold(survey))
 
 
-@bp.app_template_filter("results_number")
-def results_number(value, decimals: int = 1) -> str:
-    """A figure the Swedish way (1 234,5); a dash when there is none."""
-    if value is None:
-        return "–"
-    return format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else ""))
+bp.add_app_template_filter(results_number, "results_number")
 
 
 @bp.app_template_global("small_group_threshold")
 def small_group_threshold(survey: Survey) -> int:
     """k of the small-group rule, for the pages' explanations."""
     return threshold(survey)
-
-
-def _pct_text(value) -> str:
-    return "–" if value is None else results_number(value) + " %"
-
-
-def question_chart(result) -> Markup | None:
-    """The chart of one question's result (the template shows the same figures in a table)."""
-    q = result.question
-    chart_id = f"chart-{q.key}"
-    if q.type == QuestionType.MATRIX:
-        legend = [str(v) for v in q.scale.points] + ([_("Vet inte")] if q.dont_know else [])
-        rows = []
-        for row in result.rows:
-            segments = [charts.Segment(b.label, b.count) for b in row.bars[: len(q.scale.points)]]
-            if q.dont_know:
-                segments.append(charts.Segment(_("Vet inte"), row.dont_know))
-            rows.append((row.label, segments))
-        return charts.stacked_chart(
-            chart_id,
-            _("Andel (%%) per svarsalternativ och påstående: %(q)s", q=q.text),
-            rows,
-            legend,
-            dont_know=q.dont_know,
-        )
-    if result.bars and result.respondents:
-        bars = [(b.label, b.count, f"{b.count} ({_pct_text(b.percent)})") for b in result.bars]
-        if result.dont_know:
-            bars.append((_("Vet inte"), result.dont_know, str(result.dont_know)))
-        return charts.bar_chart(chart_id, _("Antal svar per alternativ: %(q)s", q=q.text), bars)
-    return None
-
-
-def breakdown_chart(table) -> Markup | None:
-    """Stacked 100 % bars of the shown groups (only when each response gives one answer: the shares
-    of a `multiple` question do not add up to a whole)."""
-    shown = [g for g in table.groups if not g.hidden]
-    if table.question.type == QuestionType.MULTIPLE or not shown:
-        return None
-    rows = [
-        (g.label, [charts.Segment(c.label, cell.count) for c, cell in zip(table.columns, g.cells, strict=True)])
-        for g in shown
-    ]
-    legend = [c.label for c in table.columns]
-    return charts.stacked_chart(
-        "chart-breakdown",
-        _("Andel (%%) per svarsalternativ och grupp: %(q)s", q=table.question.text),
-        rows,
-        legend,
-        dont_know=bool(table.columns) and table.columns[-1].key == "dont_know",
-    )
 
 
 @bp.get("/results/dashboard")
@@ -142,7 +98,7 @@ def results(survey_id: int):
         flt=flt,
         filter_values=_filter_values(s, survey, groups, found.needed),
         charts={r.question.key: question_chart(r) for r in found.questions},
-        pct=_pct_text,
+        pct=percent_text,
     )
 
 
@@ -207,7 +163,7 @@ def breakdown(survey_id: int):
         needed=needed,
         flt=flt,
         filter_values=_filter_values(s, survey, groups, needed),
-        pct=_pct_text,
+        pct=percent_text,
     )
 
 
@@ -250,6 +206,133 @@ def _results_links():
             (url_for("results_admin.results", survey_id=survey_id), _("Resultat")),
             (url_for("results_admin.breakdown", survey_id=survey_id), _("Nedbrytning")),
             (url_for("results_admin.export", survey_id=survey_id), _("Exportera svar")),
+            (url_for("results_admin.reports", survey_id=survey_id), _("Rapporter")),
         ]
 
     return {"results_links": results_links}
+
+
+# The evaluation report -----------------------------------------------------------------------------
+
+
+def _report_or_404(survey: Survey, report_id: int) -> Report:
+    found = get_report(db_session(), survey.id, report_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/results/reports")
+@login_required
+def reports(survey_id: int):
+    survey = get_or_404(Survey, survey_id)
+    return render_template(
+        "survey/results/report/index.html", survey=survey, reports=reports_of(db_session(), survey.id)
+    )
+
+
+@bp.post("/results/reports")
+@login_required
+def report_create(survey_id: int):
+    survey = get_or_404(Survey, survey_id)
+    admin = current_admin()
+    created = create_report(db_session(), survey, admin.id if admin else None)
+    db_session().commit()
+    return redirect(url_for("results_admin.report_edit", survey_id=survey.id, report_id=created.id))
+
+
+@bp.route("/results/reports/<int:report_id>/edit", methods=["GET", "POST"])
+@login_required
+def report_edit(survey_id: int, report_id: int):
+    survey = get_or_404(Survey, survey_id)
+    report = _report_or_404(survey, report_id)
+    s = db_session()
+    errors: list = []
+    posted = None
+    if request.method == "POST":
+        posted, errors = read_form(s, survey, request.form)
+        if not errors:
+            save_report(report, posted)
+            s.commit()
+            flash(_("Rapporten är sparad."))
+            return redirect(url_for("results_admin.report_show", survey_id=survey.id, report_id=report.id))
+    values = posted or {
+        "title": report.title,
+        "introduction": report.introduction,
+        "response_rate_by": report.response_rate_by,
+    }
+    return render_template(
+        "survey/results/report/edit.html",
+        survey=survey,
+        report=report,
+        values=values,
+        errors=errors,
+        error_fields={field_id for field_id, _label, _message in errors},
+        questions=builder(s, survey, report, posted),
+        attributes=participant_attributes(s, survey.id),
+    ), 400 if errors else 200
+
+
+@bp.get("/results/reports/<int:report_id>")
+@login_required
+def report_show(survey_id: int, report_id: int):
+    survey = get_or_404(Survey, survey_id)
+    report = _report_or_404(survey, report_id)
+    view = build_report(db_session(), survey, report)
+    return render_template(
+        "survey/results/report/show.html",
+        survey=survey,
+        view=view,
+        pct=percent_text,
+        pdf_available=pdf_available(),
+        pdf_unavailable=UNAVAILABLE,
+        share_url=url_for("results_public.report", token=report.share_token, _external=True)
+        if report.share_token
+        else None,
+    )
+
+
+@bp.post("/results/reports/<int:report_id>/pdf")
+@login_required
+def report_pdf(survey_id: int, report_id: int):
+    survey = get_or_404(Survey, survey_id)
+    report = _report_or_404(survey, report_id)
+    if not pdf_available():
+        flash(UNAVAILABLE)
+        return redirect(url_for("results_admin.report_show", survey_id=survey.id, report_id=report.id))
+    admin = current_admin()
+    job = start_report_pdf(
+        db_session(),
+        survey,
+        report,
+        created_by=admin.id if admin else None,
+        return_path=url_for("results_admin.report_show", survey_id=survey.id, report_id=report.id),
+    )
+    db_session().commit()
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+@bp.post("/results/reports/<int:report_id>/share")
+@login_required
+def report_share(survey_id: int, report_id: int):
+    survey = get_or_404(Survey, survey_id)
+    report = _report_or_404(survey, report_id)
+    if request.form.get("action") == "revoke":
+        revoke(report)
+        flash(_("Länken är borttagen: den som har den kan inte längre läsa rapporten."))
+    else:
+        share(report)
+        flash(_("Rapporten kan nu läsas av alla som har länken."))
+    db_session().commit()
+    return redirect(url_for("results_admin.report_show", survey_id=survey.id, report_id=report.id) + "#share")
+
+
+@bp.post("/results/reports/<int:report_id>/delete")
+@login_required
+def report_delete(survey_id: int, report_id: int):
+    survey = get_or_404(Survey, survey_id)
+    report = _report_or_404(survey, report_id)
+    db_session().delete(report)
+    db_session().commit()
+    flash(_("Rapporten är borttagen."))
+    return redirect(url_for("results_admin.reports", survey_id=survey.id))

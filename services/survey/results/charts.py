@@ -1,4 +1,5 @@
-"""Charts drawn on the server as SVG: bars, stacked bars for matrices, completions per day.
+"""Charts drawn on the server as SVG: bars, stacked bars for matrices, completions per day; and the
+charts of a question's result and of a breakdown, for the results pages and the report.
 
 Each chart is ``role="img"`` named by its ``<title>``; the page puts a data table beside it, so a
 screen reader (or a printout without colour) gets the same figures. Every text is escaped: labels
@@ -9,7 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from services.survey.surveys.questions import QuestionType
 
 WIDTH = 640
 LABEL_WIDTH = 230
@@ -147,3 +152,63 @@ def day_chart(
                 f"{escape(day)}</text>"
             )
     return _svg(chart_id, title, height, body, "days")
+
+
+# The charts of the results pages and the report, drawn from their figures.
+
+
+def results_number(value, decimals: int = 1) -> str:
+    """A figure the Swedish way (1 234,5); a dash when there is none."""
+    if value is None:
+        return "–"
+    return format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else ""))
+
+
+def percent_text(value) -> str:
+    return "–" if value is None else results_number(value) + " %"
+
+
+def question_chart(result, chart_id: str | None = None) -> Markup | None:
+    """The chart of one question's result (the page shows the same figures in a table)."""
+    q = result.question
+    chart_id = chart_id or f"chart-{q.key}"
+    if q.type == QuestionType.MATRIX:
+        legend = [str(v) for v in q.required_scale.points] + ([_("Vet inte")] if q.dont_know else [])
+        rows = []
+        for row in result.rows:
+            segments = [Segment(b.label, b.count) for b in row.bars[: len(q.required_scale.points)]]
+            if q.dont_know:
+                segments.append(Segment(_("Vet inte"), row.dont_know))
+            rows.append((row.label, segments))
+        return stacked_chart(
+            chart_id,
+            _("Andel (%%) per svarsalternativ och påstående: %(q)s", q=q.text),
+            rows,
+            legend,
+            dont_know=q.dont_know,
+        )
+    if result.bars and result.respondents:
+        bars = [(b.label, b.count, f"{b.count} ({percent_text(b.percent)})") for b in result.bars]
+        if result.dont_know:
+            bars.append((_("Vet inte"), result.dont_know, str(result.dont_know)))
+        return bar_chart(chart_id, _("Antal svar per alternativ: %(q)s", q=q.text), bars)
+    return None
+
+
+def breakdown_chart(table, chart_id: str = "chart-breakdown") -> Markup | None:
+    """Stacked 100 % bars of the shown groups (only when each response gives one answer: the shares
+    of a `multiple` question do not add up to a whole)."""
+    shown = [g for g in table.groups if not g.hidden]
+    if table.question.type == QuestionType.MULTIPLE or not shown:
+        return None
+    rows = [
+        (g.label, [Segment(c.label, cell.count) for c, cell in zip(table.columns, g.cells, strict=True)]) for g in shown
+    ]
+    legend = [c.label for c in table.columns]
+    return stacked_chart(
+        chart_id,
+        _("Andel (%%) per svarsalternativ och grupp: %(q)s", q=table.question.text),
+        rows,
+        legend,
+        dont_know=bool(table.columns) and table.columns[-1].key == "dont_know",
+    )

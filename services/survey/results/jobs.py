@@ -1,5 +1,6 @@
-"""The export page's files, made by the worker (``JobKind.RESULTS_EXPORT``): CSV, XLSX, or a data
-CSV with an SPSS syntax file or an R script, with progress and download links on the job's page."""
+"""Files made by the worker, with progress and download links on the job's page: the export page's
+(``JobKind.RESULTS_EXPORT``: CSV, XLSX, or a data CSV with an SPSS syntax file or an R script) and
+a report's PDF (``JobKind.REPORT_PDF``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from services.survey.results import exports, syntax
+from services.survey.results.pdf import PdfUnavailable, pdf_name, report_pdf
+from services.survey.results.report import get_report
 from shared.jobs import JobContext, JobProblem, start_job
-from shared.models import JobKind, Response, ResponseStatus, Survey
+from shared.models import JobKind, Report, Response, ResponseStatus, Survey
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -91,3 +94,33 @@ def export_job(ctx: JobContext) -> None:
                 _("Enkäten är anonym och har för få svar för att exporteras: %(n)s till behövs.", n=too_few.needed)
             ) from None
     ctx.summary.append(_("%(n)s svar exporterade.", n=total))
+
+
+def start_report_pdf(session, survey: Survey, report: Report, *, created_by: int | None, return_path: str):
+    """Queue the making of a report's PDF."""
+    return start_job(
+        session,
+        JobKind.REPORT_PDF,
+        service="survey",
+        title=_("PDF av rapporten: %(title)s", title=report.title),
+        params={"survey_id": survey.id, "report_id": report.id},
+        language=survey.language or "sv",
+        created_by=created_by,
+        return_path=return_path,
+    )
+
+
+def report_pdf_job(ctx: JobContext) -> None:
+    """Make the PDF and keep it for download."""
+    with ctx.db.sessions() as session:
+        survey = session.get(Survey, ctx.params["survey_id"])
+        report = get_report(session, ctx.params["survey_id"], ctx.params["report_id"])
+        if survey is None or report is None:
+            raise JobProblem(_("Rapporten finns inte längre."))
+        ctx.progress(0, 1)
+        try:
+            data = report_pdf(session, survey, report)
+        except PdfUnavailable as missing:
+            raise JobProblem(str(missing)) from None
+        ctx.add_file(pdf_name(survey, report), "application/pdf", data)
+    ctx.summary.append(_("PDF:en är klar."))
