@@ -1,5 +1,6 @@
 """``utskick results export SURVEY_ID --format csv|xlsx|spss|r [--out FILE]``: the export page's files,
-from the shell; ``utskick results min-group-size SURVEY_ID N``: the small-group rule's threshold."""
+from the shell; ``utskick results report SURVEY_ID --pdf FILE``: the evaluation report as a PDF;
+``utskick results min-group-size SURVEY_ID N``: the small-group rule's threshold."""
 
 from __future__ import annotations
 
@@ -121,6 +122,31 @@ def register(main: click.Group) -> None:
                 ) from None
         if out:
             click.echo(f"wrote {out}", err=True)
+
+    @results.command("report")
+    @click.argument("survey_id", type=int)
+    @click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, writable=True), required=True)
+    @click.option("--report", "report_id", type=int, help="Which of the survey's reports (default: the newest).")
+    @pass_cli
+    def report(cli: CliContext, survey_id: int, pdf_file: str, report_id: int | None) -> None:
+        """Write the survey's report as a PDF: the one put together in the browser (the newest, or
+        --report ID), or one with every question when there is none."""
+        from services.survey.results.pdf import PdfUnavailable, report_pdf
+        from services.survey.results.report import default_report, get_report, reports_of
+
+        with _survey_context(cli, survey_id) as (session, survey):
+            if report_id is not None:
+                chosen = get_report(session, survey.id, report_id)
+                if chosen is None:
+                    raise click.ClickException(f"survey {survey_id} has no report {report_id}")
+            else:
+                chosen = next(reversed(reports_of(session, survey.id)), None) or default_report(survey)
+            try:
+                data = report_pdf(session, survey, chosen)
+            except PdfUnavailable as missing:
+                raise click.ClickException(str(missing)) from None
+        Path(pdf_file).write_bytes(data)
+        click.echo(f"wrote {pdf_file} ({chosen.title})", err=True)
 
 
 @contextlib.contextmanager
