@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from services.survey import create_app
 from shared.accounts import create_admin
 from tests.browser.conftest import assert_no_axe_violations
+from tests.survey.results.test_admin import run_jobs
 from tests.survey.results_data import add_participant, add_response, make_survey
 
 PASSWORD = "utvardera-2025"
@@ -72,8 +73,9 @@ def test_results_pages_are_accessible(page, live_server, config, db):
     page.get_by_label("Lösenord").fill(PASSWORD)
     page.get_by_role("button", name="Logga in").click()
     page.wait_for_url(prefix + "/dashboard")
-    assert page.get_by_role("heading", name="Besvarade per dag").is_visible()
-    assert page.get_by_role("img", name="Antal besvarade enkäter per dag").is_visible()
+    # An anonymous survey: completions per week or longer, never per day.
+    assert page.get_by_role("heading", name="Besvarade per period").is_visible()
+    assert page.get_by_role("img", name="Antal besvarade enkäter per period").is_visible()
     assert_no_axe_violations(page)
 
     page.get_by_role("link", name="Resultat", exact=True).click()
@@ -104,6 +106,12 @@ def test_results_pages_are_accessible(page, live_server, config, db):
 
     page.get_by_role("link", name="Exportera svar").click()
     assert_no_axe_violations(page)
+    page.get_by_role("button", name="Skapa filen").click()  # a job: the file is made by the worker
+    page.wait_for_url(re.compile(r"/admin/jobs/\d+$"))
+    run_jobs(db, config)
+    link = page.get_by_role("link", name=re.compile(r"enkat-\d+-svar\.xlsx"))
+    expect(link).to_be_visible(timeout=15_000)  # the page reloads itself when the job is done
+    assert_no_axe_violations(page)
     with page.expect_download() as download:
-        page.get_by_role("button", name="Ladda ner").click()
+        link.click()
     assert download.value.suggested_filename.endswith(".xlsx")
