@@ -48,7 +48,8 @@ def groupings(survey: Survey, q: Question) -> list[tuple[str, str]]:
         return []
     found = [(f"attr:{a}", _("Bakgrund: %(a)s", a=a)) for a in survey.report_attributes or []]
     found += [(f"q:{key}", _("Fråga: %(q)s", q=label)) for key, label in definition_of(survey).closed_items()]
-    return [(key, label) for key, label in found if not key.startswith(f"q:{q.key}")]
+    own = f"q:{q.key}"
+    return [(key, label) for key, label in found if key != own and not key.startswith(own + ".")]
 
 
 def default_sections(survey: Survey) -> list[dict[str, Any]]:
