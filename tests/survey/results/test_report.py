@@ -25,7 +25,7 @@ from services.survey.results.report import (
     save_report,
 )
 from shared.accounts import create_admin
-from shared.models import Report
+from shared.models import Report, Survey
 from tests.survey.results.test_admin import PASSWORD, csrf_token, login, run_jobs
 from tests.survey.results_data import add_participant, add_response, make_survey
 
@@ -248,3 +248,20 @@ def test_the_cli_writes_the_default_report_when_none_was_put_together(db, config
     assert "Vad är den viktigaste lärdomen inför kommunernas fortsatta vägval?" in text  # every question
     with db.sessions() as s:
         assert s.query(Report).count() == 0  # the default report is not stored
+
+
+def test_without_pango_the_page_says_why_there_is_no_pdf(db, evaluator, monkeypatch):
+    from services.survey.results import admin, pdf
+
+    monkeypatch.setattr(admin, "pdf_available", lambda: False)
+    monkeypatch.setattr(pdf, "pdf_available", lambda: False)
+    _app, client, survey_id = evaluator
+    with db.transaction() as s:
+        report_id = create_report(s, s.get(Survey, survey_id), None).id
+    url = f"/admin/surveys/{survey_id}/results/reports/{report_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "programbiblioteket Pango saknas" in page and "Skapa PDF" not in page
+    refused = client.post(url + "/pdf", data={"csrf_token": csrf_token(page)})
+    assert refused.status_code == 302 and refused.location.endswith(url)
+    with pytest.raises(pdf.PdfUnavailable, match="Pango"):
+        pdf.render_pdf("<html></html>")
