@@ -262,7 +262,9 @@ def main() -> None:
             print(f"  (load average while timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
             baseline = statistics.median(timings["baseline: read the export rows"])
             for name, values in timings.items():
-                target = EXPORT_TARGETS.get(name, 1.0) if backend == "postgresql" else None
+                target = None
+                if backend == "postgresql":
+                    target = EXPORT_TARGETS.get(name) if "export" in name else 1.0
                 ratio = f"  {statistics.median(values) / baseline:5.1f} × baseline" if "export" in name else ""
                 print(
                     f"  {name:36s} median {statistics.median(values) * 1000:7.0f} ms   "

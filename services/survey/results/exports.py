@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import IO
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Text, and_, case, cast, func, select
+from sqlalchemy import Text, and_, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from services.survey.results.anonymity import (
@@ -259,8 +259,10 @@ def export_stmt(survey: Survey, options: ExportOptions, pivot: list):
         select(
             Response.id,
             Response.status,
-            Response.completed_at,
-            Response.updated_at,
+            # When it was sent in, or last saved if it was not: one time to convert per row.
+            type_coerce(func.coalesce(Response.completed_at, Response.updated_at), Response.completed_at.type).label(
+                "at"
+            ),
             cast(Response.attributes, Text).label("attributes"),  # parsed once per distinct set (``rows``)
             *((Participant.email, Participant.name) if identity else ()),
             *pivot,
@@ -340,7 +342,7 @@ def rows(
             progress(done)
         row: list = [None] * width
         row[id_slot] = r.id
-        when = r.completed_at or r.updated_at
+        when = r.at
         # Responses share a few sets of attributes (and in an anonymous survey a few days): each
         # is worked out once.
         values = attribute_sets.get(r.attributes)
