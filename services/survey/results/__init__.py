@@ -1,4 +1,5 @@
-"""Results: response rate, per-question figures, free texts, breakdowns with the small-group rule, exports.
+"""Results: response rate, per-question figures, free texts, breakdowns, exports (CSV, XLSX, SPSS, R)
+and the evaluation report, all under one small-group rule (``anonymity``).
 
 Every figure is computed by the database: the statements are named (``*_stmt``) and kept beside
 the page they serve (``dashboard``, ``figures``, ``texts``, ``breakdown``; ``scope`` holds what they
