@@ -294,9 +294,12 @@ def rows(
     options: ExportOptions,
     anonymised: Anonymised | None = None,
     progress: Progress | None = None,
+    numbering: dict[str, dict[str, int]] | None = None,
 ) -> Iterator[list]:
     """The header row, then one row per response, values already neutralised. An anonymous
     survey's rows show periods and merged attributes (``anonymise``, done here unless given).
+    With ``numeric`` options, ``numbering`` (if given) ends up holding each `single` question's
+    numbers, including any for stored options the definition no longer has.
 
     The rows come from a server-side cursor (``yield_per``), so only a batch is in memory at a time.
     """
@@ -316,7 +319,10 @@ def rows(
     option_labels: dict[tuple[str, str | None], str] = {
         (q.key, o.key): o.label for _i, _k, q, _s, _n in plan for o in q.options
     }
-    numbers = {q.key: option_numbers(q) for _i, kind, q, _s, _n in plan if kind == "single"}
+    numbers = numbering if numbering is not None else {}
+    for _i, kind, q, _s, _n in plan:
+        if kind == "single":
+            numbers.setdefault(q.key, option_numbers(q))
     stmt = export_stmt(survey, options, exprs)
     position = {name: p for p, name in enumerate(stmt.selected_columns.keys())}
     # Per question column: where its value (and "don't know" flag) sit in a result row, and the
@@ -377,7 +383,12 @@ def rows(
             elif value is None:
                 pass
             elif shown is not None:
-                value = shown.get(value, value)
+                found = shown.get(value)
+                if found is None and options.numeric:
+                    # A stored option the definition no longer has: the next number, labelled with its key
+                    # in the SPSS and R files (``numbering``), so no answer is lost and R still reads numbers.
+                    found = shown[value] = max(shown.values(), default=0) + 1
+                value = value if found is None else found
             elif chosen is not None:
                 # Answered without this option: "not chosen"; not answered at all stays empty (None above).
                 value = chosen if value else not_chosen

@@ -55,7 +55,7 @@ def _variable_name(column: Column, taken: set[str]) -> str:
     return unique
 
 
-def _variable(column: Column, name: str, width: int, anonymous: bool) -> Variable:
+def _variable(column: Column, name: str, width: int, anonymous: bool, numbering: dict[str, dict[str, int]]) -> Variable:
     q = column.question
     label = exports.described(column)
     if column.name == "id":
@@ -70,7 +70,7 @@ def _variable(column: Column, name: str, width: int, anonymous: bool) -> Variabl
     missing = (DONT_KNOW_CODE,) if q.dont_know else ()
     if q.type == QuestionType.SINGLE:
         labels = dict(column.codes)
-        values = tuple((n, labels.get(key, key)) for key, n in option_numbers(q).items())
+        values = tuple((n, labels.get(key, key)) for key, n in numbering.get(q.key, option_numbers(q)).items())
         return Variable(name, label, True, width, values, (), "nominal", True)
     if q.type == QuestionType.MULTIPLE:
         values = tuple((int(code), text) for code, text in column.codes)
@@ -100,7 +100,8 @@ def write_data(session, survey: Survey, out: IO[bytes], progress: Progress | Non
     widths = [1] * len(cols)
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
     writer = csv.writer(text, lineterminator="\r\n")
-    rows = exports.rows(session, survey, options, anonymised, progress)
+    numbering: dict[str, dict[str, int]] = {}
+    rows = exports.rows(session, survey, options, anonymised, progress, numbering)
     next(rows)  # the export's own header: the scripts use the variable names
     writer.writerow(names)
     count = 0
@@ -111,7 +112,7 @@ def write_data(session, survey: Survey, out: IO[bytes], progress: Progress | Non
                 widths[i] = max(widths[i], len(value.encode("utf-8")))
         writer.writerow(["" if v is None else v for v in row])
     text.detach()  # the caller closes ``out``
-    variables = [_variable(c, n, w, survey.anonymous) for c, n, w in zip(cols, names, widths, strict=True)]
+    variables = [_variable(c, n, w, survey.anonymous, numbering) for c, n, w in zip(cols, names, widths, strict=True)]
     return Dataset(variables, count, exports.anonymity_notes(survey, anonymised))
 
 

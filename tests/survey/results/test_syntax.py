@@ -151,3 +151,17 @@ def test_anonymous_survey_files_say_how_they_were_made_anonymous(db, app_ctx, fm
     assert "Inget som visas eller exporteras pekar ut färre än 5 svarande" in script
     assert "varje period har minst 5 svar" in script
     assert len(rows) == 6 and "email" not in rows[0]
+
+
+def test_a_stored_option_the_definition_no_longer_has_gets_the_next_number_and_its_key_as_label(db, app_ctx):
+    with db.transaction() as s:
+        survey = make_survey(s, anonymous=False)
+        add_response(s, survey, ANSWERS, attributes=ATTRS)
+        add_response(s, survey, {**SECOND, "delaktighet": "borttaget_alternativ"}, attributes=ATTRS)
+        _name, script, rows = files(s, survey, "spss")
+        _name, r_script, _rows = files(s, survey, "r")
+    header = rows[0]
+    codes = {r[header.index("delaktighet")] for r in rows[1:]}
+    assert codes == {"2", "5"}  # "hog" is 2 of 4; the unknown key is numbered after them
+    assert parse_spss(script)["values"]["delaktighet"][5] == "borttaget_alternativ"
+    assert 'levels = c(1, 2, 3, 4, 5), labels = c("I mycket hög grad"' in r_script
