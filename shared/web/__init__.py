@@ -31,6 +31,7 @@ from shared.models import (
     SurveyStatus,
 )
 from shared.tokens import Tokens
+from shared.web import routing
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     app = Flask(import_name, static_folder=str(SHARED_DIR / "static"), static_url_path="/static")
     service_dir = Path(app.root_path).resolve()  # the folder of the service's package
     app.request_class = UtskickRequest
+    routing.init_app(app)  # before any blueprint adds a route
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(str(service_dir / "templates")), FileSystemLoader(str(SHARED_DIR / "templates"))]
     )
