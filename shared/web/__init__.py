@@ -31,7 +31,7 @@ from shared.models import (
     SurveyStatus,
 )
 from shared.tokens import Tokens
-from shared.web import routing
+from shared.web import limits, routing
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
         config=config, db=Database(config.database_url), tokens=Tokens(config.secret_keys)
     )
     babel.init_app(app, locale_selector=select_locale)
+    limits.init_app(app)  # before CSRF protection, which reads the body
     csrf.init_app(app)
 
     from shared.web import errors, security

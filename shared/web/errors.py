@@ -23,7 +23,13 @@ def _messages() -> dict[int, tuple[str, str]]:
             _("Vi hittar inte sidan du söker. Kontrollera adressen eller gå till startsidan."),
         ),
         405: (_("Det gick inte att göra så"), _("Sidan kan inte användas på det sättet. Gå tillbaka och försök igen.")),
-        413: (_("Filen är för stor"), _("Filen du skickade är för stor. Försök med en mindre fil.")),
+        413: (
+            _("Det du skickade är för stort"),
+            _(
+                "Sidan tar inte emot så mycket på en gång. "
+                "Gå tillbaka och försök med en mindre fil eller en kortare text."
+            ),
+        ),
         429: (_("För många försök"), _("Du har gjort för många försök på kort tid. Vänta en stund och försök igen.")),
         500: (_("Något gick fel hos oss"), _("Ett oväntat fel inträffade. Felet är loggat. Försök igen om en stund.")),
     }

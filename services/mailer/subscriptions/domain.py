@@ -55,6 +55,9 @@ CONSENT_TEXT = _l(
 )
 
 
+MAX_ADDRESS_LENGTH = 320  # the column's length; RFC 5321 allows less still
+
+
 class InvalidAddress(ValueError):
     """The text is not an e-mail address we can send to; ``str(exc)`` is a message for the form."""
 
@@ -64,6 +67,8 @@ def normalise_email(raw: str) -> str:
     text = (raw or "").strip()
     if not text:
         raise InvalidAddress(_("Fyll i din e-postadress."))
+    if len(text) > MAX_ADDRESS_LENGTH:  # refused at once, before the syntax check reads it all
+        raise InvalidAddress(_("Skriv e-postadressen i formatet namn@exempel.se."))
     try:
         # Non-ASCII before the @ needs SMTPUTF8, which not every relay on the way offers.
         result = validate_email(text, check_deliverability=False, allow_smtputf8=False)

@@ -24,10 +24,13 @@ from services.survey.surveys.questions import (
     definition_of,
 )
 from shared.web import db_session
+from shared.web.limits import body_limit
 
 bp = Blueprint("responses", __name__)
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 ACTIONS = ("back", "next", "save", "submit")
+# A page of long free-text answers (10 000 characters each unless the survey says otherwise) fits easily.
+ANSWER_BODY_LIMIT = 2 * 1024 * 1024
 
 
 def markdown(text: str) -> Markup:
@@ -124,6 +127,7 @@ def answer(participant, token: str):
 
 
 @bp.post("/s/<token>")
+@body_limit(ANSWER_BODY_LIMIT)
 @personal_link
 def answer_post(participant, token: str):
     action = request.form.get("action", "next")
