@@ -173,11 +173,14 @@ def _send(
     **context,
 ) -> None:
     """Render a mail (templates named after its kind) in the subscriber's language and write it to
-    the outbox with a stop link."""
+    the outbox with a stop link.
+
+    Anyone can type someone else's address into the form, so these mails carry nothing a visitor
+    typed: no name, neither in the greeting nor in To:, only our own text and links.
+    """
     language = language_or_default(subscriber.language)
     stop_url, headers = stop_link_headers(tokens, config, subscription.id)
     context.update(
-        name=subscriber.name,
         list_name=subscription.newsletter_list.name,
         stop_url=stop_url,
         organisation_name=config.organisation_name,
@@ -202,7 +205,6 @@ def _send(
         config,
         kind=kind,
         to_email=subscriber.email,
-        to_name=subscriber.name,
         subject=subject,
         text=text,
         html=html,
@@ -320,8 +322,8 @@ def request_subscription(
         subscriber = Subscriber(email=email, name=name, language=language, created_at=now)
         session.add(subscriber)
         session.flush()
-    elif name:
-        subscriber.name = name
+    # A known subscriber keeps their name: a stranger typing their address must not change how
+    # the newsletters they already get greet them.
     subscriber.language = language
     if subscription is None:
         subscription = Subscription(list_id=newsletter_list.id, subscriber_id=subscriber.id)
