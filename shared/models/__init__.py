@@ -20,7 +20,16 @@ from shared.models.subscriptions import (
     SubscriptionStatus,
 )
 from shared.models.suppressions import Suppression, SuppressionReason
-from shared.models.surveys import Answer, Participant, ParticipantStatus, Response, ResponseStatus, Survey, SurveyStatus
+from shared.models.surveys import (
+    Answer,
+    Participant,
+    ParticipantLink,
+    ParticipantStatus,
+    Response,
+    ResponseStatus,
+    Survey,
+    SurveyStatus,
+)
 
 __all__ = [
     "AdminUser",
@@ -44,6 +53,7 @@ __all__ = [
     "OutboxMail",
     "OutboxStatus",
     "Participant",
+    "ParticipantLink",
     "ParticipantStatus",
     "RateEvent",
     "Response",
