@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from shared.logs import loggable_exception
+
 log = logging.getLogger(__name__)
 
 
@@ -64,5 +66,5 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception) -> ResponseReturnValue:
         if isinstance(exc, HTTPException):
             return _http(exc)
-        log.exception("unhandled error: %s", exc)
+        log.error("unhandled error: %s", loggable_exception(exc))
         return render_error(500)
