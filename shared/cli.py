@@ -10,6 +10,7 @@ from functools import cached_property
 
 import click
 
+from shared.accounts import Passwords
 from shared.config import Config, ConfigError, load_config
 from shared.db import Database
 
@@ -27,6 +28,10 @@ class CliContext:
     @cached_property
     def database(self) -> Database:
         return Database(self.config.database_url)
+
+    @cached_property
+    def passwords(self) -> Passwords:
+        return Passwords.for_config(self.config)
 
 
 pass_cli = click.make_pass_decorator(CliContext, ensure=True)

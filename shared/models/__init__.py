@@ -4,7 +4,7 @@ Statuses and kinds are ``Vocabulary`` enums next to their table: the code that w
 the code that reads it use the same name, and ``member.label`` is what users see.
 """
 
-from shared.models.accounts import AdminUser, Role
+from shared.models.accounts import AccountStatus, AdminUser, Role
 from shared.models.base import Base, Vocabulary
 from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
@@ -13,6 +13,7 @@ from shared.models.subscriptions import (
     ConsentMethod,
     NewsletterList,
     RateEvent,
+    RateLock,
     Subscriber,
     Subscription,
     SubscriptionEvent,
@@ -32,6 +33,7 @@ from shared.models.surveys import (
 )
 
 __all__ = [
+    "AccountStatus",
     "AdminUser",
     "Answer",
     "Base",
@@ -56,6 +58,7 @@ __all__ = [
     "ParticipantLink",
     "ParticipantStatus",
     "RateEvent",
+    "RateLock",
     "Response",
     "ResponseStatus",
     "Role",

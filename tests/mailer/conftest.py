@@ -13,6 +13,7 @@ from shared.accounts import create_admin
 from shared.config import parse_mail_url
 from shared.mail.outbox import deliver_due
 from shared.mail.transport import open_transport
+from shared.web.auth import start_session
 
 EDITOR_EMAIL = "redaktor@vastkom.example"
 EDITOR_PASSWORD = "ett långt lösenord"
@@ -89,13 +90,12 @@ def subscribe(client, email: str, name: str = "") -> None:
 
 
 def sign_in(app, client, role: str = "editor", email: str = EDITOR_EMAIL):
-    db = app.extensions["utskick"].db
-    with db.transaction() as session:
-        user = create_admin(session, email, EDITOR_PASSWORD, role)
-        session.flush()
-        user_id = user.id
-    with client.session_transaction() as sess:
-        sess["admin_id"] = user_id
+    svc = app.extensions["utskick"]
+    with svc.db.transaction() as session:
+        user = create_admin(session, svc.passwords, email, EDITOR_PASSWORD, role)
+        user_id, version = user.id, user.session_version
+    with client.session_transaction() as cookie:
+        start_session(cookie, user_id, version)
     return client
 
 

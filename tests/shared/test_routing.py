@@ -15,11 +15,11 @@ STAFF_PATHS = {
 
 
 @pytest.mark.parametrize("service", ["mailer", "survey"])
-def test_a_nul_or_an_id_out_of_range_is_a_404(config, db, service):
+def test_a_nul_or_an_id_out_of_range_is_a_404(config, db, service, passwords):
     from shared.accounts import create_admin
 
     with db.transaction() as session:
-        create_admin(session, "admin@vastkom.example", "ett långt lösenord", "admin")
+        create_admin(session, passwords, "admin@vastkom.example", "ett långt lösenord", "admin")
     client = FACTORIES[service](config).test_client()
     for path in STRANGE_PATHS[service]:
         response = client.get(path)

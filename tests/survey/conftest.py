@@ -57,7 +57,7 @@ def make_survey(app, db):
 def evaluator(app, db):
     """A test client signed in as an evaluator."""
     with db.transaction() as s:
-        create_admin(s, "eva@vastkom.example", "ett-langt-losenord", role="evaluator")
+        create_admin(s, app.extensions["utskick"].passwords, "eva@vastkom.example", "ett-langt-losenord", "evaluator")
     client = app.test_client()
     form = client.get("/admin/login").get_data(as_text=True)
     response = client.post(

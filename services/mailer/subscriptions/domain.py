@@ -258,15 +258,15 @@ def form_post_allowed(session: Session, config: Config, ip: str | None, now: dat
     """Count one public form post from ``ip``; False once the hourly limit is reached."""
     if not ip:
         return True
-    return ratelimit.allow(
+    return ratelimit.take(
         session, _form_key(ip), config.subscribe_posts_per_ip_per_hour, timedelta(hours=1), now or utcnow()
-    )
+    ).allowed
 
 
 def _address_mail_allowed(session: Session, config: Config, email: str, now: datetime) -> bool:
-    return ratelimit.allow(
+    return ratelimit.take(
         session, confirm_mail_key(email), config.confirmations_per_address_per_day, timedelta(hours=24), now
-    )
+    ).allowed
 
 
 def request_subscription(
@@ -467,9 +467,9 @@ def request_stop_link(
     )
     if not subscriptions:
         return "not_subscribed"
-    if not ratelimit.allow(
+    if not ratelimit.take(
         session, stop_mail_key(email), config.confirmations_per_address_per_day, timedelta(hours=24), now
-    ):
+    ).allowed:
         return "address_limited"
     links = [(s.newsletter_list.name, stop_link_url(tokens, config, s.id)) for s in subscriptions]
     _send(

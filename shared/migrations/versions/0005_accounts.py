@@ -13,6 +13,8 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from alembic import op
 
+import shared.models.base
+
 revision = "0005_accounts"
 down_revision = "0004_jobs"
 branch_labels = None
@@ -22,6 +24,20 @@ BATCH = 1000
 
 
 def upgrade() -> None:
+    # Accounts: invited (no password yet), active or disabled, and the session version every
+    # session must match. (Rate-limit counts now store their keys hashed: counts from before the
+    # upgrade no longer match any key and are deleted by the worker's housekeeping within a day.)
+    with _sqlite_foreign_keys_off(), op.batch_alter_table("admin_users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("status", sa.String(length=16), server_default="active", nullable=False))
+        batch_op.add_column(sa.Column("session_version", sa.Integer(), server_default="0", nullable=False))
+        batch_op.alter_column("password_hash", existing_type=sa.String(length=255), nullable=True)
+    op.create_table(
+        "rate_locks",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("used_at", shared.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_locks")),
+    )
+
     # Personal survey links: only the SHA-256 of each token is kept. The links already mailed keep
     # working, because their tokens are hashed here before the clear column goes.
     op.create_table(
@@ -101,3 +117,9 @@ def downgrade() -> None:
     with op.batch_alter_table("participant_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_participant_links_participant_id"))
     op.drop_table("participant_links")
+    op.drop_table("rate_locks")
+    op.execute("UPDATE admin_users SET password_hash = '' WHERE password_hash IS NULL")
+    with _sqlite_foreign_keys_off(), op.batch_alter_table("admin_users", schema=None) as batch_op:
+        batch_op.alter_column("password_hash", existing_type=sa.String(length=255), nullable=False)
+        batch_op.drop_column("session_version")
+        batch_op.drop_column("status")
