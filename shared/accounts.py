@@ -268,7 +268,7 @@ def set_password_from_link(
     found = check_password_link(session, config, tokens, token)
     if isinstance(found, LinkProblem):
         return found
-    found.password_hash = passwords.hash(_checked_password(password, found.email))
+    found.password_hash = passwords.hash(_checked_password(password, found.email, "new"))
     found.status = AccountStatus.ACTIVE
     end_sessions(found)
     return found

@@ -84,6 +84,8 @@ def test_an_invited_person_chooses_a_password_through_the_link_and_is_signed_in(
     assert account(db, "ny@vastkom.example").status == AccountStatus.INVITED  # opening changes nothing
     mismatch = post(person, path, {"new": "kaffe vid åsen i maj", "repeat": "kaffe vid åsen i juni"})
     assert mismatch.status_code == 422 and "Lösenorden är olika" in mismatch.get_data(as_text=True)
+    common = post(person, path, {"new": "Lösenord2026!", "repeat": "Lösenord2026!"})
+    assert common.status_code == 422 and "de vanligaste lösenorden" in common.get_data(as_text=True)
     chosen = post(person, path, {"new": "kaffe vid åsen i maj", "repeat": "kaffe vid åsen i maj"})
     assert chosen.status_code == 303 and person.get("/admin/").status_code == 200
     assert person.get(path).status_code == 410  # once only
