@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from services.mailer.bounces import domain
 from shared.web import db_session
 from shared.web.auth import login_required
+from shared.web.routing import MAX_ROW_ID
 
 bp = Blueprint("suppressions_admin", __name__, url_prefix="/admin/suppressions")
 
@@ -19,7 +20,7 @@ PAGE_SIZE = 100
 def index():
     query = request.args.get("q", "")[:200]
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = min(max(1, int(request.args.get("page", "1"))), MAX_ROW_ID)  # an OFFSET the database takes
     except ValueError:
         page = 1
     rows, total = domain.list_suppressions(db_session(), query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
