@@ -13,6 +13,7 @@ import click
 from shared.accounts import Passwords
 from shared.config import Config, ConfigError, load_config
 from shared.db import Database
+from shared.models.base import MAX_ROW_ID
 
 
 class CliContext:
@@ -35,3 +36,6 @@ class CliContext:
 
 
 pass_cli = click.make_pass_decorator(CliContext, ensure=True)
+
+# An id as a command takes it: a whole number the id columns can hold (click names the range if not).
+ROW_ID = click.IntRange(0, MAX_ROW_ID)

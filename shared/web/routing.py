@@ -12,8 +12,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, ValidationError
 
-# The largest value of the ``integer`` columns every id lives in (PostgreSQL's int4).
-MAX_ROW_ID = 2**31 - 1
+from shared.models.base import MAX_ROW_ID
 
 
 class RowIdConverter(IntegerConverter):

@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from services.mailer.bounces import domain
+from shared.models.base import MAX_ROW_ID
 from shared.web import db_session
 from shared.web.auth import login_required
-from shared.web.routing import MAX_ROW_ID
 
 bp = Blueprint("suppressions_admin", __name__, url_prefix="/admin/suppressions")
 

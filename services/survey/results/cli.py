@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 import click
 
-from shared.cli import CliContext, pass_cli
+from shared.cli import ROW_ID, CliContext, pass_cli
 
 
 def register(main: click.Group) -> None:
@@ -21,7 +21,7 @@ def register(main: click.Group) -> None:
         """Survey results."""
 
     @results.command("min-group-size")
-    @click.argument("survey_id", type=int)
+    @click.argument("survey_id", type=ROW_ID)
     @click.argument("size", type=click.IntRange(1, 1000))
     @pass_cli
     def min_group_size(cli: CliContext, survey_id: int, size: int) -> None:
@@ -41,7 +41,7 @@ def register(main: click.Group) -> None:
         click.echo(f"survey {survey_id}: groups with fewer than {size} responses are hidden")
 
     @results.command("export")
-    @click.argument("survey_id", type=int)
+    @click.argument("survey_id", type=ROW_ID)
     @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
     @click.option(
         "--out", type=click.Path(dir_okay=False, writable=True), help="File to write (default: standard output)."
