@@ -142,3 +142,20 @@ def config(database_url, tmp_path):
 def passwords(config) -> Passwords:
     """The password hasher a test configuration gets."""
     return Passwords.for_config(config)
+
+
+@pytest.fixture
+def cli_env(config, monkeypatch):
+    """The test configuration as environment variables, for ``utskick`` commands run in-process
+    (and, with ``os.environ``, for processes the test starts)."""
+    env = {
+        "DATABASE_URL": config.database_url,
+        "MAIL_URL": f"file://{config.mail_url.directory}",
+        "SECRET_KEYS": ",".join(config.secret_keys),
+        "MAILER_URL": config.mailer_url,
+        "SURVEY_URL": config.survey_url,
+        "UTSKICK_VAR_DIR": str(config.var_dir),
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return env

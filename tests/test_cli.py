@@ -15,18 +15,8 @@ PASSWORD = "ett långt lösenord"
 
 
 @pytest.fixture
-def utskick(config, monkeypatch):
+def utskick(cli_env):
     """Run ``utskick …`` in-process with the test configuration in the environment."""
-    env = {
-        "DATABASE_URL": config.database_url,
-        "MAIL_URL": f"file://{config.mail_url.directory}",
-        "SECRET_KEYS": ",".join(config.secret_keys),
-        "MAILER_URL": config.mailer_url,
-        "SURVEY_URL": config.survey_url,
-        "UTSKICK_VAR_DIR": str(config.var_dir),
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
 
     def run(*args, input=None):
         return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)

@@ -58,22 +58,6 @@ def smtp_app(smtp_config):
     app.extensions["utskick"].db.dispose()
 
 
-@pytest.fixture
-def cli_env(config, monkeypatch):
-    """The test configuration as environment variables, for ``utskick`` commands run in-process."""
-    env = {
-        "DATABASE_URL": config.database_url,
-        "MAIL_URL": f"file://{config.mail_url.directory}",
-        "SECRET_KEYS": ",".join(config.secret_keys),
-        "MAILER_URL": config.mailer_url,
-        "SURVEY_URL": config.survey_url,
-        "UTSKICK_VAR_DIR": str(config.var_dir),
-    }
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    return env
-
-
 def run_worker(app) -> int:
     """One worker pass: deliver what the outbox holds; returns how many were sent."""
     svc = app.extensions["utskick"]

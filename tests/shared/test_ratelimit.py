@@ -41,19 +41,10 @@ def answers(port: int) -> bool:
 
 
 @pytest.fixture
-def mailer(config, tmp_path):
+def mailer(cli_env, tmp_path):
     """The mailer on gunicorn with threads, told that one proxy stands in front of it."""
     port, access_log = free_port(), tmp_path / "access.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": config.database_url,
-        "MAIL_URL": f"file://{config.mail_url.directory}",
-        "SECRET_KEYS": ",".join(config.secret_keys),
-        "MAILER_URL": config.mailer_url,
-        "SURVEY_URL": config.survey_url,
-        "UTSKICK_VAR_DIR": str(config.var_dir),
-        "TRUSTED_PROXIES": "1",
-    }
+    env = {**os.environ, **cli_env, "TRUSTED_PROXIES": "1"}
     command = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "8"]
     command += ["--access-logfile", str(access_log), "services.mailer:create_app()"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -105,6 +96,7 @@ def test_parallel_failed_logins_stop_at_the_limit(mailer):
     port, access_log = mailer
     body = "email=admin%40vastkom.example&password=fel-l%C3%B6senord"
     assert post_together(port, "/admin/login", [body] * 15) == {200: 10, 429: 5}
+
     # The log names the visitor, not the proxy (gunicorn writes each line after its answer).
     def posts() -> list[str]:
         return [line for line in access_log.read_text().splitlines() if "POST /admin/login" in line]
