@@ -383,7 +383,7 @@ def enable(session: Session, actor: AdminUser | None, user: AdminUser) -> None:
 
 
 def remove(session: Session, actor: AdminUser | None, user: AdminUser) -> None:
-    """Delete the account (jobs it started keep no link to it)."""
+    """Delete the account (the issues and jobs it created stay, without a link to it)."""
     _not_yourself(actor, user)
     _last_admin_stays(session, user, leaving=True)
     session.delete(user)
