@@ -64,7 +64,7 @@ def seed(url: str, people: int) -> list[str]:
     from sqlalchemy import select
 
     from services.demo import DEMO_DATA
-    from services.survey.participants.domain import import_participants_csv
+    from services.survey.participants.domain import import_participants_csv, new_links
     from services.survey.surveys.domain import import_survey_file, open_survey, set_closes
     from shared.db import Database
     from shared.models import Participant
@@ -78,7 +78,8 @@ def seed(url: str, people: int) -> list[str]:
             f"person{i}@bench.example,Person {i},kommun,GR,IT-chef\n" for i in range(people)
         )
         import_participants_csv(session, survey.id, csv_text)
-        tokens = list(session.scalars(select(Participant.token).order_by(Participant.id)))
+        ids = list(session.scalars(select(Participant.id).order_by(Participant.id)))
+        tokens = list(new_links(session, ids).values())
     db.dispose()
     return tokens
 

@@ -53,9 +53,10 @@ def pick(k: int, values: list[str]) -> str:
 def seed(url: str, count: int) -> int:
     """Insert the survey, ``count`` responses (5 % in progress) and their answers; return the survey id."""
     import yaml
+    from argon2 import PasswordHasher
 
     from services.survey.surveys.definitions import normalise
-    from shared.accounts import create_admin
+    from shared.accounts import Passwords, create_admin
     from shared.models import Survey
 
     definition = yaml.safe_load((DEMO_DATA / "survey-millennium.yaml").read_text(encoding="utf-8"))
@@ -64,7 +65,7 @@ def seed(url: str, count: int) -> int:
     db = Database(url)
     postgres = url.startswith("postgres")
     with db.transaction() as s:
-        create_admin(s, "bench@gr.example", PASSWORD, "evaluator")
+        create_admin(s, Passwords(PasswordHasher()), "bench@gr.example", PASSWORD, "evaluator")
         survey = Survey(
             title=definition["title"],
             language="sv",

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
+from sqlalchemy.orm import Session
 
 from services.mailer import cli as mailer_cli
 from services.survey import cli as survey_cli
 from shared.cli import CliContext, pass_cli
-from shared.models import Role
+from shared.models import AdminUser, Role
 
 
 @click.group()
@@ -39,7 +42,50 @@ def db_upgrade(cli: CliContext) -> None:
 
 @main.group()
 def admin() -> None:
-    """Admin accounts."""
+    """Staff accounts: list, create, invite, disable, enable, remove, password."""
+
+
+def _password_from_user(password: str | None) -> str:
+    if password is not None:
+        return password
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@contextmanager
+def _accounts(cli: CliContext) -> Iterator[Session]:
+    """One transaction in the mailer's app context (mail templates, translations); account
+    errors become a clear message for the shell."""
+    from services.mailer import create_app
+    from shared.accounts import AccountError
+
+    try:
+        with create_app(cli.config).test_request_context(), cli.database.transaction() as session:
+            yield session
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _account(session: Session, email: str) -> AdminUser:
+    from shared.accounts import find_account
+
+    user = find_account(session, email)
+    if user is None:
+        raise click.ClickException(f"no account with the address {email}")
+    return user
+
+
+@admin.command("list")
+@pass_cli
+def admin_list(cli: CliContext) -> None:
+    """Every account: address, role, status, last sign-in (UTC)."""
+    from shared.accounts import list_accounts
+
+    with cli.database.transaction() as session:
+        for user in list_accounts(session):
+            last = user.last_login_at.strftime("%Y-%m-%dT%H:%MZ") if user.last_login_at else "never"
+            click.echo(f"{user.email}\t{user.role}\t{user.status}\t{last}")
 
 
 @admin.command("create")
@@ -48,20 +94,80 @@ def admin() -> None:
 @click.option("--password", envvar="UTSKICK_ADMIN_PASSWORD", help="Read from a prompt (or stdin) when not given.")
 @pass_cli
 def admin_create(cli: CliContext, email: str, role: str, password: str | None) -> None:
-    """Create an admin account (or set a new password and role for an existing one)."""
-    from shared.accounts import AccountError, create_admin
+    """Create an account with a password (or set a new password and role for an existing one)."""
+    from shared.accounts import create_admin
 
-    if password is None:
-        if sys.stdin.isatty():
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        else:
-            password = sys.stdin.readline().rstrip("\n")
-    try:
-        with cli.database.transaction() as session:
-            create_admin(session, email, password, role)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+    password = _password_from_user(password)
+    with _accounts(cli) as session:
+        create_admin(session, cli.passwords, email, password, role)
     click.echo(f"{email} can now sign in as {role}")
+
+
+@admin.command("invite")
+@click.argument("email")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.EDITOR.value, show_default=True)
+@pass_cli
+def admin_invite(cli: CliContext, email: str, role: str) -> None:
+    """Create an account and mail it a one-time link to choose its password (through the outbox)."""
+    from shared.accounts import invite
+    from shared.tokens import Tokens
+
+    with _accounts(cli) as session:
+        invite(session, cli.config, Tokens(cli.config.secret_keys), email, role)
+    click.echo(f"invitation to {email} ({role}) is in the outbox; `utskick worker` sends it")
+
+
+@admin.command("disable")
+@click.argument("email")
+@pass_cli
+def admin_disable(cli: CliContext, email: str) -> None:
+    """Stop an account from signing in; its sessions end at once."""
+    from shared.accounts import disable
+
+    with _accounts(cli) as session:
+        disable(session, None, _account(session, email))
+    click.echo(f"{email} is disabled")
+
+
+@admin.command("enable")
+@click.argument("email")
+@pass_cli
+def admin_enable(cli: CliContext, email: str) -> None:
+    """Let a disabled account sign in again."""
+    from shared.accounts import enable
+
+    with _accounts(cli) as session:
+        enable(session, None, _account(session, email))
+    click.echo(f"{email} is enabled")
+
+
+@admin.command("remove")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_cli
+def admin_remove(cli: CliContext, email: str, yes: bool) -> None:
+    """Delete an account for good."""
+    from shared.accounts import remove
+
+    if not yes:
+        click.confirm(f"Remove the account {email} for good?", abort=True)
+    with _accounts(cli) as session:
+        remove(session, None, _account(session, email))
+    click.echo(f"{email} is removed")
+
+
+@admin.command("password")
+@click.argument("email")
+@click.option("--password", envvar="UTSKICK_ADMIN_PASSWORD", help="Read from a prompt (or stdin) when not given.")
+@pass_cli
+def admin_password(cli: CliContext, email: str, password: str | None) -> None:
+    """Set a new password for an account; every session of it ends."""
+    from shared.accounts import set_password
+
+    with _accounts(cli) as session:
+        user = _account(session, email)
+        set_password(session, cli.passwords, user, _password_from_user(password))
+    click.echo(f"{email} has a new password; its sessions have ended")
 
 
 @main.command()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from shared.accounts import create_admin
+from shared.accounts import Passwords, create_admin
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database
@@ -45,7 +45,7 @@ def seed(config: Config, email: str, password: str) -> list[str]:
         # Mail texts and translations need an application context, as in a request.
         with create_app(config).app_context(), db.transaction() as session:
             if session.scalar(select(AdminUser).where(AdminUser.email == email)) is None:
-                create_admin(session, email, password, "admin")
+                create_admin(session, Passwords.for_config(config), email, password, "admin")
             _seed_newsletter(session, config)
             survey_ids = _seed_surveys(session)
     finally:

@@ -10,8 +10,10 @@ from functools import cached_property
 
 import click
 
+from shared.accounts import Passwords
 from shared.config import Config, ConfigError, load_config
 from shared.db import Database
+from shared.models.base import MAX_ROW_ID
 
 
 class CliContext:
@@ -28,5 +30,12 @@ class CliContext:
     def database(self) -> Database:
         return Database(self.config.database_url)
 
+    @cached_property
+    def passwords(self) -> Passwords:
+        return Passwords.for_config(self.config)
+
 
 pass_cli = click.make_pass_decorator(CliContext, ensure=True)
+
+# An id as a command takes it: a whole number the id columns can hold (click names the range if not).
+ROW_ID = click.IntRange(0, MAX_ROW_ID)

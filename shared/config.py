@@ -66,6 +66,13 @@ class Config:
     dkim_key_file: Path | None = None
     organisation_name: str = "Utskick"
     bounce_webhook_secret: str | None = None  # BOUNCE_WEBHOOK_SECRET: the relay's bearer token for /webhooks/bounces
+    trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For is believed; 0: the header is ignored
+    login_failures_per_account: int = 10
+    login_failures_per_address: int = 10
+    login_failure_window_minutes: int = 15
+    session_idle_hours: int = 8
+    session_max_days: int = 7
+    invitation_link_days: int = 7
     testing: bool = False
 
     @property
@@ -204,4 +211,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         dkim_key_file=Path(dkim["DKIM_KEY_FILE"]) if dkim["DKIM_KEY_FILE"] else None,
         organisation_name=env.get("ORGANISATION_NAME") or "Utskick",
         bounce_webhook_secret=env.get("BOUNCE_WEBHOOK_SECRET") or None,
+        trusted_proxies=_positive_int(env, "TRUSTED_PROXIES", 0),
+        login_failures_per_account=max(1, _positive_int(env, "LOGIN_FAILURES_PER_ACCOUNT", 10)),
+        login_failures_per_address=max(1, _positive_int(env, "LOGIN_FAILURES_PER_ADDRESS", 10)),
+        login_failure_window_minutes=max(1, _positive_int(env, "LOGIN_FAILURE_WINDOW_MINUTES", 15)),
+        session_idle_hours=max(1, _positive_int(env, "SESSION_IDLE_HOURS", 8)),
+        session_max_days=max(1, _positive_int(env, "SESSION_MAX_DAYS", 7)),
+        invitation_link_days=max(1, _positive_int(env, "INVITATION_LINK_DAYS", 7)),
     )

@@ -29,6 +29,9 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    # A failed statement's message would otherwise quote its values (addresses, names) into the log,
+    # where erasure cannot reach them.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database, is_postgres
+from shared.logs import loggable_exception
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ def run_next_job(
     except JobProblem as exc:
         outcome, error = JobStatus.FAILED, str(exc)
     except Exception as exc:  # a bug or an outage: recorded on the job, logged with its cause
-        log.exception("job %s (%s) failed", context.job_id, kind)
+        log.error("job %s (%s) failed: %s", context.job_id, kind, loggable_exception(exc))
         outcome, error = JobStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
     with db.transaction() as session:
         job = session.get(Job, context.job_id)

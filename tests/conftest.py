@@ -10,13 +10,11 @@ import os
 import shutil
 from pathlib import Path
 
-import argon2.profiles
 import pytest
-from argon2 import PasswordHasher
 from hypothesis import settings
 from sqlalchemy import create_engine, text
 
-from shared import accounts
+from shared.accounts import Passwords
 from shared.config import load_config
 from shared.db import Database, normalise_url, recreate_postgres_database, upgrade
 from shared.models import Base
@@ -80,19 +78,6 @@ class _MigratedState:
             )
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _cheap_password_hashes():
-    """Argon2 with the cheapest parameters its authors provide for tests, in the test processes.
-
-    The default parameters make a hash cost a fifth of a second on purpose, and the suite hashes
-    and checks some 250 passwords (about a minute on two cores). Hashing and checking still go
-    through argon2; processes the tests start (gunicorn, the CLI) keep the real parameters.
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(accounts, "hasher", PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
-        yield
-
-
 @pytest.fixture(scope="session")
 def postgres_template_url(request) -> str:
     """A database of our own on the PostgreSQL server (one per xdist worker), migrated once."""
@@ -148,4 +133,29 @@ def config(database_url, tmp_path):
         "SURVEY_URL": "http://survey.test",
         "UTSKICK_VAR_DIR": str(tmp_path / "var"),
     }
+    # testing=True also gives argon2's cheapest parameters (shared.accounts.Passwords.for_config):
+    # the suite hashes and checks hundreds of passwords. Processes the tests start keep the real ones.
     return load_config(env).with_(testing=True)
+
+
+@pytest.fixture
+def passwords(config) -> Passwords:
+    """The password hasher a test configuration gets."""
+    return Passwords.for_config(config)
+
+
+@pytest.fixture
+def cli_env(config, monkeypatch):
+    """The test configuration as environment variables, for ``utskick`` commands run in-process
+    (and, with ``os.environ``, for processes the test starts)."""
+    env = {
+        "DATABASE_URL": config.database_url,
+        "MAIL_URL": f"file://{config.mail_url.directory}",
+        "SECRET_KEYS": ",".join(config.secret_keys),
+        "MAILER_URL": config.mailer_url,
+        "SURVEY_URL": config.survey_url,
+        "UTSKICK_VAR_DIR": str(config.var_dir),
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return env

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from services.demo import seed
-from shared.accounts import authenticate
+from shared.accounts import sign_in
 from shared.models import Issue, Participant, Response, Subscription, Survey
 
 
@@ -12,12 +12,12 @@ def count(db, what, *where):
         return session.scalar(select(func.count()).select_from(what).where(*where))
 
 
-def test_demo_is_seeded_once_and_usable(db, config):
+def test_demo_is_seeded_once_and_usable(db, config, passwords):
     lines = seed(config, "admin@utskick.example", "demo-lösenord-2026")
     seed(config, "admin@utskick.example", "demo-lösenord-2026")
     assert any("/admin/surveys/" in line for line in lines)
-    with db.transaction() as session:
-        assert authenticate(session, "admin@utskick.example", "demo-lösenord-2026") is not None
+    attempt = sign_in(db, passwords, config, "mailer", "admin@utskick.example", "demo-lösenord-2026", None)
+    assert attempt.outcome == "ok"
     assert count(db, Subscription, Subscription.status == "active") == 40
     assert count(db, Issue) == 1
     assert count(db, Survey, Survey.status == "open") == 2

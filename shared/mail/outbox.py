@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database, is_postgres
+from shared.logs import loggable
 from shared.mail.message import as_wire_bytes, build_message, format_address
 from shared.mail.transport import PermanentFailure, TemporaryFailure, Transport
 from shared.models import MailKind, OutboxMail, OutboxStatus, Suppression
@@ -163,8 +164,8 @@ def _deliver_one(db: Database, transport: Transport, mail_id: int, counts: Deliv
         elif outcome == OutboxStatus.QUEUED and now - mail.created_at < GIVE_UP_AFTER:
             mail.due_at = now + retry_delay(mail.attempts)
             counts.retried += 1
-            log.warning("mail %s to %s deferred: %s", mail_id, recipient, error)
+            log.warning("mail %s deferred: %s", mail_id, loggable(error))
         else:
             mail.status = OutboxStatus.FAILED
             counts.failed += 1
-            log.error("mail %s to %s failed: %s", mail_id, recipient, error)
+            log.error("mail %s failed: %s", mail_id, loggable(error))

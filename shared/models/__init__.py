@@ -4,7 +4,7 @@ Statuses and kinds are ``Vocabulary`` enums next to their table: the code that w
 the code that reads it use the same name, and ``member.label`` is what users see.
 """
 
-from shared.models.accounts import AdminUser, Role
+from shared.models.accounts import AccountStatus, AdminUser, Role
 from shared.models.base import Base, Vocabulary
 from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
@@ -14,6 +14,7 @@ from shared.models.subscriptions import (
     ConsentMethod,
     NewsletterList,
     RateEvent,
+    RateLock,
     Subscriber,
     Subscription,
     SubscriptionEvent,
@@ -21,9 +22,19 @@ from shared.models.subscriptions import (
     SubscriptionStatus,
 )
 from shared.models.suppressions import Suppression, SuppressionReason
-from shared.models.surveys import Answer, Participant, ParticipantStatus, Response, ResponseStatus, Survey, SurveyStatus
+from shared.models.surveys import (
+    Answer,
+    Participant,
+    ParticipantLink,
+    ParticipantStatus,
+    Response,
+    ResponseStatus,
+    Survey,
+    SurveyStatus,
+)
 
 __all__ = [
+    "AccountStatus",
     "AdminUser",
     "Answer",
     "Base",
@@ -45,8 +56,10 @@ __all__ = [
     "OutboxMail",
     "OutboxStatus",
     "Participant",
+    "ParticipantLink",
     "ParticipantStatus",
     "RateEvent",
+    "RateLock",
     "Report",
     "Response",
     "ResponseStatus",

@@ -20,6 +20,11 @@ NAMING = {
 }
 
 
+# The largest value of the ``integer`` columns every id lives in (PostgreSQL's int4): URLs and
+# commands refuse a larger id rather than let the database fail on it.
+MAX_ROW_ID = 2**31 - 1
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in UTC on every backend (SQLite drops the zone otherwise)."""
 

@@ -28,6 +28,8 @@ class MailKind(Vocabulary):
     ISSUE_TEST = "issue_test", _l("Provutskick")
     SURVEY_INVITATION = "survey_invitation", _l("Inbjudan till enkät")
     SURVEY_REMINDER = "survey_reminder", _l("Påminnelse om enkät")
+    ACCOUNT_INVITATION = "account_invitation", _l("Inbjudan till konto")
+    PASSWORD_LINK = "password_link", _l("Länk för nytt lösenord")
 
 
 class OutboxMail(Base):

@@ -114,7 +114,8 @@ class SubscriptionEvent(Base):
 
 
 class RateEvent(Base):
-    """One counted action (a confirmation mail to an address, a form post from an IP) for rate limits."""
+    """One counted action (a confirmation mail to an address, a form post from an IP, a failed
+    login) for rate limits; ``key`` is the SHA-256 of what is counted (see ``shared.ratelimit``)."""
 
     __tablename__ = "rate_events"
     __table_args__ = (Index("ix_rate_events_key_at", "key", "at"),)
@@ -122,3 +123,12 @@ class RateEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(400))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateLock(Base):
+    """One row per counted key: writing it serialises the check-and-count of that key."""
+
+    __tablename__ = "rate_locks"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime]

@@ -86,7 +86,6 @@ class Participant(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200), default="")
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    token: Mapped[str] = mapped_column(String(64), unique=True)  # random; the personal link carries it
     invited_at: Mapped[datetime | None]
     reminders_sent: Mapped[int] = mapped_column(default=0)
     last_reminded_at: Mapped[datetime | None]
@@ -96,6 +95,18 @@ class Participant(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     survey: Mapped[Survey] = relationship(back_populates="participants")
+
+
+class ParticipantLink(Base):
+    """One personal link mailed to a participant (each invitation and reminder has its own; all keep
+    working). Only the SHA-256 of the link's random token is stored: the link itself exists only in
+    the mail, so a copy of the database opens nobody's survey."""
+
+    __tablename__ = "participant_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class Response(Base):

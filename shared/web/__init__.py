@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,11 +17,14 @@ from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from shared.accounts import Passwords
 from shared.config import Config, load_config
 from shared.db import Database
 from shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_name, local_time
 from shared.models import (
+    AccountStatus,
     IssueStatus,
     MailKind,
     OutboxStatus,
@@ -31,6 +35,7 @@ from shared.models import (
     SurveyStatus,
 )
 from shared.tokens import Tokens
+from shared.web import limits, routing
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +76,13 @@ class UtskickRequest(Request):
 
 @dataclass
 class Services:
-    """What a request needs beyond Flask: configuration, the database and the token signer."""
+    """What a request needs beyond Flask: configuration, the database, the token signer and the
+    password hasher (argon2's cheapest parameters under a test configuration)."""
 
     config: Config
     db: Database
     tokens: Tokens
+    passwords: Passwords
 
 
 def services() -> Services:
@@ -123,6 +130,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     app = Flask(import_name, static_folder=str(SHARED_DIR / "static"), static_url_path="/static")
     service_dir = Path(app.root_path).resolve()  # the folder of the service's package
     app.request_class = UtskickRequest
+    routing.init_app(app)  # before any blueprint adds a route
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(str(service_dir / "templates")), FileSystemLoader(str(SHARED_DIR / "templates"))]
     )
@@ -133,6 +141,8 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
+        # The signature's own limit; the sign-in itself also ends after SESSION_IDLE_HOURS unused.
+        PERMANENT_SESSION_LIFETIME=timedelta(days=config.session_max_days),
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # a long survey page must not lose its answers to an expired token
         WTF_CSRF_SSL_STRICT=False,
@@ -143,18 +153,31 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
         ADMIN_LAYOUT=f"{service}/admin/layout.html",  # what shared admin pages (jobs) extend
     )
     app.extensions["utskick"] = Services(
-        config=config, db=Database(config.database_url), tokens=Tokens(config.secret_keys)
+        config=config,
+        db=Database(config.database_url),
+        tokens=Tokens(config.secret_keys),
+        passwords=Passwords.for_config(config),
     )
+    if config.trusted_proxies:
+        # Each trusted proxy appends the address it saw: believe that many from the right, so
+        # rate limits, consent records and logs get the visitor's address, not the proxy's.
+        # X-Forwarded-Host is not believed: links use MAILER_URL and SURVEY_URL.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap it
+            app.wsgi_app, x_for=config.trusted_proxies, x_proto=config.trusted_proxies
+        )
     babel.init_app(app, locale_selector=select_locale)
+    limits.init_app(app)  # before CSRF protection, which reads the body
     csrf.init_app(app)
 
     from shared.web import errors, security
+    from shared.web.accounts import bp as accounts_bp
     from shared.web.auth import bp as auth_bp
     from shared.web.jobs import bp as jobs_bp
 
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(jobs_bp)
 
     @app.teardown_appcontext
@@ -175,6 +198,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     app.add_template_filter(lambda code: language_name(code, page_language()), "language_name")
     # Statuses and kinds by name in templates (``issue.status == IssueStatus.SENT``, ``….label``).
     for vocabulary in (
+        AccountStatus,
         IssueStatus,
         MailKind,
         OutboxStatus,

@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from shared.logs import loggable_exception
+
 log = logging.getLogger(__name__)
 
 
@@ -23,7 +25,13 @@ def _messages() -> dict[int, tuple[str, str]]:
             _("Vi hittar inte sidan du söker. Kontrollera adressen eller gå till startsidan."),
         ),
         405: (_("Det gick inte att göra så"), _("Sidan kan inte användas på det sättet. Gå tillbaka och försök igen.")),
-        413: (_("Filen är för stor"), _("Filen du skickade är för stor. Försök med en mindre fil.")),
+        413: (
+            _("Det du skickade är för stort"),
+            _(
+                "Sidan tar inte emot så mycket på en gång. "
+                "Gå tillbaka och försök med en mindre fil eller en kortare text."
+            ),
+        ),
         429: (_("För många försök"), _("Du har gjort för många försök på kort tid. Vänta en stund och försök igen.")),
         500: (_("Något gick fel hos oss"), _("Ett oväntat fel inträffade. Felet är loggat. Försök igen om en stund.")),
     }
@@ -58,5 +66,5 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception) -> ResponseReturnValue:
         if isinstance(exc, HTTPException):
             return _http(exc)
-        log.exception("unhandled error: %s", exc)
+        log.error("unhandled error: %s", loggable_exception(exc))
         return render_error(500)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from services.survey import create_app
-from services.survey.participants.domain import import_participants_csv
+from services.survey.participants.domain import import_participants_csv, new_links
 from services.survey.surveys.domain import create_survey, open_survey
 from shared.models import Answer, Participant, Response, Survey
 from tests.browser.conftest import assert_no_axe_violations
@@ -26,7 +26,8 @@ def survey_site(config, db, live_server):
         import_participants_csv(
             s, survey.id, "email,name,organisationstyp,delregion,roll\nanna@ale.example,Anna,kommun,GR,IT-chef\n"
         )
-        token = s.scalar(select(Participant.token))
+        participant_id = s.scalar(select(Participant.id))
+        token = new_links(s, [participant_id])[participant_id]
     return live_server(app), token
 
 

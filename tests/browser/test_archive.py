@@ -50,7 +50,9 @@ def test_editor_pages_for_an_issue_are_accessible(page, mailer):
     app, base = mailer
     issue_id = sent_demo_issue(app)
     with app.extensions["utskick"].db.transaction() as session:
-        create_admin(session, "redaktor@example.org", "ett långt lösenord", "editor")
+        create_admin(
+            session, app.extensions["utskick"].passwords, "redaktor@example.org", "ett långt lösenord", "editor"
+        )
     page.goto(base + "/admin/login")
     page.get_by_label("E-postadress").fill("redaktor@example.org")
     page.get_by_label("Lösenord").fill("ett långt lösenord")

@@ -17,8 +17,9 @@ from tests.survey.results.test_admin import run_jobs
 
 
 def test_an_evaluator_builds_downloads_and_shares_a_report(browser, page, live_server, config, db):
-    survey_id = seed(db)
-    base = live_server(create_app(config))
+    app = create_app(config)
+    survey_id = seed(db, app.extensions["utskick"].passwords)
+    base = live_server(app)
     page.goto(f"{base}/admin/surveys/{survey_id}/results")
     page.get_by_label("E-postadress").fill("eva@gr.example")
     page.get_by_label("Lösenord").fill(PASSWORD)

@@ -18,10 +18,10 @@ from tests.survey.results_data import add_participant, add_response, make_survey
 PASSWORD = "utvardera-2025"
 
 
-def seed(db) -> int:
+def seed(db, passwords) -> int:
     start = datetime(2025, 3, 3, 8, tzinfo=UTC)
     with db.transaction() as s:
-        create_admin(s, "eva@gr.example", PASSWORD, "evaluator")
+        create_admin(s, passwords, "eva@gr.example", PASSWORD, "evaluator")
         survey = make_survey(s)
         i = 0
         for region, n in {"GR": 12, "Fyrbodal": 7, "Skaraborg": 9, "Sjuhärad": 3}.items():
@@ -61,8 +61,8 @@ def seed(db) -> int:
         return survey.id
 
 
-def test_results_pages_are_accessible(page, live_server, config, db):
-    survey_id = seed(db)
+def test_results_pages_are_accessible(page, live_server, config, db, passwords):
+    survey_id = seed(db, passwords)
     base = live_server(create_app(config))
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

@@ -94,7 +94,7 @@ def test_editor_pages_in_a_browser(page, config, live_server, tmp_path):
     app = make_app(config, csrf=True)  # file outbox, as after `make run`
     base = live_server(app)
     with app.extensions["utskick"].db.transaction() as s:
-        create_admin(s, EDITOR_EMAIL, EDITOR_PASSWORD, "editor")
+        create_admin(s, app.extensions["utskick"].passwords, EDITOR_EMAIL, EDITOR_PASSWORD, "editor")
 
     page.goto(base + "/admin/subscribers/")
     page.get_by_label("E-postadress").fill(EDITOR_EMAIL)

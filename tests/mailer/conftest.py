@@ -13,6 +13,7 @@ from shared.accounts import create_admin
 from shared.config import parse_mail_url
 from shared.mail.outbox import deliver_due
 from shared.mail.transport import open_transport
+from shared.web.auth import start_session
 
 EDITOR_EMAIL = "redaktor@vastkom.example"
 EDITOR_PASSWORD = "ett långt lösenord"
@@ -57,22 +58,6 @@ def smtp_app(smtp_config):
     app.extensions["utskick"].db.dispose()
 
 
-@pytest.fixture
-def cli_env(config, monkeypatch):
-    """The test configuration as environment variables, for ``utskick`` commands run in-process."""
-    env = {
-        "DATABASE_URL": config.database_url,
-        "MAIL_URL": f"file://{config.mail_url.directory}",
-        "SECRET_KEYS": ",".join(config.secret_keys),
-        "MAILER_URL": config.mailer_url,
-        "SURVEY_URL": config.survey_url,
-        "UTSKICK_VAR_DIR": str(config.var_dir),
-    }
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    return env
-
-
 def run_worker(app) -> int:
     """One worker pass: deliver what the outbox holds; returns how many were sent."""
     svc = app.extensions["utskick"]
@@ -89,13 +74,12 @@ def subscribe(client, email: str, name: str = "") -> None:
 
 
 def sign_in(app, client, role: str = "editor", email: str = EDITOR_EMAIL):
-    db = app.extensions["utskick"].db
-    with db.transaction() as session:
-        user = create_admin(session, email, EDITOR_PASSWORD, role)
-        session.flush()
-        user_id = user.id
-    with client.session_transaction() as sess:
-        sess["admin_id"] = user_id
+    svc = app.extensions["utskick"]
+    with svc.db.transaction() as session:
+        user = create_admin(session, svc.passwords, email, EDITOR_PASSWORD, role)
+        user_id, version = user.id, user.session_version
+    with client.session_transaction() as cookie:
+        start_session(cookie, user_id, version)
     return client
 
 

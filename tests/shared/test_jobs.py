@@ -148,16 +148,18 @@ def test_a_stopping_worker_hands_the_job_back_without_counting_an_attempt(db, co
 def survey_staff(config, db):
     from services.survey import create_app
     from shared.accounts import create_admin
+    from shared.web.auth import start_session
 
     app = create_app(config)
     app.config["WTF_CSRF_ENABLED"] = False
     with db.transaction() as session:
-        user = create_admin(session, "eva@vastkom.example", "ett-langt-losenord", role="evaluator")
-        session.flush()
-        user_id = user.id
+        user = create_admin(
+            session, app.extensions["utskick"].passwords, "eva@vastkom.example", "ett-langt-losenord", "evaluator"
+        )
+        user_id, version = user.id, user.session_version
     client = app.test_client()
     with client.session_transaction() as cookie:
-        cookie["admin_id"] = user_id
+        start_session(cookie, user_id, version)
     return client
 
 

@@ -53,3 +53,50 @@ def test_ids_in_stop_links_are_never_reused(db):
         session.add(newcomer)
         session.flush()
         assert newcomer.id != old_id
+
+
+def test_survey_links_mailed_before_the_upgrade_keep_working(database_url):
+    """0005 replaces the clear tokens by their hashes: the links already in people's mail still open."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from services.survey.responses.flow import find_participant
+    from shared.db import Database, alembic_config
+
+    cfg = alembic_config(database_url)
+    command.downgrade(cfg, "0004_jobs")
+    database = Database(database_url)
+    try:
+        with database.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO surveys (id, title, language, anonymous, status, definition, report_attributes, "
+                    "invitation_subject, invitation_text, reminder_subject, reminder_text, contact_name, "
+                    "contact_email, max_reminders, reminder_interval_days, min_group_size, created_at, updated_at) "
+                    "VALUES (1, 'E', 'sv', false, 'open', '{}', '[]', '', '', '', '', '', '', 2, 7, 5, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO participants (survey_id, email, name, attributes, token, reminders_sent, created_at) "
+                    "VALUES (1, 'anna@ale.example', 'Anna', '{}', 'gammal-länk-i-mejlet', 0, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO responses (id, survey_id, participant_id, status, current_page, started_at, "
+                    "updated_at, attributes) SELECT 'r1', 1, id, 'in_progress', 1, CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP, '{}' FROM participants"
+                )
+            )
+        command.upgrade(cfg, "heads")
+        with database.sessions() as session:
+            participant = find_participant(session, "gammal-länk-i-mejlet")
+            assert participant.email == "anna@ale.example"
+            # Rebuilding the table on SQLite must not cut the answers in progress off from their person.
+            assert session.scalar(text("SELECT participant_id FROM responses")) == participant.id
+        with database.engine.connect() as conn:
+            assert "gammal-länk-i-mejlet" not in str(conn.exec_driver_sql("SELECT * FROM participant_links").all())
+    finally:
+        database.dispose()

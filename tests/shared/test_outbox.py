@@ -124,3 +124,35 @@ def test_one_connection_is_reused_for_many_mails(db, config, smtp_server):
     assert deliver_due(db, smtp(config, smtp_server)).sent == 5
     assert smtp_server.wait_for(5)
     assert smtp_server.connections == 1
+
+
+def test_the_log_names_mails_by_id_never_by_address(db, config, smtp_server, caplog):
+    """Logs are out of reach of erasure: neither our lines nor the server's quoted answer keep the address."""
+    deferred, failed = queue_one(db, config, to="asa@kommun.example"), queue_one(db, config, to="bo@kommun.example")
+    smtp_server.respond_with(451, "4.2.1 <asa@kommun.example>: mailbox busy", times=1, on="RCPT")
+    smtp_server.respond_with(550, "5.1.1 <bo@kommun.example>: Recipient address rejected", times=1, on="RCPT")
+    with caplog.at_level("INFO"):
+        counts = deliver_due(db, smtp(config, smtp_server))
+    assert (counts.retried, counts.failed) == (1, 1)
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(("shared", "services")))
+    assert f"mail {deferred} deferred" in logged and f"mail {failed} failed" in logged
+    assert "Recipient address rejected" in logged  # the server's words stay, for the operator
+    assert "kommun.example" not in logged
+
+
+def test_a_database_error_is_logged_without_the_values_it_quotes(db):
+    """An unexpected error is logged with its traceback; the row the database refused (an address)
+    is quoted by SQLAlchemy's message and by PostgreSQL's detail, and neither may reach the log."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from shared.logs import loggable_exception
+    from shared.models import Subscriber
+
+    with db.transaction() as session:
+        session.add(Subscriber(email="karin@kommun.example"))
+    with pytest.raises(IntegrityError) as caught, db.transaction() as session:
+        session.add(Subscriber(email="karin@kommun.example"))
+    logged = loggable_exception(caught.value)
+    assert "IntegrityError" in logged and "INSERT INTO subscribers" in logged
+    assert "karin" not in logged

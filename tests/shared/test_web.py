@@ -22,10 +22,10 @@ def app(config, service):
     return FACTORIES[service](config)
 
 
-def login(client, email, password):
+def login(client, email, password, **kwargs):
     page = client.get("/admin/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    return client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
+    return client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token}, **kwargs)
 
 
 def test_healthz_answers_200_when_the_database_answers(app):
@@ -48,10 +48,10 @@ def test_admin_pages_need_a_login(app):
     assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
 
 
-def test_sign_in_and_out(app, db, service):
+def test_sign_in_and_out(app, db, service, passwords):
     role = {"mailer": "editor", "survey": "evaluator"}[service]
     with db.transaction() as session:
-        create_admin(session, "redaktor@vastkom.example", "ett långt lösenord", role)
+        create_admin(session, passwords, "redaktor@vastkom.example", "ett långt lösenord", role)
     client = app.test_client()
     wrong = login(client, "redaktor@vastkom.example", "fel lösenord!!")
     assert wrong.status_code == 200 and "Fel e-postadress eller lösenord" in wrong.get_data(as_text=True)
@@ -62,19 +62,19 @@ def test_sign_in_and_out(app, db, service):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_roles_keep_to_their_service(app, db, service):
+def test_roles_keep_to_their_service(app, db, service, passwords):
     other_role = {"mailer": "evaluator", "survey": "editor"}[service]
     with db.transaction() as session:
-        create_admin(session, "annan@vastkom.example", "ett långt lösenord", other_role)
+        create_admin(session, passwords, "annan@vastkom.example", "ett långt lösenord", other_role)
     client = app.test_client()
     response = login(client, "annan@vastkom.example", "ett långt lösenord")
     assert response.status_code == 200  # stays on the login page with an error
     assert client.get("/admin/").status_code == 302
 
 
-def test_after_login_only_local_redirects(app, db):
+def test_after_login_only_local_redirects(app, db, passwords):
     with db.transaction() as session:
-        create_admin(session, "admin@vastkom.example", "ett långt lösenord", "admin")
+        create_admin(session, passwords, "admin@vastkom.example", "ett långt lösenord", "admin")
     client = app.test_client()
     page = client.get("/admin/login?next=//evil.example/x").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from services.cli import main
 from services.demo import DEMO_DATA
 from services.survey import create_app
-from services.survey.participants.domain import import_participants_csv
+from services.survey.participants.domain import import_participants_csv, new_links
 from services.survey.surveys.definitions import normalise
 from services.survey.surveys.domain import create_survey, open_survey
 from shared.accounts import create_admin
@@ -57,7 +57,7 @@ def make_survey(app, db):
 def evaluator(app, db):
     """A test client signed in as an evaluator."""
     with db.transaction() as s:
-        create_admin(s, "eva@vastkom.example", "ett-langt-losenord", role="evaluator")
+        create_admin(s, app.extensions["utskick"].passwords, "eva@vastkom.example", "ett-langt-losenord", "evaluator")
     client = app.test_client()
     form = client.get("/admin/login").get_data(as_text=True)
     response = client.post(
@@ -84,8 +84,10 @@ def run(config, monkeypatch):
 
 
 def token_of(db, email="anna@ale.example") -> str:
-    with db.sessions() as s:
-        return s.scalar(select(Participant.token).where(Participant.email == email))
+    """A personal link's token for the participant, as a mail to them would carry it."""
+    with db.transaction() as s:
+        participant_id = s.scalar(select(Participant.id).where(Participant.email == email))
+        return new_links(s, [participant_id])[participant_id]
 
 
 @pytest.fixture

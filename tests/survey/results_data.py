@@ -100,7 +100,7 @@ def add_response(
 
 
 def add_participant(session, survey: Survey, email: str, **fields) -> Participant:
-    participant = Participant(survey_id=survey.id, email=email, token=uuid.uuid4().hex, **fields)
+    participant = Participant(survey_id=survey.id, email=email, **fields)
     session.add(participant)
     session.flush()
     return participant

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from services.mailer.bounces import domain
+from shared.models.base import MAX_ROW_ID
 from shared.web import db_session
 from shared.web.auth import login_required
 
@@ -19,7 +20,7 @@ PAGE_SIZE = 100
 def index():
     query = request.args.get("q", "")[:200]
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = min(max(1, int(request.args.get("page", "1"))), MAX_ROW_ID)  # an OFFSET the database takes
     except ValueError:
         page = 1
     rows, total = domain.list_suppressions(db_session(), query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)

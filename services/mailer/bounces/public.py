@@ -9,8 +9,10 @@ from flask import Blueprint, abort, jsonify, request
 from services.mailer.bounces import domain
 from shared.models import BounceKind, BounceSource
 from shared.web import csrf, db_session, services
+from shared.web.limits import body_limit
 
 bp = Blueprint("bounce_webhook", __name__)
+DSN_LIMIT = 5_000_000  # a bounce report quotes the original mail, which may carry attachments
 
 
 def _authorised() -> bool:
@@ -24,6 +26,7 @@ def _authorised() -> bool:
 
 @bp.post("/webhooks/bounces")
 @csrf.exempt
+@body_limit(DSN_LIMIT)
 def bounce_webhook():
     """A DSN (message/rfc822 or the raw message) or JSON ``{"email", "type": "hard"|"soft", "status", "detail"}``
     (or a list of those). Needs ``Authorization: Bearer $BOUNCE_WEBHOOK_SECRET``."""
@@ -53,7 +56,7 @@ def bounce_webhook():
             )
             recorded.append({"email": item["email"].lower(), "type": kind})
     else:
-        for report in domain.process_dsn(s, request.get_data(cache=False)[:5_000_000], source=BounceSource.WEBHOOK):
+        for report in domain.process_dsn(s, request.get_data(cache=False), source=BounceSource.WEBHOOK):
             recorded.append({"email": report.email.lower(), "type": report.kind})
     s.commit()
     return jsonify({"recorded": recorded})

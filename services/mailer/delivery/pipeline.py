@@ -33,6 +33,7 @@ from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database, is_postgres
 from shared.i18n import language_or_default
+from shared.logs import loggable
 from shared.mail.dkim import signing_transport
 from shared.mail.outbox import GIVE_UP_AFTER, retry_delay
 from shared.mail.transport import PermanentFailure, TemporaryFailure, Transport, open_transport
@@ -451,12 +452,12 @@ class IssuePipeline:
             if now - delivery.created_at >= GIVE_UP_AFTER:
                 delivery.status = DeliveryStatus.FAILED
                 counts.add(failed=1)
-                log.error("delivery %s to %s given up after 48 h: %s", delivery.id, delivery.email, error)
+                log.error("delivery %s given up after 48 h: %s", delivery.id, loggable(error))
             else:
                 delivery.status = DeliveryStatus.QUEUED
                 delivery.due_at = now + retry_delay(delivery.attempts)
                 counts.add(retried=1)
-                log.warning("delivery %s to %s deferred: %s", delivery.id, delivery.email, error)
+                log.warning("delivery %s deferred: %s", delivery.id, loggable(error))
 
     def _fail(self, recipient: Recipient, exc: PermanentFailure, counts: SendCounts) -> None:
         with self.db.transaction() as session:
@@ -475,4 +476,4 @@ class IssuePipeline:
                     session, delivery.email, kind, source=BounceSource.SMTP, status_code=status, detail=str(exc)
                 )
         counts.add(failed=1)
-        log.error("delivery %s to %s failed: %s", recipient.delivery_id, recipient.email, exc)
+        log.error("delivery %s failed: %s", recipient.delivery_id, loggable(str(exc)))

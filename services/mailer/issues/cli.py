@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from shared.cli import CliContext, pass_cli
+from shared.cli import ROW_ID, CliContext, pass_cli
 
 
 def _context(cli: CliContext):
@@ -42,7 +42,7 @@ def register(main: click.Group) -> None:
         click.echo(issue_id)
 
     @issues.command("send")
-    @click.argument("issue_id", type=int)
+    @click.argument("issue_id", type=ROW_ID)
     @click.option("--at", "at", default=None, help="ISO date-time (Swedish time unless a zone is given).")
     @pass_cli
     def issues_send(cli: CliContext, issue_id: int, at: str | None) -> None:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from services.mailer.subscriptions import csvio, domain, gdpr, people
 from services.mailer.subscriptions.forms import ImportForm
-from shared.models import NewsletterList, SubscriptionStatus
+from shared.models import AdminUser, NewsletterList, SubscriptionStatus
 from shared.web import db_session, services
 from shared.web.auth import current_admin, login_required
 
@@ -19,12 +19,12 @@ log = logging.getLogger(__name__)
 bp = Blueprint("subscribers", __name__, url_prefix="/admin/subscribers")
 
 
-def _editor_email() -> str:
-    """Who does it, for the log and the history; every page here is behind ``login_required``."""
+def _editor() -> AdminUser:
+    """Who does it, for the log (by id) and the history (by address); every page here is behind ``login_required``."""
     admin = current_admin()
     if admin is None:
         raise RuntimeError("no editor signed in: the view lacks @login_required")
-    return admin.email
+    return admin
 
 
 def _int_arg(name: str) -> int | None:
@@ -78,7 +78,7 @@ def export_person(subscriber_id: int):
     if request.method == "GET":
         return render_template("mailer/subscriptions/admin/export_person.html", record=record)
     data = gdpr.personal_data(s, subscriber_id)
-    log.info("personal data of subscriber %s exported by %s", subscriber_id, _editor_email())
+    log.info("personal data of subscriber %s exported by account %s", subscriber_id, _editor().id)
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
         mimetype="application/json",
@@ -95,10 +95,9 @@ def erase(subscriber_id: int):
         abort(404)
     if request.method == "GET":
         return render_template("mailer/subscriptions/admin/erase.html", record=record)
-    editor = _editor_email()
-    gdpr.erase_subscriber(s, subscriber_id, editor=editor)
+    gdpr.erase_subscriber(s, subscriber_id, editor=_editor().email)
     s.commit()
-    log.info("subscriber %s erased by %s", subscriber_id, editor)
+    log.info("subscriber %s erased by account %s", subscriber_id, _editor().id)
     flash(_("Personen är raderad. Adressen ligger kvar på spärrlistan så att den inte får fler utskick."))
     return redirect(url_for("subscribers.index"), code=303)
 
@@ -132,7 +131,7 @@ def import_csv():
                 newsletter_list,
                 parsed,
                 consented=form.consented.data,
-                editor=_editor_email(),
+                editor=_editor().email,
             )
             s.commit()
     status = 400 if form.errors else 200

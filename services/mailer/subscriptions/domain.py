@@ -55,6 +55,9 @@ CONSENT_TEXT = _l(
 )
 
 
+MAX_ADDRESS_LENGTH = 320  # the column's length; RFC 5321 allows less still
+
+
 class InvalidAddress(ValueError):
     """The text is not an e-mail address we can send to; ``str(exc)`` is a message for the form."""
 
@@ -64,6 +67,8 @@ def normalise_email(raw: str) -> str:
     text = (raw or "").strip()
     if not text:
         raise InvalidAddress(_("Fyll i din e-postadress."))
+    if len(text) > MAX_ADDRESS_LENGTH:  # refused at once, before the syntax check reads it all
+        raise InvalidAddress(_("Skriv e-postadressen i formatet namn@exempel.se."))
     try:
         # Non-ASCII before the @ needs SMTPUTF8, which not every relay on the way offers.
         result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
@@ -168,11 +173,14 @@ def _send(
     **context,
 ) -> None:
     """Render a mail (templates named after its kind) in the subscriber's language and write it to
-    the outbox with a stop link."""
+    the outbox with a stop link.
+
+    Anyone can type someone else's address into the form, so these mails carry nothing a visitor
+    typed: no name, neither in the greeting nor in To:, only our own text and links.
+    """
     language = language_or_default(subscriber.language)
     stop_url, headers = stop_link_headers(tokens, config, subscription.id)
     context.update(
-        name=subscriber.name,
         list_name=subscription.newsletter_list.name,
         stop_url=stop_url,
         organisation_name=config.organisation_name,
@@ -197,7 +205,6 @@ def _send(
         config,
         kind=kind,
         to_email=subscriber.email,
-        to_name=subscriber.name,
         subject=subject,
         text=text,
         html=html,
@@ -251,15 +258,15 @@ def form_post_allowed(session: Session, config: Config, ip: str | None, now: dat
     """Count one public form post from ``ip``; False once the hourly limit is reached."""
     if not ip:
         return True
-    return ratelimit.allow(
+    return ratelimit.take(
         session, _form_key(ip), config.subscribe_posts_per_ip_per_hour, timedelta(hours=1), now or utcnow()
-    )
+    ).allowed
 
 
 def _address_mail_allowed(session: Session, config: Config, email: str, now: datetime) -> bool:
-    return ratelimit.allow(
+    return ratelimit.take(
         session, confirm_mail_key(email), config.confirmations_per_address_per_day, timedelta(hours=24), now
-    )
+    ).allowed
 
 
 def request_subscription(
@@ -315,8 +322,8 @@ def request_subscription(
         subscriber = Subscriber(email=email, name=name, language=language, created_at=now)
         session.add(subscriber)
         session.flush()
-    elif name:
-        subscriber.name = name
+    # A known subscriber keeps their name: a stranger typing their address must not change how
+    # the newsletters they already get greet them.
     subscriber.language = language
     if subscription is None:
         subscription = Subscription(list_id=newsletter_list.id, subscriber_id=subscriber.id)
@@ -460,9 +467,9 @@ def request_stop_link(
     )
     if not subscriptions:
         return "not_subscribed"
-    if not ratelimit.allow(
+    if not ratelimit.take(
         session, stop_mail_key(email), config.confirmations_per_address_per_day, timedelta(hours=24), now
-    ):
+    ).allowed:
         return "address_limited"
     links = [(s.newsletter_list.name, stop_link_url(tokens, config, s.id)) for s in subscriptions]
     _send(

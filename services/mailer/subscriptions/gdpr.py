@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.mailer.subscriptions.domain import confirm_mail_key, stop_mail_key
 from services.mailer.subscriptions.people import person_record
+from shared import ratelimit
 from shared.clock import utcnow
 from shared.models import (
     BounceEvent,
@@ -16,7 +17,6 @@ from shared.models import (
     Issue,
     OutboxMail,
     OutboxStatus,
-    RateEvent,
     Subscriber,
     Subscription,
     Suppression,
@@ -125,7 +125,7 @@ def erase_subscriber(session: Session, subscriber_id: int, *, editor: str, now: 
         .execution_options(synchronize_session=False)
     )
     session.execute(delete(BounceEvent).where(func.lower(BounceEvent.email) == email))
-    session.execute(delete(RateEvent).where(RateEvent.key.in_([confirm_mail_key(email), stop_mail_key(email)])))
+    ratelimit.forget(session, confirm_mail_key(email), stop_mail_key(email))
     if session.scalar(select(Suppression).where(Suppression.email == email)) is None:
         session.add(
             Suppression(email=email, reason=SuppressionReason.ERASURE, detail=f"erased by {editor}", created_at=now)

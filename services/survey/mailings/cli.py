@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from services.survey.surveys.cli import get_survey, survey_session
-from shared.cli import CliContext, pass_cli
+from shared.cli import ROW_ID, CliContext, pass_cli
 
 
 def register(main: click.Group) -> None:
@@ -25,7 +25,7 @@ def _sending_group(main: click.Group, name: str, kind: str) -> None:
         if kind == "invitations"
         else "Remind invited people who have not answered or declined (limits per survey).",
     )
-    @click.argument("survey_id", type=int)
+    @click.argument("survey_id", type=ROW_ID)
     @pass_cli
     def send(cli: CliContext, survey_id: int) -> None:
         from services.survey.mailings import domain

@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from services.survey.mailings.rendering import TEXT_FIELDS, personal_link, render_mail, template_error
+from services.survey.participants.domain import new_links
 from services.survey.surveys.domain import SurveyStateError, set_closes
 from shared.clock import utcnow
 from shared.config import Config
@@ -69,8 +70,11 @@ class SendReport:
 
 
 def _enqueue_all(session: Session, config: Config, survey: Survey, kind: MailKind, claimed) -> int:
+    # Each mail gets a link of its own; earlier mails' links keep working.
+    tokens = new_links(session, [participant_id for participant_id, _email, _name in claimed])
     sent = 0
-    for _participant_id, email, name, token in claimed:
+    for participant_id, email, name in claimed:
+        token = tokens[participant_id]
         subject, text, html_body = render_mail(config, survey, kind, name, token)
         decline_link = personal_link(config, token) + "/decline"
         enqueue(
@@ -113,7 +117,7 @@ def send_invitations(session: Session, config: Config, survey: Survey, now: date
         update(Participant)
         .where(Participant.survey_id == survey.id, Participant.invited_at.is_(None), ~_suppressed())
         .values(invited_at=now)
-        .returning(Participant.id, Participant.email, Participant.name, Participant.token)
+        .returning(Participant.id, Participant.email, Participant.name)
         .execution_options(synchronize_session=False)
     ).all()
     sent = _enqueue_all(session, config, survey, MailKind.SURVEY_INVITATION, claimed)
@@ -144,7 +148,7 @@ def send_reminders(session: Session, config: Config, survey: Survey, now: dateti
         update(Participant)
         .where(reminder_filter(survey, now), ~_suppressed())
         .values(reminders_sent=Participant.reminders_sent + 1, last_reminded_at=now)
-        .returning(Participant.id, Participant.email, Participant.name, Participant.token)
+        .returning(Participant.id, Participant.email, Participant.name)
         .execution_options(synchronize_session=False)
     ).all()
     sent = _enqueue_all(session, config, survey, MailKind.SURVEY_REMINDER, claimed)

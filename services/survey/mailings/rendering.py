@@ -179,9 +179,12 @@ def _footer(survey: Survey, context: dict):
     )
 
 
+PREVIEW_TOKEN = "EXEMPEL"  # noqa: S105 (the example link in a preview, not a secret)
+
+
 def preview_mail(config: Config, survey: Survey, participant: Participant | None, kind: MailKind) -> tuple[str, str]:
     """Subject and text as this participant (or an example person) would get them."""
     name = participant.name if participant else _("Förnamn Efternamn")
-    token = participant.token if participant else "EXEMPEL"
-    subject, text, _html = render_mail(config, survey, kind, name, token)
+    # Only the mail ever holds a real link (the database keeps its hash), so the preview shows an example.
+    subject, text, _html = render_mail(config, survey, kind, name, PREVIEW_TOKEN)
     return subject, text

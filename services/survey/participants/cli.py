@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from services.survey.surveys.cli import get_survey, survey_session
-from shared.cli import CliContext, pass_cli
+from shared.cli import ROW_ID, CliContext, pass_cli
 
 
 def register(main: click.Group) -> None:
@@ -16,7 +16,7 @@ def register(main: click.Group) -> None:
         """Survey participants."""
 
     @participants.command("import")
-    @click.argument("survey_id", type=int)
+    @click.argument("survey_id", type=ROW_ID)
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @pass_cli
     def participants_import(cli: CliContext, survey_id: int, file: str) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -15,12 +17,27 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
-from shared.models import Participant, ParticipantStatus, Response, ResponseStatus, Suppression
+from shared.models import Participant, ParticipantLink, ParticipantStatus, Response, ResponseStatus, Suppression
 
 
-def new_token() -> str:
-    """The personal link's secret: random, 32 URL-safe characters."""
-    return secrets.token_urlsafe(24)
+def token_hash(token: str) -> str:
+    """What is kept of a personal link: the SHA-256 of its token (hex). The token is random and
+    long, so a plain hash is enough; a slow one would only slow every page of every respondent."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_links(session: Session, participant_ids: Sequence[int]) -> dict[int, str]:
+    """A new personal link for each participant, as participant id → token (32 URL-safe characters).
+
+    Only the hashes are stored: put the token into the mail being written and nowhere else.
+    """
+    tokens = {participant_id: secrets.token_urlsafe(24) for participant_id in participant_ids}
+    if tokens:
+        session.execute(
+            insert(ParticipantLink),
+            [{"participant_id": pid, "token_hash": token_hash(token)} for pid, token in tokens.items()],
+        )
+    return tokens
 
 
 class ParticipantError(Exception):
@@ -143,7 +160,6 @@ def import_participants_csv(session: Session, survey_id: int, text: str) -> Impo
                     "email": email,
                     "name": person["name"][:200],
                     "attributes": person["attributes"],
-                    "token": new_token(),
                     "reminders_sent": 0,
                     "created_at": now,
                 }
@@ -186,9 +202,7 @@ def save_participant(
     if clash:
         raise ParticipantError({"email": _("Adressen finns redan bland deltagarna.")})
     if participant_id is None:
-        participant = Participant(
-            survey_id=survey_id, email=email, token=new_token(), reminders_sent=0, created_at=utcnow()
-        )
+        participant = Participant(survey_id=survey_id, email=email, reminders_sent=0, created_at=utcnow())
         session.add(participant)
     else:
         found = get_participant(session, survey_id, participant_id)

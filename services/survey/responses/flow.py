@@ -15,11 +15,12 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.survey.participants.domain import token_hash
 from services.survey.responses.forms import Values, check_questions, is_visible, page_fields, pick
 from services.survey.responses.storage import complete, lock_participant, stored_values, write_answers
 from services.survey.surveys.questions import SurveyDefinition, definition_of
 from shared.clock import utcnow
-from shared.models import Participant, Response, ResponseStatus, Survey, SurveyStatus
+from shared.models import Participant, ParticipantLink, Response, ResponseStatus, Survey, SurveyStatus
 
 
 class Outcome(StrEnum):
@@ -44,9 +45,14 @@ def availability(survey: Survey, now: datetime | None = None) -> Outcome:
 
 
 def find_participant(session: Session, token: str) -> Participant | None:
+    """The participant a personal link was mailed to (looked up by the token's hash)."""
     if not token or len(token) > 64:
         return None
-    return session.scalar(select(Participant).where(Participant.token == token))
+    return session.scalar(
+        select(Participant)
+        .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
+        .where(ParticipantLink.token_hash == token_hash(token))
+    )
 
 
 def in_progress_response(session: Session, participant_id: int) -> Response | None:

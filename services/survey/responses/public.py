@@ -24,10 +24,13 @@ from services.survey.surveys.questions import (
     definition_of,
 )
 from shared.web import db_session
+from shared.web.limits import body_limit
 
 bp = Blueprint("responses", __name__)
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 ACTIONS = ("back", "next", "save", "submit")
+# A page of long free-text answers (10 000 characters each unless the survey says otherwise) fits easily.
+ANSWER_BODY_LIMIT = 2 * 1024 * 1024
 
 
 def markdown(text: str) -> Markup:
@@ -103,13 +106,19 @@ def page_context(survey, page: int, values, errors, preview: bool = False) -> di
     }
 
 
-def message(kind: str, participant=None, status: int = 200):
+def message(kind: str, participant=None, status: int = 200, token: str = ""):
     """The page for an ``Outcome`` other than ``PAGE``, or for ``thanks`` and ``declined``."""
     survey = participant.survey if participant else None
     thanks = markdown(definition_of(survey).thanks) if survey and kind == "thanks" else None
     opens = closing_text(survey, "opens") if survey and kind == Outcome.NOT_OPEN else ""
     return render_template(
-        "survey/responses/message.html", kind=kind, survey=survey, participant=participant, thanks=thanks, opens=opens
+        "survey/responses/message.html",
+        kind=kind,
+        survey=survey,
+        participant=participant,
+        thanks=thanks,
+        opens=opens,
+        token=token,
     ), status
 
 
@@ -124,6 +133,7 @@ def answer(participant, token: str):
 
 
 @bp.post("/s/<token>")
+@body_limit(ANSWER_BODY_LIMIT)
 @personal_link
 def answer_post(participant, token: str):
     action = request.form.get("action", "next")
@@ -136,7 +146,7 @@ def answer_post(participant, token: str):
     if view.outcome == Outcome.SUBMITTED:
         return redirect(url_for("responses.thanks", token=token), code=303)
     if view.outcome != Outcome.PAGE:
-        return message(view.outcome, participant)
+        return message(view.outcome, participant, token=token)
     if view.errors:
         context = page_context(participant.survey, view.page, view.values, view.errors)
         return render_template("survey/responses/page.html", token=token, **context), 422

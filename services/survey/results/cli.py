@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
-from shared.cli import CliContext, pass_cli
+from shared.cli import ROW_ID, CliContext, pass_cli
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ def register(main: click.Group) -> None:
         """Survey results."""
 
     @results.command("min-group-size")
-    @click.argument("survey_id", type=int)
+    @click.argument("survey_id", type=ROW_ID)
     @click.argument("size", type=click.IntRange(1, 1000))
     @pass_cli
     def min_group_size(cli: CliContext, survey_id: int, size: int) -> None:
@@ -49,7 +49,7 @@ def register(main: click.Group) -> None:
         click.echo(f"survey {survey_id}: groups with fewer than {size} responses are hidden")
 
     @results.command("export")
-    @click.argument("survey_id", type=int)
+    @click.argument("survey_id", type=ROW_ID)
     @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "spss", "r"]), default="csv", show_default=True)
     @click.option(
         "--out",
@@ -124,9 +124,9 @@ def register(main: click.Group) -> None:
             click.echo(f"wrote {out}", err=True)
 
     @results.command("report")
-    @click.argument("survey_id", type=int)
+    @click.argument("survey_id", type=ROW_ID)
     @click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, writable=True), required=True)
-    @click.option("--report", "report_id", type=int, help="Which of the survey's reports (default: the newest).")
+    @click.option("--report", "report_id", type=ROW_ID, help="Which of the survey's reports (default: the newest).")
     @pass_cli
     def report(cli: CliContext, survey_id: int, pdf_file: str, report_id: int | None) -> None:
         """Write the survey's report as a PDF: the one put together in the browser (the newest, or

@@ -3,6 +3,8 @@ YAML or in the structured editor), export it, open and close it."""
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -11,7 +13,7 @@ from services.survey.mailings.domain import count_due
 from services.survey.mailings.rendering import closing_text
 from services.survey.participants.domain import decode_csv, status_counts
 from services.survey.surveys import domain, editor
-from services.survey.surveys.definitions import DefinitionError
+from services.survey.surveys.definitions import MAX_DEFINITION_BYTES, DefinitionError, too_large
 from services.survey.surveys.questions import definition_of
 from shared.models import Survey, SurveyStatus
 from shared.web import db_session, get_or_404
@@ -32,6 +34,23 @@ def uploaded_text(field: str, text_field: str) -> str:
     return request.form.get(text_field, "")
 
 
+def _definition_source() -> str:
+    """The uploaded definition's text, or the pasted one; over the size limit either way is a DefinitionError
+    (pasted text is measured when it is read)."""
+    upload = request.files.get("file")
+    if upload and upload.filename:
+        upload.stream.seek(0, io.SEEK_END)
+        if upload.stream.tell() > MAX_DEFINITION_BYTES:
+            raise too_large()
+        upload.stream.seek(0)
+    return uploaded_text("file", "source")
+
+
+def _shown_again(source: str) -> str:
+    """What the text box shows after an error: the text as sent, unless it was too large to take."""
+    return source if len(source) <= MAX_DEFINITION_BYTES else ""
+
+
 def _list_page(errors: list[str], source: str, status: int = 200):
     surveys = domain.list_surveys(db_session())
     return render_template("survey/surveys/index.html", surveys=surveys, errors=errors, source=source), status
@@ -46,13 +65,14 @@ def index():
 @bp.post("")
 @login_required
 def create():
-    source = uploaded_text("file", "source")
+    source = ""
     session = db_session()
     try:
+        source = _definition_source()
         survey = domain.import_survey_text(session, source)
     except DefinitionError as exc:
         session.rollback()
-        return _list_page(exc.errors, source, 422)
+        return _list_page(exc.errors, _shown_again(source), 422)
     session.commit()
     flash(_("Enkäten ”%(title)s” är skapad som utkast.", title=survey.title))
     return redirect(url_for("surveys_admin.survey", survey_id=survey.id))
@@ -101,12 +121,14 @@ def definition(survey_id: int):
     errors: list[str] = []
     source = domain.export_yaml(survey)
     if request.method == "POST":
-        source = uploaded_text("file", "source")
         session = db_session()
         try:
+            source = ""
+            source = _definition_source()
             domain.replace_definition(session, survey, source)
         except (DefinitionError, domain.SurveyStateError) as exc:
             session.rollback()
+            source = _shown_again(source)
             errors = exc.errors if isinstance(exc, DefinitionError) else [str(exc)]
         else:
             session.commit()

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import click
 
-from shared.cli import CliContext, pass_cli
+from shared.cli import ROW_ID, CliContext, pass_cli
 
 
 @contextmanager
@@ -79,7 +79,7 @@ def register(main: click.Group) -> None:
             click.echo(f"{row.id}\t{row.status}\t{row.completed}/{row.participants}\t{row.title}")
 
     @surveys.command("export")
-    @click.argument("survey_id", type=int)
+    @click.argument("survey_id", type=ROW_ID)
     @pass_cli
     def surveys_export(cli: CliContext, survey_id: int) -> None:
         """Print a survey's definition as YAML."""

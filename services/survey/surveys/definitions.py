@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import yaml
 from flask_babel import gettext as _
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
 
 from services.survey.surveys.questions import CHOICE_TYPES, DONT_KNOW, OTHER, Question, QuestionType, format_value
 from shared.i18n import LANGUAGES, LOCAL_ZONE, language_or_default
@@ -63,21 +65,105 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")[:100] or "alternativ"
 
 
+# One limit for every way a definition comes in (upload, pasted text, the CLI): the largest real
+# surveys are some tens of kilobytes.
+MAX_DEFINITION_BYTES = 2 * 1024 * 1024
+# A definition is at most seven levels deep (pages, a page, questions, a question, options, an
+# option); anything much deeper is not a definition, and would exhaust Python's recursion.
+MAX_DEPTH = 20
+
+
+def too_large() -> DefinitionError:
+    """The one answer to a definition over ``MAX_DEFINITION_BYTES``, whichever way it came."""
+    return DefinitionError([_("Definitionen är för stor. Den får vara högst 2 MB.")])
+
+
+def _too_deep() -> str:
+    return _("för djupt nästlad: högst %(n)s nivåer", n=MAX_DEPTH)
+
+
+def _twice(key: object) -> str:
+    return _("nyckeln ”%(key)s” står två gånger", key=key)
+
+
+class _DefinitionLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing what it would otherwise take silently or crash on: a key given
+    twice in one mapping (the last one would win) and nesting deeper than ``MAX_DEPTH``."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ComposerError(None, None, _too_deep(), self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: set[object] = set()
+            for key_node, _value in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults` is meant to be overridden
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    if key in seen:
+                        raise ConstructorError(None, None, _twice(key), key_node.start_mark)
+                    seen.add(key)
+                except TypeError:  # a list as a key: the constructor below says what is wrong with it
+                    continue
+        return super().construct_mapping(node, deep)
+
+
+def _json_object(pairs: list[tuple[str, object]]) -> dict:
+    keys = [key for key, _value in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise DefinitionError([_twice(key)])
+    return dict(pairs)
+
+
+def _deeper_than(data: object, limit: int) -> bool:
+    """Whether lists and mappings nest deeper than ``limit`` (without recursing)."""
+    level = [data]
+    for _depth in range(limit):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+        ]
+        if not level:
+            return False
+    return True
+
+
 def load_text(text: str) -> object:
     """YAML or JSON text → Python data; a syntax error becomes a DefinitionError with line and column."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_DEFINITION_BYTES:
+        raise too_large()
     stripped = text.lstrip("\ufeff").strip()
     if not stripped:
         raise DefinitionError([_("Definitionen är tom.")])
     if stripped.startswith(("{", "[")):
         try:
-            return json.loads(stripped)
+            data = json.loads(stripped, object_pairs_hook=_json_object)
         except json.JSONDecodeError as exc:
             # JSON with a syntax error may still be YAML flow style; report JSON's message if YAML fails too.
             json_error = _("rad %(line)s, kolumn %(col)s: %(msg)s", line=exc.lineno, col=exc.colno, msg=exc.msg)
+        except RecursionError:
+            raise DefinitionError([_too_deep()]) from None
+        else:
+            if _deeper_than(data, MAX_DEPTH):
+                raise DefinitionError([_too_deep()])
+            return data
     else:
         json_error = None
     try:
-        return yaml.safe_load(stripped)
+        return yaml.load(stripped, Loader=_DefinitionLoader)  # noqa: S506 (a SafeLoader, see above)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

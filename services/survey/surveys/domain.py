@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.survey.mailings.rendering import DEFAULT_TEXTS
-from services.survey.surveys.definitions import DefinitionError, dump_yaml, moment_of, parse_definition
+from services.survey.surveys.definitions import (
+    MAX_DEFINITION_BYTES,
+    DefinitionError,
+    dump_yaml,
+    moment_of,
+    parse_definition,
+    too_large,
+)
 from shared.clock import utcnow
 from shared.models import Participant, Survey, SurveyStatus
 
@@ -59,6 +66,8 @@ def import_survey_text(session: Session, text: str) -> Survey:
 
 def import_survey_file(session: Session, path: str | Path) -> Survey:
     """Create a draft survey from a YAML/JSON file (the caller commits)."""
+    if Path(path).stat().st_size > MAX_DEFINITION_BYTES:
+        raise too_large()
     raw = Path(path).read_bytes()
     try:
         text = raw.decode("utf-8-sig")

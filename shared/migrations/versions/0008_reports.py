@@ -1,7 +1,7 @@
 """evaluation reports and their read-only links
 
 Revision ID: 0008_reports
-Revises: 0004_jobs
+Revises: 0005_accounts
 Create Date: 2026-12-01 16:08:08.517298
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import shared.models.base
 
 revision = "0008_reports"
-down_revision = "0004_jobs"
+down_revision = "0005_accounts"
 branch_labels = None
 depends_on = None
 

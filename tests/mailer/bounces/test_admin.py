@@ -41,3 +41,8 @@ def test_the_suppression_list_gives_the_reason_in_words_and_swedish_time(app, db
         )
     page = editor_client.get("/admin/suppressions/").text
     assert "<td>Raderad på begäran</td>" in page and "<td>2026-03-29 03:30</td>" in page and "erasure" not in page
+
+
+def test_a_page_number_beyond_any_list_is_an_empty_page_not_an_error(editor_client):
+    response = editor_client.get("/admin/suppressions/?page=99999999999999999999")
+    assert response.status_code == 200

@@ -313,3 +313,14 @@ def test_the_worker_starts_a_scheduled_issue_when_due_and_delivers_it(smtp_app, 
     assert sorted(m.rcpt_tos[0] for m in smtp_server.wait_for(3)) == [f"person{i}@example.org" for i in range(3)]
     with db.transaction() as session:
         assert session.get(Issue, issue_id).status == "sent"
+
+
+def test_the_log_names_deliveries_by_id_never_by_address(smtp_app, smtp_server, caplog):
+    start_issue(smtp_app, subscribers=2)
+    smtp_server.respond_with(550, "5.1.1 <person0@example.org>: User unknown", on="RCPT")
+    smtp_server.respond_with(451, "4.2.1 <person1@example.org>: try later", on="RCPT")
+    with caplog.at_level("INFO"):
+        pipeline(smtp_app, connections=1).run()
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(("shared", "services")))
+    assert "failed: 550" in logged and "deferred: 451" in logged
+    assert "example.org" not in logged

@@ -95,3 +95,40 @@ def test_stop_link_mail_lists_every_list(ctx):
     with ctx.db.sessions() as s:
         raw = s.scalar(select(OutboxMail.message).where(OutboxMail.kind == "stop_link")).decode()
     assert len(set(re.findall(r"/unsubscribe/([A-Za-z0-9_.\-]+)", raw.replace("=\r\n", "")))) >= 2
+
+
+def test_mails_a_stranger_can_cause_carry_nothing_they_typed(ctx):
+    """Anyone can type someone else's address: the mails that follow greet nobody by the typed name,
+    and an active subscriber's name is not changed by it."""
+    import email as email_lib
+    from email.policy import default
+
+    spam = "Vinn 10000 kr! Gå till https://bedragare.example"
+    now = utcnow()
+    assert request(ctx, "ny@exempel.se", now, name=spam) == "confirmation_sent"
+    with ctx.db.transaction() as s:
+        s.add(domain.NewsletterList(slug="forskning", name="Forskningsnytt", description="", language="sv"))
+        s.flush()
+        subscription = s.scalar(select(domain.Subscription))
+        subscription.status, subscription.subscriber.name = domain.SubscriptionStatus.ACTIVE, "Karin Ek"
+    assert request(ctx, "ny@exempel.se", now, name=spam) == "already_subscribed_sent"
+    with ctx.db.transaction() as s:
+        other_list = domain.find_list(s, "forskning")
+        assert (
+            domain.request_subscription(
+                s, ctx.config, ctx.tokens, other_list, "ny@exempel.se", spam, ip="192.0.2.1", now=now
+            )
+            == "confirmation_sent"
+        )
+        assert domain.request_stop_link(s, ctx.config, ctx.tokens, "ny@exempel.se", now=now) == "stop_link_sent"
+    with ctx.db.sessions() as s:
+        mails = s.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()
+        assert s.scalar(select(domain.Subscriber.name)) == "Karin Ek"
+    assert [m.kind for m in mails] == ["confirmation", "already_subscribed", "confirmation", "stop_link"]
+    for mail in mails:
+        message = email_lib.message_from_bytes(mail.message, policy=default)
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        html = message.get_body(preferencelist=("html",)).get_content()
+        assert text.startswith("Hej!") and "Hej!" in html
+        assert "Vinn" not in text + html + str(message["To"]) and "bedragare" not in text + html
+        assert "Karin" not in text + html + str(message["To"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.survey.mailings import domain
+from services.survey.responses.flow import find_participant
 from services.survey.surveys.domain import SurveyStateError
 from shared.clock import utcnow
 from shared.config import parse_mail_url
@@ -43,9 +45,9 @@ def test_invitations_go_once_and_skip_suppressed(app, db, make_survey, config):
     with db.sessions() as s:
         mails = s.scalars(select(OutboxMail).order_by(OutboxMail.recipient)).all()
         assert [m.recipient for m in mails] == ["anna@ale.example", "bo@bor.example"]
-        token = s.scalar(select(Participant.token).where(Participant.email == "anna@ale.example"))
-        body = mails[0].message.decode()
-        assert f"http://survey.test/s/{token}" in body.replace("=\r\n", "")
+        body = mails[0].message.decode().replace("=\r\n", "")
+        token = re.search(r"http://survey\.test/s/([A-Za-z0-9_\-]+)", body).group(1)
+        assert find_participant(s, token).email == "anna@ale.example"
         assert s.scalar(select(Participant.invited_at).where(Participant.email == "cia@cia.example")) is None
 
 
@@ -117,8 +119,7 @@ def test_invitation_delivered_over_smtp_has_link_and_decline(app, db, make_surve
     anna = next(m for m in received if "anna@ale.example" in m.rcpt_tos)
     text = anna.message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
     html = anna.message.get_body(preferencelist=("html",)).get_content()
-    with db.sessions() as s:
-        token = s.scalar(select(Participant.token).where(Participant.email == "anna@ale.example"))
+    token = re.search(r"http://survey\.test/s/([A-Za-z0-9_\-]+)\n", text).group(1)
     assert "Hej Anna Ek!" in text and f"http://survey.test/s/{token}\n" in text
     assert f"http://survey.test/s/{token}/decline" in text
     assert "Kontakta Eva Utvärderare (eva@vastkom.example)" in text
@@ -126,3 +127,27 @@ def test_invitation_delivered_over_smtp_has_link_and_decline(app, db, make_surve
     assert anna.message["Subject"].startswith("Inbjudan: Utvärdering av Program Millennium")
     assert anna.message["List-Unsubscribe"] == f"<http://survey.test/s/{token}/decline>"
     assert anna.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_the_database_keeps_only_hashes_of_personal_links(app, db, make_survey, config):
+    """The token is in the mail and nowhere else; a reminder's new link and the invitation's both work."""
+    survey_id = make_survey(participants="email,name\nanna@ale.example,Anna Ek\n")
+    with app.test_request_context(), db.transaction() as s:
+        domain.send_invitations(s, config, s.get(Survey, survey_id), now=utcnow() - timedelta(days=8))
+    with app.test_request_context(), db.transaction() as s:
+        assert domain.send_reminders(s, config, s.get(Survey, survey_id)).sent == 1
+    with db.sessions() as s:
+        bodies = [
+            m.decode().replace("=\r\n", "") for m in s.scalars(select(OutboxMail.message).order_by(OutboxMail.id))
+        ]
+        tokens = [re.search(r"http://survey\.test/s/([A-Za-z0-9_\-]+)", body).group(1) for body in bodies]
+        assert len(set(tokens)) == 2
+        assert all(find_participant(s, token).email == "anna@ale.example" for token in tokens)
+        assert find_participant(s, tokens[0][:-1] + ("A" if tokens[0][-1] != "A" else "B")) is None
+    with db.engine.connect() as conn:
+        stored = "\n".join(
+            str(row)
+            for table in ("participants", "participant_links")
+            for row in conn.exec_driver_sql(f"SELECT * FROM {table}")
+        )
+    assert all(token not in stored for token in tokens)

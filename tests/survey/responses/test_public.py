@@ -68,3 +68,15 @@ def test_a_follow_up_question_names_the_answers_in_words_not_keys(client, db, ma
     html = client.get(f"/s/{token_of(db)}").get_data(as_text=True)
     assert "Besvara bara om du svarade I mycket hög grad eller I ganska hög grad på frågan" in html
     assert 'data-show-values="mycket_hog hog"' in html  # the keys are for the script that shows it live
+
+
+def test_long_answers_are_not_held_back_by_the_public_form_limit(client, make_survey, db):
+    """An answer page takes far more than the 64 kB of other public forms: long texts are saved."""
+    make_survey(participants=RESPONDENTS)
+    token = token_of(db)
+    long_texts = {"paus_beskrivning": "å" * 10_000, "lardomar": "ö" * 10_000}  # 120 kB as the browser sends it
+    response = client.post(f"/s/{token}", data={**PAGE3, **long_texts, "page": 2, "action": "save"})
+    assert response.status_code == 200 and "Dina svar är sparade" in response.get_data(as_text=True)
+    with db.sessions() as s:
+        rows = s.execute(select(Answer.question_key, Answer.text_value).where(Answer.text_value.is_not(None))).all()
+    assert dict(rows) == long_texts

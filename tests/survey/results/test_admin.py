@@ -32,8 +32,8 @@ def login(client, email="eva@gr.example"):
 @pytest.fixture
 def evaluator(db, app):
     with db.transaction() as s:
-        create_admin(s, "eva@gr.example", PASSWORD, "evaluator")
-        create_admin(s, "red@gr.example", PASSWORD, "editor")
+        create_admin(s, app.extensions["utskick"].passwords, "eva@gr.example", PASSWORD, "evaluator")
+        create_admin(s, app.extensions["utskick"].passwords, "red@gr.example", PASSWORD, "editor")
         survey = make_survey(s)
         regions = {"GR": 12, "Fyrbodal": 7, "Skaraborg": 9, "Sjuhärad": 3}
         i = 0

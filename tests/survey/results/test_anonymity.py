@@ -48,7 +48,7 @@ def app(config):
 @pytest.fixture
 def client(db, app):
     with db.transaction() as s:
-        create_admin(s, "eva@gr.example", PASSWORD, "evaluator")
+        create_admin(s, app.extensions["utskick"].passwords, "eva@gr.example", PASSWORD, "evaluator")
     client = app.test_client()
     login(client)
     return client
@@ -191,7 +191,7 @@ def test_dashboard_and_participant_page_show_no_day_of_an_anonymous_answer(db, a
     html = client.get(f"/admin/surveys/{survey_id}/results/dashboard").get_data(as_text=True)
     assert "Besvarade per period" in html and "2025-03-08" not in html
     with db.transaction() as s:
-        create_admin(s, "admin@gr.example", PASSWORD, "admin")
+        create_admin(s, app.extensions["utskick"].passwords, "admin@gr.example", PASSWORD, "admin")
     admin = app.test_client()
     login(admin, "admin@gr.example")
     page = admin.get(f"/admin/surveys/{survey_id}/participants/{person_id}").get_data(as_text=True)

@@ -179,7 +179,7 @@ def test_the_pdf_opens_tagged_with_charts_tables_and_swedish_characters(db, app_
 def evaluator(db, config):
     app = create_app(config)
     with db.transaction() as s:
-        create_admin(s, "eva@gr.example", PASSWORD, "evaluator")
+        create_admin(s, app.extensions["utskick"].passwords, "eva@gr.example", PASSWORD, "evaluator")
         survey_id = seed(s).id
     client = app.test_client()
     login(client)

@@ -149,3 +149,17 @@ def test_structured_editor_names_question_types_in_words(evaluator, make_survey)
     html = evaluator.get(f"/admin/surveys/{make_survey(open=False)}/edit").get_data(as_text=True)
     assert "<code>delaktighet</code> (Ett svar)" in html and "<code>pastaenden</code> (Matris)" in html
     assert "(single)" not in html
+
+
+def test_one_size_limit_and_one_message_for_upload_and_pasted_text(evaluator, db):
+    too_large = MILLENNIUM.read_text(encoding="utf-8") + "\n# " + "x" * (5 * 1024 * 1024) + "\n"
+    upload = {"file": (io.BytesIO(too_large.encode()), "stor.yaml")}
+    pasted = {"source": too_large}
+    for data in (upload, pasted):
+        response = post_form(evaluator, "/admin/surveys", data, page_url="/admin/", content_type="multipart/form-data")
+        assert response.status_code == 422
+        assert "Definitionen är för stor. Den får vara högst 2 MB." in response.get_data(as_text=True)
+    deep = post_form(evaluator, "/admin/surveys", {"source": "pages: " + "[" * 5000 + "]" * 5000}, page_url="/admin/")
+    assert deep.status_code == 422 and "för djupt nästlad" in deep.get_data(as_text=True)
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Survey)) == 0

@@ -110,3 +110,41 @@ def test_a_condition_on_a_question_of_unknown_type_is_reported_not_raised():
     assert errors == [
         "pages[0].questions[0].type: måste vara en av: single, multiple, scale, matrix, number, nps, text, longtext"
     ]
+
+
+DEEP_YAML = "title: x\npages: " + "[" * 5000 + "]" * 5000 + "\n"
+DEEP_JSON = '{"title": "x", "pages": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+
+@pytest.mark.parametrize("text", [DEEP_YAML, "pages:\n" + "- " * 3000 + "x\n", DEEP_JSON])
+def test_deep_nesting_is_an_error_with_its_place_not_a_crash(text):
+    (error,) = errors_of(text)
+    assert "för djupt nästlad: högst 20 nivåer" in error
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("title: Första\npages: []\ntitle: Andra\n", "rad 3, kolumn 1: nyckeln ”title” står två gånger"),
+        ('{"title": "Första", "pages": [], "title": "Andra"}', "nyckeln ”title” står två gånger"),
+        (
+            "title: t\npages:\n  - title: p\n    questions:\n      - {key: a, type: text, text: A, text: B}\n",
+            "rad 5, kolumn 39: nyckeln ”text” står två gånger",
+        ),
+    ],
+)
+def test_a_key_given_twice_is_refused_rather_than_the_last_one_winning(text, expected):
+    assert errors_of(text) == [expected]
+
+
+def test_a_merge_key_may_be_overridden():
+    text = (
+        "title: t\npages:\n  - title: p\n    questions:\n"
+        "      - &first {key: a, type: text, text: A}\n      - {<<: *first, key: b}\n"
+    )
+    assert [q["key"] for q in parse_definition(text)["pages"][0]["questions"]] == ["a", "b"]
+
+
+def test_a_definition_over_2_mb_is_refused_with_one_message():
+    text = MILLENNIUM.read_text(encoding="utf-8") + "\n# " + "x" * (2 * 1024 * 1024) + "\n"
+    assert errors_of(text) == ["Definitionen är för stor. Den får vara högst 2 MB."]
