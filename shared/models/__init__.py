@@ -8,6 +8,7 @@ from shared.models.accounts import AccountStatus, AdminUser, Role
 from shared.models.base import Base, Vocabulary
 from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
+from shared.models.newsletters import IssueList, IssueRevision, LinkClick, MailTemplate, MediaFile, Segment, Setting
 from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.reports import Report
 from shared.models.subscriptions import (
@@ -34,6 +35,13 @@ from shared.models.surveys import (
 )
 
 __all__ = [
+    "Setting",
+    "Segment",
+    "MediaFile",
+    "MailTemplate",
+    "LinkClick",
+    "IssueRevision",
+    "IssueList",
     "AccountStatus",
     "AdminUser",
     "Answer",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from markupsafe import escape
 
 from services.mailer.issues import domain
 from services.mailer.issues.forms import IssueForm, ScheduleForm, TestSendForm
-from services.mailer.issues.rendering import RECIPIENT, STOP_URL
+from services.mailer.issues import personal
 from services.mailer.subscriptions.domain import all_lists
 from shared.i18n import local_time, to_local
 from shared.models import Issue
@@ -18,7 +17,12 @@ from shared.web.auth import current_admin, login_required
 bp = Blueprint("issues_admin", __name__, url_prefix="/admin/issues")
 
 # The preview is the mail itself: inline styles allowed, nothing else, and it may only be framed by us.
-PREVIEW_CSP = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
+# ``allow-same-origin`` lets the editor's page read the mail's height (the frame is as tall as the
+# mail); scripts stay off in the frame, so that gives the mail nothing.
+PREVIEW_CSP = (
+    "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'; "
+    "sandbox allow-same-origin"
+)
 
 
 def _list_choices(form: IssueForm) -> None:
@@ -133,29 +137,36 @@ def progress_json(issue_id: int):
     return jsonify(data)
 
 
-def _sample_mail(issue: Issue):
+def _sample_mail(issue: Issue, stop_url: str):
+    """The mail as the chosen subscriber (``?person=`` their address) or an example person gets it."""
     s = db_session()
     rendered = domain.render(s, services().config, issue)
-    sample = _("Exempel Exempelsson (exempel@example.se)")
-    return rendered, sample
+    person, address = domain.sample_person(s, request.args.get("person"))
+    return domain.personalised(rendered, person, stop_url, address), person
 
 
 @bp.get("/<int:issue_id>/preview")
 @login_required
 def preview(issue_id: int):
     issue = get_or_404(Issue, issue_id)
-    rendered, sample = _sample_mail(issue)
-    text = rendered.text.replace(STOP_URL, f"{services().config.mailer_url}/unsubscribe/…").replace(RECIPIENT, sample)
-    return render_template("mailer/issues/preview.html", issue=issue, text=text)
+    mail, person = _sample_mail(issue, f"{services().config.mailer_url}/unsubscribe/…")
+    width = "phone" if request.args.get("width") == "phone" else "desktop"
+    return render_template(
+        "mailer/issues/preview.html",
+        issue=issue,
+        text=mail.text,
+        subject=personal.fill(personal.to_markers(issue.subject), person),
+        person=request.args.get("person", ""),
+        width=width,
+    )
 
 
 @bp.get("/<int:issue_id>/preview.html")
 @login_required
 def preview_html(issue_id: int):
     issue = get_or_404(Issue, issue_id)
-    rendered, sample = _sample_mail(issue)
-    html = rendered.html.replace(STOP_URL, "#").replace(RECIPIENT, str(escape(sample)))
-    response = make_response(html)
+    mail, _person = _sample_mail(issue, "#")
+    response = make_response(mail.html)
     response.headers["Content-Security-Policy"] = PREVIEW_CSP
     return response
 
@@ -168,7 +179,9 @@ def test_send(issue_id: int):
     form = TestSendForm()
     if form.validate_on_submit():
         try:
-            sent_to = domain.send_test(s, services().config, issue, form.addresses.data or "")
+            sent_to = domain.send_test(
+                s, services().config, issue, form.addresses.data or "", form.person.data or None
+            )
             s.commit()
             flash(_("Provutskicket är på väg till %(addresses)s.", addresses=", ".join(sent_to)))
             return redirect(url_for("issues_admin.show", issue_id=issue.id))

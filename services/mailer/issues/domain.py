@@ -15,14 +15,16 @@ from typing import Any, cast
 import yaml
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy import exists, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from services.mailer.issues import personal
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
-from services.mailer.subscriptions.domain import find_list
+from services.mailer.subscriptions.domain import find_list, find_subscriber
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import is_postgres
@@ -68,6 +70,11 @@ def _check_texts(subject: str, preheader: str, source: str) -> tuple[str, str, s
         raise IssueError(_("Förhandstexten får vara högst 300 tecken."), "preheader")
     if not (source or "").strip():
         raise IssueError(_("Skriv brevets innehåll."), "source")
+    for field, text in (("subject", subject), ("preheader", preheader), ("source", source)):
+        try:
+            personal.check(text)
+        except personal.FieldError as exc:
+            raise IssueError(str(exc), field) from None
     return subject, preheader, source.replace("\r\n", "\n")
 
 
@@ -154,14 +161,14 @@ def render(session: Session, config: Config, issue: Issue) -> RenderedIssue:
         footer_html = render_template("mailer/issues/mail_footer.html", **context)
         footer_text = render_template("mailer/issues/mail_footer.txt", **context)
         html = mail_html(
-            subject=issue.subject,
-            preheader=issue.preheader,
-            body=body_html(issue.source),
+            subject=personal.generic(issue.subject),
+            preheader=personal.to_markers(issue.preheader),
+            body=body_html(personal.to_markers(issue.source)),
             footer=footer_html,
             organisation_name=config.organisation_name,
             language=language,
         )
-    text = body_text(issue.source) + "\n-- \n" + footer_text.strip() + "\n"
+    text = body_text(personal.to_markers(issue.source)) + "\n-- \n" + footer_text.strip() + "\n"
     return RenderedIssue(html=html, text=text)
 
 
@@ -171,8 +178,27 @@ def freeze(session: Session, config: Config, issue: Issue) -> None:
     issue.html, issue.text = rendered.html, rendered.text
 
 
-def send_test(session: Session, config: Config, issue: Issue, addresses: str) -> list[str]:
-    """Queue the issue to up to 10 given addresses (comma or line separated); return them."""
+def sample_person(session: Session, email: str | None) -> tuple[personal.Person, str]:
+    """Whom a preview or test mail is filled in for: the subscriber with this address, else an example person."""
+    subscriber = find_subscriber(session, email.strip()) if email and email.strip() else None
+    if subscriber is None:
+        return personal.Person(_("Exempel Exempelsson")), "exempel@example.se"
+    return personal.Person(subscriber.name), subscriber.email
+
+
+def personalised(rendered: RenderedIssue, person: personal.Person, stop_url: str, recipient: str) -> RenderedIssue:
+    """One recipient's HTML and text from the issue rendered once (previews and test mails)."""
+    who = f"{person.name} ({recipient})" if person.name else recipient
+    html = rendered.html.replace(STOP_URL, str(escape(stop_url))).replace(RECIPIENT, str(escape(who)))
+    text = rendered.text.replace(STOP_URL, stop_url).replace(RECIPIENT, who)
+    return RenderedIssue(html=personal.fill(html, person, html=True), text=personal.fill(text, person))
+
+
+def send_test(
+    session: Session, config: Config, issue: Issue, addresses: str, person_email: str | None = None
+) -> list[str]:
+    """Queue the issue to up to 10 given addresses (comma or line separated), personal fields filled
+    in from the chosen subscriber (or an example person); return the addresses."""
     from email_validator import EmailNotValidError, validate_email
 
     wanted = [a.strip() for a in re.split(r"[,;\s]+", addresses or "") if a.strip()]
@@ -187,19 +213,21 @@ def send_test(session: Session, config: Config, issue: Issue, addresses: str) ->
         except EmailNotValidError:
             raise IssueError(_("%(address)s är inte en giltig e-postadress.", address=address), "addresses") from None
     rendered = render(session, config, issue)
+    person, _example = sample_person(session, person_email)
     language = language_or_default(session.get_one(NewsletterList, issue.list_id).language)
     stop_url = f"{config.mailer_url}/unsubscribe"
     with force_locale(language):
-        subject = _("[Test] %(subject)s", subject=issue.subject)
+        subject = _("[Test] %(subject)s", subject=personal.fill(personal.to_markers(issue.subject), person))
     for address in checked:
+        mail = personalised(rendered, person, stop_url, address)
         enqueue(
             session,
             config,
             kind=MailKind.ISSUE_TEST,
             to_email=address,
             subject=subject,
-            text=rendered.text.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
-            html=rendered.html.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
+            text=mail.text,
+            html=mail.html,
             language=language,
         )
     return checked

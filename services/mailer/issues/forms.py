@@ -19,6 +19,7 @@ class TestSendForm(FlaskForm):
     addresses = TextAreaField(
         _l("Skicka ett provutskick till"), validators=[DataRequired(_l("Skriv minst en e-postadress."))]
     )
+    person = StringField(_l("Fyll i personliga fält från prenumeranten (e-postadress, frivilligt)"))
 
 
 class ScheduleForm(FlaskForm):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from services.mailer.issues import domain
+from services.mailer.issues.personal import generic
 from services.mailer.issues.rendering import archive_html
 from services.mailer.subscriptions.domain import find_list
 from shared.web import db_session
@@ -34,6 +35,7 @@ def show(issue_id: int):
     return render_template(
         "mailer/issues/archive_show.html",
         issue=issue,
-        body=archive_html(issue.source),
+        subject=generic(issue.subject),
+        body=archive_html(generic(issue.source)),
         newsletter_list=issue.newsletter_list,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from enum import StrEnum
 from functools import cache
 from urllib.parse import quote
@@ -132,8 +132,31 @@ def find_list(session: Session, slug: str | None = None) -> NewsletterList | Non
     return default or session.scalar(select(NewsletterList).order_by(NewsletterList.id).limit(1))
 
 
-def all_lists(session: Session) -> list[NewsletterList]:
-    return list(session.scalars(select(NewsletterList).order_by(NewsletterList.name)))
+def all_lists(session: Session, *, archived: bool = False) -> list[NewsletterList]:
+    """The lists by name; archived ones only when asked for."""
+    query = select(NewsletterList).order_by(NewsletterList.name)
+    if not archived:
+        query = query.where(NewsletterList.archived_at.is_(None))
+    return list(session.scalars(query))
+
+
+def public_lists(session: Session) -> list[NewsletterList]:
+    """The lists anyone may subscribe to (public and not archived)."""
+    return [lst for lst in all_lists(session) if lst.public]
+
+
+def list_sender(newsletter_list: NewsletterList) -> str:
+    """The list's own From: (name and address), or "" for the service's MAIL_FROM."""
+    if not newsletter_list.sender_email:
+        return ""
+    return formataddr((newsletter_list.sender_name, newsletter_list.sender_email))
+
+
+def consent_text(newsletter_list: NewsletterList) -> tuple[str, str]:
+    """The consent text a list shows and its version (the built-in text when the list has none)."""
+    if newsletter_list.consent_text.strip():
+        return newsletter_list.consent_text, newsletter_list.consent_version
+    return str(CONSENT_TEXT), CONSENT_TEXT_VERSION
 
 
 def find_subscriber(session: Session, email: str) -> Subscriber | None:
@@ -337,7 +360,7 @@ def request_subscription(
     subscription.source_url = "".join(ch for ch in (source_url or "") if ch.isprintable())[:500]
     subscription.request_ip = ip
     subscription.confirm_ip = None
-    subscription.consent_text_version = CONSENT_TEXT_VERSION
+    subscription.consent_text_version = consent_text(newsletter_list)[1]
     subscription.consent_method = ConsentMethod.DOUBLE_OPT_IN
     session.flush()
     session.refresh(subscription, ["newsletter_list", "subscriber"])
