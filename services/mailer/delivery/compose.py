@@ -178,7 +178,11 @@ class IssueMail:
         who = f"{name} ({email})" if name else email
         person = personal.Person(name)
         html = self.html.fill(
-            {STOP_URL: str(escape(stop_url)), RECIPIENT: str(escape(who)), **personal.values(self.fields, person, html=True)}
+            {
+                STOP_URL: str(escape(stop_url)),
+                RECIPIENT: str(escape(who)),
+                **personal.values(self.fields, person, html=True),
+            }
         )
         text = self.text.fill({STOP_URL: stop_url, RECIPIENT: who, **personal.values(self.fields, person)})
         head = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from services.mailer.issues import domain
+from services.mailer.issues import domain, personal
 from services.mailer.issues.forms import IssueForm, ScheduleForm, TestSendForm
-from services.mailer.issues import personal
+from services.mailer.segments import domain as segments
 from services.mailer.subscriptions.domain import all_lists
 from shared.i18n import local_time, to_local
 from shared.models import Issue
@@ -25,8 +25,23 @@ PREVIEW_CSP = (
 )
 
 
-def _list_choices(form: IssueForm) -> None:
-    form.list_id.choices = [(lst.id, lst.name) for lst in all_lists(db_session())]
+def _list_choices(form: IssueForm, issue: Issue | None = None) -> None:
+    s = db_session()
+    form.list_id.choices = [(lst.id, lst.name) for lst in all_lists(s)]
+    form.also_lists.choices = form.list_id.choices
+    form.segment_id.choices = [(0, _("Inget segment"))] + [(seg.id, seg.name) for seg in segments.all_segments(s)]
+    if issue is not None and request.method == "GET":
+        form.also_lists.data = [i for i in segments.issue_list_ids(s, issue) if i != issue.list_id]
+        form.segment_id.data = issue.segment_id or 0
+
+
+def _save_audience(form: IssueForm, issue: Issue) -> None:
+    extra = [i for i in (form.also_lists.data or []) if i != form.list_id.data]
+    known_segments = {seg.id for seg in segments.all_segments(db_session())}
+    segment_id = form.segment_id.data if form.segment_id.data in known_segments else None
+    segments.set_issue_audience(
+        db_session(), issue, list_ids=[issue.list_id, *extra] if extra else None, segment_id=segment_id or None
+    )
 
 
 def _field_error(form, exc: domain.IssueError) -> list[tuple[str, str, str]]:
@@ -35,7 +50,7 @@ def _field_error(form, exc: domain.IssueError) -> list[tuple[str, str, str]]:
     if field is not None:
         field.errors = [*field.errors, exc.message]
         return []
-    return [("", _("Brevet"), exc.message)]
+    return [("", str(_("Brevet")), exc.message)]
 
 
 @bp.get("/")
@@ -63,6 +78,7 @@ def new():
                 source=form.source.data or "",
                 created_by=admin.id if admin else None,
             )
+            _save_audience(form, issue)
             s.commit()
             flash(_("Utkastet är sparat."))
             return redirect(url_for("issues_admin.show", issue_id=issue.id))
@@ -81,7 +97,7 @@ def edit(issue_id: int):
         flash(_("Brevet har redan börjat skickas och kan inte ändras."))
         return redirect(url_for("issues_admin.show", issue_id=issue.id))
     form = IssueForm(obj=issue)
-    _list_choices(form)
+    _list_choices(form, issue)
     errors = []
     if form.validate_on_submit():
         try:
@@ -94,6 +110,7 @@ def edit(issue_id: int):
                 preheader=form.preheader.data or "",
                 source=form.source.data or "",
             )
+            _save_audience(form, issue)
             s.commit()
             flash(_("Ändringarna är sparade."))
             return redirect(url_for("issues_admin.show", issue_id=issue.id))
@@ -115,6 +132,7 @@ def _show(issue: Issue, *, test_form=None, schedule_form=None, errors=None, stat
         issue=issue,
         progress=domain.progress(s, issue) if issue.status not in domain.EDITABLE else None,
         recipients=domain.recipient_count(s, issue),
+        audience=segments.audience_label(s, issue),
         failed=domain.failed_deliveries(s, issue) if issue.status not in domain.EDITABLE else [],
         test_form=test_form or TestSendForm(formdata=None),
         schedule_form=schedule_form,
@@ -179,9 +197,7 @@ def test_send(issue_id: int):
     form = TestSendForm()
     if form.validate_on_submit():
         try:
-            sent_to = domain.send_test(
-                s, services().config, issue, form.addresses.data or "", form.person.data or None
-            )
+            sent_to = domain.send_test(s, services().config, issue, form.addresses.data or "", form.person.data or None)
             s.commit()
             flash(_("Provutskicket är på väg till %(addresses)s.", addresses=", ".join(sent_to)))
             return redirect(url_for("issues_admin.show", issue_id=issue.id))
@@ -196,7 +212,12 @@ def test_send(issue_id: int):
 def send(issue_id: int):
     s = db_session()
     issue = get_or_404(Issue, issue_id)
-    if request.method == "POST":
+    recipients = domain.recipient_count(s, issue)
+    changed = False
+    if request.method == "POST" and request.form.get("expected", str(recipients)) != str(recipients):
+        # Someone subscribed or stopped since the page was shown: the editor confirms the new number.
+        changed = True
+    elif request.method == "POST":
         try:
             count = domain.send_now(s, services().config, issue)
             s.commit()
@@ -207,7 +228,13 @@ def send(issue_id: int):
         return redirect(url_for("issues_admin.show", issue_id=issue.id))
     if issue.status not in domain.EDITABLE:
         return redirect(url_for("issues_admin.show", issue_id=issue.id))
-    return render_template("mailer/issues/send_confirm.html", issue=issue, recipients=domain.recipient_count(s, issue))
+    return render_template(
+        "mailer/issues/send_confirm.html",
+        issue=issue,
+        recipients=recipients,
+        audience=segments.audience_label(s, issue),
+        changed=changed,
+    )
 
 
 @bp.post("/<int:issue_id>/schedule")

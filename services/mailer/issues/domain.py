@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from services.mailer.issues import personal
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
+from services.mailer.segments import domain as segments
 from services.mailer.subscriptions.domain import find_list, find_subscriber
 from shared.clock import utcnow
 from shared.config import Config
@@ -37,10 +38,6 @@ from shared.models import (
     IssueStatus,
     MailKind,
     NewsletterList,
-    Subscriber,
-    Subscription,
-    SubscriptionStatus,
-    Suppression,
 )
 from shared.models.base import UTCDateTime
 
@@ -70,9 +67,9 @@ def _check_texts(subject: str, preheader: str, source: str) -> tuple[str, str, s
         raise IssueError(_("Förhandstexten får vara högst 300 tecken."), "preheader")
     if not (source or "").strip():
         raise IssueError(_("Skriv brevets innehåll."), "source")
-    for field, text in (("subject", subject), ("preheader", preheader), ("source", source)):
+    for field, written in (("subject", subject), ("preheader", preheader), ("source", source)):
         try:
-            personal.check(text)
+            personal.check(written)
         except personal.FieldError as exc:
             raise IssueError(str(exc), field) from None
     return subject, preheader, source.replace("\r\n", "\n")
@@ -237,21 +234,14 @@ def send_test(
 
 
 def fan_out(session: Session, issue: Issue, now: datetime) -> int:
-    """One delivery row per active, not suppressed subscription of the list: a single INSERT … SELECT.
+    """One delivery row per recipient (active, not suppressed, on the issue's lists or in its segment,
+    each person once): a single INSERT … SELECT.
 
     ON CONFLICT DO NOTHING on (issue, subscription) makes running it twice harmless.
     """
     when = literal(now, UTCDateTime())
     queued = literal(DeliveryStatus.QUEUED, Delivery.status.type)
-    rows = (
-        select(literal(issue.id), Subscription.id, Subscriber.email, queued, literal(0), when, when, literal(""))
-        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(
-            Subscription.list_id == issue.list_id,
-            Subscription.status == SubscriptionStatus.ACTIVE,
-            ~exists().where(Suppression.email == func.lower(Subscriber.email)),
-        )
-    )
+    rows = segments.fan_out_rows(session, issue, when, queued)
     postgres = is_postgres(session)
     dialect_insert = postgresql_insert if postgres else sqlite_insert
     statement = (
@@ -460,15 +450,8 @@ def progress(session: Session, issue: Issue, now: datetime | None = None) -> Pro
 
 
 def recipient_count(session: Session, issue: Issue) -> int:
-    """How many would get the issue if it went now: the list's active subscriptions."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Subscription)
-            .where(Subscription.list_id == issue.list_id, Subscription.status == SubscriptionStatus.ACTIVE)
-        )
-        or 0
-    )
+    """How many would get the issue if it went now (each person once)."""
+    return segments.issue_count(session, issue)
 
 
 def list_issues(session: Session) -> list[Issue]:

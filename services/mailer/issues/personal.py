@@ -93,7 +93,7 @@ def values(names: Iterable[str], person: Person, *, html: bool = False) -> dict[
 
 def fill(text: str, person: Person, *, html: bool = False) -> str:
     """Replace every marker in ``text`` (for previews and test mails; delivery uses ``values``)."""
-    return MARKER.sub(lambda m: (str(escape(value(m.group(0), person))) if html else value(m.group(0), person)), text)
+    return MARKER.sub(lambda m: str(escape(value(m.group(0), person))) if html else value(m.group(0), person), text)
 
 
 def _generic(match: re.Match[str]) -> str:

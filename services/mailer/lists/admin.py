@@ -42,9 +42,7 @@ def _fields(form: ListForm) -> domain.ListFields:
 @login_required
 def index():
     s = db_session()
-    return render_template(
-        "mailer/lists/index.html", lists=all_lists(s, archived=True), counts=domain.list_counts(s)
-    )
+    return render_template("mailer/lists/index.html", lists=all_lists(s, archived=True), counts=domain.list_counts(s))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ Every function takes plain values and a session and does its work in the caller'
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 from enum import StrEnum
@@ -116,8 +116,12 @@ def _request_stamp(subscription: Subscription) -> int:
     return int(subscription.requested_at.timestamp() * 1_000_000)
 
 
-def confirm_link_url(tokens: Tokens, config: Config, subscription: Subscription) -> str:
-    token = tokens.dumps("confirm", [subscription.id, _request_stamp(subscription)])
+def confirm_link_url(tokens: Tokens, config: Config, subscription: Subscription, *more: Subscription) -> str:
+    """One link confirming one subscription or, from the several-lists form, all of them."""
+    if not more:
+        token = tokens.dumps("confirm", [subscription.id, _request_stamp(subscription)])
+    else:
+        token = tokens.dumps("confirm", [[s.id, _request_stamp(s)] for s in (subscription, *more)])
     return f"{config.mailer_url}/confirm/{token}"
 
 
@@ -203,8 +207,8 @@ def _send(
     """
     language = language_or_default(subscriber.language)
     stop_url, headers = stop_link_headers(tokens, config, subscription.id)
+    context.setdefault("list_name", subscription.newsletter_list.name)
     context.update(
-        list_name=subscription.newsletter_list.name,
         stop_url=stop_url,
         organisation_name=config.organisation_name,
     )
@@ -246,8 +250,11 @@ def _subject(kind: MailKind, list_name: str) -> str:
     raise ValueError(kind)
 
 
-def send_confirmation(session: Session, config: Config, tokens: Tokens, subscription: Subscription) -> None:
-    """Write a confirmation mail for a pending subscription (no rate limit: callers decide)."""
+def send_confirmation(
+    session: Session, config: Config, tokens: Tokens, subscription: Subscription, *more: Subscription
+) -> None:
+    """Write one confirmation mail for one or several pending subscriptions of a person (no rate
+    limit: callers decide)."""
     _send(
         session,
         config,
@@ -255,7 +262,8 @@ def send_confirmation(session: Session, config: Config, tokens: Tokens, subscrip
         MailKind.CONFIRMATION,
         subscriber=subscription.subscriber,
         subscription=subscription,
-        confirm_url=confirm_link_url(tokens, config, subscription),
+        list_name=_(" och ").join(s.newsletter_list.name for s in (subscription, *more)),
+        confirm_url=confirm_link_url(tokens, config, subscription, *more),
         days=max(1, config.confirm_link_max_age // 86400),
     )
 
@@ -305,7 +313,36 @@ def request_subscription(
     language: str = DEFAULT_LANGUAGE,
     now: datetime | None = None,
 ) -> str:
-    """Handle a subscribe form post; whatever happens the visitor sees the same page.
+    """Handle a subscribe form post for one list; see ``request_subscriptions``."""
+    return request_subscriptions(
+        session,
+        config,
+        tokens,
+        [newsletter_list],
+        email,
+        name,
+        ip=ip,
+        source_url=source_url,
+        language=language,
+        now=now,
+    )
+
+
+def request_subscriptions(
+    session: Session,
+    config: Config,
+    tokens: Tokens,
+    lists: list[NewsletterList],
+    email: str,
+    name: str = "",
+    *,
+    ip: str | None = None,
+    source_url: str = "",
+    language: str = DEFAULT_LANGUAGE,
+    now: datetime | None = None,
+) -> str:
+    """Handle a subscribe form post for one or several lists; whatever happens the visitor sees the
+    same page. One confirmation mail covers every chosen list the person is not yet active on.
 
     Returns what was done (for logs and tests): ``confirmation_sent``, ``already_subscribed_sent``,
     ``ip_limited``, ``address_limited`` or ``suppressed``.
@@ -319,26 +356,32 @@ def request_subscription(
         # Erased, bounced or complained: store nothing and send nothing.
         return "suppressed"
     subscriber = find_subscriber(session, email)
-    subscription = find_subscription(session, newsletter_list.id, subscriber.id) if subscriber else None
+    existing = {lst.id: find_subscription(session, lst.id, subscriber.id) if subscriber else None for lst in lists}
+    wanted = [lst for lst in lists if (sub := existing[lst.id]) is None or sub.status != SubscriptionStatus.ACTIVE]
 
-    if subscription is not None and subscription.status == SubscriptionStatus.ACTIVE:
+    if not wanted:
+        active = [sub for sub in existing.values() if sub is not None]
         if not _address_mail_allowed(session, config, email, now):
-            add_event(session, subscription, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
+            for sub in active:
+                add_event(session, sub, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
             return "address_limited"
-        add_event(session, subscription, SubscriptionEventKind.ALREADY_SUBSCRIBED_SENT, ip=ip, now=now)
+        for sub in active:
+            add_event(session, sub, SubscriptionEventKind.ALREADY_SUBSCRIBED_SENT, ip=ip, now=now)
         _send(
             session,
             config,
             tokens,
             MailKind.ALREADY_SUBSCRIBED,
-            subscriber=subscription.subscriber,
-            subscription=subscription,
+            subscriber=active[0].subscriber,
+            subscription=active[0],
+            list_name=_(" och ").join(sub.newsletter_list.name for sub in active),
         )
         return "already_subscribed_sent"
 
     if not _address_mail_allowed(session, config, email, now):
-        if subscription is not None:
-            add_event(session, subscription, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
+        for sub in existing.values():
+            if sub is not None:
+                add_event(session, sub, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
         return "address_limited"
 
     if subscriber is None:
@@ -348,32 +391,37 @@ def request_subscription(
     # A known subscriber keeps their name: a stranger typing their address must not change how
     # the newsletters they already get greet them.
     subscriber.language = language
-    if subscription is None:
-        subscription = Subscription(list_id=newsletter_list.id, subscriber_id=subscriber.id)
-        session.add(subscription)
-    # New, pending and earlier stopped subscriptions all start over: a fresh request needing confirmation.
-    previous = subscription.status
-    subscription.status = SubscriptionStatus.PENDING
-    subscription.requested_at = now
-    subscription.confirmed_at = None
-    subscription.unsubscribed_at = None
-    subscription.source_url = "".join(ch for ch in (source_url or "") if ch.isprintable())[:500]
-    subscription.request_ip = ip
-    subscription.confirm_ip = None
-    subscription.consent_text_version = consent_text(newsletter_list)[1]
-    subscription.consent_method = ConsentMethod.DOUBLE_OPT_IN
-    session.flush()
-    session.refresh(subscription, ["newsletter_list", "subscriber"])
-    add_event(
-        session,
-        subscription,
-        SubscriptionEventKind.REQUESTED,
-        ip=ip,
-        now=now,
-        detail="" if previous in (None, SubscriptionStatus.PENDING) else f"was {previous}",
-    )
-    send_confirmation(session, config, tokens, subscription)
-    add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
+    pending: list[Subscription] = []
+    for newsletter_list in wanted:
+        subscription = existing[newsletter_list.id]
+        if subscription is None:
+            subscription = Subscription(list_id=newsletter_list.id, subscriber_id=subscriber.id)
+            session.add(subscription)
+        # New, pending and earlier stopped subscriptions all start over: a fresh request needing confirmation.
+        previous = subscription.status
+        subscription.status = SubscriptionStatus.PENDING
+        subscription.requested_at = now
+        subscription.confirmed_at = None
+        subscription.unsubscribed_at = None
+        subscription.source_url = "".join(ch for ch in (source_url or "") if ch.isprintable())[:500]
+        subscription.request_ip = ip
+        subscription.confirm_ip = None
+        subscription.consent_text_version = consent_text(newsletter_list)[1]
+        subscription.consent_method = ConsentMethod.DOUBLE_OPT_IN
+        session.flush()
+        session.refresh(subscription, ["newsletter_list", "subscriber"])
+        add_event(
+            session,
+            subscription,
+            SubscriptionEventKind.REQUESTED,
+            ip=ip,
+            now=now,
+            detail="" if previous in (None, SubscriptionStatus.PENDING) else f"was {previous}",
+        )
+        pending.append(subscription)
+    send_confirmation(session, config, tokens, *pending)
+    for subscription in pending:
+        add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
     return "confirmation_sent"
 
 
@@ -393,6 +441,12 @@ class LinkState(StrEnum):
 class LinkCheck:
     state: LinkState
     subscription: Subscription | None = None
+    # A link from the several-lists form confirms these too.
+    others: list[Subscription] = field(default_factory=list)
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        return ([self.subscription] if self.subscription is not None else []) + self.others
 
 
 def check_confirm_link(session: Session, config: Config, tokens: Tokens, token: str) -> LinkCheck:
@@ -403,14 +457,20 @@ def check_confirm_link(session: Session, config: Config, tokens: Tokens, token: 
         return LinkCheck(LinkState.EXPIRED)
     except TokenInvalid:
         return LinkCheck(LinkState.INVALID)
-    if not (isinstance(payload, list) and len(payload) == 2 and all(type(v) is int for v in payload)):
+    pairs = payload if isinstance(payload, list) and payload and isinstance(payload[0], list) else [payload]
+    if not all(isinstance(p, list) and len(p) == 2 and all(type(v) is int for v in p) for p in pairs):
         return LinkCheck(LinkState.INVALID)
-    subscription = session.get(Subscription, payload[0])
-    if subscription is None:
-        return LinkCheck(LinkState.USED)  # erased since: a new request is the way on
-    if subscription.status != SubscriptionStatus.PENDING or _request_stamp(subscription) != payload[1]:
-        return LinkCheck(LinkState.USED, subscription)
-    return LinkCheck(LinkState.OK, subscription)
+    found = [(session.get(Subscription, p[0]), p[1]) for p in pairs]
+    waiting = [
+        sub
+        for sub, stamp in found
+        if sub is not None and sub.status == SubscriptionStatus.PENDING and _request_stamp(sub) == stamp
+    ]
+    if not waiting:
+        # Erased since, confirmed already, or replaced by a newer request.
+        first = next((sub for sub, _stamp in found if sub is not None), None)
+        return LinkCheck(LinkState.USED, first)
+    return LinkCheck(LinkState.OK, waiting[0], waiting[1:])
 
 
 def confirm_subscription(
@@ -422,10 +482,11 @@ def confirm_subscription(
     if check.state != LinkState.OK or subscription is None:  # OK always comes with its subscription
         return check
     now = now or utcnow()
-    subscription.status = SubscriptionStatus.ACTIVE
-    subscription.confirmed_at = now
-    subscription.confirm_ip = ip
-    add_event(session, subscription, SubscriptionEventKind.CONFIRMED, ip=ip, now=now)
+    for confirmed in check.subscriptions:
+        confirmed.status = SubscriptionStatus.ACTIVE
+        confirmed.confirmed_at = now
+        confirmed.confirm_ip = ip
+        add_event(session, confirmed, SubscriptionEventKind.CONFIRMED, ip=ip, now=now)
     return check
 
 

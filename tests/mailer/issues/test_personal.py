@@ -39,11 +39,10 @@ def test_the_archive_shows_the_fallback():
 
 
 def test_saving_an_issue_with_an_unknown_field_names_the_field(app, db):
-    with app.app_context(), db.transaction() as session:
-        with pytest.raises(domain.IssueError) as caught:
-            domain.create_issue(
-                session, list_id=default_list(session).id, subject="Hej", preheader="", source="Hej {{ name }}!"
-            )
+    with app.app_context(), db.transaction() as session, pytest.raises(domain.IssueError) as caught:
+        domain.create_issue(
+            session, list_id=default_list(session).id, subject="Hej", preheader="", source="Hej {{ name }}!"
+        )
     assert caught.value.field == "source"
     assert "{{ name }}" in caught.value.message
 
@@ -107,7 +106,11 @@ def test_preview_and_test_mail_use_the_chosen_subscriber(app, editor_client, db)
         add_subscribers(session, 1, prefix="vald")
     with app.app_context(), db.transaction() as session:
         issue = domain.create_issue(
-            session, list_id=default_list(session).id, subject="Hej {{ förnamn }}", preheader="", source="Hej {{ namn }}!"
+            session,
+            list_id=default_list(session).id,
+            subject="Hej {{ förnamn }}",
+            preheader="",
+            source="Hej {{ namn }}!",
         )
         issue_id = issue.id
     page = editor_client.get(f"/admin/issues/{issue_id}/preview?person=vald0@example.org").get_data(as_text=True)
