@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from services.mailer.issues import domain, personal
 from services.mailer.issues.forms import IssueForm, ScheduleForm, TestSendForm
+from services.mailer.issues.statistics import issue_statistics
 from services.mailer.segments import domain as segments
 from services.mailer.subscriptions.domain import all_lists
 from shared.i18n import local_time, to_local
@@ -293,3 +294,15 @@ def resume(issue_id: int):
 @login_required
 def cancel(issue_id: int):
     return _action(issue_id, domain.cancel, _("Utskicket är avbrutet. Brev som inte skickats skickas inte."))
+
+
+@bp.get("/<int:issue_id>/statistics")
+@login_required
+def statistics(issue_id: int):
+    issue = get_or_404(Issue, issue_id)
+    return render_template(
+        "mailer/issues/statistics.html",
+        issue=issue,
+        stats=issue_statistics(db_session(), issue),
+        click_statistics=issue.newsletter_list.click_statistics,
+    )

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from services.mailer.issues import personal
+from services.mailer.issues import clicks, personal
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
 from services.mailer.segments import domain as segments
 from services.mailer.subscriptions.domain import find_list, find_subscriber
@@ -40,6 +40,7 @@ from shared.models import (
     NewsletterList,
 )
 from shared.models.base import UTCDateTime
+from shared.tokens import Tokens
 
 EDITABLE = (IssueStatus.DRAFT, IssueStatus.SCHEDULED)
 MAX_TEST_ADDRESSES = 10
@@ -140,11 +141,20 @@ def archive_url(config: Config, issue_id: int) -> str:
     return f"{config.mailer_url}/issues/{issue_id}"
 
 
-def render(session: Session, config: Config, issue: Issue) -> RenderedIssue:
-    """The mail's HTML and text with placeholders for the recipient and stop link (app context needed)."""
+def render(session: Session, config: Config, issue: Issue, *, count_clicks: bool = False) -> RenderedIssue:
+    """The mail's HTML and text with placeholders for the recipient and stop link (app context needed).
+
+    With ``count_clicks`` (what is sent, when the list counts clicks) the links go through the
+    counting redirect; previews and test mails keep the editor's own links and count nothing.
+    """
     from flask import render_template
 
     newsletter_list = session.get_one(NewsletterList, issue.list_id)
+    links = (
+        clicks.redirect_maker(config, Tokens(config.secret_keys), issue.id)
+        if count_clicks and newsletter_list.click_statistics
+        else None
+    )
     language = language_or_default(newsletter_list.language)
     context = {
         "list_name": newsletter_list.name,
@@ -160,18 +170,18 @@ def render(session: Session, config: Config, issue: Issue) -> RenderedIssue:
         html = mail_html(
             subject=personal.generic(issue.subject),
             preheader=personal.to_markers(issue.preheader),
-            body=body_html(personal.to_markers(issue.source)),
+            body=body_html(personal.to_markers(issue.source), links),
             footer=footer_html,
             organisation_name=config.organisation_name,
             language=language,
         )
-    text = body_text(personal.to_markers(issue.source)) + "\n-- \n" + footer_text.strip() + "\n"
+    text = body_text(personal.to_markers(issue.source), links) + "\n-- \n" + footer_text.strip() + "\n"
     return RenderedIssue(html=html, text=text)
 
 
 def freeze(session: Session, config: Config, issue: Issue) -> None:
     """Render once and keep it: every mail of the issue is filled in from this."""
-    rendered = render(session, config, issue)
+    rendered = render(session, config, issue, count_clicks=True)
     issue.html, issue.text = rendered.html, rendered.text
 
 

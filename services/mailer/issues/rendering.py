@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import css_inline
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 from markupsafe import Markup
 from mdit_py_plugins.anchors import anchors_plugin
@@ -124,9 +126,20 @@ def _markdown() -> MarkdownIt:
 MARKDOWN = _markdown()
 
 
-def body_html(source: str) -> str:
+def _tokens(source: str, links: Callable[[str], str] | None) -> list[Token]:
+    """The parsed Markdown, each link's address passed through ``links`` (the click-count redirect)."""
+    tokens = MARKDOWN.parse(source, {})
+    if links is not None:
+        for token in tokens:
+            for child in token.children or []:
+                if child.type == "link_open" and isinstance(href := child.attrs.get("href"), str):
+                    child.attrSet("href", links(href))
+    return tokens
+
+
+def body_html(source: str, links: Callable[[str], str] | None = None) -> str:
     """The Markdown as sanitised HTML: no scripts, no event handlers, no javascript: links."""
-    raw = MARKDOWN.render(source)
+    raw = MARKDOWN.renderer.render(_tokens(source, links), MARKDOWN.options, {})
     return nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
@@ -268,9 +281,9 @@ def _block_text(node: SyntaxTreeNode, indent: str = "") -> list[str]:
     return blocks
 
 
-def body_text(source: str) -> str:
+def body_text(source: str, links: Callable[[str], str] | None = None) -> str:
     """The Markdown as plain text that reads well on its own: links as 'text (url)', tables as columns."""
-    tree = SyntaxTreeNode(MARKDOWN.parse(source))
+    tree = SyntaxTreeNode(_tokens(source, links))
     return "\n\n".join(b for b in _block_text(tree) if b.strip()) + "\n"
 
 
