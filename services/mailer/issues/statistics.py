@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
@@ -43,7 +44,7 @@ class IssueStatistics:
         return max((max(h.delivered, h.stopped) for h in self.hours), default=0)
 
 
-def _hour(session: Session, column: ColumnElement[datetime]) -> ColumnElement[str]:
+def _hour(session: Session, column: Any) -> ColumnElement[str]:
     """The hour a time falls in, as text the same on both databases ('2026-12-01 08')."""
     if is_postgres(session):
         return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
@@ -128,7 +129,8 @@ def _fill_gaps(hours: list[Hour]) -> list[Hour]:
     """Hours without events shown as zero, so the chart's time axis is even."""
     if not hours:
         return []
-    filled, known = [], {h.start: h for h in hours}
+    filled: list[Hour] = []
+    known = {h.start: h for h in hours}
     moment = hours[0].start
     while moment <= hours[-1].start and len(filled) < MAX_HOURS:
         filled.append(known.get(moment) or Hour(moment))
