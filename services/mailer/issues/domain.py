@@ -26,6 +26,7 @@ from services.mailer.issues import clicks, personal
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
 from services.mailer.segments import domain as segments
 from services.mailer.subscriptions.domain import find_list, find_subscriber
+from shared import organisation
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import is_postgres
@@ -163,6 +164,8 @@ def render(session: Session, config: Config, issue: Issue, *, count_clicks: bool
         "recipient": RECIPIENT,
         "archive_url": archive_url(config, issue.id),
         "subscribe_url": f"{config.mailer_url}/subscribe",
+        "org": organisation.load(session, config),
+        "public_url": config.mailer_url,
     }
     with force_locale(language):
         footer_html = render_template("mailer/issues/mail_footer.html", **context)

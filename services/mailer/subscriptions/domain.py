@@ -23,7 +23,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared import ratelimit
+from shared import organisation, ratelimit
 from shared.clock import utcnow
 from shared.config import Config
 from shared.i18n import DEFAULT_LANGUAGE, language_or_default
@@ -209,6 +209,8 @@ def _send(
     stop_url, headers = stop_link_headers(tokens, config, subscription.id)
     context.setdefault("list_name", subscription.newsletter_list.name)
     context.update(
+        org=organisation.load(session, config),
+        public_url=config.mailer_url,
         stop_url=stop_url,
         organisation_name=config.organisation_name,
     )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.survey.mailings.rendering import TEXT_FIELDS, personal_link, render_mail, template_error
 from services.survey.participants.domain import new_links
 from services.survey.surveys.domain import SurveyStateError, set_closes
+from shared import organisation
 from shared.clock import utcnow
 from shared.config import Config
 from shared.mail.outbox import enqueue
@@ -72,10 +73,11 @@ class SendReport:
 def _enqueue_all(session: Session, config: Config, survey: Survey, kind: MailKind, claimed) -> int:
     # Each mail gets a link of its own; earlier mails' links keep working.
     tokens = new_links(session, [participant_id for participant_id, _email, _name in claimed])
+    org = organisation.load(session, config)
     sent = 0
     for participant_id, email, name in claimed:
         token = tokens[participant_id]
-        subject, text, html_body = render_mail(config, survey, kind, name, token)
+        subject, text, html_body = render_mail(config, survey, kind, name, token, org)
         decline_link = personal_link(config, token) + "/decline"
         enqueue(
             session,

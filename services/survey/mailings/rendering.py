@@ -13,12 +13,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from services.survey.surveys.definitions import parse_moment_text
 from services.survey.surveys.questions import definition_of
 from shared.config import Config
 from shared.i18n import LANGUAGES, to_local
 from shared.models import MailKind, Participant, Survey
+from shared.organisation import Organisation
 
 _INVITATION_SUBJECT = {"sv": "Inbjudan: {{ title }}", "en": "Invitation: {{ title }}"}
 _INVITATION_TEXT = {
@@ -135,19 +137,28 @@ def render_text(source: str, context: dict) -> str:
     return _env.from_string(source).render(context)
 
 
-def render_mail(config: Config, survey: Survey, kind: MailKind, name: str, token: str) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of one invitation or reminder."""
+def render_mail(
+    config: Config, survey: Survey, kind: MailKind, name: str, token: str, org: Organisation | None = None
+) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of one invitation or reminder; ``org`` adds who sends it, with
+    the privacy notice and accessibility statement, to the footer."""
     context = context_for(config, survey, name, token)
     subject_field, text_field = TEXT_FIELDS[kind]
     subject = render_text(getattr(survey, subject_field), context).strip().replace("\n", " ")
     text = render_text(getattr(survey, text_field), context)
     with force_locale(survey.language):
+        footer = _footer(survey, context)
+        body = _text_to_html(text)
+        if org is not None:
+            about = {"org": org, "public_url": config.survey_url}
+            footer += Markup(render_template("mail/organisation_footer.html", **about))  # noqa: S704 (autoescaped)
+            text = text.rstrip("\n") + "\n\n-- \n" + render_template("mail/organisation_footer.txt", **about).strip()
         html_body = render_template(
             "mail/layout.html",
             subject=subject,
             preheader="",
-            body=_text_to_html(text),
-            footer=_footer(survey, context),
+            body=body,
+            footer=footer,
             organisation_name=config.organisation_name,
             language=survey.language,
         )

@@ -69,6 +69,8 @@ def test_without_click_statistics_the_links_are_the_editors_own(smtp_app, smtp_s
     message = smtp_server.wait_for(1)[0].message
     assert "https://example.org/kalender" in mail_text(message)
     assert "/l/" not in mail_text(message)
+    # Every mail's footer links the privacy notice and the accessibility statement.
+    assert "/privacy" in mail_text(message) and "/accessibility" in mail_html(message)
     page = _editor(smtp_app).get(f"/admin/issues/{issue_id}/statistics").get_data(as_text=True)
     assert "Listan räknar inte klick" in page
 
