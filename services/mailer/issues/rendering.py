@@ -17,6 +17,8 @@ from markdown_it.tree import SyntaxTreeNode
 from markupsafe import Markup
 from mdit_py_plugins.anchors import anchors_plugin
 
+from services.mailer.issues import blocks
+
 # Placeholders are plain ASCII words: they survive sanitising, CSS inlining and HTML serialising.
 STOP_URL = "UTSKICKSTOPURLPLACEHOLDER"
 RECIPIENT = "UTSKICKRECIPIENTPLACEHOLDER"
@@ -124,11 +126,13 @@ def _markdown() -> MarkdownIt:
 
 
 MARKDOWN = _markdown()
+_HEADINGS = blocks.second_level_headings(MARKDOWN)
 
 
 def _tokens(source: str, links: Callable[[str], str] | None) -> list[Token]:
-    """The parsed Markdown, each link's address passed through ``links`` (the click-count redirect)."""
-    tokens = MARKDOWN.parse(source, {})
+    """The parsed Markdown, blocks expanded, each link's address passed through ``links`` (the
+    click-count redirect)."""
+    tokens = MARKDOWN.parse(blocks.expand(source, _HEADINGS), {})
     if links is not None:
         for token in tokens:
             for child in token.children or []:
