@@ -33,7 +33,7 @@ def _cells(line: str) -> list[str]:
 def _calendar(body: str) -> str:
     rows = [_cells(line) for line in body.splitlines() if line.strip()]
     header = f"| {_('Datum')} | {_('Vad')} | {_('Var')} |\n|---|---|---|"
-    lines = [f"| {' | '.join((row + ['', '', ''])[:3])} |" for row in rows]
+    lines = [f"| {' | '.join(([*row, '', '', ''])[:3])} |" for row in rows]
     return "\n".join([header, *lines])
 
 
@@ -41,7 +41,7 @@ def _byline(body: str) -> str:
     lines = [line for line in body.splitlines() if line.strip()]
     if not lines:
         return ""
-    cells = _cells(lines[0]) + ["", "", ""]
+    cells = [*_cells(lines[0]), "", "", ""]
     name, title, photo = cells[0], cells[1], cells[2]
     # Escaped: the name is text, never Markdown (a "*" in a name must not start emphasis).
     who = re.sub(r"([\\`*_\[\]()#!<>])", r"\\\1", ", ".join(part for part in (name, title) if part))
