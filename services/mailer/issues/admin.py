@@ -11,7 +11,7 @@ from services.mailer.issues.statistics import issue_statistics
 from services.mailer.segments import domain as segments
 from services.mailer.subscriptions.domain import all_lists
 from shared.i18n import local_time, to_local
-from shared.models import Issue
+from shared.models import Issue, IssueStatus
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import current_admin, login_required
 
@@ -102,6 +102,7 @@ def edit(issue_id: int):
     errors = []
     if form.validate_on_submit():
         try:
+            admin = current_admin()
             issue.list_id = form.list_id.data
             domain.update_issue(
                 s,
@@ -110,6 +111,7 @@ def edit(issue_id: int):
                 subject=form.subject.data or "",
                 preheader=form.preheader.data or "",
                 source=form.source.data or "",
+                saved_by=admin.id if admin else None,
             )
             _save_audience(form, issue)
             s.commit()
@@ -118,7 +120,8 @@ def edit(issue_id: int):
         except domain.IssueError as exc:
             s.rollback()
             errors = _field_error(form, exc)
-    return render_template("mailer/issues/form.html", form=form, issue=issue, errors=errors)
+    width = "phone" if request.args.get("width") == "phone" else "desktop"
+    return render_template("mailer/issues/form.html", form=form, issue=issue, errors=errors, width=width)
 
 
 def _show(issue: Issue, *, test_form=None, schedule_form=None, errors=None, status=200):
@@ -306,3 +309,53 @@ def statistics(issue_id: int):
         stats=issue_statistics(db_session(), issue),
         click_statistics=issue.newsletter_list.click_statistics,
     )
+
+
+@bp.post("/<int:issue_id>/autosave")
+@login_required
+def autosave(issue_id: int):
+    """The editor's script saves the draft every few seconds while it is written (JSON in, JSON out)."""
+    s = db_session()
+    issue = get_or_404(Issue, issue_id)
+    if issue.status != IssueStatus.DRAFT:
+        return jsonify({"saved": False, "error": _("Bara utkast sparas automatiskt.")}), 409
+    admin = current_admin()
+    try:
+        domain.update_issue(
+            s,
+            services().config,
+            issue,
+            subject=request.form.get("subject", ""),
+            preheader=request.form.get("preheader", ""),
+            source=request.form.get("source", ""),
+            saved_by=admin.id if admin else None,
+            autosave=True,
+        )
+        s.commit()
+    except domain.IssueError as exc:
+        s.rollback()
+        return jsonify({"saved": False, "error": exc.message, "field": exc.field}), 400
+    return jsonify({"saved": True, "saved_at": local_time(issue.updated_at)})
+
+
+@bp.get("/<int:issue_id>/history")
+@login_required
+def history(issue_id: int):
+    issue = get_or_404(Issue, issue_id)
+    return render_template("mailer/issues/history.html", issue=issue, revisions=domain.revisions(db_session(), issue))
+
+
+@bp.post("/<int:issue_id>/history/<int:revision_id>/restore")
+@login_required
+def restore(issue_id: int, revision_id: int):
+    s = db_session()
+    issue = get_or_404(Issue, issue_id)
+    admin = current_admin()
+    try:
+        revision = domain.restore_revision(s, services().config, issue, revision_id, admin.id if admin else None)
+        s.commit()
+        flash(_("Versionen från %(when)s är återställd.", when=local_time(revision.saved_at)))
+    except domain.IssueError as exc:
+        s.rollback()
+        flash(exc.message)
+    return redirect(url_for("issues_admin.edit", issue_id=issue_id))

@@ -33,9 +33,11 @@ from shared.db import is_postgres
 from shared.i18n import LOCAL_ZONE, language_or_default
 from shared.mail.outbox import enqueue
 from shared.models import (
+    AdminUser,
     Delivery,
     DeliveryStatus,
     Issue,
+    IssueRevision,
     IssueStatus,
     MailKind,
     NewsletterList,
@@ -92,18 +94,104 @@ def create_issue(
     )
     session.add(issue)
     session.flush()
+    record_revision(session, issue, created_by)
     return issue
 
 
-def update_issue(session: Session, config: Config, issue: Issue, *, subject: str, preheader: str, source: str) -> Issue:
-    """Change a draft or scheduled issue (a scheduled one is rendered again)."""
+def update_issue(
+    session: Session,
+    config: Config,
+    issue: Issue,
+    *,
+    subject: str,
+    preheader: str,
+    source: str,
+    saved_by: int | None = None,
+    autosave: bool = False,
+) -> Issue:
+    """Change a draft or scheduled issue (a scheduled one is rendered again); the change history
+    gets the new texts."""
     if issue.status not in EDITABLE:
         raise IssueError(_("Brevet har redan börjat skickas och kan inte ändras."))
     issue.subject, issue.preheader, issue.source = _check_texts(subject, preheader, source)
     issue.updated_at = utcnow()
     if issue.status == IssueStatus.SCHEDULED:
         freeze(session, config, issue)
+    record_revision(session, issue, saved_by, autosave=autosave)
     return issue
+
+
+AUTOSAVE_MERGE = timedelta(minutes=10)
+
+
+def record_revision(session: Session, issue: Issue, saved_by: int | None, *, autosave: bool = False) -> None:
+    """Keep the issue's texts in its history. Autosaves by the same person within ten minutes
+    replace each other, so the history shows the working sessions, not every few seconds."""
+    now = utcnow()
+    latest = session.scalar(
+        select(IssueRevision).where(IssueRevision.issue_id == issue.id).order_by(IssueRevision.id.desc()).limit(1)
+    )
+    if latest is not None and (latest.subject, latest.preheader, latest.source) == (
+        issue.subject,
+        issue.preheader,
+        issue.source,
+    ):
+        return  # nothing changed
+    if (
+        autosave
+        and latest is not None
+        and latest.autosave
+        and latest.saved_by == saved_by
+        and now - latest.saved_at < AUTOSAVE_MERGE
+    ):
+        latest.subject, latest.preheader, latest.source, latest.saved_at = (
+            issue.subject,
+            issue.preheader,
+            issue.source,
+            now,
+        )
+        return
+    session.add(
+        IssueRevision(
+            issue_id=issue.id,
+            subject=issue.subject,
+            preheader=issue.preheader,
+            source=issue.source,
+            autosave=autosave,
+            saved_by=saved_by,
+            saved_at=now,
+        )
+    )
+
+
+def revisions(session: Session, issue: Issue) -> list[tuple[IssueRevision, str | None]]:
+    """The issue's history, newest first, with who saved each (their address, if the account is left)."""
+    rows = session.execute(
+        select(IssueRevision, AdminUser.email)
+        .outerjoin(AdminUser, AdminUser.id == IssueRevision.saved_by)
+        .where(IssueRevision.issue_id == issue.id)
+        .order_by(IssueRevision.id.desc())
+    )
+    return [(revision, email) for revision, email in rows]
+
+
+def restore_revision(
+    session: Session, config: Config, issue: Issue, revision_id: int, saved_by: int | None
+) -> IssueRevision:
+    """Make an earlier version the current one (itself a new entry in the history)."""
+    revision = session.get(IssueRevision, revision_id)
+    if revision is None or revision.issue_id != issue.id:
+        raise IssueError(_("Den versionen finns inte."))
+    update_issue(
+        session,
+        config,
+        issue,
+        subject=revision.subject,
+        preheader=revision.preheader,
+        source=revision.source,
+        saved_by=saved_by,
+    )
+    return revision
 
 
 def parse_markdown_file(text: str) -> tuple[dict, str]:

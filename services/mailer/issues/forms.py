@@ -12,7 +12,12 @@ class IssueForm(FlaskForm):
     list_id = SelectField(_l("Lista"), coerce=int)
     subject = StringField(_l("Ämnesrad"), validators=[DataRequired(_l("Skriv en ämnesrad.")), Length(max=300)])
     preheader = StringField(_l("Förhandstext"), validators=[Length(max=300, message=_l("Högst 300 tecken."))])
-    source = TextAreaField(_l("Innehåll (Markdown)"), validators=[DataRequired(_l("Skriv brevets innehåll."))])
+    source = TextAreaField(
+        _l("Innehåll (Markdown)"),
+        validators=[DataRequired(_l("Skriv brevets innehåll."))],
+        # Spelling checked in Swedish by the browser; the editor's own text, never autocorrected.
+        render_kw={"lang": "sv", "spellcheck": "true", "rows": 24},
+    )
     also_lists = SelectMultipleField(_l("Skicka också till"), coerce=int, validate_choice=True)
     # Not sent by forms without the field (older pages, the tests' posts): no segment.
     segment_id = SelectField(_l("Eller bara till ett segment"), coerce=int, default=0, validate_choice=False)
