@@ -45,10 +45,11 @@ def upload(session: Session, data: bytes, filename: str, alt_text: str) -> Media
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in FORMATS or image.width * image.height > MAX_PIXELS:
+            opened = Image.open(io.BytesIO(data))
+            if opened.format not in FORMATS or opened.width * opened.height > MAX_PIXELS:
                 raise MediaError(_("Välj en bild i formatet JPEG, PNG, GIF eller WebP."), "file")
-            image.load()
+            opened.load()
+            image: Image.Image = opened
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise MediaError(_("Filen gick inte att läsa som en bild (JPEG, PNG, GIF eller WebP)."), "file") from None
     if image.width > MAX_WIDTH:
