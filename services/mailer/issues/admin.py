@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from services.mailer.issues import domain, personal
 from services.mailer.issues.forms import IssueForm, ScheduleForm, TestSendForm
 from services.mailer.issues.statistics import issue_statistics
+from services.mailer.layouts import domain as layouts
 from services.mailer.segments import domain as segments
 from services.mailer.subscriptions.domain import all_lists
 from shared.i18n import local_time, to_local
 from shared.models import Issue, IssueStatus
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import current_admin, login_required
+
+# The seed newsletters' shape (editorial, contents, articles, calendar) to start a new issue from.
+STARTER = Path(__file__).with_name("starter.md")
 
 bp = Blueprint("issues_admin", __name__, url_prefix="/admin/issues")
 
@@ -31,12 +37,17 @@ def _list_choices(form: IssueForm, issue: Issue | None = None) -> None:
     form.list_id.choices = [(lst.id, lst.name) for lst in all_lists(s)]
     form.also_lists.choices = form.list_id.choices
     form.segment_id.choices = [(0, _("Inget segment"))] + [(seg.id, seg.name) for seg in segments.all_segments(s)]
+    form.template_id.choices = [(0, _("Standard"))] + [(t.id, t.name) for t in layouts.all_templates(s)]
     if issue is not None and request.method == "GET":
+        form.template_id.data = issue.template_id or 0
         form.also_lists.data = [i for i in segments.issue_list_ids(s, issue) if i != issue.list_id]
         form.segment_id.data = issue.segment_id or 0
 
 
 def _save_audience(form: IssueForm, issue: Issue) -> None:
+    """Who gets the issue, and its template (both chosen on the same form)."""
+    known_templates = {t.id for t in layouts.all_templates(db_session())}
+    issue.template_id = form.template_id.data if form.template_id.data in known_templates else None
     extra = [i for i in (form.also_lists.data or []) if i != form.list_id.data]
     known_segments = {seg.id for seg in segments.all_segments(db_session())}
     segment_id = form.segment_id.data if form.segment_id.data in known_segments else None
@@ -67,6 +78,8 @@ def new():
     s = db_session()
     form = IssueForm()
     _list_choices(form)
+    if request.method == "GET" and request.args.get("starter"):
+        form.source.data = STARTER.read_text(encoding="utf-8")
     errors = []
     if form.validate_on_submit():
         try:

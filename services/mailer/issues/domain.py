@@ -15,7 +15,7 @@ from typing import Any, cast
 import yaml
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from markupsafe import escape
+from markupsafe import Markup, escape
 from sqlalchemy import exists, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from services.mailer.issues import clicks, personal
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
+from services.mailer.layouts import domain as layouts
 from services.mailer.segments import domain as segments
 from services.mailer.subscriptions.domain import find_list, find_subscriber
 from shared import organisation
@@ -245,28 +246,42 @@ def render(session: Session, config: Config, issue: Issue, *, count_clicks: bool
         else None
     )
     language = language_or_default(newsletter_list.language)
+    org = organisation.load(session, config)
     context = {
         "list_name": newsletter_list.name,
-        "organisation_name": config.organisation_name,
+        "organisation_name": org.name,
         "stop_url": STOP_URL,
         "recipient": RECIPIENT,
         "archive_url": archive_url(config, issue.id),
         "subscribe_url": f"{config.mailer_url}/subscribe",
-        "org": organisation.load(session, config),
+        "org": org,
         "public_url": config.mailer_url,
     }
     with force_locale(language):
         footer_html = render_template("mailer/issues/mail_footer.html", **context)
         footer_text = render_template("mailer/issues/mail_footer.txt", **context)
+        look = layouts.layout(session, config, issue.template_id)
+        if look.footer_text:
+            own = escape(look.footer_text).replace("\n", Markup("<br>"))
+            # The template's text is escaped here; the footer comes from an autoescaping template.
+            footer_html = Markup("<p>") + own + Markup("</p>") + Markup(footer_html)  # noqa: S704
+        header_links = [
+            (_("Starta prenumeration"), context["subscribe_url"]),
+            (_("Avsluta prenumeration"), STOP_URL),
+            (_("Läs i webbläsaren"), context["archive_url"]),
+        ]
         html = mail_html(
+            look=look,
+            header_links=header_links if look.header_links else None,
             subject=personal.generic(issue.subject),
             preheader=personal.to_markers(issue.preheader),
             body=body_html(personal.to_markers(issue.source), links),
             footer=footer_html,
-            organisation_name=config.organisation_name,
+            organisation_name=org.name,
             language=language,
         )
-    text = body_text(personal.to_markers(issue.source), links) + "\n-- \n" + footer_text.strip() + "\n"
+    footer_text = (look.footer_text + "\n\n" if look.footer_text else "") + footer_text.strip()
+    text = body_text(personal.to_markers(issue.source), links) + "\n-- \n" + footer_text + "\n"
     return RenderedIssue(html=html, text=text)
 
 

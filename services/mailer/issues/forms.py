@@ -19,6 +19,7 @@ class IssueForm(FlaskForm):
         render_kw={"lang": "sv", "spellcheck": "true", "rows": 24},
     )
     also_lists = SelectMultipleField(_l("Skicka också till"), coerce=int, validate_choice=True)
+    template_id = SelectField(_l("Mall"), coerce=int, default=0, validate_choice=False)
     # Not sent by forms without the field (older pages, the tests' posts): no segment.
     segment_id = SelectField(_l("Eller bara till ett segment"), coerce=int, default=0, validate_choice=False)
 

@@ -8,6 +8,7 @@ import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import css_inline
 import nh3
@@ -95,6 +96,8 @@ CONTENT_CSS = """
 .issue-footer a { color: #1d4e6e; }
 """
 
+DEFAULT_LINK_COLOUR = "#1d4e6e"  # headings and links in CONTENT_CSS; a template may change it
+
 _EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z][\w-]*)\}\s*$")
 
 
@@ -159,8 +162,19 @@ class RenderedIssue:
     text: str  # the plain-text part, with placeholders
 
 
-def mail_html(*, subject: str, preheader: str, body: str, footer: str, organisation_name: str, language: str) -> str:
-    """Put sanitised body HTML and the footer into the shared mail layout and inline the CSS."""
+def mail_html(
+    *,
+    subject: str,
+    preheader: str,
+    body: str,
+    footer: str,
+    organisation_name: str,
+    language: str,
+    look: Any = None,
+    header_links: list[tuple[str, str]] | None = None,
+) -> str:
+    """Put sanitised body HTML and the footer into the shared mail layout (with the issue's template:
+    ``look``) and inline the CSS."""
     from flask import render_template
 
     # Both are HTML already safe to show: ``body`` comes from ``body_html`` (nh3-sanitised), ``footer``
@@ -173,8 +187,11 @@ def mail_html(*, subject: str, preheader: str, body: str, footer: str, organisat
         footer=Markup('<div class="issue-footer">') + Markup(footer) + Markup("</div>"),  # noqa: S704
         organisation_name=organisation_name,
         language=language,
+        look=look,
+        header_links=header_links or [],
     )
-    inliner = css_inline.CSSInliner(extra_css=CONTENT_CSS, load_remote_stylesheets=False, keep_style_tags=False)
+    css = CONTENT_CSS.replace(DEFAULT_LINK_COLOUR, look.link_colour) if look is not None else CONTENT_CSS
+    inliner = css_inline.CSSInliner(extra_css=css, load_remote_stylesheets=False, keep_style_tags=False)
     return inliner.inline(page)
 
 
