@@ -266,9 +266,9 @@ def render(session: Session, config: Config, issue: Issue, *, count_clicks: bool
             # The template's text is escaped here; the footer comes from an autoescaping template.
             footer_html = Markup("<p>") + own + Markup("</p>") + Markup(footer_html)  # noqa: S704
         header_links = [
-            (_("Starta prenumeration"), context["subscribe_url"]),
+            (_("Starta prenumeration"), f"{config.mailer_url}/subscribe"),
             (_("Avsluta prenumeration"), STOP_URL),
-            (_("Läs i webbläsaren"), context["archive_url"]),
+            (_("Läs i webbläsaren"), archive_url(config, issue.id)),
         ]
         html = mail_html(
             look=look,
