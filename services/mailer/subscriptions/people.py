@@ -111,3 +111,21 @@ def person_record(session: Session, subscriber_id: int) -> PersonRecord | None:
     )
     suppression = session.scalar(select(Suppression).where(Suppression.email == subscriber.email.lower()))
     return PersonRecord(subscriber, subscriptions, mails, suppression)
+
+
+MAX_ATTRIBUTE_KEY = 100
+MAX_ATTRIBUTE_VALUE = 500
+
+
+def set_attributes(session: Session, subscriber: Subscriber, pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Replace a person's attributes (organisation, municipality, role, …) with the given pairs; a
+    pair without a name or value is dropped, and a name given twice keeps its last value."""
+    attributes: dict[str, str] = {}
+    for key, value in pairs:
+        key = " ".join((key or "").split())[:MAX_ATTRIBUTE_KEY]
+        value = " ".join((value or "").split())[:MAX_ATTRIBUTE_VALUE]
+        if key and value:
+            attributes[key] = value
+    subscriber.attributes = attributes
+    session.flush()
+    return attributes

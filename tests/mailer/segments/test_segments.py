@@ -139,3 +139,39 @@ def test_send_to_lists_or_a_segment_from_the_command_line(app, db, cli_env):
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Delivery)) == 8
         assert s.scalar(select(func.count()).select_from(NewsletterList)) == 2
+
+
+def test_segments_on_attributes_from_the_persons_page(app, editor_client, db):
+    nyhetsbrev, _kalender, _issue_id = _setup(app, db)
+    with db.transaction() as s:
+        people = s.scalars(select(Subscription.subscriber_id).where(Subscription.list_id == nyhetsbrev)).all()
+    kommuner = ["Vänersborg", "Trollhättan", "vänersborg", "Uddevalla", "", "Lysekil"]
+    for subscriber_id, kommun in zip(people, kommuner, strict=True):
+        response = editor_client.post(
+            f"/admin/subscribers/{subscriber_id}/attributes",
+            data={"attribute-key": ["kommun", "roll", ""], "attribute-value": [kommun, "chef", ""]},
+        )
+        assert response.status_code == 302
+    page = editor_client.get(f"/admin/subscribers/{people[0]}").get_data(as_text=True)
+    assert 'value="kommun"' in page and 'value="Vänersborg"' in page
+    with db.transaction() as s:
+        assert domain.attribute_keys(s) == ["kommun", "roll"]
+
+        def count(op: str, value: str) -> int:
+            return domain.count(s, [nyhetsbrev], [{"field": "attribute:kommun", "op": op, "value": value}])
+
+        assert count("equals", "VÄNERSBORG") == 2  # case does not matter
+        assert count("not_equals", "Vänersborg") == 4
+        assert count("contains", "hätt") == 1
+        assert count("empty", "") == 1
+    live = editor_client.get(
+        "/admin/segments/count.json",
+        query_string={
+            "lists": [str(nyhetsbrev)],
+            "field-1": "attribute",
+            "key-1": "kommun",
+            "op-1": "equals",
+            "value-1": "Uddevalla",
+        },
+    ).get_json()
+    assert live == {"count": 1}
