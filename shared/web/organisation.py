@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from shared import organisation
 from shared.models import MediaFile
@@ -72,7 +73,11 @@ def settings() -> ResponseReturnValue:
     values = current()
     errors: list[tuple[str, str, str]] = []
     if request.method == "POST":
-        submitted = {key: request.form.get(key, "") for key in organisation.KEYS if key != "logo_id"}
+        submitted = {key: request.form.get(key, "") for key in organisation.KEYS}
+        if submitted["logo_id"] and (
+            not submitted["logo_id"].isdigit() or s.get(MediaFile, int(submitted["logo_id"])) is None
+        ):
+            submitted["logo_id"] = ""  # an image deleted meanwhile, or a tampered form: no logo
         email = submitted.get("contact_email", "").strip()
         if email and ("@" not in email or any(ch.isspace() for ch in email)):
             errors.append(("contact_email", _("E-post för kontakt"), _("Skriv adressen i formatet namn@exempel.se.")))
@@ -94,4 +99,5 @@ def settings() -> ResponseReturnValue:
         accessibility_default=organisation.accessibility_statement(
             organisation.Organisation(name=values.name), _service_name()
         ),
+        images=s.scalars(select(MediaFile).order_by(MediaFile.id.desc())).all(),
     ), (400 if errors else 200)

@@ -43,6 +43,21 @@ def test_settings_show_in_both_services_footers(apps):
         assert "favicon.svg" in page
 
 
+def test_the_logo_shows_in_the_footer(apps, db):
+    from shared.models import MediaFile
+
+    with db.transaction() as s:
+        logo = MediaFile(filename="logo.png", content_type="image/png", data=b"x", width=1, height=1, alt_text="VK")
+        s.add(logo)
+        s.flush()
+        logo_id = logo.id
+    editor = sign_in(apps[0], apps[0].test_client())
+    assert editor.post("/admin/organisation", data={"name": "VästKom", "logo_id": str(logo_id)}).status_code == 302
+    assert f'src="/media/{logo_id}/logo"' in apps[1].test_client().get("/privacy").get_data(as_text=True)
+    editor.post("/admin/organisation", data={"name": "VästKom", "logo_id": "999"})  # no such image: no logo
+    assert "/media/" not in apps[1].test_client().get("/privacy").get_data(as_text=True)
+
+
 def test_bad_settings_are_refused_with_the_input_kept(apps):
     editor = sign_in(apps[0], apps[0].test_client())
     refused = editor.post(

@@ -26,7 +26,9 @@ def index():
     lists = domain.public_lists(db_session())
     if len(lists) > 1:
         return subscribe_lists(lists)
-    return subscribe()
+    if not lists:
+        abort(404)
+    return subscribe(lists[0].slug)
 
 
 def subscribe_lists(lists):
