@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from shared.accounts import create_admin
-from shared.models import Delivery, OutboxMail
+from shared.models import Delivery, Issue, OutboxMail
 from tests.browser.conftest import assert_no_axe_violations
 from tests.mailer.conftest import make_app
 from tests.mailer.issue_fixtures import add_subscribers, default_list
@@ -54,6 +54,12 @@ def test_an_editor_makes_and_sends_a_newsletter(page, mailer, tmp_path):
         add_subscribers(session, 4, domain="kommun.example")
         add_subscribers(session, 2, prefix="annan", domain="annat.example")
         nyhetsbrev = default_list(session).id
+
+    # Count clicks on the default list (off until an editor turns it on).
+    page.goto(base + f"/admin/lists/{nyhetsbrev}")
+    page.get_by_label("Räkna klick på länkar (totalt per länk, aldrig per person)").check()
+    page.get_by_role("button", name="Spara").click()
+    page.get_by_text("Ändringarna är sparade.").wait_for()
 
     # A segment: the list's people at kommun.example; the count follows the form.
     page.goto(base + "/admin/segments/new")
@@ -125,8 +131,17 @@ def test_an_editor_makes_and_sends_a_newsletter(page, mailer, tmp_path):
     with db.sessions() as session:
         assert sorted(session.scalars(select(Delivery.email))) == [f"person{i}@kommun.example" for i in range(4)]
 
+    # A reader follows a link: counted for the issue and link, nobody's identity in it.
+    with db.sessions() as session:
+        html = session.get_one(Issue, issue_id).html
+    click = re.search(r'href="[^"]*(/l/[^"]+)"', html).group(1)  # MAILER_URL is not the test server's
+    followed = page.request.get(base + click, max_redirects=0)
+    assert followed.status == 302 and followed.headers["location"] == "https://example.org"
+
     page.get_by_role("link", name="Statistik").click()
     assert_no_axe_violations(page)
+    row = page.get_by_role("row", name="https://example.org 1")
+    assert row.is_visible()
     page.goto(base + f"/admin/issues/{issue_id}/history")
     assert_no_axe_violations(page)
 
