@@ -5,6 +5,8 @@ the segment and reads the statistics."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PIL import Image
 from sqlalchemy import select

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from services.mailer.segments import domain
+from services.mailer.subscriptions import people
 from services.mailer.subscriptions.domain import all_lists
 from shared.models import Segment
 from shared.web import db_session, get_or_404
@@ -59,7 +60,7 @@ def _page(segment: Segment | None, name: str, list_ids: list[int], conditions, *
         lists=all_lists(s),
         operators=domain.OPERATORS,
         field_labels=domain.FIELD_LABELS,
-        attribute_keys=domain.attribute_keys(s),
+        attribute_keys=people.attribute_keys(s),
         errors=errors or [],
         count=count,
     ), status

@@ -16,11 +16,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, delete, exists, func, literal, select, text, true
+from sqlalchemy import ColumnElement, Select, delete, exists, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
-from shared.db import is_postgres
 from shared.i18n import LOCAL_ZONE
 from shared.models import (
     Issue,
@@ -245,15 +244,3 @@ def fan_out_rows(session: Session, issue: Issue, when: Any, queued: Any) -> Sele
         when,
         literal(""),
     ).where(true())
-
-
-def attribute_keys(session: Session) -> list[str]:
-    """The attribute names subscribers have (offered as choices in the segment form), found by the
-    database: each dialect has its own way to list a JSON object's keys."""
-    if is_postgres(session):
-        statement = text("SELECT DISTINCT json_object_keys(attributes) AS key FROM subscribers ORDER BY key")
-    else:
-        statement = text(
-            "SELECT DISTINCT j.key FROM subscribers, json_each(subscribers.attributes) AS j ORDER BY j.key"
-        )
-    return list(session.scalars(statement))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from shared.db import is_postgres
 from shared.models import NewsletterList, OutboxMail, Subscriber, Subscription, SubscriptionStatus, Suppression
 
 PER_PAGE = 50
@@ -129,3 +130,15 @@ def set_attributes(session: Session, subscriber: Subscriber, pairs: Sequence[tup
     subscriber.attributes = attributes
     session.flush()
     return attributes
+
+
+def attribute_keys(session: Session) -> list[str]:
+    """The attribute names subscribers have (offered as choices in the segment form), found by the
+    database: each dialect has its own way to list a JSON object's keys."""
+    if is_postgres(session):
+        statement = text("SELECT DISTINCT json_object_keys(attributes) AS key FROM subscribers ORDER BY key")
+    else:
+        statement = text(
+            "SELECT DISTINCT j.key FROM subscribers, json_each(subscribers.attributes) AS j ORDER BY j.key"
+        )
+    return list(session.scalars(statement))

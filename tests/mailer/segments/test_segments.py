@@ -155,7 +155,7 @@ def test_segments_on_attributes_from_the_persons_page(app, editor_client, db):
     page = editor_client.get(f"/admin/subscribers/{people[0]}").get_data(as_text=True)
     assert 'value="kommun"' in page and 'value="Vänersborg"' in page
     with db.transaction() as s:
-        assert domain.attribute_keys(s) == ["kommun", "roll"]
+        assert people.attribute_keys(s) == ["kommun", "roll"]
 
         def count(op: str, value: str) -> int:
             return domain.count(s, [nyhetsbrev], [{"field": "attribute:kommun", "op": op, "value": value}])
