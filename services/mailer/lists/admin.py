@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from services.mailer.lists import domain
 from services.mailer.lists.forms import AddSubscriberForm, ListForm
-from services.mailer.subscriptions.domain import all_lists
 from services.mailer.subscriptions.domain import consent_text as list_consent_text
+from services.mailer.subscriptions.people import counts_per_list
 from shared.models import NewsletterList
 from shared.web import db_session, get_or_404, services
 from shared.web.auth import current_admin, login_required
@@ -41,8 +41,7 @@ def _fields(form: ListForm) -> domain.ListFields:
 @bp.get("/")
 @login_required
 def index():
-    s = db_session()
-    return render_template("mailer/lists/index.html", lists=all_lists(s, archived=True), counts=domain.list_counts(s))
+    return render_template("mailer/lists/index.html", lists=counts_per_list(db_session()))
 
 
 @bp.route("/new", methods=["GET", "POST"])

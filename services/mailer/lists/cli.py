@@ -53,14 +53,13 @@ def register(main: click.Group) -> None:
     @pass_cli
     def lists_list(cli: CliContext, archived: bool) -> None:
         """Lists with their active/pending/stopped counts."""
-        from services.mailer.lists.domain import list_counts
-        from services.mailer.subscriptions.domain import all_lists
+        from services.mailer.subscriptions.people import counts_per_list
         from shared.models import SubscriptionStatus
 
         with cli.database.sessions() as session:
-            counts = list_counts(session)
-            for lst in all_lists(session, archived=archived):
-                n = counts.get(lst.id, {})
+            for lst, n in counts_per_list(session):
+                if lst.archived_at is not None and not archived:
+                    continue
                 flags = ",".join(
                     f
                     for f, on in (
@@ -71,7 +70,7 @@ def register(main: click.Group) -> None:
                     if on
                 )
                 click.echo(
-                    f"{lst.id}\t{lst.slug}\t{n.get(SubscriptionStatus.ACTIVE, 0)} active, "
-                    f"{n.get(SubscriptionStatus.PENDING, 0)} pending, "
-                    f"{n.get(SubscriptionStatus.UNSUBSCRIBED, 0)} stopped\t{flags or '-'}\t{lst.name}"
+                    f"{lst.id}\t{lst.slug}\t{n[SubscriptionStatus.ACTIVE]} active, "
+                    f"{n[SubscriptionStatus.PENDING]} pending, "
+                    f"{n[SubscriptionStatus.UNSUBSCRIBED]} stopped\t{flags or '-'}\t{lst.name}"
                 )

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.mailer.subscriptions import domain as subscriptions
@@ -112,19 +112,6 @@ def archive_list(session: Session, newsletter_list: NewsletterList) -> None:
 
 def restore_list(session: Session, newsletter_list: NewsletterList) -> None:
     newsletter_list.archived_at = None
-
-
-def list_counts(session: Session) -> dict[int, dict[SubscriptionStatus, int]]:
-    """Subscriptions per list and status (one GROUP BY)."""
-    counts: dict[int, dict[SubscriptionStatus, int]] = {}
-    rows = session.execute(
-        select(Subscription.list_id, Subscription.status, func.count()).group_by(
-            Subscription.list_id, Subscription.status
-        )
-    )
-    for list_id, status, n in rows:
-        counts.setdefault(list_id, {})[status] = n
-    return counts
 
 
 def add_subscriber(
