@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import escape
 
 from services.mailer.issues import domain, personal
 from services.mailer.issues.forms import IssueForm, ScheduleForm, TestSendForm
@@ -184,7 +185,11 @@ def _sample_mail(issue: Issue, stop_url: str):
 @login_required
 def preview(issue_id: int):
     issue = get_or_404(Issue, issue_id)
-    mail, person = _sample_mail(issue, f"{services().config.mailer_url}/unsubscribe/…")
+    try:
+        mail, person = _sample_mail(issue, f"{services().config.mailer_url}/unsubscribe/…")
+    except domain.IssueError as exc:
+        flash(exc.message)
+        return redirect(url_for("issues_admin.edit", issue_id=issue_id))
     width = "phone" if request.args.get("width") == "phone" else "desktop"
     return render_template(
         "mailer/issues/preview.html",
@@ -200,7 +205,10 @@ def preview(issue_id: int):
 @login_required
 def preview_html(issue_id: int):
     issue = get_or_404(Issue, issue_id)
-    mail, _person = _sample_mail(issue, "#")
+    try:
+        mail, _person = _sample_mail(issue, "#")
+    except domain.IssueError as exc:
+        return make_response(str(escape(exc.message)), 400)
     response = make_response(mail.html)
     response.headers["Content-Security-Policy"] = PREVIEW_CSP
     return response

@@ -239,6 +239,11 @@ def render(session: Session, config: Config, issue: Issue, *, count_clicks: bool
     """
     from flask import render_template
 
+    try:
+        # A draft saved before personal fields were checked may hold an unknown one: never sent as it is.
+        personal.check(issue.subject, issue.preheader, issue.source)
+    except personal.FieldError as exc:
+        raise IssueError(str(exc), "source") from None
     newsletter_list = session.get_one(NewsletterList, issue.list_id)
     links = (
         clicks.redirect_maker(config, Tokens(config.secret_keys), issue.id)

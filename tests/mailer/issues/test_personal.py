@@ -132,3 +132,19 @@ def test_preview_and_test_mail_use_the_chosen_subscriber(app, editor_client, db)
         assert "Hej Person 0!" in mail_text(message)
     with db.transaction() as session:
         assert session.get(Issue, issue_id).source == "Hej {{ namn }}!"
+
+
+def test_a_draft_saved_before_the_check_is_not_sent_with_an_unknown_field(app, editor_client, db):
+    with db.transaction() as session:
+        add_subscribers(session, 1)
+        issue = Issue(list_id=default_list(session).id, subject="Hej", source="Hej {{ name }}!")
+        session.add(issue)
+        session.flush()
+        issue_id = issue.id
+    preview = editor_client.get(f"/admin/issues/{issue_id}/preview")
+    assert preview.status_code == 302  # back to the form, with the message
+    assert editor_client.get(f"/admin/issues/{issue_id}/preview.html").status_code == 400
+    sent = editor_client.post(f"/admin/issues/{issue_id}/send", data={"expected": "1"}, follow_redirects=True)
+    assert "Okänt personligt fält {{ name }}" in sent.get_data(as_text=True)
+    with db.sessions() as session:
+        assert session.get(Issue, issue_id).status == "draft"
