@@ -136,7 +136,7 @@ class IssueMail:
         self.html = _EncodedTemplate(html)
         self.text = _EncodedTemplate(text)
         # Personal fields: the markers are found once; each mail only looks up its person's values.
-        self.fields = personal.markers(html) | personal.markers(text)
+        self.fields = personal.Filler(html, text)
         subject = personal.to_markers(subject)
         self.personal_subject = subject if personal.markers(subject) else None
         self.envelope_from = parseaddr(config.mail_from)[1]
@@ -181,10 +181,10 @@ class IssueMail:
             {
                 STOP_URL: str(escape(stop_url)),
                 RECIPIENT: str(escape(who)),
-                **personal.values(self.fields, person, html=True),
+                **self.fields.values(person, html=True),
             }
         )
-        text = self.text.fill({STOP_URL: stop_url, RECIPIENT: who, **personal.values(self.fields, person)})
+        text = self.text.fill({STOP_URL: stop_url, RECIPIENT: who, **self.fields.values(person)})
         head = [
             self._fixed,
             _header("Subject", personal.fill(self.personal_subject, person)) if self.personal_subject else b"",

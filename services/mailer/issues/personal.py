@@ -9,7 +9,6 @@ then replaces the markers with the recipient's values (see ``services.mailer.del
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -76,19 +75,35 @@ def markers(text: str) -> set[str]:
     return {m.group(0) for m in MARKER.finditer(text)}
 
 
-def value(marker: str, person: Person) -> str:
-    """What one marker becomes for one person (plain text)."""
+def parse(marker: str) -> tuple[str, str]:
+    """A marker's field and fallback."""
     match = MARKER.fullmatch(marker)
     if match is None:
         raise ValueError(marker)
-    field = _CODES[match.group(1)]
+    return _CODES[match.group(1)], bytes.fromhex(match.group(2)).decode("utf-8")
+
+
+def value(marker: str, person: Person) -> str:
+    """What one marker becomes for one person (plain text)."""
+    return _filled(*parse(marker), person)
+
+
+def _filled(field: str, default: str, person: Person) -> str:
     filled = person.first_name if field == "förnamn" else person.name.strip()
-    return filled or bytes.fromhex(match.group(2)).decode("utf-8")
+    return filled or default
 
 
-def values(names: Iterable[str], person: Person, *, html: bool = False) -> dict[str, str]:
-    """The markers' values for one person, HTML-escaped for the HTML part."""
-    return {m: (str(escape(value(m, person))) if html else value(m, person)) for m in names}
+class Filler:
+    """The markers of one rendered issue, parsed once; ``values(person)`` is what each mail needs."""
+
+    def __init__(self, *texts: str):
+        self.fields = {m: parse(m) for text in texts for m in markers(text)}
+
+    def values(self, person: Person, *, html: bool = False) -> dict[str, str]:
+        if not self.fields:
+            return {}
+        found = {m: _filled(field, default, person) for m, (field, default) in self.fields.items()}
+        return {m: str(escape(v)) for m, v in found.items()} if html else found
 
 
 def fill(text: str, person: Person, *, html: bool = False) -> str:
