@@ -162,7 +162,7 @@ def export_csv():
         abort(404)
     out = io.StringIO()
     out.write("\ufeff")  # Excel needs the BOM to read UTF-8 (å, ä, ö) correctly
-    csvio.write_export(csvio.export_rows(s, newsletter_list.id), out)
+    csvio.write_export(csvio.export_rows(s, newsletter_list.id), out, people.attribute_keys(s))
     return Response(
         out.getvalue(),
         mimetype="text/csv",

@@ -175,3 +175,18 @@ def test_segments_on_attributes_from_the_persons_page(app, editor_client, db):
         },
     ).get_json()
     assert live == {"count": 1}
+
+
+def test_attributes_are_exported_as_columns(app, editor_client, db):
+    nyhetsbrev, _kalender, _issue_id = _setup(app, db)
+    with db.transaction() as s:
+        first = s.scalars(select(Subscription.subscriber_id).where(Subscription.list_id == nyhetsbrev)).first()
+    editor_client.post(
+        f"/admin/subscribers/{first}/attributes",
+        data={"attribute-key": ["kommun", "roll"], "attribute-value": ["Vänersborg", "Kommunchef"]},
+    )
+    exported = editor_client.get(f"/admin/subscribers/export.csv?list={nyhetsbrev}").get_data(as_text=True)
+    lines = exported.lstrip("\ufeff").splitlines()
+    assert lines[0] == "email,name,status,requested_at,confirmed_at,unsubscribed_at,kommun,roll"
+    assert lines[1].startswith("person0@example.org,Person 0,active,") and lines[1].endswith(",Vänersborg,Kommunchef")
+    assert lines[2].endswith(",,")
