@@ -32,6 +32,7 @@ from shared.models.surveys import (
     Survey,
     SurveyStatus,
 )
+from shared.models.worker import WorkerHeartbeat
 
 __all__ = [
     "AccountStatus",
@@ -74,4 +75,5 @@ __all__ = [
     "Survey",
     "SurveyStatus",
     "Vocabulary",
+    "WorkerHeartbeat",
 ]

@@ -35,6 +35,7 @@ from shared.db import Database, is_postgres
 from shared.i18n import language_or_default
 from shared.logs import loggable
 from shared.mail.dkim import signing_transport
+from shared.mail.message import HeaderError
 from shared.mail.outbox import GIVE_UP_AFTER, retry_delay
 from shared.mail.transport import PermanentFailure, TemporaryFailure, Transport, open_transport
 from shared.models import (
@@ -418,6 +419,8 @@ class IssuePipeline:
                     results.put((Outcome.RETRY, item, str(exc)))
                 except PermanentFailure as exc:
                     results.put((Outcome.FAILED, item, exc))
+                except HeaderError as exc:  # trying again would build the same refused header
+                    results.put((Outcome.FAILED, item, PermanentFailure(None, str(exc))))
                 except Exception as exc:  # a bug must not take the lane down with the delivery in hand
                     log.exception("delivery %s: unexpected error", item.recipient.delivery_id)
                     results.put((Outcome.RETRY, item, f"internal error: {exc}"))
