@@ -152,7 +152,8 @@ def run(config: Config, *, once: bool = False, stop: threading.Event | None = No
             beat(session, name, utcnow())
         return 0
 
-    jobs = [Guarded(job) for job in [*build_jobs(config, db), heartbeat]]
+    # The heartbeat first: a large send keeps the rest of a loop busy for a while.
+    jobs = [Guarded(job) for job in [heartbeat, *build_jobs(config, db)]]
     done = 0
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
