@@ -81,9 +81,14 @@ class Guarded:
 
 def job_functions() -> dict[JobKind, JobFunction]:
     """Every kind of long job the pages start, and the function that does it."""
+    from services.mailer.subscriptions.jobs import import_job
     from services.survey.results.jobs import export_job, report_pdf_job
 
-    return {JobKind.RESULTS_EXPORT: export_job, JobKind.REPORT_PDF: report_pdf_job}
+    return {
+        JobKind.RESULTS_EXPORT: export_job,
+        JobKind.REPORT_PDF: report_pdf_job,
+        JobKind.SUBSCRIBER_IMPORT: import_job,
+    }
 
 
 def service_contexts(config: Config) -> ServiceContexts:

@@ -12,6 +12,7 @@ from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.reports import Report
 from shared.models.subscriptions import (
     ConsentMethod,
+    ImportRow,
     NewsletterList,
     RateEvent,
     RateLock,
@@ -45,6 +46,7 @@ __all__ = [
     "ConsentMethod",
     "Delivery",
     "DeliveryStatus",
+    "ImportRow",
     "Issue",
     "IssueStatus",
     "Job",

@@ -115,6 +115,25 @@ class SubscriptionEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
+class ImportRow(Base):
+    """One line of a subscriber CSV being imported. The file is staged here, so the database checks
+    it against the register in a few set statements whatever its size; the rows go when it is done."""
+
+    __tablename__ = "import_rows"
+    __table_args__ = (Index("ix_import_rows_key", "import_id", "email_key", "line"),)
+
+    import_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    line: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))  # as written (for an invalid line: the raw value)
+    email_key: Mapped[str | None] = mapped_column(String(320))  # lower case; None if the address is invalid
+    name: Mapped[str] = mapped_column(String(200), default="")
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    problem: Mapped[str | None] = mapped_column(Text)  # why the address is invalid
+    outcome: Mapped[str | None] = mapped_column(String(32))  # services.mailer.subscriptions.csvio.Outcome
+    first_line: Mapped[int | None]  # the line this address first appeared on
+    subscriber_id: Mapped[int | None]
+
+
 class RateEvent(Base):
     """One counted action (a confirmation mail to an address, a form post from an IP, a failed
     login) for rate limits; ``key`` is the SHA-256 of what is counted (see ``shared.ratelimit``)."""

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
+from enum import StrEnum
+from typing import Any, TextIO, cast
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, and_, delete, exists, func, insert, literal, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from services.mailer.subscriptions import domain
 from shared.clock import utcnow
@@ -19,27 +21,36 @@ from shared.config import Config
 from shared.i18n import language_or_default
 from shared.models import (
     ConsentMethod,
+    ImportRow,
     NewsletterList,
     Subscriber,
     Subscription,
+    SubscriptionEvent,
     SubscriptionEventKind,
     SubscriptionStatus,
     Suppression,
     Vocabulary,
 )
+from shared.models.base import UTCDateTime
 from shared.tokens import Tokens
 
 EMAIL_HEADERS = {"email", "e-mail", "epost", "e-post", "e-postadress", "epostadress", "mail", "mejl", "adress"}
 NAME_HEADERS = {"name", "namn", "fullständigt namn", "full name"}
 EXPORT_COLUMNS = ("email", "name", "status", "requested_at", "confirmed_at", "unsubscribed_at")
-CHUNK = 500  # IN (…) lists stay well below every backend's parameter limit
 
 
-@dataclass
-class Row:
-    line: int
-    email: str
-    name: str
+BATCH = 5000  # rows staged per statement, and confirmation mails queued per transaction
+REPORT_LIMIT = 1000  # problem lines listed per kind in a report (all are counted)
+MAX_ATTRIBUTES = 50
+INLINE_MAX_ROWS = 1000  # larger files are imported by the worker, as a job with a progress bar
+INLINE_MAX_BYTES = 200 * 1024
+
+
+class Outcome(StrEnum):
+    """What became of a staged line (``import_rows.outcome``); skipped lines use ``SkipReason``."""
+
+    IMPORTED = "imported"
+    MERGED = "merged"  # a repeated address, merged into the line it first appeared on
 
 
 class SkipReason(Vocabulary):
@@ -53,6 +64,17 @@ class SkipReason(Vocabulary):
 
 
 @dataclass
+class Line:
+    """One data line of the file: an address (or why it is invalid), a name and the other columns."""
+
+    line: int
+    email: str
+    name: str
+    attributes: dict[str, str]
+    problem: str | None = None
+
+
+@dataclass
 class Problem:
     line: int
     value: str
@@ -60,14 +82,60 @@ class Problem:
 
 
 @dataclass
-class ParsedFile:
-    """Rows ready to import, plus what was wrong with the others (by line number)."""
+class CsvFile:
+    """A subscriber CSV, decoded and its columns found; ``lines()`` reads it one line at a time."""
 
-    rows: list[Row] = field(default_factory=list)
-    invalid: list[Problem] = field(default_factory=list)
-    merged: list[Problem] = field(default_factory=list)  # repeated addresses, merged into the first
-    encoding: str = "utf-8"
-    error: str | None = None  # the file as a whole could not be read
+    text: str
+    encoding: str
+    dialect: Any = None
+    error: str | None = None  # the file as a whole cannot be read
+
+    def lines(self) -> Iterator[Line]:
+        reader = csv.reader(_physical_lines(self.text), self.dialect)
+        email_col, name_col, extra = 0, 1, {}  # without a header: e-mail, name, nothing else
+        first = True
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if first:
+                first = False
+                headers = [c.strip().lower() for c in cells]
+                if any(h in EMAIL_HEADERS for h in headers):
+                    email_col = next(i for i, h in enumerate(headers) if h in EMAIL_HEADERS)
+                    name_col = next((i for i, h in enumerate(headers) if h in NAME_HEADERS), -1)
+                    extra = {
+                        i: _clean(cells[i], 100)
+                        for i in range(len(cells))
+                        if i not in (email_col, name_col) and _clean(cells[i], 100)
+                    }
+                    extra = dict(list(extra.items())[:MAX_ATTRIBUTES])
+                    continue
+            yield _line(reader.line_num, cells, email_col, name_col, extra)
+
+
+def _line(number: int, cells: list[str], email_col: int, name_col: int, extra: dict[int, str]) -> Line:
+    raw_email = cells[email_col].strip() if email_col < len(cells) else ""
+    name = _clean(cells[name_col], 200) if 0 <= name_col < len(cells) else ""
+    attributes = {key: value for i, key in extra.items() if i < len(cells) and (value := _clean(cells[i], 500))}
+    try:
+        return Line(number, domain.normalise_email(raw_email), name, attributes)
+    except domain.InvalidAddress as exc:
+        return Line(number, raw_email[:320], name, attributes, problem=str(exc))
+
+
+def _clean(value: str, limit: int) -> str:
+    # NUL and other control characters cannot be stored, nor go into a mail header.
+    return "".join(ch for ch in value.strip() if ch.isprintable())[:limit]
+
+
+def _physical_lines(text: str) -> Iterator[str]:
+    """The text's lines one by one (csv joins quoted line breaks): no second copy of a large file."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -90,63 +158,280 @@ def _dialect(sample: str):
         return Guess
 
 
-def parse_subscriber_csv(data: bytes) -> ParsedFile:
-    """Read e-mail and name columns (header names in English or Swedish, any case); comma or semicolon."""
+def read_subscriber_csv(data: bytes) -> CsvFile:
+    """Decode (UTF-8 or Windows-1252) and find the dialect; ``error`` says if the file is unusable."""
     text, encoding = _decode(data)
-    parsed = ParsedFile(encoding=encoding)
     if not text.strip():
-        parsed.error = "empty"
-        return parsed
-    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text[:4096]))
-    email_col = 0
-    name_col: int | None = 1  # None: a header without a name column
-    seen: dict[str, Row] = {}
-    first = True
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if first:
-            first = False
-            headers = [c.strip().lower() for c in cells]
-            if any(h in EMAIL_HEADERS for h in headers):
-                email_col = next(i for i, h in enumerate(headers) if h in EMAIL_HEADERS)
-                name_col = next((i for i, h in enumerate(headers) if h in NAME_HEADERS), None)
-                continue
-            if "@" not in cells[0]:
-                parsed.error = "no_email_column"
-                return parsed
-        raw_email = cells[email_col].strip() if email_col < len(cells) else ""
-        name = cells[name_col].strip()[:200] if name_col is not None and name_col < len(cells) else ""
-        name = "".join(ch for ch in name if ch.isprintable())  # NUL and friends cannot be stored
-        try:
-            email = domain.normalise_email(raw_email)
-        except domain.InvalidAddress as exc:
-            parsed.invalid.append(Problem(line, raw_email, str(exc)))
-            continue
-        earlier = seen.get(email.lower())
-        if earlier is not None:
-            if not earlier.name and name:
-                earlier.name = name
-            parsed.merged.append(Problem(line, email, str(earlier.line)))
-            continue
-        row = Row(line, email, name)
-        seen[email.lower()] = row
-        parsed.rows.append(row)
-    return parsed
+        return CsvFile("", encoding, error="empty")
+    sample = text[:4096]
+    found = CsvFile(text, encoding, _dialect(sample))
+    first = next(csv.reader(_physical_lines(sample), found.dialect), [])
+    headers = [c.strip().lower() for c in first]
+    if not any(h in EMAIL_HEADERS for h in headers) and "@" not in (first[0] if first else ""):
+        return CsvFile("", encoding, error="no_email_column")
+    return found
+
+
+def runs_as_job(data: bytes) -> bool:
+    """Large files go to the worker; small ones are imported while the editor waits."""
+    return len(data) > INLINE_MAX_BYTES or data.count(b"\n") > INLINE_MAX_ROWS
 
 
 @dataclass
 class ImportReport:
-    imported: list[Row] = field(default_factory=list)
+    """Counts of every outcome, and up to ``REPORT_LIMIT`` problem lines of each kind, by line."""
+
+    imported: int = 0
+    skipped_count: int = 0
+    invalid_count: int = 0
+    merged_count: int = 0
     skipped: list[Problem] = field(default_factory=list)  # reason: a SkipReason
     invalid: list[Problem] = field(default_factory=list)
     merged: list[Problem] = field(default_factory=list)
 
+    def as_job_report(self) -> tuple[list[str], list[dict[str, Any]]]:
+        """(summary lines, problem rows) for the job page."""
+        summary = [
+            _("Importerade: %(n)d", n=self.imported),
+            _("Hoppades över: %(n)d", n=self.skipped_count),
+            _("Dubbletter i filen (slogs ihop): %(n)d", n=self.merged_count),
+            _("Ogiltiga rader: %(n)d", n=self.invalid_count),
+        ]
+        problems = [{"line": p.line, "value": p.value, "message": p.reason} for p in self.invalid]
+        problems += [
+            {"line": p.line, "value": p.value, "message": str(SkipReason(p.reason).label)} for p in self.skipped
+        ]
+        problems += [
+            {"line": p.line, "value": p.value, "message": _("samma som rad %(line)s", line=p.reason)}
+            for p in self.merged
+        ]
+        return summary, sorted(problems, key=lambda p: p["line"])
 
-def _chunks(values: list) -> Iterable[list]:
-    for i in range(0, len(values), CHUNK):
-        yield values[i : i + CHUNK]
+
+def _rows() -> Table:
+    # The Core table: the set statements below update it by column, not by ORM objects.
+    return cast(Table, ImportRow.__table__)
+
+
+def stage(session: Session, import_id: str, csv_file: CsvFile) -> Iterator[int]:
+    """Write the file's lines to ``import_rows`` in batches; yields the lines staged so far."""
+    batch: list[dict[str, Any]] = []
+    staged = 0
+    for line in csv_file.lines():
+        batch.append(
+            {
+                "import_id": import_id,
+                "line": line.line,
+                "email": line.email,
+                "email_key": None if line.problem else line.email.lower(),
+                "name": line.name,
+                "attributes": line.attributes,
+                "problem": line.problem,
+            }
+        )
+        if len(batch) >= BATCH:
+            session.execute(insert(ImportRow), batch)
+            staged += len(batch)
+            batch = []
+            yield staged
+    if batch:
+        session.execute(insert(ImportRow), batch)
+        yield staged + len(batch)
+
+
+def apply(
+    session: Session,
+    import_id: str,
+    newsletter_list: NewsletterList,
+    *,
+    consented: bool,
+    editor: str,
+    now: datetime,
+) -> None:
+    """Check the staged lines against the register and add the new ones to the list, in set statements."""
+    rows = _rows()
+    mine = and_(rows.c.import_id == import_id, rows.c.email_key.is_not(None))
+    other = rows.alias("other")
+    same_address = and_(other.c.import_id == import_id, other.c.email_key == rows.c.email_key)
+    undecided = and_(mine, rows.c.outcome.is_(None))
+
+    def update_rows(where, **values) -> None:
+        session.execute(update(rows).where(where).values(**values))
+
+    # Repeated addresses: the first line is kept, with the first name any of its lines gives.
+    update_rows(mine, first_line=select(func.min(other.c.line)).where(same_address).scalar_subquery())
+    update_rows(and_(mine, rows.c.line != rows.c.first_line), outcome=Outcome.MERGED)
+    update_rows(
+        and_(undecided, rows.c.name == ""),
+        name=func.coalesce(
+            select(other.c.name)
+            .where(same_address, other.c.name != "")
+            .order_by(other.c.line)
+            .limit(1)
+            .scalar_subquery(),
+            "",
+        ),
+    )
+    update_rows(
+        and_(undecided, exists().where(Suppression.email == rows.c.email_key)), outcome=SkipReason.SUPPRESSED.value
+    )
+    # Already in the register (on this list or another), whatever the case of the address.
+    update_rows(
+        undecided,
+        subscriber_id=select(func.min(Subscriber.id))
+        .where(func.lower(Subscriber.email) == rows.c.email_key)
+        .scalar_subquery(),
+    )
+    on_list = and_(Subscription.list_id == newsletter_list.id, Subscription.subscriber_id == rows.c.subscriber_id)
+    update_rows(
+        and_(undecided, rows.c.subscriber_id.is_not(None), exists().where(on_list)),
+        outcome=select(Subscription.status).where(on_list).scalar_subquery(),
+    )
+    # Someone in the register without a name gets the one in the file.
+    named = select(rows.c.name).where(
+        rows.c.import_id == import_id,
+        rows.c.outcome.is_(None),
+        rows.c.subscriber_id == Subscriber.id,
+        rows.c.name != "",
+    )
+    session.execute(update(Subscriber).where(Subscriber.name == "", exists(named)).values(name=named.scalar_subquery()))
+    new = and_(undecided, rows.c.subscriber_id.is_(None))
+    language = language_or_default(newsletter_list.language)
+    session.execute(
+        insert(Subscriber).from_select(
+            ["email", "name", "language", "attributes", "created_at"],
+            select(rows.c.email, rows.c.name, literal(language), rows.c.attributes, literal(now, UTCDateTime()))
+            .where(new)
+            .order_by(rows.c.line),
+        )
+    )
+    update_rows(new, subscriber_id=select(Subscriber.id).where(Subscriber.email == rows.c.email).scalar_subquery())
+    status = SubscriptionStatus.ACTIVE if consented else SubscriptionStatus.PENDING
+    method = ConsentMethod.IMPORT if consented else ConsentMethod.DOUBLE_OPT_IN
+    session.execute(
+        insert(Subscription).from_select(
+            [
+                "list_id",
+                "subscriber_id",
+                "status",
+                "requested_at",
+                "confirmed_at",
+                "source_url",
+                "consent_text_version",
+                "consent_method",
+            ],
+            select(
+                literal(newsletter_list.id),
+                rows.c.subscriber_id,
+                literal(status.value),
+                literal(now, UTCDateTime()),
+                literal(now if consented else None, UTCDateTime()),
+                literal(f"import ({editor})"[:500]),
+                literal("" if consented else domain.CONSENT_TEXT_VERSION),
+                literal(method.value),
+            )
+            .where(undecided)
+            .order_by(rows.c.line),
+        )
+    )
+    update_rows(undecided, outcome=Outcome.IMPORTED)
+    detail = f"imported by {editor}" + (", consent already given" if consented else ", confirmation mailed")
+    session.execute(
+        insert(SubscriptionEvent).from_select(
+            ["subscription_id", "kind", "detail", "at"],
+            select(
+                Subscription.id,
+                literal(SubscriptionEventKind.IMPORTED.value),
+                literal(detail),
+                literal(now, UTCDateTime()),
+            )
+            .join(rows, rows.c.subscriber_id == Subscription.subscriber_id)
+            .where(
+                rows.c.import_id == import_id,
+                rows.c.outcome == Outcome.IMPORTED,
+                Subscription.list_id == newsletter_list.id,
+            ),
+        )
+    )
+
+
+def queue_confirmations(
+    session: Session, config: Config, tokens: Tokens, import_id: str, list_id: int, *, after: int = 0
+) -> tuple[int, int]:
+    """Queue confirmation mails for up to ``BATCH`` imported lines after line ``after``.
+
+    Returns (how many, the last line done; 0 when none were left). Call it until it returns 0 mails,
+    committing between calls if you like: each batch is complete on its own.
+    """
+    rows = _rows()
+    batch = session.execute(
+        select(rows.c.line, Subscription.id)
+        .join(Subscription, Subscription.subscriber_id == rows.c.subscriber_id)
+        .where(
+            rows.c.import_id == import_id,
+            rows.c.outcome == Outcome.IMPORTED,
+            rows.c.line > after,
+            Subscription.list_id == list_id,
+        )
+        .order_by(rows.c.line)
+        .limit(BATCH)
+    ).all()
+    if not batch:
+        return 0, 0
+    now = utcnow()
+    subscriptions = session.scalars(
+        select(Subscription)
+        .where(Subscription.id.in_([subscription_id for _line, subscription_id in batch]))
+        .options(selectinload(Subscription.subscriber))
+    ).all()
+    for subscription in subscriptions:
+        domain.send_confirmation(session, config, tokens, subscription)
+        domain.add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
+    session.flush()
+    session.expunge_all()  # memory stays flat however many batches follow
+    return len(batch), batch[-1][0]
+
+
+def report(session: Session, import_id: str) -> ImportReport:
+    """Counts by outcome and the first ``REPORT_LIMIT`` problem lines of each kind."""
+    rows = _rows()
+    mine = rows.c.import_id == import_id
+    found = ImportReport()
+    for outcome, count in session.execute(
+        select(rows.c.outcome, func.count()).where(mine, rows.c.problem.is_(None)).group_by(rows.c.outcome)
+    ):
+        if outcome == Outcome.IMPORTED:
+            found.imported = count
+        elif outcome == Outcome.MERGED:
+            found.merged_count = count
+        else:
+            found.skipped_count += count
+    found.invalid_count = session.scalar(select(func.count()).where(mine, rows.c.problem.is_not(None))) or 0
+
+    def first(where, *columns):
+        return session.execute(
+            select(rows.c.line, *columns).where(mine, where).order_by(rows.c.line).limit(REPORT_LIMIT)
+        )
+
+    found.invalid = [
+        Problem(line, email, problem)
+        for line, email, problem in first(rows.c.problem.is_not(None), rows.c.email, rows.c.problem)
+    ]
+    found.merged = [
+        Problem(line, email, str(first_line))
+        for line, email, first_line in first(rows.c.outcome == Outcome.MERGED, rows.c.email, rows.c.first_line)
+    ]
+    skipped = rows.c.outcome.in_([reason.value for reason in SkipReason])
+    found.skipped = [
+        Problem(line, email, SkipReason(outcome))
+        for line, email, outcome in first(skipped, rows.c.email, rows.c.outcome)
+    ]
+    return found
+
+
+def forget(session: Session, import_id: str) -> None:
+    """The staged lines are of no use once reported (and they hold addresses)."""
+    session.execute(delete(ImportRow).where(ImportRow.import_id == import_id))
 
 
 def import_subscribers(
@@ -154,72 +439,27 @@ def import_subscribers(
     config: Config,
     tokens: Tokens,
     newsletter_list: NewsletterList,
-    parsed: ParsedFile,
+    csv_file: CsvFile,
     *,
     consented: bool,
     editor: str,
     now: datetime | None = None,
 ) -> ImportReport:
-    """Add the parsed rows to a list. With ``consented`` they become active at once (consent given
-    elsewhere, recorded as method ``import`` with the editor); otherwise each gets a confirmation mail."""
-    now = now or utcnow()
-    report = ImportReport(invalid=list(parsed.invalid), merged=list(parsed.merged))
-    keys = [r.email.lower() for r in parsed.rows]
-    subscribers: dict[str, Subscriber] = {}
-    suppressed: set[str] = set()
-    on_list: dict[int, SubscriptionStatus] = {}
-    for chunk in _chunks(keys):
-        for s in session.scalars(select(Subscriber).where(func.lower(Subscriber.email).in_(chunk))):
-            subscribers[s.email.lower()] = s
-        suppressed.update(session.scalars(select(Suppression.email).where(Suppression.email.in_(chunk))))
-    for chunk in _chunks([s.id for s in subscribers.values()]):
-        on_list.update(
-            session.execute(
-                select(Subscription.subscriber_id, Subscription.status).where(
-                    Subscription.list_id == newsletter_list.id, Subscription.subscriber_id.in_(chunk)
-                )
-            ).all()
-        )
-
-    new: list[Subscription] = []
-    for row in parsed.rows:
-        key = row.email.lower()
-        if key in suppressed:
-            report.skipped.append(Problem(row.line, row.email, SkipReason.SUPPRESSED))
-            continue
-        subscriber = subscribers.get(key)
-        if subscriber is not None and subscriber.id in on_list:
-            report.skipped.append(Problem(row.line, row.email, SkipReason(on_list[subscriber.id])))
-            continue
-        if subscriber is None:
-            subscriber = Subscriber(
-                email=row.email, name=row.name, language=language_or_default(newsletter_list.language), created_at=now
-            )
-            session.add(subscriber)
-            subscribers[key] = subscriber
-        elif row.name and not subscriber.name:
-            subscriber.name = row.name
-        subscription = Subscription(
-            newsletter_list=newsletter_list,
-            subscriber=subscriber,
-            status=SubscriptionStatus.ACTIVE if consented else SubscriptionStatus.PENDING,
-            requested_at=now,
-            confirmed_at=now if consented else None,
-            source_url=f"import ({editor})"[:500],
-            consent_text_version="" if consented else domain.CONSENT_TEXT_VERSION,
-            consent_method=ConsentMethod.IMPORT if consented else ConsentMethod.DOUBLE_OPT_IN,
-        )
-        session.add(subscription)
-        new.append(subscription)
-        report.imported.append(row)
-    session.flush()
-    detail = f"imported by {editor}" + (", consent already given" if consented else ", confirmation mailed")
-    for subscription in new:
-        domain.add_event(session, subscription, SubscriptionEventKind.IMPORTED, detail=detail, now=now)
-        if not consented:
-            domain.send_confirmation(session, config, tokens, subscription)
-            domain.add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
-    return report
+    """Add a file's subscribers to a list in the caller's transaction. With ``consented`` they become
+    active at once (consent given elsewhere, recorded as method ``import`` with the editor);
+    otherwise each gets a confirmation mail."""
+    import_id = uuid.uuid4().hex
+    for _staged in stage(session, import_id, csv_file):
+        pass
+    apply(session, import_id, newsletter_list, consented=consented, editor=editor, now=now or utcnow())
+    after = 0
+    while not consented:
+        queued, after = queue_confirmations(session, config, tokens, import_id, newsletter_list.id, after=after)
+        if not queued:
+            break
+    found = report(session, import_id)
+    forget(session, import_id)
+    return found
 
 
 def export_rows(session: Session, list_id: int) -> Iterable[tuple]:

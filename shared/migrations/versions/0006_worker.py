@@ -1,4 +1,4 @@
-"""worker heartbeats; subscribers' attributes from imported CSV columns
+"""worker heartbeats; subscribers' attributes from imported CSV columns; staged import rows
 
 Revision ID: 0006_worker
 Revises: 0008_reports
@@ -26,9 +26,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("subscribers") as batch_op:
         batch_op.add_column(sa.Column("attributes", sa.JSON(), server_default="{}", nullable=False))
+    op.create_table(
+        "import_rows",
+        sa.Column("import_id", sa.String(length=32), nullable=False),
+        sa.Column("line", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("email_key", sa.String(length=320), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("attributes", sa.JSON(), nullable=False),
+        sa.Column("problem", sa.Text(), nullable=True),
+        sa.Column("outcome", sa.String(length=32), nullable=True),
+        sa.Column("first_line", sa.Integer(), nullable=True),
+        sa.Column("subscriber_id", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("import_id", "line", name=op.f("pk_import_rows")),
+    )
+    op.create_index("ix_import_rows_key", "import_rows", ["import_id", "email_key", "line"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_import_rows_key", table_name="import_rows")
+    op.drop_table("import_rows")
     with op.batch_alter_table("subscribers") as batch_op:
         batch_op.drop_column("attributes")
     op.drop_table("worker_heartbeats")
