@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from services.mailer.subscriptions import domain
 from shared.clock import utcnow
 from shared.config import Config
+from shared.db import is_postgres
 from shared.i18n import language_or_default
 from shared.models import (
     ConsentMethod,
@@ -230,13 +232,27 @@ def stage(session: Session, import_id: str, csv_file: CsvFile) -> Iterator[int]:
             }
         )
         if len(batch) >= BATCH:
-            session.execute(insert(ImportRow), batch)
+            _write(session, batch)
             staged += len(batch)
             batch = []
             yield staged
     if batch:
-        session.execute(insert(ImportRow), batch)
+        _write(session, batch)
         yield staged + len(batch)
+
+
+_COLUMNS = ("import_id", "line", "email", "email_key", "name", "attributes", "problem")
+
+
+def _write(session: Session, batch: list[dict[str, Any]]) -> None:
+    if not is_postgres(session):
+        session.execute(insert(ImportRow), batch)
+        return
+    # COPY: several times faster than INSERT for a million lines.
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY import_rows ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+        for row in batch:
+            copy.write_row([json.dumps(row[c]) if c == "attributes" else row[c] for c in _COLUMNS])
 
 
 def apply(
@@ -252,49 +268,59 @@ def apply(
     rows = _rows()
     mine = and_(rows.c.import_id == import_id, rows.c.email_key.is_not(None))
     other = rows.alias("other")
-    same_address = and_(other.c.import_id == import_id, other.c.email_key == rows.c.email_key)
     undecided = and_(mine, rows.c.outcome.is_(None))
 
     def update_rows(where, **values) -> None:
         session.execute(update(rows).where(where).values(**values))
 
+    # Each statement joins (UPDATE … FROM, hash joins on PostgreSQL) rather than asking per line.
     # Repeated addresses: the first line is kept, with the first name any of its lines gives.
-    update_rows(mine, first_line=select(func.min(other.c.line)).where(same_address).scalar_subquery())
-    update_rows(and_(mine, rows.c.line != rows.c.first_line), outcome=Outcome.MERGED)
-    update_rows(
-        and_(undecided, rows.c.name == ""),
-        name=func.coalesce(
-            select(other.c.name)
-            .where(same_address, other.c.name != "")
-            .order_by(other.c.line)
-            .limit(1)
-            .scalar_subquery(),
-            "",
-        ),
+    firsts = (
+        select(other.c.email_key, func.min(other.c.line).label("line"))
+        .where(other.c.import_id == import_id, other.c.email_key.is_not(None))
+        .group_by(other.c.email_key)
+        .subquery()
     )
+    update_rows(and_(mine, rows.c.email_key == firsts.c.email_key), first_line=firsts.c.line)
+    update_rows(and_(mine, rows.c.line != rows.c.first_line), outcome=Outcome.MERGED)
+    named_firsts = (
+        select(other.c.email_key, func.min(other.c.line).label("line"))
+        .where(other.c.import_id == import_id, other.c.email_key.is_not(None), other.c.name != "")
+        .group_by(other.c.email_key)
+        .subquery()
+    )
+    names = (
+        select(other.c.email_key, other.c.name)
+        .join(named_firsts, and_(other.c.email_key == named_firsts.c.email_key, other.c.line == named_firsts.c.line))
+        .where(other.c.import_id == import_id)
+        .subquery()
+    )
+    update_rows(and_(undecided, rows.c.name == "", rows.c.email_key == names.c.email_key), name=names.c.name)
     update_rows(
         and_(undecided, exists().where(Suppression.email == rows.c.email_key)), outcome=SkipReason.SUPPRESSED.value
     )
     # Already in the register (on this list or another), whatever the case of the address.
+    update_rows(and_(undecided, func.lower(Subscriber.email) == rows.c.email_key), subscriber_id=Subscriber.id)
     update_rows(
-        undecided,
-        subscriber_id=select(func.min(Subscriber.id))
-        .where(func.lower(Subscriber.email) == rows.c.email_key)
-        .scalar_subquery(),
-    )
-    on_list = and_(Subscription.list_id == newsletter_list.id, Subscription.subscriber_id == rows.c.subscriber_id)
-    update_rows(
-        and_(undecided, rows.c.subscriber_id.is_not(None), exists().where(on_list)),
-        outcome=select(Subscription.status).where(on_list).scalar_subquery(),
+        and_(
+            undecided,
+            Subscription.list_id == newsletter_list.id,
+            Subscription.subscriber_id == rows.c.subscriber_id,
+        ),
+        outcome=Subscription.status,
     )
     # Someone in the register without a name gets the one in the file.
-    named = select(rows.c.name).where(
-        rows.c.import_id == import_id,
-        rows.c.outcome.is_(None),
-        rows.c.subscriber_id == Subscriber.id,
-        rows.c.name != "",
+    session.execute(
+        update(Subscriber)
+        .where(
+            Subscriber.name == "",
+            rows.c.subscriber_id == Subscriber.id,
+            rows.c.import_id == import_id,
+            rows.c.outcome.is_(None),
+            rows.c.name != "",
+        )
+        .values(name=rows.c.name)
     )
-    session.execute(update(Subscriber).where(Subscriber.name == "", exists(named)).values(name=named.scalar_subquery()))
     new = and_(undecided, rows.c.subscriber_id.is_(None))
     language = language_or_default(newsletter_list.language)
     session.execute(
