@@ -331,7 +331,7 @@ def apply(
             .order_by(rows.c.line),
         )
     )
-    update_rows(new, subscriber_id=select(Subscriber.id).where(Subscriber.email == rows.c.email).scalar_subquery())
+    update_rows(and_(new, Subscriber.email == rows.c.email), subscriber_id=Subscriber.id)
     status = SubscriptionStatus.ACTIVE if consented else SubscriptionStatus.PENDING
     method = ConsentMethod.IMPORT if consented else ConsentMethod.DOUBLE_OPT_IN
     session.execute(
