@@ -129,9 +129,6 @@ class ImportRow(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     problem: Mapped[str | None] = mapped_column(Text)  # why the address is invalid
-    outcome: Mapped[str | None] = mapped_column(String(32))  # services.mailer.subscriptions.csvio.Outcome
-    first_line: Mapped[int | None]  # the line this address first appeared on
-    subscriber_id: Mapped[int | None]
 
 
 class RateEvent(Base):

@@ -8,12 +8,11 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, TextIO, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Table, and_, delete, exists, func, insert, literal, select, update
+from sqlalchemy import Table, and_, case, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from services.mailer.subscriptions import domain
@@ -46,13 +45,6 @@ REPORT_LIMIT = 1000  # problem lines listed per kind in a report (all are counte
 MAX_ATTRIBUTES = 50
 INLINE_MAX_ROWS = 1000  # larger files are imported by the worker, as a job with a progress bar
 INLINE_MAX_BYTES = 200 * 1024
-
-
-class Outcome(StrEnum):
-    """What became of a staged line (``import_rows.outcome``); skipped lines use ``SkipReason``."""
-
-    IMPORTED = "imported"
-    MERGED = "merged"  # a repeated address, merged into the line it first appeared on
 
 
 class SkipReason(Vocabulary):
@@ -255,202 +247,188 @@ def _write(session: Session, batch: list[dict[str, Any]]) -> None:
             copy.write_row([json.dumps(row[c]) if c == "attributes" else row[c] for c in _COLUMNS])
 
 
-def apply(
-    session: Session,
-    import_id: str,
-    newsletter_list: NewsletterList,
-    *,
-    consented: bool,
-    editor: str,
-    now: datetime,
-) -> None:
-    """Check the staged lines against the register and add the new ones to the list, in set statements."""
+@dataclass(frozen=True)
+class Staged:
+    """A staged import: its lines' key, the list, and what marks the subscriptions it adds."""
+
+    import_id: str
+    list_id: int
+    source: str  # subscriptions.source_url of every subscription this import adds
+    now: datetime  # and their requested_at
+
+    @classmethod
+    def for_editor(cls, import_id: str, list_id: int, editor: str, now: datetime) -> Staged:
+        return cls(import_id, list_id, f"import ({editor})"[:500], now)
+
+    def added(self):
+        """The condition on ``Subscription`` for the subscriptions this import added."""
+        return and_(
+            Subscription.list_id == self.list_id,
+            Subscription.requested_at == self.now,
+            Subscription.source_url == self.source,
+        )
+
+
+def _conditions(import_id: str):
+    """(valid lines, first lines of each address, not suppressed) over ``import_rows``."""
     rows = _rows()
-    mine = and_(rows.c.import_id == import_id, rows.c.email_key.is_not(None))
     other = rows.alias("other")
-    undecided = and_(mine, rows.c.outcome.is_(None))
-
-    def update_rows(where, **values) -> None:
-        session.execute(update(rows).where(where).values(**values))
-
-    # Each statement joins (UPDATE … FROM, hash joins on PostgreSQL) rather than asking per line.
-    # Repeated addresses: the first line is kept, with the first name any of its lines gives.
-    firsts = (
-        select(other.c.email_key, func.min(other.c.line).label("line"))
-        .where(other.c.import_id == import_id, other.c.email_key.is_not(None))
-        .group_by(other.c.email_key)
-        .subquery()
-    )
-    update_rows(and_(mine, rows.c.email_key == firsts.c.email_key), first_line=firsts.c.line)
-    update_rows(and_(mine, rows.c.line != rows.c.first_line), outcome=Outcome.MERGED)
-    named_firsts = (
-        select(other.c.email_key, func.min(other.c.line).label("line"))
-        .where(other.c.import_id == import_id, other.c.email_key.is_not(None), other.c.name != "")
-        .group_by(other.c.email_key)
-        .subquery()
-    )
-    names = (
-        select(other.c.email_key, other.c.name)
-        .join(named_firsts, and_(other.c.email_key == named_firsts.c.email_key, other.c.line == named_firsts.c.line))
-        .where(other.c.import_id == import_id)
-        .subquery()
-    )
-    update_rows(and_(undecided, rows.c.name == "", rows.c.email_key == names.c.email_key), name=names.c.name)
-    update_rows(
-        and_(undecided, exists().where(Suppression.email == rows.c.email_key)), outcome=SkipReason.SUPPRESSED.value
-    )
-    # Already in the register (on this list or another), whatever the case of the address.
-    update_rows(and_(undecided, func.lower(Subscriber.email) == rows.c.email_key), subscriber_id=Subscriber.id)
-    update_rows(
-        and_(
-            undecided,
-            Subscription.list_id == newsletter_list.id,
-            Subscription.subscriber_id == rows.c.subscriber_id,
+    valid = and_(rows.c.import_id == import_id, rows.c.email_key.is_not(None))
+    first = and_(
+        valid,
+        ~exists().where(
+            other.c.import_id == import_id, other.c.email_key == rows.c.email_key, other.c.line < rows.c.line
         ),
-        outcome=Subscription.status,
+    )
+    allowed = ~exists().where(Suppression.email == rows.c.email_key)
+    return valid, first, allowed
+
+
+def apply(session: Session, staged: Staged, newsletter_list: NewsletterList, *, consented: bool) -> None:
+    """Add the staged file's new people to the list, in set statements (each a join over the file).
+
+    Nothing is written to the staged lines: what became of each is worked out afterwards
+    (``report``), from the register and the subscriptions this import added.
+    """
+    rows = _rows()
+    other = rows.alias("other")
+    _valid, first, allowed = _conditions(staged.import_id)
+    # The first name any line of the address gives (the first line's own, mostly).
+    name = func.coalesce(
+        func.nullif(rows.c.name, ""),
+        select(other.c.name)
+        .where(other.c.import_id == staged.import_id, other.c.email_key == rows.c.email_key, other.c.name != "")
+        .order_by(other.c.line)
+        .limit(1)
+        .scalar_subquery(),
+        "",
     )
     # Someone in the register without a name gets the one in the file.
     session.execute(
         update(Subscriber)
-        .where(
-            Subscriber.name == "",
-            rows.c.subscriber_id == Subscriber.id,
-            rows.c.import_id == import_id,
-            rows.c.outcome.is_(None),
-            rows.c.name != "",
-        )
-        .values(name=rows.c.name)
+        .where(Subscriber.name == "", func.lower(Subscriber.email) == rows.c.email_key, first, allowed)
+        .values(name=name)
     )
-    new = and_(undecided, rows.c.subscriber_id.is_(None))
+    in_register = exists().where(func.lower(Subscriber.email) == rows.c.email_key)
     language = language_or_default(newsletter_list.language)
+    now = literal(staged.now, UTCDateTime())
     session.execute(
         insert(Subscriber).from_select(
             ["email", "name", "language", "attributes", "created_at"],
-            select(rows.c.email, rows.c.name, literal(language), rows.c.attributes, literal(now, UTCDateTime()))
-            .where(new)
-            .order_by(rows.c.line),
+            select(rows.c.email, name, literal(language), rows.c.attributes, now).where(first, allowed, ~in_register),
         )
     )
-    update_rows(and_(new, Subscriber.email == rows.c.email), subscriber_id=Subscriber.id)
     status = SubscriptionStatus.ACTIVE if consented else SubscriptionStatus.PENDING
     method = ConsentMethod.IMPORT if consented else ConsentMethod.DOUBLE_OPT_IN
+    on_list = exists().where(Subscription.list_id == staged.list_id, Subscription.subscriber_id == Subscriber.id)
+    columns = ["list_id", "subscriber_id", "status", "requested_at", "confirmed_at", "source_url"]
     session.execute(
         insert(Subscription).from_select(
-            [
-                "list_id",
-                "subscriber_id",
-                "status",
-                "requested_at",
-                "confirmed_at",
-                "source_url",
-                "consent_text_version",
-                "consent_method",
-            ],
+            [*columns, "consent_text_version", "consent_method"],
             select(
-                literal(newsletter_list.id),
-                rows.c.subscriber_id,
+                literal(staged.list_id),
+                Subscriber.id,
                 literal(status.value),
-                literal(now, UTCDateTime()),
-                literal(now if consented else None, UTCDateTime()),
-                literal(f"import ({editor})"[:500]),
+                now,
+                literal(staged.now if consented else None, UTCDateTime()),
+                literal(staged.source),
                 literal("" if consented else domain.CONSENT_TEXT_VERSION),
                 literal(method.value),
             )
-            .where(undecided)
-            .order_by(rows.c.line),
+            .join(rows, func.lower(Subscriber.email) == rows.c.email_key)
+            .where(first, allowed, ~on_list),
         )
     )
-    update_rows(undecided, outcome=Outcome.IMPORTED)
-    detail = f"imported by {editor}" + (", consent already given" if consented else ", confirmation mailed")
+    detail = f"imported by {staged.source[len('import (') : -1]}" + (
+        ", consent already given" if consented else ", confirmation mailed"
+    )
     session.execute(
         insert(SubscriptionEvent).from_select(
             ["subscription_id", "kind", "detail", "at"],
-            select(
-                Subscription.id,
-                literal(SubscriptionEventKind.IMPORTED.value),
-                literal(detail),
-                literal(now, UTCDateTime()),
-            )
-            .join(rows, rows.c.subscriber_id == Subscription.subscriber_id)
-            .where(
-                rows.c.import_id == import_id,
-                rows.c.outcome == Outcome.IMPORTED,
-                Subscription.list_id == newsletter_list.id,
+            select(Subscription.id, literal(SubscriptionEventKind.IMPORTED.value), literal(detail), now).where(
+                staged.added()
             ),
         )
     )
 
 
 def queue_confirmations(
-    session: Session, config: Config, tokens: Tokens, import_id: str, list_id: int, *, after: int = 0
+    session: Session, config: Config, tokens: Tokens, staged: Staged, *, after: int = 0
 ) -> tuple[int, int]:
-    """Queue confirmation mails for up to ``BATCH`` imported lines after line ``after``.
+    """Queue confirmation mails for up to ``BATCH`` subscriptions the import added, after id ``after``.
 
-    Returns (how many, the last line done; 0 when none were left). Call it until it returns 0 mails,
-    committing between calls if you like: each batch is complete on its own.
+    Returns (how many, the last subscription id done). Call it until it returns 0 mails, committing
+    between calls if you like: each batch is complete on its own.
     """
-    rows = _rows()
-    batch = session.execute(
-        select(rows.c.line, Subscription.id)
-        .join(Subscription, Subscription.subscriber_id == rows.c.subscriber_id)
-        .where(
-            rows.c.import_id == import_id,
-            rows.c.outcome == Outcome.IMPORTED,
-            rows.c.line > after,
-            Subscription.list_id == list_id,
-        )
-        .order_by(rows.c.line)
-        .limit(BATCH)
-    ).all()
-    if not batch:
-        return 0, 0
-    now = utcnow()
     subscriptions = session.scalars(
         select(Subscription)
-        .where(Subscription.id.in_([subscription_id for _line, subscription_id in batch]))
-        .options(selectinload(Subscription.subscriber))
+        .where(staged.added(), Subscription.id > after)
+        .order_by(Subscription.id)
+        .limit(BATCH)
+        .options(selectinload(Subscription.subscriber), selectinload(Subscription.newsletter_list))
     ).all()
+    if not subscriptions:
+        return 0, after
+    now = utcnow()
     for subscription in subscriptions:
         domain.send_confirmation(session, config, tokens, subscription)
         domain.add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
+    last = subscriptions[-1].id
     session.flush()
     session.expunge_all()  # memory stays flat however many batches follow
-    return len(batch), batch[-1][0]
+    return len(subscriptions), last
 
 
-def report(session: Session, import_id: str) -> ImportReport:
-    """Counts by outcome and the first ``REPORT_LIMIT`` problem lines of each kind."""
+def report(session: Session, staged: Staged) -> ImportReport:
+    """Counts of every outcome and the first ``REPORT_LIMIT`` lines of each kind, by line."""
     rows = _rows()
-    mine = rows.c.import_id == import_id
+    other = rows.alias("other")
+    valid, first, allowed = _conditions(staged.import_id)
+    mine = rows.c.import_id == staged.import_id
     found = ImportReport()
-    for outcome, count in session.execute(
-        select(rows.c.outcome, func.count()).where(mine, rows.c.problem.is_(None)).group_by(rows.c.outcome)
-    ):
-        if outcome == Outcome.IMPORTED:
-            found.imported = count
-        elif outcome == Outcome.MERGED:
-            found.merged_count = count
-        else:
-            found.skipped_count += count
     found.invalid_count = session.scalar(select(func.count()).where(mine, rows.c.problem.is_not(None))) or 0
+    valid_count = session.scalar(select(func.count()).where(valid)) or 0
+    addresses = session.scalar(select(func.count(func.distinct(rows.c.email_key))).where(valid)) or 0
+    found.imported = session.scalar(select(func.count()).select_from(Subscription).where(staged.added())) or 0
+    found.merged_count = valid_count - addresses
+    found.skipped_count = addresses - found.imported
 
-    def first(where, *columns):
-        return session.execute(
-            select(rows.c.line, *columns).where(mine, where).order_by(rows.c.line).limit(REPORT_LIMIT)
-        )
+    def listed(query) -> list:
+        return list(session.execute(query.order_by(rows.c.line).limit(REPORT_LIMIT)))
 
     found.invalid = [
         Problem(line, email, problem)
-        for line, email, problem in first(rows.c.problem.is_not(None), rows.c.email, rows.c.problem)
+        for line, email, problem in listed(
+            select(rows.c.line, rows.c.email, rows.c.problem).where(mine, rows.c.problem.is_not(None))
+        )
     ]
+    earlier = select(func.min(other.c.line)).where(
+        other.c.import_id == staged.import_id, other.c.email_key == rows.c.email_key
+    )
     found.merged = [
         Problem(line, email, str(first_line))
-        for line, email, first_line in first(rows.c.outcome == Outcome.MERGED, rows.c.email, rows.c.first_line)
+        for line, email, first_line in listed(
+            select(rows.c.line, rows.c.email, earlier.scalar_subquery()).where(valid, ~first.self_group())
+        )
     ]
-    skipped = rows.c.outcome.in_([reason.value for reason in SkipReason])
+    # Skipped: suppressed, or on the list already (by a subscription this import did not add).
+    existing = (
+        select(Subscription.status)
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(
+            func.lower(Subscriber.email) == rows.c.email_key,
+            Subscription.list_id == staged.list_id,
+            ~and_(Subscription.requested_at == staged.now, Subscription.source_url == staged.source),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    reason = case((~allowed, SkipReason.SUPPRESSED.value), else_=existing)
     found.skipped = [
-        Problem(line, email, SkipReason(outcome))
-        for line, email, outcome in first(skipped, rows.c.email, rows.c.outcome)
+        Problem(line, email, SkipReason(why))
+        for line, email, why in listed(
+            select(rows.c.line, rows.c.email, reason).where(first, or_(~allowed, existing.is_not(None)))
+        )
     ]
     return found
 
@@ -477,13 +455,14 @@ def import_subscribers(
     import_id = uuid.uuid4().hex
     for _staged in stage(session, import_id, csv_file):
         pass
-    apply(session, import_id, newsletter_list, consented=consented, editor=editor, now=now or utcnow())
+    staged = Staged.for_editor(import_id, newsletter_list.id, editor, now or utcnow())
+    apply(session, staged, newsletter_list, consented=consented)
     after = 0
     while not consented:
-        queued, after = queue_confirmations(session, config, tokens, import_id, newsletter_list.id, after=after)
+        queued, after = queue_confirmations(session, config, tokens, staged, after=after)
         if not queued:
             break
-    found = report(session, import_id)
+    found = report(session, staged)
     forget(session, import_id)
     return found
 

@@ -4,6 +4,7 @@ statements, queues the confirmation mails in batches, and leaves the line-number
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -67,29 +68,32 @@ def import_job(ctx: JobContext) -> None:
                 csvio.forget(session, checkpoint["import_id"])
             import_id = uuid.uuid4().hex
             ctx.progress(0, lines, {"phase": STAGING, "import_id": import_id})
-            for staged in csvio.stage(session, import_id, csv_file):
+            for staged_lines in csvio.stage(session, import_id, csv_file):
                 session.commit()
-                ctx.progress(min(staged, lines), lines)
+                ctx.progress(min(staged_lines, lines), lines)
             newsletter_list = session.get(NewsletterList, list_id)
             if newsletter_list is None:
                 csvio.forget(session, import_id)
                 session.commit()
                 raise JobProblem(_("Listan finns inte längre."))
-            csvio.apply(session, import_id, newsletter_list, consented=consented, editor=editor, now=utcnow())
+            staged = csvio.Staged.for_editor(import_id, list_id, editor, utcnow())
+            csvio.apply(session, staged, newsletter_list, consented=consented)
             session.commit()
-            checkpoint = {"phase": APPLIED, "import_id": import_id, "after": 0}
+            checkpoint = {"phase": APPLIED, "import_id": import_id, "now": staged.now.isoformat(), "after": 0}
             ctx.progress(lines, lines, checkpoint)
-        import_id, after = checkpoint["import_id"], checkpoint.get("after", 0)
-        found = csvio.report(session, import_id)
-        mailed = 0
+        staged = csvio.Staged.for_editor(
+            checkpoint["import_id"], list_id, editor, datetime.fromisoformat(checkpoint["now"])
+        )
+        found = csvio.report(session, staged)
+        after, mailed = checkpoint.get("after", 0), 0
         config, tokens = ctx.config, current_app.extensions["utskick"].tokens
         while not consented:
-            queued, after = csvio.queue_confirmations(session, config, tokens, import_id, list_id, after=after)
+            queued, after = csvio.queue_confirmations(session, config, tokens, staged, after=after)
             if not queued:
                 break
             session.commit()
             mailed += queued
             ctx.progress(lines + mailed, lines + found.imported, {**checkpoint, "after": after})
-        csvio.forget(session, import_id)
+        csvio.forget(session, staged.import_id)
         session.commit()
     ctx.summary[:], ctx.problems[:] = found.as_job_report()

@@ -35,9 +35,6 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("attributes", sa.JSON(), nullable=False),
         sa.Column("problem", sa.Text(), nullable=True),
-        sa.Column("outcome", sa.String(length=32), nullable=True),
-        sa.Column("first_line", sa.Integer(), nullable=True),
-        sa.Column("subscriber_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("import_id", "line", name=op.f("pk_import_rows")),
     )
     op.create_index("ix_import_rows_key", "import_rows", ["import_id", "email_key", "line"])
