@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -90,7 +91,14 @@ class CsvFile:
         reader = csv.reader(_physical_lines(self.text), self.dialect)
         email_col, name_col, extra = 0, 1, {}  # without a header: e-mail, name, nothing else
         first = True
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:  # a field over csv's size limit, a stray quote or NUL: that line only
+                yield Line(reader.line_num, "", "", {}, problem=_("Raden kunde inte läsas som CSV."))
+                continue
             if not any(c.strip() for c in cells):
                 continue
             if first:
@@ -124,14 +132,15 @@ def _clean(value: str, limit: int) -> str:
     return "".join(ch for ch in value.strip() if ch.isprintable())[:limit]
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
 def _physical_lines(text: str) -> Iterator[str]:
-    """The text's lines one by one (csv joins quoted line breaks): no second copy of a large file."""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end + 1
-        yield text[start:end]
-        start = end
+    """The text's lines one by one, whatever their ends (csv joins quoted line breaks): no second
+    copy of a large file."""
+    for match in _LINE.finditer(text):
+        if match.group():
+            yield match.group()
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -161,7 +170,10 @@ def read_subscriber_csv(data: bytes) -> CsvFile:
         return CsvFile("", encoding, error="empty")
     sample = text[:4096]
     found = CsvFile(text, encoding, _dialect(sample))
-    first = next(csv.reader(_physical_lines(sample), found.dialect), [])
+    try:
+        first = next(csv.reader(_physical_lines(sample), found.dialect), [])
+    except csv.Error:
+        first = []
     headers = [c.strip().lower() for c in first]
     if not any(h in EMAIL_HEADERS for h in headers) and "@" not in (first[0] if first else ""):
         return CsvFile("", encoding, error="no_email_column")
