@@ -80,3 +80,9 @@ def test_files_that_cannot_be_read():
 def test_non_ascii_local_part_is_refused_with_a_reason():
     parsed = parse("email\nåsa@exempel.se\n")
     assert parsed.rows == [] and parsed.invalid[0].line == 2
+
+
+def test_a_line_csv_cannot_read_is_reported_and_the_rest_is_read():
+    parsed = parse("email\n" + "x" * 200_000 + "\nq@exempel.se\rr@exempel.se\r")
+    assert [(p.line, p.problem) for p in parsed.invalid] == [(2, "Raden kunde inte läsas som CSV.")]
+    assert [r.email for r in parsed.rows] == ["q@exempel.se", "r@exempel.se"]
