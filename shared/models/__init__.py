@@ -12,6 +12,7 @@ from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.reports import Report
 from shared.models.subscriptions import (
     ConsentMethod,
+    ImportRow,
     NewsletterList,
     RateEvent,
     RateLock,
@@ -32,6 +33,7 @@ from shared.models.surveys import (
     Survey,
     SurveyStatus,
 )
+from shared.models.worker import WorkerHeartbeat
 
 __all__ = [
     "AccountStatus",
@@ -44,6 +46,7 @@ __all__ = [
     "ConsentMethod",
     "Delivery",
     "DeliveryStatus",
+    "ImportRow",
     "Issue",
     "IssueStatus",
     "Job",
@@ -74,4 +77,5 @@ __all__ = [
     "Survey",
     "SurveyStatus",
     "Vocabulary",
+    "WorkerHeartbeat",
 ]
