@@ -13,6 +13,7 @@ from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.reports import Report
 from shared.models.subscriptions import (
     ConsentMethod,
+    ImportRow,
     NewsletterList,
     RateEvent,
     RateLock,
@@ -33,6 +34,7 @@ from shared.models.surveys import (
     Survey,
     SurveyStatus,
 )
+from shared.models.worker import WorkerHeartbeat
 
 __all__ = [
     "AccountStatus",
@@ -45,6 +47,7 @@ __all__ = [
     "ConsentMethod",
     "Delivery",
     "DeliveryStatus",
+    "ImportRow",
     "Issue",
     "IssueList",
     "IssueRevision",
@@ -82,4 +85,5 @@ __all__ = [
     "Survey",
     "SurveyStatus",
     "Vocabulary",
+    "WorkerHeartbeat",
 ]
