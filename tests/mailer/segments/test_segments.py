@@ -12,6 +12,7 @@ from services.cli import main
 from services.mailer.issues import domain as issues
 from services.mailer.lists import domain as lists
 from services.mailer.segments import domain
+from services.mailer.subscriptions import people
 from shared.models import Delivery, NewsletterList, Segment, Subscription, Suppression
 from tests.mailer.issue_fixtures import add_subscribers, default_list
 
@@ -144,15 +145,15 @@ def test_send_to_lists_or_a_segment_from_the_command_line(app, db, cli_env):
 def test_segments_on_attributes_from_the_persons_page(app, editor_client, db):
     nyhetsbrev, _kalender, _issue_id = _setup(app, db)
     with db.transaction() as s:
-        people = s.scalars(select(Subscription.subscriber_id).where(Subscription.list_id == nyhetsbrev)).all()
+        subscriber_ids = s.scalars(select(Subscription.subscriber_id).where(Subscription.list_id == nyhetsbrev)).all()
     kommuner = ["Vänersborg", "Trollhättan", "vänersborg", "Uddevalla", "", "Lysekil"]
-    for subscriber_id, kommun in zip(people, kommuner, strict=True):
+    for subscriber_id, kommun in zip(subscriber_ids, kommuner, strict=True):
         response = editor_client.post(
             f"/admin/subscribers/{subscriber_id}/attributes",
             data={"attribute-key": ["kommun", "roll", ""], "attribute-value": [kommun, "chef", ""]},
         )
         assert response.status_code == 302
-    page = editor_client.get(f"/admin/subscribers/{people[0]}").get_data(as_text=True)
+    page = editor_client.get(f"/admin/subscribers/{subscriber_ids[0]}").get_data(as_text=True)
     assert 'value="kommun"' in page and 'value="Vänersborg"' in page
     with db.transaction() as s:
         assert people.attribute_keys(s) == ["kommun", "roll"]
