@@ -93,6 +93,7 @@ def test_an_editor_makes_and_sends_a_newsletter(page, mailer, tmp_path):
     page.get_by_label("Ämnesrad").fill("Hej {{ förnamn }}: nytt från VästKom")
     source = page.get_by_label("Innehåll (Markdown)")
     source.fill(source.input_value().replace("Skriv ledaren här.", image_markdown))
+    page.get_by_label("Lista", exact=True).select_option(label="Nyhetsbrevet")  # the list that counts clicks
     page.get_by_label("Eller bara till ett segment").select_option(label="Kommunerna")
     page.get_by_role("button", name="Spara").click()
     page.wait_for_url("**/admin/issues/*")
