@@ -1,5 +1,5 @@
 """An editor makes a newsletter as a new user would, in Chromium, with axe-core on every new page:
-creates a list, saves a segment, uploads an image, writes an issue from the starter with a contents
+creates a list, imports subscribers with attributes, saves a segment on one, uploads an image, writes an issue from the starter with a contents
 list, a calendar table and a personal greeting, previews it at phone width, test-sends it, sends it to
 the segment and reads the statistics."""
 
@@ -53,9 +53,20 @@ def test_an_editor_makes_and_sends_a_newsletter(page, mailer, tmp_path):
     page.get_by_role("link", name="Lägg till en prenumerant").click()
     assert_no_axe_violations(page)
     with db.transaction() as session:
-        add_subscribers(session, 4, domain="kommun.example")
         add_subscribers(session, 2, prefix="annan", domain="annat.example")
         nyhetsbrev = default_list(session).id
+
+    # Subscribers with attributes, imported from a CSV file (every column but e-mail and name).
+    rows = [f"person{i}@kommun.example;Person {i};Vänersborg;chef" for i in range(4)]
+    csv_file = tmp_path / "kommunchefer.csv"
+    csv_file.write_text("e-post;namn;kommun;roll\n" + "\n".join([*rows, "ny@kommun.example;Ny;Trollhättan;chef"]))
+    page.goto(base + "/admin/subscribers/import")
+    page.get_by_label("CSV-fil").set_input_files(str(csv_file))
+    page.get_by_label("Lista", exact=True).select_option(label="Nyhetsbrevet")
+    page.get_by_label("Samtycke är redan givet").check()
+    page.get_by_role("button", name="Importera").click()
+    page.wait_for_url("**/admin/subscribers/import")
+    assert "5" in page.locator("main").inner_text()
 
     # Count clicks on the default list (off until an editor turns it on).
     page.goto(base + f"/admin/lists/{nyhetsbrev}")
@@ -68,9 +79,10 @@ def test_an_editor_makes_and_sends_a_newsletter(page, mailer, tmp_path):
     assert_no_axe_violations(page)
     page.get_by_label("Namn", exact=True).fill("Kommunerna")
     page.locator(f"#list-{nyhetsbrev}").check()
-    page.locator("#field-1").select_option("domain")
+    page.locator("#field-1").select_option("attribute")
+    page.locator("#key-1").fill("kommun")
     page.locator("#op-1").select_option("equals")
-    page.get_by_label("Värde i villkor 1").fill("kommun.example")
+    page.get_by_label("Värde i villkor 1").fill("vänersborg")
     page.get_by_text("Segmentet når 4 personer just nu.").wait_for()
     page.get_by_role("button", name="Spara segmentet").click()
     page.wait_for_url("**/admin/segments/*")
