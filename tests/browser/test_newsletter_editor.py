@@ -1,7 +1,7 @@
 """An editor makes a newsletter as a new user would, in Chromium, with axe-core on every new page:
-creates a list, imports subscribers with attributes, saves a segment on one, uploads an image, writes an issue from the starter with a contents
-list, a calendar table and a personal greeting, previews it at phone width, test-sends it, sends it to
-the segment and reads the statistics."""
+creates a list, imports subscribers with attributes, saves a segment on one, uploads an image, writes
+an issue from the starter with a contents list, a calendar table and a personal greeting, previews it
+at phone width, test-sends it, sends it to the segment and reads the statistics with click counts."""
 
 from __future__ import annotations
 
