@@ -95,7 +95,7 @@ def stored_values(session: Session, response_id: str) -> Values:
     for a in session.execute(
         select(Answer.question_key, Answer.row_key, Answer.option_key, Answer.number_value, Answer.text_value)
         .where(Answer.response_id == response_id)
-        .order_by(Answer.id)
+        .order_by(Answer.question_key, Answer.row_key, Answer.option_key)
     ):
         name = f"{a.question_key}.{a.row_key}" if a.row_key else a.question_key
         if a.option_key is not None:
@@ -195,29 +195,50 @@ def complete(
             participant.started_at = start_of_day(participant.started_at)
         session.flush()
         if is_postgres(session):
-            _restamp_completed(session, survey.id)
+            _restamp_same_day(session, survey.id, day)
     return new_id
 
 
 # PostgreSQL stamps every row version with the transaction that wrote it (the ``xmin`` column), so a
-# new anonymous response and its participant's completion would share one. Rewriting the survey's
-# other completed participants in the same transaction gives them that stamp too. Rows another
-# submit holds at this moment are skipped (never wait, never deadlock) and get it from the next submit;
-# rows already written by this transaction are skipped, so seeding many answers at once stays linear.
-RESTAMP_COMPLETED = text(
+# new anonymous response and its participant's completion would share one. Rewriting other completed
+# participants in the same transaction gives them that stamp too: those who completed the same day
+# (times are kept to the day, so only they could be the one), picked at random, up to RESTAMP_WITH
+# of them. That is a fixed cost per submit however many have answered; every participant so picked
+# keeps a stamp at least as new as the response's, so the candidates for any response only grow.
+# Rows another submit holds are skipped (never wait, never deadlock).
+RESTAMP_WITH = 100
+RESTAMP_SAME_DAY = text(
     """
-    UPDATE participants SET completed_at = completed_at
-    WHERE id IN (
-        SELECT id FROM participants
-        WHERE survey_id = :survey_id AND completed_at IS NOT NULL AND xmin <> pg_current_xact_id()::xid
-        FOR UPDATE SKIP LOCKED
+    WITH bounds AS (
+        SELECT min(id) AS low, max(id) AS high FROM participants
+        WHERE survey_id = :survey_id AND completed_at = :day
+    ),
+    points AS (
+        SELECT bounds.low + floor(random() * (bounds.high - bounds.low + 1))::int AS point
+        FROM bounds, generate_series(1, :draws)
+    ),
+    picked AS (  -- the completers either side of each random point
+        SELECT (
+            SELECT id FROM participants
+            WHERE survey_id = :survey_id AND completed_at = :day AND id >= point ORDER BY id LIMIT 1
+        ) AS id FROM points
+        UNION
+        SELECT (
+            SELECT id FROM participants
+            WHERE survey_id = :survey_id AND completed_at = :day AND id <= point ORDER BY id DESC LIMIT 1
+        ) FROM points
+    ),
+    locked AS (
+        SELECT id FROM participants WHERE id IN (SELECT id FROM picked) AND xmin <> pg_current_xact_id()::xid
+        ORDER BY id FOR UPDATE SKIP LOCKED
     )
+    UPDATE participants SET completed_at = completed_at WHERE id IN (SELECT id FROM locked)
     """
 )
 
 
-def _restamp_completed(session: Session, survey_id: int) -> None:
-    session.execute(RESTAMP_COMPLETED, {"survey_id": survey_id})
+def _restamp_same_day(session: Session, survey_id: int, day: datetime) -> None:
+    session.execute(RESTAMP_SAME_DAY, {"survey_id": survey_id, "day": day, "draws": RESTAMP_WITH // 2})
 
 
 def _report_attributes(survey: Survey, attributes: dict) -> dict:
