@@ -1,4 +1,4 @@
-"""performance: random answer ids, participants indexed for picking same-day completers
+"""performance: random answer ids, participants indexed for picking same-day completers, send grants
 
 Revision ID: 0011_performance
 Revises: 0008_reports
@@ -8,6 +8,8 @@ Create Date: 2026-12-01 17:40:00
 import sqlalchemy as sa
 from alembic import op
 
+import shared.models.base
+
 revision = "0011_performance"
 down_revision = "0008_reports"
 branch_labels = None
@@ -15,6 +17,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "send_grants",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", shared.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("mails", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_send_grants")),
+    )
+    with op.batch_alter_table("send_grants", schema=None) as batch_op:
+        batch_op.create_index("ix_send_grants_at", ["at"], unique=False)
     with op.batch_alter_table("participants", schema=None) as batch_op:
         batch_op.drop_index("ix_participants_survey_status")
         batch_op.create_index("ix_participants_survey_status", ["survey_id", "completed_at", "id"], unique=False)
@@ -31,6 +42,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("send_grants")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "UPDATE answers SET id = numbered.n FROM "
