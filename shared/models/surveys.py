@@ -81,6 +81,8 @@ class Participant(Base):
         UniqueConstraint("survey_id", "email"),
         # With ``id`` last, an anonymous submit picks random participants of the same day cheaply.
         Index("ix_participants_survey_status", "survey_id", "completed_at", "id"),
+        # The participants page lists by name and pages by key: an index range, never a sort of all.
+        Index("ix_participants_survey_name", "survey_id", "name", "email", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

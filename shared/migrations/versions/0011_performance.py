@@ -1,4 +1,4 @@
-"""performance: random answer ids, participants indexed for picking same-day completers, send grants
+"""performance: random answer ids, participants indexed for same-day completers and by name, send grants
 
 Revision ID: 0011_performance
 Revises: 0008_reports
@@ -29,6 +29,7 @@ def upgrade() -> None:
     with op.batch_alter_table("participants", schema=None) as batch_op:
         batch_op.drop_index("ix_participants_survey_status")
         batch_op.create_index("ix_participants_survey_status", ["survey_id", "completed_at", "id"], unique=False)
+        batch_op.create_index("ix_participants_survey_name", ["survey_id", "name", "email", "id"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         # Answer ids become random (given by the application): a sequence gives away the order in
         # which responses were sent in, so the ids already stored are replaced as well.
@@ -53,5 +54,6 @@ def downgrade() -> None:
         op.execute("SELECT setval('answers_id_seq', coalesce((SELECT max(id) FROM answers), 0) + 1, false)")
         op.execute("ALTER TABLE answers ALTER COLUMN id SET DEFAULT nextval('answers_id_seq')")
     with op.batch_alter_table("participants", schema=None) as batch_op:
+        batch_op.drop_index("ix_participants_survey_name")
         batch_op.drop_index("ix_participants_survey_status")
         batch_op.create_index("ix_participants_survey_status", ["survey_id", "completed_at"], unique=False)
