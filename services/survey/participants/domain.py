@@ -89,6 +89,9 @@ def decode_csv(raw: bytes) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
+LOOKUP_PART = 10_000
+
+
 def import_participants_csv(session: Session, survey_id: int, text: str) -> ImportReport:
     """Add or update participants from CSV text (email, name, other columns → attributes).
 
@@ -141,12 +144,17 @@ def import_participants_csv(session: Session, survey_id: int, text: str) -> Impo
         report.errors.append((reader.line_num, _("filen kunde inte läsas som CSV: %(msg)s", msg=str(exc))))
         return report
 
-    existing = {
-        p.email: p
-        for p in session.scalars(
-            select(Participant).where(Participant.survey_id == survey_id, Participant.email.in_(list(people)))
+    emails, existing = list(people), {}
+    # In parts: one IN list of 100 000 addresses is more parameters than PostgreSQL (65 535) or
+    # SQLite (32 766) take in one statement.
+    for start in range(0, len(emails), LOOKUP_PART):
+        part = emails[start : start + LOOKUP_PART]
+        existing.update(
+            (p.email, p)
+            for p in session.scalars(
+                select(Participant).where(Participant.survey_id == survey_id, Participant.email.in_(part))
+            )
         )
-    }
     now = utcnow()
     new_rows = []
     for email, person in people.items():

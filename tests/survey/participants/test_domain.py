@@ -103,3 +103,15 @@ def test_status_counts(db, make_survey):
         "bounced": 1,
     }
     assert len(rows) == 1 and not page.has_next and rows[0].email == "p2@x.example" and rows[0].reminders_sent == 2
+
+
+def test_a_large_import_looks_addresses_up_in_parts(db, make_survey, monkeypatch):
+    """100 000 addresses are more parameters than one statement takes: they are looked up in parts."""
+    survey_id = make_survey()
+    rows = "".join(f"p{i}@x.example,P {i}\n" for i in range(7))
+    with db.transaction() as s:
+        domain.import_participants_csv(s, survey_id, "email,name\n" + rows[: rows.index("p3@")])
+    monkeypatch.setattr(domain, "LOOKUP_PART", 2)
+    with db.transaction() as s:
+        report = domain.import_participants_csv(s, survey_id, "email,name\n" + rows)
+    assert (report.added, report.updated) == (4, 3)
