@@ -144,7 +144,8 @@ def import_participants_csv(session: Session, survey_id: int, text: str) -> Impo
         report.errors.append((reader.line_num, _("filen kunde inte läsas som CSV: %(msg)s", msg=str(exc))))
         return report
 
-    emails, existing = list(people), {}
+    emails = list(people)
+    existing: dict[str, Participant] = {}
     # In parts: one IN list of 100 000 addresses is more parameters than PostgreSQL (65 535) or
     # SQLite (32 766) take in one statement.
     for start in range(0, len(emails), LOOKUP_PART):
