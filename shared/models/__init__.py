@@ -21,6 +21,7 @@ from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.reports import Report
 from shared.models.subscriptions import (
     ConsentMethod,
+    ImportRow,
     NewsletterList,
     RateEvent,
     RateLock,
@@ -41,6 +42,7 @@ from shared.models.surveys import (
     Survey,
     SurveyStatus,
 )
+from shared.models.worker import WorkerHeartbeat
 
 __all__ = [
     "AccountStatus",
@@ -53,6 +55,7 @@ __all__ = [
     "ConsentMethod",
     "Delivery",
     "DeliveryStatus",
+    "ImportRow",
     "Issue",
     "IssueStatus",
     "Job",
@@ -84,4 +87,5 @@ __all__ = [
     "Survey",
     "SurveyStatus",
     "Vocabulary",
+    "WorkerHeartbeat",
 ]

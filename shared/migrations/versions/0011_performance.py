@@ -1,7 +1,7 @@
 """performance: random answer ids, participants indexed for same-day completers and by name, send grants
 
 Revision ID: 0011_performance
-Revises: 0008_reports
+Revises: 0006_worker
 Create Date: 2026-12-01 17:40:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import shared.models.base
 
 revision = "0011_performance"
-down_revision = "0008_reports"
+down_revision = "0006_worker"
 branch_labels = None
 depends_on = None
 
