@@ -6,7 +6,16 @@ the code that reads it use the same name, and ``member.label`` is what users see
 
 from shared.models.accounts import AccountStatus, AdminUser, Role
 from shared.models.base import Base, Vocabulary
-from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
+from shared.models.issues import (
+    BounceEvent,
+    BounceKind,
+    BounceSource,
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    IssueStatus,
+    SendGrant,
+)
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
 from shared.models.newsletters import IssueList, IssueRevision, LinkClick, MailTemplate, MediaFile, Segment, Setting
 from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
@@ -74,6 +83,7 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "Segment",
+    "SendGrant",
     "Setting",
     "Subscriber",
     "Subscription",
