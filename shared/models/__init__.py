@@ -31,6 +31,7 @@ from shared.models.surveys import (
     ResponseStatus,
     Survey,
     SurveyStatus,
+    SurveyVersion,
 )
 
 __all__ = [
@@ -73,5 +74,6 @@ __all__ = [
     "SuppressionReason",
     "Survey",
     "SurveyStatus",
+    "SurveyVersion",
     "Vocabulary",
 ]

@@ -72,6 +72,19 @@ class Survey(Base):
     )
 
 
+class SurveyVersion(Base):
+    """One saved definition of a survey. Every save (builder, YAML, restore) keeps one, so the
+    evaluator can see earlier versions and restore one."""
+
+    __tablename__ = "survey_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    saved_by: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id", ondelete="SET NULL"))
+
+
 class Participant(Base):
     """One invited person. In an anonymous survey this status is all that is known of them."""
 
