@@ -197,8 +197,8 @@ def apply_form(definition: dict, form, keys_frozen: bool) -> dict:
 def _follow_labels(items: list[dict], stored: dict[str, str], base: str) -> None:
     taken = {item["key"] for item in items}
     for n, item in enumerate(items):
-        old_key, old_label = stored.get(f"{base}.{n}.key"), stored.get(f"{base}.{n}.label", "")
-        if item["key"] == old_key and item["label"] != old_label and _made_from(old_key, old_label):
+        old_key, old_label = stored.get(f"{base}.{n}.key", ""), stored.get(f"{base}.{n}.label", "")
+        if old_key and item["key"] == old_key and item["label"] != old_label and _made_from(old_key, old_label):
             taken.discard(old_key)
             item["key"] = key_from(item["label"], taken)
             taken.add(item["key"])
@@ -272,11 +272,10 @@ def apply_op(definition: dict, op: str, form) -> str:
         return "pages"
     question = questions[at[1]]
     anchor = f"pages-{at[0]}-questions-{at[1]}"
-    kind, _sep, action = name.partition("_")
-    items_name = {"option": "options", "row": "rows"}[kind]
-    items = question[items_name]
+    what, _sep, action = name.partition("_")
+    items = question[{"option": "options", "row": "rows"}[what]]
     if action == "add":
-        label = _("Nytt alternativ") if kind == "option" else _("Nytt påstående")
+        label = _("Nytt alternativ") if what == "option" else _("Nytt påstående")
         items.append({"key": key_from(label, {i["key"] for i in items}), "label": label})
     elif action in ("up", "down"):
         target = at[2] + (-1 if action == "up" else 1)

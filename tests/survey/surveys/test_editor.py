@@ -84,13 +84,13 @@ def test_build_a_survey_with_pages_questions_options_and_a_condition(evaluator, 
     ]
     # The key follows the text, option keys follow their labels, a third option is added.
     changes = {f"{q}.text": "Hur nöjd är du?", f"{q}.options.0.label": "Nöjd", f"{q}.options.1.label": "Missnöjd"}
-    assert build(evaluator, db, survey_id, f"option_add:0:1", **changes).status_code == 302
+    assert build(evaluator, db, survey_id, "option_add:0:1", **changes).status_code == 302
     question = stored(db, survey_id)["pages"][0]["questions"][1]
     assert question["key"] == "hur_nojd_ar_du"
     assert [o["key"] for o in question["options"]] == ["nojd", "missnojd", "nytt_alternativ"]
     # An edited key stays as written.
     build(evaluator, db, survey_id, **{f"{q}.key": "nojdhet", f"{q}.other": "on", f"{q}.required": "on"})
-    build(evaluator, db, survey_id, f"option_up:0:1:1")
+    build(evaluator, db, survey_id, "option_up:0:1:1")
     question = stored(db, survey_id)["pages"][0]["questions"][1]
     assert question["key"] == "nojdhet" and question["other"] and question["required"]
     assert [o["key"] for o in question["options"]] == ["missnojd", "nojd", "nytt_alternativ"]
@@ -134,7 +134,7 @@ def test_errors_name_the_question_in_plain_swedish(evaluator, db, make_survey):
     assert response.status_code == 422
     assert "Fråga 1 på sida 1, svarsalternativen (2), texten: saknas" in html
     assert 'href="#pages-0-questions-0-options-1-label"' in html and "pages[0]" not in html
-    for n in (0, 1, 2):
+    for _removed in range(2):
         build(evaluator, db, survey_id, "option_remove:0:0:0")
     two_left = build(evaluator, db, survey_id, "option_remove:0:0:0")
     assert "Fråga 1 på sida 1, svarsalternativen: lägg till minst två svarsalternativ" in two_left.get_data(
@@ -165,7 +165,7 @@ def test_once_answered_texts_change_but_nothing_that_orphans_answers(evaluator, 
 
 def test_every_save_is_a_version_and_one_can_be_restored(evaluator, db, make_survey):
     survey_id = make_survey(open=False)
-    build(evaluator, db, survey_id, **{"title": "Andra rubriken"})
+    build(evaluator, db, survey_id, title="Andra rubriken")
     build(evaluator, db, survey_id, "remove:0:2")
     page = evaluator.get(f"/admin/surveys/{survey_id}/versions").get_data(as_text=True)
     assert page.count("Återställ<") == 2 and "Andra rubriken" in page
