@@ -33,9 +33,15 @@ HOUSEKEEPING_EVERY = 3600.0  # seconds
 
 def job_functions() -> dict[JobKind, JobFunction]:
     """Every kind of long job the pages start, and the function that does it."""
+    from services.survey.mailings.domain import sending_job
     from services.survey.results.jobs import export_job, report_pdf_job
 
-    return {JobKind.RESULTS_EXPORT: export_job, JobKind.REPORT_PDF: report_pdf_job}
+    return {
+        JobKind.RESULTS_EXPORT: export_job,
+        JobKind.REPORT_PDF: report_pdf_job,
+        JobKind.SURVEY_INVITATIONS: sending_job,
+        JobKind.SURVEY_REMINDERS: sending_job,
+    }
 
 
 def service_contexts(config: Config) -> ServiceContexts:
