@@ -54,13 +54,14 @@ class Survey(Base):
     # The whole checked definition (pages, questions, options, intro, thanks) as imported/edited.
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     report_attributes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # Mail texts (Jinja2 sandboxed templates with placeholders) and reminder rules.
+    # Mail texts (plain text with placeholders in braces, e.g. {förnamn}) and reminder rules.
     invitation_subject: Mapped[str] = mapped_column(String(300), default="")
     invitation_text: Mapped[str] = mapped_column(Text, default="")
     reminder_subject: Mapped[str] = mapped_column(String(300), default="")
     reminder_text: Mapped[str] = mapped_column(Text, default="")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(320), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
     max_reminders: Mapped[int] = mapped_column(default=2)
     reminder_interval_days: Mapped[int] = mapped_column(default=7)
     min_group_size: Mapped[int] = mapped_column(default=5)

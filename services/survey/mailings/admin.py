@@ -44,6 +44,7 @@ def settings(survey_id: int):
             "reminder_text": survey.reminder_text,
             "contact_name": survey.contact_name,
             "contact_email": survey.contact_email,
+            "contact_phone": survey.contact_phone,
             "max_reminders": survey.max_reminders,
             "reminder_interval_days": survey.reminder_interval_days,
             "closes": definition_of(survey).closes or "",

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from services.survey.mailings.rendering import TEXT_FIELDS, personal_link, render_mail, template_error
+from services.survey.mailings.rendering import TEXT_FIELDS, MailTemplate, personal_link, text_error
 from services.survey.participants.domain import new_links
 from services.survey.surveys.domain import SurveyStateError, set_closes
 from shared.clock import utcnow
@@ -29,6 +29,7 @@ class MailTexts:
     reminder_text: str
     contact_name: str
     contact_email: str
+    contact_phone: str
     max_reminders: int
     reminder_interval_days: int
 
@@ -46,7 +47,7 @@ def save_mail_texts(session: Session, survey: Survey, texts: MailTexts) -> dict[
     errors = {}
     for name in ("invitation_subject", "invitation_text", "reminder_subject", "reminder_text"):
         value = getattr(texts, name)
-        problem = _("Fyll i en text.") if not value.strip() else template_error(value)
+        problem = _("Fyll i en text.") if not value.strip() else text_error(value)
         if problem:
             errors[name] = problem
     if not 0 <= texts.max_reminders <= 10:
@@ -108,12 +109,15 @@ def send_batch(
         .returning(Participant.id, Participant.email, Participant.name)
         .execution_options(synchronize_session=False)
     ).all()
+    if not claimed:
+        return 0
     # Each mail gets a link of its own; earlier mails' links keep working.
     tokens = new_links(session, [participant_id for participant_id, _email, _name in claimed])
     mails = []
+    template = MailTemplate(config, survey, kind)
     for participant_id, email, name in claimed:
         token = tokens[participant_id]
-        subject, text, html_body = render_mail(config, survey, kind, name, token)
+        subject, text, html_body = template.render(name, token)
         decline_link = personal_link(config, token) + "/decline"
         # The mail client's own "unsubscribe" button declines further reminders (RFC 8058).
         headers = {"List-Unsubscribe": f"<{decline_link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
@@ -130,7 +134,7 @@ def check_sendable(survey: Survey) -> None:
         raise SurveyStateError(_("Enkäten är stängd."))
     for fields in TEXT_FIELDS.values():
         for field in fields:
-            if template_error(getattr(survey, field)):
+            if text_error(getattr(survey, field)):
                 raise SurveyStateError(_("Mejltexterna har fel. Rätta dem under ”Mejltexter”."))
 
 

@@ -29,6 +29,7 @@ def read_settings(form, survey: Survey) -> tuple[MailTexts, str, dict[str, str]]
         reminder_text=form.get("reminder_text", "").replace("\r\n", "\n"),
         contact_name=form.get("contact_name", "").strip()[:200],
         contact_email=form.get("contact_email", "").strip()[:320],
+        contact_phone=" ".join(form.get("contact_phone", "").split())[:40],
         max_reminders=number("max_reminders", survey.max_reminders),
         reminder_interval_days=number("reminder_interval_days", survey.reminder_interval_days),
     )
