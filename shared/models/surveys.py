@@ -64,6 +64,12 @@ class Survey(Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     max_reminders: Mapped[int] = mapped_column(default=2)
     reminder_interval_days: Mapped[int] = mapped_column(default=7)
+    # Automatic reminders: the n-th goes reminder_days[n] days after the invitation, at reminder_time
+    # (HH:MM, Swedish time), on a weekday when reminder_weekdays_only; none while paused.
+    reminder_days: Mapped[list[int]] = mapped_column(JSON, default=list)
+    reminder_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    reminder_weekdays_only: Mapped[bool] = mapped_column(Boolean, default=True)
+    reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     min_group_size: Mapped[int] = mapped_column(default=5)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -47,6 +47,9 @@ def settings(survey_id: int):
             "contact_phone": survey.contact_phone,
             "max_reminders": survey.max_reminders,
             "reminder_interval_days": survey.reminder_interval_days,
+            "reminder_days": ", ".join(map(str, survey.reminder_days)),
+            "reminder_time": survey.reminder_time,
+            "reminder_weekdays_only": "on" if survey.reminder_weekdays_only else "",
             "closes": definition_of(survey).closes or "",
         }
     )
@@ -131,3 +134,16 @@ def send(survey_id: int, mailing: str):
         text=text,
         problem=problem,
     )
+
+
+@bp.post("/reminders/pause")
+@login_required
+def pause_reminders(survey_id: int):
+    """Pause the automatic reminders, or let them go on."""
+    survey = get_or_404(Survey, survey_id)
+    session = db_session()
+    survey.reminders_paused = request.form.get("paused") == "on"
+    session.commit()
+    paused = survey.reminders_paused
+    flash(_("De automatiska påminnelserna är pausade.") if paused else _("De automatiska påminnelserna är igång."))
+    return redirect(url_for("surveys_admin.survey", survey_id=survey_id) + "#reminders")

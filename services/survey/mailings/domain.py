@@ -4,11 +4,12 @@ reminders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.survey.mailings.rendering import TEXT_FIELDS, MailTemplate, personal_link, text_error
@@ -16,6 +17,7 @@ from services.survey.participants.domain import new_links
 from services.survey.surveys.domain import SurveyStateError, set_closes
 from shared.clock import utcnow
 from shared.config import Config
+from shared.i18n import LOCAL_ZONE, to_local
 from shared.jobs import JobContext, JobProblem, start_job
 from shared.mail.outbox import Mail, enqueue_many
 from shared.models import Job, JobKind, MailKind, Participant, Suppression, Survey, SurveyStatus
@@ -32,6 +34,9 @@ class MailTexts:
     contact_phone: str
     max_reminders: int
     reminder_interval_days: int
+    reminder_days: list[int] = field(default_factory=list)
+    reminder_time: str = "09:00"
+    reminder_weekdays_only: bool = True
 
 
 def save_settings(session: Session, survey: Survey, texts: MailTexts, closes: str | None) -> dict[str, str]:
@@ -54,6 +59,11 @@ def save_mail_texts(session: Session, survey: Survey, texts: MailTexts) -> dict[
         errors["max_reminders"] = _("Ange ett tal mellan 0 och 10.")
     if not 1 <= texts.reminder_interval_days <= 90:
         errors["reminder_interval_days"] = _("Ange ett antal dagar mellan 1 och 90.")
+    days = texts.reminder_days
+    if len(days) > 5 or any(not 1 <= d <= 90 for d in days) or days != sorted(set(days)):
+        errors["reminder_days"] = _("Ange högst fem antal dagar mellan 1 och 90 i stigande ordning, t.ex. 7, 14.")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", texts.reminder_time):
+        errors["reminder_time"] = _("Skriv klockslaget som TT:MM, t.ex. 09:00.")
     if errors:
         return errors
     for name, value in vars(texts).items():
@@ -78,22 +88,28 @@ BATCH = 1000
 JOB_KINDS = {MailKind.SURVEY_INVITATION: JobKind.SURVEY_INVITATIONS, MailKind.SURVEY_REMINDER: JobKind.SURVEY_REMINDERS}
 
 
-def _recipients(survey: Survey, kind: MailKind, now: datetime):
+def _recipients(survey: Survey, kind: MailKind, now: datetime, automatic: bool = False):
     """Who a mailing of ``kind`` goes to now (suppressed addresses included: callers add ``_suppressed``)."""
     if kind == MailKind.SURVEY_INVITATION:
         return and_(Participant.survey_id == survey.id, Participant.invited_at.is_(None))
-    return reminder_filter(survey, now)
+    return automatic_filter(survey, now) if automatic else reminder_filter(survey, now)
 
 
 def send_batch(
-    session: Session, config: Config, survey: Survey, kind: MailKind, now: datetime, limit: int | None
+    session: Session,
+    config: Config,
+    survey: Survey,
+    kind: MailKind,
+    now: datetime,
+    limit: int | None,
+    automatic: bool = False,
 ) -> int:
     """Claim up to ``limit`` recipients and write their mails; returns how many (0: nobody left).
 
     The UPDATE … RETURNING repeats the recipients' condition, so a concurrent send finds the people
     already claimed; links go in with one INSERT, mails with another.
     """
-    who = and_(_recipients(survey, kind, now), ~_suppressed())
+    who = and_(_recipients(survey, kind, now, automatic), ~_suppressed())
     chosen = select(Participant.id).where(who).order_by(Participant.id)
     if limit is not None:
         chosen = chosen.limit(limit)
@@ -133,8 +149,8 @@ def check_sendable(survey: Survey) -> None:
     if survey.status == SurveyStatus.CLOSED:
         raise SurveyStateError(_("Enkäten är stängd."))
     for fields in TEXT_FIELDS.values():
-        for field in fields:
-            if text_error(getattr(survey, field)):
+        for name in fields:
+            if text_error(getattr(survey, name)):
                 raise SurveyStateError(_("Mejltexterna har fel. Rätta dem under ”Mejltexter”."))
 
 
@@ -163,6 +179,27 @@ def reminder_filter(survey: Survey, now: datetime):
         Participant.reminders_sent < survey.max_reminders,
         func.coalesce(Participant.last_reminded_at, Participant.invited_at) <= cutoff,
     )
+
+
+def automatic_filter(survey: Survey, now: datetime):
+    """Who is due an automatic reminder: invited, not answered, not declined, and invited on a day at
+    least ``reminder_days[n]`` days before today (Swedish days), n being the reminders already sent."""
+    today = to_local(now).date()
+    due = [
+        and_(Participant.reminders_sent == n, Participant.invited_at < _local_midnight(today - timedelta(days - 1)))
+        for n, days in enumerate(survey.reminder_days)
+    ]
+    return and_(
+        Participant.survey_id == survey.id,
+        Participant.invited_at.is_not(None),
+        Participant.completed_at.is_(None),
+        Participant.declined_at.is_(None),
+        or_(false(), *due),
+    )
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 
 def send_reminders(session: Session, config: Config, survey: Survey, now: datetime | None = None) -> SendReport:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from services.survey.mailings.domain import count_due
 from services.survey.mailings.rendering import closing_text
+from services.survey.mailings.schedule import next_automatic_reminder
 from services.survey.participants.domain import decode_csv, status_counts
 from services.survey.surveys import domain, editor
 from services.survey.surveys.definitions import MAX_DEFINITION_BYTES, DefinitionError, too_large
@@ -92,6 +93,7 @@ def survey(survey_id: int):
         uninvited=uninvited,
         due=due,
         closes=closing_text(survey, language=str(get_locale())),  # in the evaluator's language
+        next_reminder=next_automatic_reminder(session, survey),
     )
 
 

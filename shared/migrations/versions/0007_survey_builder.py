@@ -1,4 +1,5 @@
-"""survey builder: every saved definition as a version; mail texts with {placeholders}; contact phone
+"""survey builder: every saved definition as a version; mail texts with {placeholders}; contact phone;
+automatic reminders
 
 Mail texts still exactly as an older version started them (Jinja templates) become the new plain
 defaults; texts an evaluator wrote get the simple placeholders translated, and anything else left
@@ -92,8 +93,14 @@ def _new_text(field: str, text: str) -> str:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("surveys", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("contact_phone", sa.String(length=40), nullable=False, server_default=""))
+    # Plain ADD COLUMN (no batch): on SQLite a batch rebuild of surveys would cascade to its participants.
+    op.add_column("surveys", sa.Column("contact_phone", sa.String(length=40), nullable=False, server_default=""))
+    op.add_column("surveys", sa.Column("reminder_days", sa.JSON(), nullable=False, server_default="[]"))
+    op.add_column("surveys", sa.Column("reminder_time", sa.String(length=5), nullable=False, server_default="09:00"))
+    op.add_column(
+        "surveys", sa.Column("reminder_weekdays_only", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    op.add_column("surveys", sa.Column("reminders_paused", sa.Boolean(), nullable=False, server_default=sa.false()))
     surveys = sa.table("surveys", sa.column("id", sa.Integer), *(sa.column(field, sa.Text) for field in _OLD))
     connection = op.get_bind()
     for row in connection.execute(sa.select(surveys)).mappings().all():
@@ -124,5 +131,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_survey_versions_survey_id"))
 
     op.drop_table("survey_versions")
-    with op.batch_alter_table("surveys", schema=None) as batch_op:
-        batch_op.drop_column("contact_phone")
+    for column in ("reminders_paused", "reminder_weekdays_only", "reminder_time", "reminder_days", "contact_phone"):
+        op.drop_column("surveys", column)
