@@ -1,0 +1,135 @@
+"""The survey builder, sending and mail texts in Chromium, as a new evaluator uses them: start a
+blank survey, add pages, questions of several types, options and a condition, see an error in plain
+Swedish, look at the versions, write the mail texts with the placeholder buttons, send invitations
+after the confirmation page and watch the job — axe-core finds no violations on any page, at 320 px
+too, and the builder works with JavaScript off."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from services.survey import create_app
+from services.survey.participants.domain import import_participants_csv
+from services.survey.surveys.domain import open_survey
+from shared.accounts import create_admin
+from shared.models import Survey
+from tests.browser.conftest import assert_no_axe_violations
+from tests.survey.conftest import millennium, run_jobs
+
+PASSWORD = "bygg-enkater-2026"
+
+
+def sign_in(page, base: str) -> None:
+    page.goto(f"{base}/admin/surveys/new")
+    page.get_by_label("E-postadress").fill("eva@vastkom.example")
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(f"{base}/admin/surveys/new")
+
+
+def add_question(page, page_number: int, type_label: str) -> None:
+    box = page.get_by_role("group", name=f"Lägg till en fråga på sida {page_number}")
+    box.get_by_label(type_label, exact=True).check()
+    box.get_by_role("button", name="Lägg till frågan").click()
+
+
+def test_build_a_survey_in_the_browser(page, live_server, config, db, passwords):
+    with db.transaction() as s:
+        create_admin(s, passwords, "eva@vastkom.example", PASSWORD, "evaluator")
+    base = live_server(create_app(config))
+    sign_in(page, base)
+    assert_no_axe_violations(page)
+    page.get_by_label("Rubrik").fill("Brukarenkät 2027")
+    page.get_by_label("En tom enkät").check()
+    page.get_by_role("button", name="Skapa enkäten").click()
+    expect(page.get_by_role("heading", name="Bygg enkäten")).to_be_visible()
+    assert_no_axe_violations(page)
+
+    add_question(page, 1, "Ett svar")
+    page.get_by_label("Frågetext").nth(1).fill("Hur nöjd är du?")
+    page.get_by_label("Alternativ 1", exact=True).fill("Nöjd")
+    page.get_by_label("Alternativ 2", exact=True).fill("Missnöjd")
+    page.get_by_role("button", name="Lägg till en sida").click()
+    add_question(page, 2, "Matris")
+    page.get_by_label("Visa frågan").nth(2).select_option(label="Missnöjd")
+    page.get_by_role("button", name="Spara ändringarna").first.click()
+    expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
+    assert page.get_by_label("Visa frågan").nth(2).input_value() == "hur_nojd_ar_du=missnojd"
+    assert_no_axe_violations(page)
+
+    # An error names the question in plain Swedish, next to the field and in the summary.
+    page.get_by_label("Frågetext").first.fill("")
+    page.get_by_role("button", name="Spara ändringarna").first.click()
+    expect(page.get_by_role("link", name="Fråga 1 på sida 1, frågetexten: saknas")).to_be_visible()
+    assert_no_axe_violations(page)
+
+    # At phone width nothing needs sideways scrolling.
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_no_axe_violations(page)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    page.get_by_role("link", name="Tidigare versioner").first.click()
+    expect(page.get_by_role("button", name="Återställ").first).to_be_visible()
+    assert_no_axe_violations(page)
+
+
+def test_the_builder_works_without_javascript(browser, live_server, config, db, passwords):
+    with db.transaction() as s:
+        create_admin(s, passwords, "eva@vastkom.example", PASSWORD, "evaluator")
+    base = live_server(create_app(config))
+    context = browser.new_context(locale="sv-SE", java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in(page, base)
+        page.get_by_label("Mallen ”Utvärdering av Program Millennium”").check()
+        page.get_by_role("button", name="Skapa enkäten").click()
+        add_question(page, 1, "Kort text")
+        expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
+        page.get_by_role("button", name="Flytta ned").first.click()
+        expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
+        with db.sessions() as s:
+            survey = s.query(Survey).one()
+            keys = [q["key"] for q in survey.definition["pages"][0]["questions"]]
+        assert keys[:2] == ["omraden", "delaktighet"] and keys[-1] == "ny_fraga"
+    finally:
+        context.close()
+
+
+def test_mail_texts_and_sending_with_confirmation(page, live_server, config, db, passwords):
+    app = create_app(config)
+    with db.transaction() as s:
+        create_admin(s, passwords, "eva@vastkom.example", PASSWORD, "evaluator")
+    with app.test_request_context(), db.transaction() as s:
+        from services.survey.surveys.domain import create_survey
+
+        survey = create_survey(s, millennium())
+        open_survey(s, survey)
+        import_participants_csv(s, survey.id, "email,name\nanna@ale.example,Anna Ek\nbo@bor.example,Bo Ås\n")
+        survey_id = survey.id
+    base = live_server(app)
+    sign_in(page, base)
+
+    page.goto(f"{base}/admin/surveys/{survey_id}/settings")
+    subject = page.get_by_label("Ämnesrad").first
+    subject.fill("Dags att svara, ")
+    subject.press("End")
+    page.get_by_role("group", name="Ämnesrad: infoga platshållare").first.get_by_role(
+        "button", name="{förnamn}"
+    ).click()
+    assert subject.input_value() == "Dags att svara, {förnamn}"
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Spara").click()
+    expect(page.get_by_text("Inställningarna är sparade.")).to_be_visible()
+
+    page.goto(f"{base}/admin/surveys/{survey_id}")
+    page.get_by_role("link", name="Skicka inbjudningar (2)").click()
+    expect(page.get_by_text("Mejlet går till 2 personer.")).to_be_visible()
+    expect(page.get_by_text("Ämne: Dags att svara, Anna")).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Skicka nu").click()
+    page.wait_for_url(f"{base}/admin/jobs/*")
+    run_jobs(db, config)
+    expect(page.get_by_text("2 mejl lades i utkorgen.")).to_be_visible(timeout=15_000)
