@@ -14,6 +14,7 @@ from services.survey.surveys.questions import (
     DONT_KNOW,
     OTHER,
     POINT_TYPES,
+    SINGLE_TYPES,
     Question,
     QuestionType,
     format_value,
@@ -70,9 +71,11 @@ def parse_number(text: str) -> float | None:
 def check_question(question: Question, values: Values, require: bool) -> str | None:
     """The error message for one question, or None when its answer may be stored."""
     key, kind = question.key, question.type
+    if kind == QuestionType.INFO:  # a text to read, nothing to answer
+        return None
     allowed = question.allowed_values() or set()  # None only for the kinds below that do not look at it
     missing = require and question.required
-    if kind == QuestionType.SINGLE:
+    if kind in SINGLE_TYPES:
         value = first(values, key)
         if not value:
             return _("Välj ett av alternativen.") if missing else None

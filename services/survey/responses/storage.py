@@ -17,6 +17,7 @@ from services.survey.surveys.questions import (
     CHOICE_TYPES,
     DONT_KNOW,
     OTHER,
+    SINGLE_TYPES,
     Question,
     QuestionType,
     SurveyDefinition,
@@ -59,8 +60,10 @@ def _rows_for(question: Question, values: Values) -> list[dict]:
         "number_value": None,
         "text_value": None,
     }
+    if kind == QuestionType.INFO:
+        return []
     if kind in CHOICE_TYPES:
-        if kind == QuestionType.SINGLE:
+        if kind in SINGLE_TYPES:
             chosen = [first(values, key)]
         else:
             chosen = list(dict.fromkeys(v for v in values.get(key, []) if v))

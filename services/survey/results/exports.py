@@ -40,6 +40,7 @@ from services.survey.surveys.questions import (
     DONT_KNOW,
     OTHER,
     POINT_TYPES,
+    SINGLE_TYPES,
     TEXT_TYPES,
     Question,
     QuestionType,
@@ -170,9 +171,9 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
         ]
     other_label, dont_know_label, not_chosen = str(_("Annat")), str(_("Vet inte")), str(_("Inte valt"))
     out = fixed
-    for q in definition_of(survey).questions:
+    for q in definition_of(survey).answered_questions:
         dk = ((DONT_KNOW, dont_know_label),) if q.dont_know else ()
-        if q.type == QuestionType.SINGLE:
+        if q.type in SINGLE_TYPES:
             codes = tuple((o.key, o.label) for o in q.options) + (((OTHER, other_label),) if q.other else ())
             out.append(Column(q.key, q.text if labels else q.key, q, None, codes))
         elif q.type == QuestionType.MULTIPLE:
@@ -233,7 +234,7 @@ def _pivot(cols: list[Column]) -> tuple[list, list[_Reading]]:
         if c.sub == "other_text":
             exprs.append(func.max(case((and_(in_q, Answer.option_key == OTHER), Answer.text_value))).label(names[0]))
             plan.append((i, "text", q, c.sub, names))
-        elif q.type == QuestionType.SINGLE:
+        elif q.type in SINGLE_TYPES:
             exprs.append(func.max(case((in_q, Answer.option_key))).label(names[0]))
             plan.append((i, "single", q, c.sub, names))
         elif q.type == QuestionType.MULTIPLE:

@@ -252,7 +252,7 @@ def question_results(
 
     ``groups`` (from ``response_groups``) saves a query when the caller has them already.
     """
-    qs = definition_of(survey).questions
+    qs = definition_of(survey).answered_questions
     complete = session.scalar(response_count_stmt(survey.id, NO_FILTER)) or 0
     if needed := still_needed(survey, complete):
         return Results(total=complete, questions=[], needed=needed)

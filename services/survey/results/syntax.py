@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _
 
 from services.survey.results import exports
 from services.survey.results.exports import DONT_KNOW_CODE, Column, ExportOptions, Progress, option_numbers
-from services.survey.surveys.questions import POINT_TYPES, QuestionType
+from services.survey.surveys.questions import POINT_TYPES, SINGLE_TYPES, QuestionType
 from shared.models import Survey
 
 FORMATS = {"spss": ".sps", "r": ".R"}
@@ -68,7 +68,7 @@ def _variable(column: Column, name: str, width: int, anonymous: bool, numbering:
         return Variable(name, label, False, width, (), (), "nominal", False)
     dont_know = ((DONT_KNOW_CODE, str(_("Vet inte"))),) if q.dont_know else ()
     missing = (DONT_KNOW_CODE,) if q.dont_know else ()
-    if q.type == QuestionType.SINGLE:
+    if q.type in SINGLE_TYPES:
         labels = dict(column.codes)
         values = tuple((n, labels.get(key, key)) for key, n in numbering.get(q.key, option_numbers(q)).items())
         return Variable(name, label, True, width, values, (), "nominal", True)

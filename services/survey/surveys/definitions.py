@@ -32,6 +32,7 @@ PAGE_KEYS = {"title", "questions"}
 COMMON_KEYS = {"key", "type", "text", "help", "required", "show_if"}
 TYPE_KEYS = {
     "single": {"options", "other"},
+    "dropdown": {"options", "other"},
     "multiple": {"options", "other"},
     "scale": {"min", "max", "min_label", "max_label", "dont_know"},
     "matrix": {"rows", "scale", "dont_know"},
@@ -39,6 +40,7 @@ TYPE_KEYS = {
     "nps": {"min", "max", "min_label", "max_label"},
     "text": {"max_length"},
     "longtext": {"max_length"},
+    "info": set(),
 }
 SCALE_KEYS = {"min", "max", "min_label", "max_label"}
 
@@ -385,7 +387,7 @@ def _question(check: _Checker, question, path: str, seen: dict[str, dict]) -> di
     help_text = _text(check, question, "help", path)
     if help_text:
         out["help"] = help_text
-    out["required"] = _bool(check, question, "required", path)
+    out["required"] = _bool(check, question, "required", path) and kind != "info"  # nothing to answer
     if kind in CHOICE_TYPES:
         out["options"] = _items(check, question.get("options"), f"{path}.options", "option")
         out["other"] = _bool(check, question, "other", path)
@@ -435,7 +437,7 @@ def _show_if(check: _Checker, rule, path: str, seen: dict[str, dict]) -> dict | 
     if target is None:
         check.add(f"{path}.question", _("måste vara nyckeln till en fråga som kommer tidigare"))
         return None
-    if target["type"] in ("matrix", "text", "longtext"):
+    if target["type"] in ("matrix", "text", "longtext", "info"):
         check.add(f"{path}.question", _("kan inte bero på en fråga av typen %(type)s", type=target["type"]))
         return None
     values = rule["in"] if "in" in rule else [rule["equals"]]

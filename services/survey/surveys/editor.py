@@ -39,6 +39,8 @@ TYPE_DESCRIPTIONS = {
     QuestionType.NPS: _l("Hur troligt är det att du skulle rekommendera …? 0–10."),
     QuestionType.TEXT: _l("Ett kort svar med egna ord, på en rad."),
     QuestionType.LONGTEXT: _l("Ett längre svar med egna ord."),
+    QuestionType.DROPDOWN: _l("Välj ett svarsalternativ i en rullgardinslista, bra för långa listor som kommunerna."),
+    QuestionType.INFO: _l("En text mellan frågorna, utan svar."),
 }
 # Types whose answers a condition (show_if) can test, one menu entry per possible answer.
 CONDITION_TYPES = (*CHOICE_TYPES, *POINT_TYPES)
@@ -220,6 +222,8 @@ def _convert(question: dict, kind: QuestionType) -> None:
         }
     for name in set(question) - {"key", "type", "text", "help", "required", "show_if"} - TYPE_KEYS[kind]:
         del question[name]
+    if kind == QuestionType.INFO:  # nothing to answer, so nothing to require
+        question["required"] = False
     if kind == QuestionType.NPS:  # always 0–10
         question.pop("min", None)
         question.pop("max", None)

@@ -1,0 +1,71 @@
+"""The question types added for the builder: ``dropdown`` (one option from a list, stored as
+``single`` is) and ``info`` (a text between questions, nothing to answer): answering without
+JavaScript, results and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+
+from services.survey.results import exports
+from services.survey.results.exports import ExportOptions
+from services.survey.results.figures import question_results
+from shared.models import Answer, Survey
+from tests.survey.conftest import post, token_of
+
+PAGES = [
+    {
+        "title": "Om dig",
+        "questions": [
+            {"key": "las_forst", "type": "info", "text": "Läs detta först.\n\nAndra stycket."},
+            {
+                "key": "kommun",
+                "type": "dropdown",
+                "text": "Vilken kommun arbetar du i?",
+                "required": True,
+                "other": True,
+                "options": ["Ale", "Alingsås", "Borås"],
+            },
+            {"key": "varfor", "type": "text", "text": "Varför?", "show_if": {"question": "kommun", "equals": "ale"}},
+        ],
+    }
+]
+PEOPLE = "email,name\r\nanna@ale.example,Anna Ek\r\nbo@bor.example,Bo Ås\r\n"
+
+
+def test_dropdown_and_info_are_answered_and_stored(client, db, make_survey):
+    make_survey(pages=PAGES, participants=PEOPLE, anonymous=False, report_attributes=[])
+    token = token_of(db)
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "<p>Läs detta först.</p>" in html and "<p>Andra stycket.</p>" in html
+    assert '<select id="q-kommun" name="kommun"' in html and '<option value="alingsas">Alingsås</option>' in html
+    assert '<option value="other">Annat</option>' in html
+
+    refused = post(client, token, {}, "submit")
+    assert "Välj ett av alternativen." in refused.get_data(as_text=True)
+    assert 'href="#q-kommun"' in refused.get_data(as_text=True)
+    made_up = post(client, token, {"kommun": "goteborg"}, "submit")
+    assert "Välj ett av alternativen i listan." in made_up.get_data(as_text=True)
+
+    assert post(client, token, {"kommun": "ale", "varfor": "Nära"}, "submit").status_code == 303
+    with db.sessions() as s:
+        stored = s.execute(select(Answer.question_key, Answer.option_key, Answer.text_value)).all()
+    assert sorted(stored, key=str) == sorted([("kommun", "ale", None), ("varfor", None, "Nära")], key=str)
+
+
+def test_dropdown_in_results_and_exports_info_nowhere(app, client, db, make_survey):
+    survey_id = make_survey(pages=PAGES, participants=PEOPLE, anonymous=False, report_attributes=[])
+    post(client, token_of(db, "anna@ale.example"), {"kommun": "ale", "varfor": "Nära"}, "submit")
+    post(client, token_of(db, "bo@bor.example"), {"kommun": "other", "kommun.other": "Bollebygd"}, "submit")
+    with app.test_request_context(), db.sessions() as s:
+        survey = s.get(Survey, survey_id)
+        results = question_results(s, survey)
+        data = b"".join(exports.csv_chunks(s, survey, ExportOptions()))
+    assert [r.question.key for r in results.questions] == ["kommun", "varfor"]
+    kommun = results.questions[0]
+    assert {bar.label: bar.count for bar in kommun.bars}["Ale"] == 1 and kommun.other_count == 1
+    rows = sorted(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))), key=lambda row: row["kommun"])
+    assert [row["kommun"] for row in rows] == ["ale", "other"] and rows[1]["kommun_other_text"] == "Bollebygd"
+    assert not any(name.startswith("las_forst") for name in rows[0])
