@@ -55,7 +55,7 @@ def test_dropdown_and_info_are_answered_and_stored(client, db, make_survey):
     assert sorted(stored, key=str) == sorted([("kommun", "ale", None), ("varfor", None, "Nära")], key=str)
 
 
-def test_dropdown_in_results_and_exports_info_nowhere(app, client, db, make_survey):
+def test_dropdown_in_results_and_exports_info_nowhere(app, evaluator, client, db, make_survey):
     survey_id = make_survey(pages=PAGES, participants=PEOPLE, anonymous=False, report_attributes=[])
     post(client, token_of(db, "anna@ale.example"), {"kommun": "ale", "varfor": "Nära"}, "submit")
     post(client, token_of(db, "bo@bor.example"), {"kommun": "other", "kommun.other": "Bollebygd"}, "submit")
@@ -69,3 +69,5 @@ def test_dropdown_in_results_and_exports_info_nowhere(app, client, db, make_surv
     rows = sorted(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))), key=lambda row: row["kommun"])
     assert [row["kommun"] for row in rows] == ["ale", "other"] and rows[1]["kommun_other_text"] == "Bollebygd"
     assert not any(name.startswith("las_forst") for name in rows[0])
+    page = evaluator.get(f"/admin/surveys/{survey_id}/results").get_data(as_text=True)
+    assert "Svar på frågan: Vilken kommun arbetar du i?" in page and "Läs detta först." not in page
