@@ -7,6 +7,9 @@ other-text, ``dont_know`` for "don't know".
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from flask_babel import gettext as _
 
 from services.survey.surveys.questions import (
@@ -111,6 +114,8 @@ def check_question(question: Question, values: Values, require: bool) -> str | N
                 return _("Välj ett av värdena för ”%(row)s”.", row=row.label)
         if missing and unanswered:
             return _("Svara på alla påståenden. Saknas: %(rows)s.", rows="; ".join(unanswered))
+    elif kind == QuestionType.DATE:
+        return _check_date(question, first(values, key), missing)
     elif kind == QuestionType.NUMBER:
         text = first(values, key)
         if not text:
@@ -132,6 +137,32 @@ def check_question(question: Question, values: Values, require: bool) -> str | N
             return _("Fyll i ett svar.") if missing else None
         if len(text) > limit:
             return _("Svaret får vara högst %(n)s tecken (nu %(m)s).", n=limit, m=len(text))
+    return None
+
+
+def parse_day(text: str) -> date | None:
+    """A date as a date field sends it (ÅÅÅÅ-MM-DD), or None."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _check_date(question: Question, text: str, missing: bool) -> str | None:
+    if not text:
+        return _("Fyll i ett datum.") if missing else None
+    day = parse_day(text)
+    if day is None:
+        return _("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-31.")
+    low, high = question.earliest, question.latest
+    if (low and day < low) or (high and day > high):
+        if low and high:
+            return _("Välj ett datum från %(low)s till %(high)s.", low=low.isoformat(), high=high.isoformat())
+        if low:
+            return _("Välj ett datum från %(low)s eller senare.", low=low.isoformat())
+        return _("Välj ett datum till och med %(high)s.", high=str(high))
     return None
 
 

@@ -241,7 +241,7 @@ def _pivot(cols: list[Column]) -> tuple[list, list[_Reading]]:
             # NULL: question not answered; 0: answered without this option; 1: chosen.
             exprs.append(func.max(case((in_q, case((Answer.option_key == c.sub, 1), else_=0)))).label(names[0]))
             plan.append((i, "multiple", q, c.sub, names))
-        elif q.type in TEXT_TYPES:
+        elif q.type in TEXT_TYPES or q.type == QuestionType.DATE:  # a date as ÅÅÅÅ-MM-DD text
             exprs.append(func.max(case((in_q, Answer.text_value))).label(names[0]))
             plan.append((i, "text", q, c.sub, names))
         else:  # scale, nps, number, matrix row: a number or "don't know"

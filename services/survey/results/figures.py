@@ -241,6 +241,17 @@ def bars_of(q: Question, counts: dict[str, int], respondents: int) -> list[Bar]:
     ]
 
 
+def months_stmt(survey_id: int, flt: Filter, keys: list[str]):
+    """How many answered each month, per date question (a date is stored as ÅÅÅÅ-MM-DD text)."""
+    month = func.substr(Answer.text_value, 1, 7)
+    return (
+        from_answers(Answer.question_key.label("q"), month.label("m"), func.count().label("n"))
+        .where(*scope(survey_id, flt), Answer.question_key.in_(keys))
+        .group_by(Answer.question_key, month)
+        .order_by(month)
+    )
+
+
 def question_results(
     session: Session,
     survey: Survey,
@@ -278,6 +289,11 @@ def question_results(
         {r.q: int(r.n) for r in session.execute(respondents_stmt(survey.id, flt, multiple))} if multiple else {}
     )
 
+    dates = [q.key for q in qs if q.type == QuestionType.DATE]
+    months: dict[str, dict[str, int]] = {}
+    for r in session.execute(months_stmt(survey.id, flt, dates)) if dates else ():
+        months.setdefault(r.q, {})[r.m] = int(r.n)
+
     out = []
     for q in qs:
         own = counts.get((q.key, None), {})
@@ -287,6 +303,8 @@ def question_results(
         if q.type in CHOICE_TYPES or q.type in POINT_TYPES:
             result.dont_know = own.get(DONT_KNOW, 0)
             result.bars = bars_of(q, own, n)
+        if q.type == QuestionType.DATE:  # answers by month, in order
+            result.bars = [Bar(m, m, count, percent(count, n)) for m, count in sorted(months.get(q.key, {}).items())]
         if q.type in POINT_TYPES or q.type == QuestionType.NUMBER:
             result.stats = stats.get((q.key, None), NumberStats())
         if q.type == QuestionType.MATRIX:

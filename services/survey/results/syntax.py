@@ -64,7 +64,8 @@ def _variable(column: Column, name: str, width: int, anonymous: bool, numbering:
         label = str(_("Period då svaret skickades in") if anonymous else _("Dag då svaret skickades in"))
     elif column.name.startswith("attr:"):
         label = str(_("Bakgrund: %(a)s", a=label))
-    if q is None or column.sub == "other_text" or q.type in (QuestionType.TEXT, QuestionType.LONGTEXT):
+    text_types = (QuestionType.TEXT, QuestionType.LONGTEXT, QuestionType.DATE)  # dates as ÅÅÅÅ-MM-DD
+    if q is None or column.sub == "other_text" or q.type in text_types:
         return Variable(name, label, False, width, (), (), "nominal", False)
     dont_know = ((DONT_KNOW_CODE, str(_("Vet inte"))),) if q.dont_know else ()
     missing = (DONT_KNOW_CODE,) if q.dont_know else ()

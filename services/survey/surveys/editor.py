@@ -41,11 +41,12 @@ TYPE_DESCRIPTIONS = {
     QuestionType.LONGTEXT: _l("Ett längre svar med egna ord."),
     QuestionType.DROPDOWN: _l("Välj ett svarsalternativ i en rullgardinslista, bra för långa listor som kommunerna."),
     QuestionType.INFO: _l("En text mellan frågorna, utan svar."),
+    QuestionType.DATE: _l("Ett datum, om du vill mellan en första och en sista dag."),
 }
 # Types whose answers a condition (show_if) can test, one menu entry per possible answer.
 CONDITION_TYPES = (*CHOICE_TYPES, *POINT_TYPES)
 KEY_LENGTH = 40  # generated keys: long enough to recognise the text, short enough for a spreadsheet column
-NUMBER_FIELDS = ("min", "max", "max_length")
+NUMBER_FIELDS = ("min", "max", "max_length")  # but a date question's min and max are dates
 FLAGS = ("required", "other", "dont_know")
 
 
@@ -100,6 +101,11 @@ def form_values(definition: SurveyDefinition) -> dict[str, str]:
                 out |= {f"{at}.min_label": scale.min_label, f"{at}.max_label": scale.max_label}
             if q.type == QuestionType.NUMBER:
                 out |= {f"{base}.min": _number_text(q.min), f"{base}.max": _number_text(q.max)}
+            if q.type == QuestionType.DATE:
+                out |= {
+                    f"{base}.{name}": day.isoformat() if day else ""
+                    for name, day in (("min", q.earliest), ("max", q.latest))
+                }
             if q.max_length is not None:
                 out[f"{base}.max_length"] = str(q.max_length)
             for kind, items in (("options", q.options), ("rows", q.rows)):
@@ -140,13 +146,23 @@ def apply_form(definition: dict, form, keys_frozen: bool) -> dict:
     definition = copy.deepcopy(definition)
     stored = form_values(SurveyDefinition.from_dict(definition))
     renamed: dict[str, str] = {}  # question key → new key, for the conditions that name it
+    # A new type first: the fields the form shows for the old type (a number's bounds, options
+    # of a choice) do not apply to the new one; its texts do.
+    retyped = set()
     for name, old in stored.items():
-        if name not in form:
+        if name.endswith(".type") and form.get(name, old) != old and form[name] in TYPE_KEYS:
+            base = name.removesuffix(".type")
+            _convert(_at(definition, base.split(".")), QuestionType(form[name]))
+            retyped.add(base + ".")
+    for name in stored:
+        if name not in form or name.endswith(".type"):
+            continue
+        if name.startswith(tuple(retyped)) and name.rpartition(".")[2] not in ("text", "help", "key", "show_if"):
             continue
         parts = name.split(".")
         target, field = _at(definition, parts[:-1]), parts[-1]
         value = form[name].replace("\r\n", "\n")
-        if field in NUMBER_FIELDS:
+        if field in NUMBER_FIELDS and target.get("type") != QuestionType.DATE:
             number = _number(value)
             if number is None:
                 target.pop(field, None)
@@ -160,9 +176,6 @@ def apply_form(definition: dict, form, keys_frozen: bool) -> dict:
                 target["show_if"] = {"question": question, "in": values.split("|")}
             else:
                 target.pop("show_if", None)
-        elif field == "type":
-            if value != old and value in TYPE_KEYS:
-                _convert(target, QuestionType(value))
         elif field == "key":
             target["key"] = value.strip()
         else:
@@ -214,6 +227,9 @@ def _items(label: str, count: int = 2) -> list[dict]:
 def _convert(question: dict, kind: QuestionType) -> None:
     """Give a question another type: keep what the new type has, drop what it has not, and add
     what it needs (two options, two statements) so it can be saved at once."""
+    if {question.get("type"), kind} == {QuestionType.NUMBER, QuestionType.DATE}:  # numbers are no dates
+        question.pop("min", None)
+        question.pop("max", None)
     if question.get("type") == QuestionType.MATRIX and kind in POINT_TYPES:
         question.update(question.get("scale", {}))
     if kind == QuestionType.MATRIX and question.get("type") in POINT_TYPES:

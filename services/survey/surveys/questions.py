@@ -9,6 +9,7 @@ are ``{key, label}``, a condition is ``show_if.in``, "don't know" is the questio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 
 from flask_babel import lazy_gettext as _l
@@ -30,6 +31,7 @@ class QuestionType(Vocabulary):
     TEXT = "text", _l("Kort text")
     LONGTEXT = "longtext", _l("Lång text")
     DROPDOWN = "dropdown", _l("Ett svar i en lista")
+    DATE = "date", _l("Datum")
     INFO = "info", _l("Informationstext")
 
 
@@ -95,6 +97,8 @@ class Question:
     dont_know: bool = False  # scale, matrix: a "Vet inte" choice
     show_if: ShowIf | None = None
     max_length: int | None = None  # text, longtext
+    earliest: date | None = None  # date: the bounds, when given
+    latest: date | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> Question:
@@ -124,6 +128,8 @@ class Question:
             dont_know=data.get("dont_know", False),
             show_if=ShowIf(rule["question"], tuple(rule["in"])) if rule else None,
             max_length=data.get("max_length"),
+            earliest=date.fromisoformat(data["min"]) if kind == QuestionType.DATE and data.get("min") else None,
+            latest=date.fromisoformat(data["max"]) if kind == QuestionType.DATE and data.get("max") else None,
         )
 
     @property

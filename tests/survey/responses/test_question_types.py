@@ -1,6 +1,6 @@
 """The question types added for the builder: ``dropdown`` (one option from a list, stored as
-``single`` is) and ``info`` (a text between questions, nothing to answer): answering without
-JavaScript, results and exports."""
+``single`` is), ``info`` (a text between questions, nothing to answer) and ``date`` (ÅÅÅÅ-MM-DD
+within optional bounds; results by month): answering without JavaScript, results and exports."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ PAGES = [
                 "options": ["Ale", "Alingsås", "Borås"],
             },
             {"key": "varfor", "type": "text", "text": "Varför?", "show_if": {"question": "kommun", "equals": "ale"}},
+            {"key": "start", "type": "date", "text": "När började du?", "min": "2020-01-01", "max": "2026-12-31"},
         ],
     }
 ]
@@ -63,7 +64,7 @@ def test_dropdown_in_results_and_exports_info_nowhere(app, evaluator, client, db
         survey = s.get(Survey, survey_id)
         results = question_results(s, survey)
         data = b"".join(exports.csv_chunks(s, survey, ExportOptions()))
-    assert [r.question.key for r in results.questions] == ["kommun", "varfor"]
+    assert [r.question.key for r in results.questions] == ["kommun", "varfor", "start"]
     kommun = results.questions[0]
     assert {bar.label: bar.count for bar in kommun.bars}["Ale"] == 1 and kommun.other_count == 1
     rows = sorted(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))), key=lambda row: row["kommun"])
@@ -71,3 +72,28 @@ def test_dropdown_in_results_and_exports_info_nowhere(app, evaluator, client, db
     assert not any(name.startswith("las_forst") for name in rows[0])
     page = evaluator.get(f"/admin/surveys/{survey_id}/results").get_data(as_text=True)
     assert "Svar på frågan: Vilken kommun arbetar du i?" in page and "Läs detta först." not in page
+
+
+def test_dates_are_checked_stored_and_counted_by_month(app, evaluator, client, db, make_survey):
+    survey_id = make_survey(pages=PAGES, participants=PEOPLE, anonymous=False, report_attributes=[])
+    anna, bo = token_of(db, "anna@ale.example"), token_of(db, "bo@bor.example")
+    html = client.get(f"/s/{anna}").get_data(as_text=True)
+    assert 'type="date" id="q-start" name="start" value="" min="2020-01-01" max="2026-12-31"' in html
+    wrong = post(client, anna, {"kommun": "alingsas", "start": "31/3/2025"}, "submit").get_data(as_text=True)
+    assert "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-31." in wrong
+    early = post(client, anna, {"kommun": "alingsas", "start": "2019-12-31"}, "submit").get_data(as_text=True)
+    assert "Välj ett datum från 2020-01-01 till 2026-12-31." in early
+    assert post(client, anna, {"kommun": "alingsas", "start": "2025-03-31"}, "submit").status_code == 303
+    assert post(client, bo, {"kommun": "boras", "start": "2025-03-02"}, "submit").status_code == 303
+    with app.test_request_context(), db.sessions() as s:
+        survey = s.get(Survey, survey_id)
+        start = next(r for r in question_results(s, survey).questions if r.question.key == "start")
+        data = b"".join(exports.csv_chunks(s, survey, ExportOptions()))
+    assert [(bar.label, bar.count) for bar in start.bars] == [("2025-03", 2)]
+    assert sorted(row["start"] for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))) == [
+        "2025-03-02",
+        "2025-03-31",
+    ]
+    assert "Svar på frågan: När började du?" in evaluator.get(f"/admin/surveys/{survey_id}/results").get_data(
+        as_text=True
+    )

@@ -178,3 +178,30 @@ def test_every_save_is_a_version_and_one_can_be_restored(evaluator, db, make_sur
     with db.sessions() as s:
         assert s.scalar(select(func.count()).where(SurveyVersion.survey_id == survey_id)) == 4
     assert post_form(evaluator, url, {"version": "999999"}).status_code == 404
+
+
+def test_new_types_in_the_builder_date_dropdown_and_info(evaluator, db):
+    survey_id = new_survey(evaluator, start="blank", title="Typer")
+    for kind in ("date", "dropdown", "info"):
+        assert build(evaluator, db, survey_id, "add_question:0", **{"new_type.0": kind}).status_code == 302
+    q = "pages.0.questions"
+    changes = {f"{q}.1.min": "2026-01-01", f"{q}.1.max": "2025-01-01", f"{q}.3.text": "Tack för hjälpen!"}
+    refused = build(evaluator, db, survey_id, **changes)
+    assert "Fråga 2 på sida 1, högsta värdet: måste vara samma dag som min eller senare" in refused.get_data(
+        as_text=True
+    )
+    assert build(evaluator, db, survey_id, **{**changes, f"{q}.1.max": "2026-12-31"}).status_code == 302
+    questions = stored(db, survey_id)["pages"][0]["questions"]
+    assert (questions[1]["type"], questions[1]["min"], questions[1]["max"]) == ("date", "2026-01-01", "2026-12-31")
+    assert questions[2]["type"] == "dropdown" and len(questions[2]["options"]) == 2
+    assert questions[3] == {"key": "tack_for_hjalpen", "type": "info", "text": "Tack för hjälpen!", "required": False}
+    # A number question turned into a date question leaves its numbers behind.
+    build(evaluator, db, survey_id, **{f"{q}.0.type": "number"})
+    build(evaluator, db, survey_id, **{f"{q}.0.min": "3"})
+    build(evaluator, db, survey_id, **{f"{q}.0.type": "date"})
+    assert stored(db, survey_id)["pages"][0]["questions"][0] == {
+        "key": "fraga_1",
+        "type": "date",
+        "text": "Ny fråga",
+        "required": False,
+    }
