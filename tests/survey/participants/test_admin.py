@@ -66,3 +66,11 @@ def test_participant_page_shows_swedish_time_across_summer_time(evaluator, db, m
     )
     assert "Inbjuden: 2025-03-30 01:30" in anna_page
     assert "Inbjuden: 2025-03-30 03:30" in bo_page and "Har svarat: 2025-10-26" in bo_page
+
+
+def test_the_list_says_how_many_of_how_many_are_shown(evaluator, make_survey):
+    people = "email,name\r\n" + "".join(f"p{n}@ale.example,Person {n}\r\n" for n in range(105))
+    survey_id = make_survey(participants=people)
+    html = evaluator.get(f"/admin/surveys/{survey_id}/participants").get_data(as_text=True)
+    assert "100 av 105 visas" in html and 'href="#import"' in html and 'href="#add"' in html
+    assert "5 av 105 visas" in evaluator.get(f"/admin/surveys/{survey_id}/participants?page=2").get_data(as_text=True)
