@@ -17,7 +17,7 @@ from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database, is_postgres
 from shared.logs import loggable
-from shared.mail.message import as_wire_bytes, build_message, format_address
+from shared.mail.message import MessageWriter, as_wire_bytes, build_message, format_address
 from shared.mail.transport import PermanentFailure, TemporaryFailure, Transport
 from shared.models import MailKind, OutboxMail, OutboxStatus, Suppression
 
@@ -84,7 +84,7 @@ class Mail:
     to_name: str
     subject: str
     text: str
-    html: str | None = None
+    html: str
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -98,23 +98,14 @@ def enqueue_many(session: Session, config: Config, kind: MailKind, mails: Sequen
         return
     now = utcnow()
     sender = parseaddr(config.mail_from)[1]
+    writer = MessageWriter(config.mail_from, language)
     rows = [
         {
             "kind": MailKind(kind),
             "sender": sender,
             "recipient": mail.to_email,
             "subject": mail.subject,
-            "message": as_wire_bytes(
-                build_message(
-                    sender=config.mail_from,
-                    to=format_address(mail.to_email, mail.to_name),
-                    subject=mail.subject,
-                    text=mail.text,
-                    html=mail.html,
-                    headers=mail.headers,
-                    language=language,
-                )
-            ),
+            "message": writer.write(mail.to_email, mail.to_name, mail.subject, mail.text, mail.html, mail.headers),
             "status": OutboxStatus.QUEUED,
             "attempts": 0,
             "created_at": now,
