@@ -1,7 +1,7 @@
 """The survey builder, sending and mail texts in Chromium, as a new evaluator uses them: start a
 blank survey, add pages, questions of several types, options and a condition, see an error in plain
 Swedish, look at the versions, write the mail texts with the placeholder buttons, send invitations
-after the confirmation page and watch the job — axe-core finds no violations on any page, at 320 px
+after the confirmation page and watch the job, preview at phone width — axe-core finds no violations on any page, at 320 px
 too, and the builder works with JavaScript off."""
 
 from __future__ import annotations
@@ -72,6 +72,14 @@ def test_build_a_survey_in_the_browser(page, live_server, config, db, passwords)
 
     page.get_by_role("link", name="Tidigare versioner").first.click()
     expect(page.get_by_role("button", name="Återställ").first).to_be_visible()
+    assert_no_axe_violations(page)
+
+    # The full-page preview at phone width: the respondent's page in a 360 px frame.
+    page.get_by_role("link", name="Bygg enkäten").click()
+    page.get_by_role("link", name="Förhandsvisa i mobilbredd").click()
+    frame = page.frame_locator("iframe.phone-preview")
+    expect(frame.get_by_text("Hur nöjd är du?")).to_be_visible()
+    assert frame.locator("html").evaluate("element => element.scrollWidth") <= 360
     assert_no_axe_violations(page)
 
 
