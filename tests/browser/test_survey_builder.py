@@ -1,8 +1,8 @@
 """The survey builder, sending and mail texts in Chromium, as a new evaluator uses them: start a
 blank survey, add pages, questions of several types, options and a condition, see an error in plain
-Swedish, look at the versions, write the mail texts with the placeholder buttons, send invitations
-after the confirmation page and watch the job, preview at phone width — axe-core finds no violations on any page, at 320 px
-too, and the builder works with JavaScript off."""
+Swedish, look at the versions, preview at phone width, write the mail texts with the placeholder
+buttons, send invitations after the confirmation page and watch the job — axe-core finds no
+violations on any page, at 320 px too, and the builder works with JavaScript off."""
 
 from __future__ import annotations
 
