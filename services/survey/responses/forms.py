@@ -46,6 +46,8 @@ def page_fields(question: Question) -> list[str]:
     key = question.key
     if question.type == QuestionType.MATRIX:
         return [f"{key}.{row.key}" for row in question.rows]
+    if question.type == QuestionType.RANKING:
+        return [f"{key}.{option.key}" for option in question.options]
     if question.type in CHOICE_TYPES and question.other:
         return [key, f"{key}.{OTHER}"]
     return [key]
@@ -116,6 +118,8 @@ def check_question(question: Question, values: Values, require: bool) -> str | N
             return _("Svara på alla påståenden. Saknas: %(rows)s.", rows="; ".join(unanswered))
     elif kind == QuestionType.DATE:
         return _check_date(question, first(values, key), missing)
+    elif kind == QuestionType.RANKING:
+        return _check_ranking(question, values, missing)
     elif kind == QuestionType.NUMBER:
         text = first(values, key)
         if not text:
@@ -163,6 +167,22 @@ def _check_date(question: Question, text: str, missing: bool) -> str | None:
         if low:
             return _("Välj ett datum från %(low)s eller senare.", low=low.isoformat())
         return _("Välj ett datum till och med %(high)s.", high=str(high))
+    return None
+
+
+def _check_ranking(question: Question, values: Values, missing: bool) -> str | None:
+    """Every option a place of its own (1 = first), or none at all when the question may be skipped."""
+    places = [first(values, f"{question.key}.{option.key}") for option in question.options]
+    given = [place for place in places if place]
+    if not given:
+        return _("Rangordna alternativen.") if missing else None
+    allowed = {str(n) for n in range(1, len(places) + 1)}
+    if any(place not in allowed for place in given):
+        return _("Välj en plats mellan 1 och %(n)s.", n=len(places))
+    if len(given) < len(places):
+        return _("Ge varje alternativ en plats.")
+    if len(set(given)) < len(given):
+        return _("Varje plats får bara användas en gång.")
     return None
 
 

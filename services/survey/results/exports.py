@@ -205,6 +205,11 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
                         f"{q.key}_{r.key}", f"{q.text} – {r.label}" if labels else f"{q.key}_{r.key}", q, r.key, codes
                     )
                 )
+        elif q.type == QuestionType.RANKING:  # one column per option: its place
+            codes = tuple((str(n), str(n)) for n in range(1, len(q.options) + 1))
+            for o in q.options:
+                name = f"{q.key}_{o.key}"
+                out.append(Column(name, f"{q.text} – {o.label}" if labels else name, q, o.key, codes))
         elif q.type in POINT_TYPES:
             codes = tuple((str(v), str(v)) for v in q.required_scale.points) + dk
             out.append(Column(q.key, q.text if labels else q.key, q, None, codes))
@@ -245,7 +250,8 @@ def _pivot(cols: list[Column]) -> tuple[list, list[_Reading]]:
             exprs.append(func.max(case((in_q, Answer.text_value))).label(names[0]))
             plan.append((i, "text", q, c.sub, names))
         else:  # scale, nps, number, matrix row: a number or "don't know"
-            where = and_(in_q, Answer.row_key == c.sub) if q.type == QuestionType.MATRIX else in_q
+            by_row = q.type in (QuestionType.MATRIX, QuestionType.RANKING)
+            where = and_(in_q, Answer.row_key == c.sub) if by_row else in_q
             exprs.append(func.max(case((where, Answer.number_value))).label(names[0]))
             if q.dont_know:  # a flag column only where "don't know" can be answered
                 exprs.append(func.max(case((and_(where, Answer.option_key == DONT_KNOW), 1))).label(names[1]))

@@ -303,6 +303,20 @@ def question_results(
         if q.type in CHOICE_TYPES or q.type in POINT_TYPES:
             result.dont_know = own.get(DONT_KNOW, 0)
             result.bars = bars_of(q, own, n)
+        if q.type == QuestionType.RANKING:  # per option: its places, mean place, how often first
+            for o in q.options:
+                places = counts.get((q.key, o.key), {})
+                row_n = sum(places.values())
+                bars = [
+                    Bar(str(p), str(p), places.get(str(p), 0), percent(places.get(str(p), 0), row_n))
+                    for p in range(1, len(q.options) + 1)
+                ]
+                result.rows.append(RowResult(o.key, o.label, bars, 0, row_n, stats.get((q.key, o.key), NumberStats())))
+            result.respondents = max((r.respondents for r in result.rows), default=0)
+            result.bars = [
+                Bar(row.key, row.label, row.bars[0].count, percent(row.bars[0].count, result.respondents))
+                for row in result.rows
+            ]
         if q.type == QuestionType.DATE:  # answers by month, in order
             result.bars = [Bar(m, m, count, percent(count, n)) for m, count in sorted(months.get(q.key, {}).items())]
         if q.type in POINT_TYPES or q.type == QuestionType.NUMBER:

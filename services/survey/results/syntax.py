@@ -76,6 +76,8 @@ def _variable(column: Column, name: str, width: int, anonymous: bool, numbering:
     if q.type == QuestionType.MULTIPLE:
         values = tuple((int(code), text) for code, text in column.codes)
         return Variable(name, label, True, width, values, (), "nominal", False)
+    if q.type == QuestionType.RANKING:  # the place, 1 = first
+        return Variable(name, label, True, width, (), (), "ordinal", False)
     if q.type in POINT_TYPES or q.type == QuestionType.MATRIX:
         scale = q.required_scale
         ends = {scale.min: scale.min_label, scale.max: scale.max_label}

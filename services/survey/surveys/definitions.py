@@ -42,6 +42,7 @@ TYPE_KEYS = {
     "longtext": {"max_length"},
     "info": set(),
     "date": {"min", "max"},
+    "ranking": {"options"},
 }
 SCALE_KEYS = {"min", "max", "min_label", "max_label"}
 
@@ -433,6 +434,10 @@ def _question(check: _Checker, question, path: str, seen: dict[str, dict]) -> di
         out["min"], out["max"] = 0, 10
         out["min_label"] = _text(check, question, "min_label", path) or _("Inte alls troligt")
         out["max_label"] = _text(check, question, "max_label", path) or _("Mycket troligt")
+    elif kind == "ranking":
+        out["options"] = _items(check, question.get("options"), f"{path}.options", "option")
+        if len(out["options"]) == 1:
+            check.add(f"{path}.options", _("lägg till minst två alternativ att rangordna"))
     elif kind == "date":
         bounds = {name: _day(check, question, name, path) for name in ("min", "max")}
         if bounds["min"] and bounds["max"] and bounds["min"] > bounds["max"]:
@@ -459,7 +464,7 @@ def _show_if(check: _Checker, rule, path: str, seen: dict[str, dict]) -> dict | 
     if target is None:
         check.add(f"{path}.question", _("måste vara nyckeln till en fråga som kommer tidigare"))
         return None
-    if target["type"] in ("matrix", "text", "longtext", "info", "date"):
+    if target["type"] in ("matrix", "text", "longtext", "info", "date", "ranking"):
         check.add(f"{path}.question", _("kan inte bero på en fråga av typen %(type)s", type=target["type"]))
         return None
     values = rule["in"] if "in" in rule else [rule["equals"]]

@@ -42,6 +42,7 @@ TYPE_DESCRIPTIONS = {
     QuestionType.DROPDOWN: _l("Välj ett svarsalternativ i en rullgardinslista, bra för långa listor som kommunerna."),
     QuestionType.INFO: _l("En text mellan frågorna, utan svar."),
     QuestionType.DATE: _l("Ett datum, om du vill mellan en första och en sista dag."),
+    QuestionType.RANKING: _l("Sätt alternativen i ordning, från det viktigaste."),
 }
 # Types whose answers a condition (show_if) can test, one menu entry per possible answer.
 CONDITION_TYPES = (*CHOICE_TYPES, *POINT_TYPES)
@@ -243,7 +244,7 @@ def _convert(question: dict, kind: QuestionType) -> None:
     if kind == QuestionType.NPS:  # always 0–10
         question.pop("min", None)
         question.pop("max", None)
-    if kind in CHOICE_TYPES and not question.get("options"):
+    if kind in (*CHOICE_TYPES, QuestionType.RANKING) and not question.get("options"):
         question["options"] = _items(_("Alternativ"))
     if kind == QuestionType.MATRIX:
         question.setdefault("rows", _items(_("Påstående")))

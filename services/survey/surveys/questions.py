@@ -32,6 +32,7 @@ class QuestionType(Vocabulary):
     LONGTEXT = "longtext", _l("Lång text")
     DROPDOWN = "dropdown", _l("Ett svar i en lista")
     DATE = "date", _l("Datum")
+    RANKING = "ranking", _l("Rangordning")
     INFO = "info", _l("Informationstext")
 
 
@@ -88,7 +89,7 @@ class Question:
     text: str
     help: str = ""
     required: bool = False
-    options: tuple[Choice, ...] = ()  # single, dropdown, multiple
+    options: tuple[Choice, ...] = ()  # single, dropdown, multiple, ranking
     rows: tuple[Choice, ...] = ()  # matrix
     scale: Scale | None = None  # scale, nps, matrix
     min: float | None = None  # number: the bounds, when given

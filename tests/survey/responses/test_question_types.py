@@ -97,3 +97,50 @@ def test_dates_are_checked_stored_and_counted_by_month(app, evaluator, client, d
     assert "Svar på frågan: När började du?" in evaluator.get(f"/admin/surveys/{survey_id}/results").get_data(
         as_text=True
     )
+
+
+RANKING = [
+    {
+        "title": "Prioriteringar",
+        "questions": [
+            {
+                "key": "viktigast",
+                "type": "ranking",
+                "text": "Vad är viktigast för er?",
+                "required": True,
+                "options": ["Tid", "Pengar", "Kompetens"],
+            }
+        ],
+    }
+]
+
+
+def test_ranking_without_javascript_results_and_exports(app, evaluator, client, db, make_survey):
+    survey_id = make_survey(pages=RANKING, participants=PEOPLE, anonymous=False, report_attributes=[])
+    anna, bo = token_of(db, "anna@ale.example"), token_of(db, "bo@bor.example")
+    html = client.get(f"/s/{anna}").get_data(as_text=True)
+    assert '<select id="q-viktigast-tid" name="viktigast.tid"' in html and '<option value="3">3</option>' in html
+    twice = post(client, anna, {"viktigast.tid": "1", "viktigast.pengar": "1", "viktigast.kompetens": "2"}, "submit")
+    assert "Varje plats får bara användas en gång." in twice.get_data(as_text=True)
+    part = post(client, anna, {"viktigast.tid": "1"}, "submit")
+    assert "Ge varje alternativ en plats." in part.get_data(as_text=True)
+    assert "Rangordna alternativen." in post(client, anna, {}, "submit").get_data(as_text=True)
+    first = {"viktigast.tid": "1", "viktigast.pengar": "3", "viktigast.kompetens": "2"}
+    assert post(client, anna, first, "submit").status_code == 303
+    second = {"viktigast.tid": "2", "viktigast.pengar": "3", "viktigast.kompetens": "1"}
+    assert post(client, bo, second, "submit").status_code == 303
+
+    with app.test_request_context(), db.sessions() as s:
+        survey = s.get(Survey, survey_id)
+        result = question_results(s, survey).questions[0]
+        data = b"".join(exports.csv_chunks(s, survey, ExportOptions()))
+    means = {row.key: (row.stats.mean, row.bars[0].count) for row in result.rows}
+    assert means == {"tid": (1.5, 1), "pengar": (3.0, 0), "kompetens": (1.5, 1)}
+    assert [(bar.label, bar.percent) for bar in result.bars] == [("Tid", 50.0), ("Pengar", 0.0), ("Kompetens", 50.0)]
+    rows = sorted(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))), key=lambda row: row["viktigast_tid"])
+    assert [(r["viktigast_tid"], r["viktigast_pengar"], r["viktigast_kompetens"]) for r in rows] == [
+        ("1", "3", "2"),
+        ("2", "3", "1"),
+    ]
+    page = evaluator.get(f"/admin/surveys/{survey_id}/results").get_data(as_text=True)
+    assert "Medelplats" in page and "Rangordning: Vad är viktigast för er?" in page

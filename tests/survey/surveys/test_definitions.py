@@ -9,7 +9,7 @@ import pytest
 from services.survey.surveys.definitions import DefinitionError, dump_yaml, moment_of, parse_definition
 from tests.survey.conftest import MILLENNIUM
 
-TYPE_NAMES = "single, multiple, scale, matrix, number, nps, text, longtext, dropdown, date, info"
+TYPE_NAMES = "single, multiple, scale, matrix, number, nps, text, longtext, dropdown, date, ranking, info"
 
 
 def errors_of(text: str) -> list[str]:
