@@ -141,3 +141,34 @@ def test_mail_texts_and_sending_with_confirmation(page, live_server, config, db,
     page.wait_for_url(f"{base}/admin/jobs/*")
     run_jobs(db, config)
     expect(page.get_by_text("2 mejl lades i utkorgen.")).to_be_visible(timeout=15_000)
+
+
+def test_every_new_question_type_is_accessible_to_respondents(page, live_server, config, db, passwords):
+    from tests.survey.responses.test_question_types import PAGES, RANKING
+
+    app = create_app(config)
+    with db.transaction() as s:
+        create_admin(s, passwords, "eva@vastkom.example", PASSWORD, "evaluator")
+    with app.test_request_context(), db.transaction() as s:
+        from services.survey.surveys.domain import create_survey
+
+        survey_id = create_survey(s, millennium(pages=PAGES + RANKING)).id
+    base = live_server(app)
+    sign_in(page, base)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"{base}/admin/surveys/{survey_id}/preview")
+    expect(page.get_by_label("Vilken kommun arbetar du i?")).to_be_visible()
+    page.get_by_label("När började du?").fill("2025-03-31")
+    page.get_by_label("Vilken kommun arbetar du i?").select_option(label="Ale")
+    expect(page.get_by_label("Varför?")).to_be_visible()  # the condition, live
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Nästa").click()
+    ranking = page.get_by_role("group", name="Vad är viktigast för er?")
+    ranking.get_by_label("Tid").select_option("1")
+    ranking.get_by_label("Pengar").select_option("1")
+    ranking.get_by_label("Kompetens").select_option("2")
+    page.get_by_role("button", name="Skicka in svaren").click()
+    expect(page.get_by_text("Varje plats får bara användas en gång.").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_no_axe_violations(page)
