@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import binascii
 import secrets
+import unicodedata
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -35,9 +36,35 @@ class _WirePolicy(EmailPolicy):
 
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
 
+# Control characters (CR and LF among them) and the Unicode line and paragraph separators: a text
+# that carries one into a header could add headers of its own (Bcc:) to every copy.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+
+
+class HeaderError(ValueError):
+    """A text meant for a mail header holds a line break or another control character."""
+
+    def __init__(self, header: str):
+        super().__init__(f"the {header} header may not contain line breaks or control characters")
+        self.header = header
+
+
+def has_control_characters(text: str) -> bool:
+    """True if ``text`` holds a character no header may carry (line breaks, tabs, NUL…)."""
+    return any(unicodedata.category(c) in _UNSAFE_CATEGORIES for c in text)
+
+
+def check_header(header: str, value: str) -> str:
+    """``value`` unchanged, or ``HeaderError`` if it could break out of its header."""
+    if has_control_characters(value):
+        raise HeaderError(header)
+    return value
+
 
 def format_address(email: str, name: str = "") -> str:
     """'Åsa Öberg <asa@example.se>' with the name encoded as needed when serialised."""
+    check_header("To", email)
+    check_header("To", name)
     local, _, domain = email.rpartition("@")
     # International domains travel as punycode; SMTPUTF8 is not something every relay offers.
     domain = domain.encode("idna").decode("ascii")
@@ -54,7 +81,12 @@ def build_message(
     headers: dict[str, str] | None = None,
     language: str = "sv",
 ) -> EmailMessage:
-    """A complete message, ready for ``as_bytes()``; ``sender``/``to`` may carry display names."""
+    """A complete message, ready for ``as_bytes()``; ``sender``/``to`` may carry display names.
+
+    Raises ``HeaderError`` if a header text holds a line break or another control character.
+    """
+    for header, value in (("From", sender), ("To", to), ("Subject", subject), *(headers or {}).items()):
+        check_header(header, value)
     msg = EmailMessage(policy=WIRE_POLICY)
     msg["From"] = sender
     msg["To"] = to
@@ -90,7 +122,12 @@ class MessageWriter:
         self.language = language
 
     def write(self, to_email: str, to_name: str, subject: str, text: str, html: str, headers: dict[str, str]) -> bytes:
-        """One multipart/alternative message (plain text and HTML, quoted-printable), CRLF."""
+        """One multipart/alternative message (plain text and HTML, quoted-printable), CRLF.
+
+        Raises HeaderError, as ``build_message`` does, for a header text that could break out of its line.
+        """
+        for header, value in (("To", to_email), ("To", to_name), ("Subject", subject), *headers.items()):
+            check_header(header, value)
         local, _at, domain = to_email.rpartition("@")
         address = f"{local}@{domain.encode('idna').decode('ascii')}"
         to = formataddr((" ".join(to_name.split()), address), charset="utf-8")

@@ -12,6 +12,7 @@ from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.reports import Report
 from shared.models.subscriptions import (
     ConsentMethod,
+    ImportRow,
     NewsletterList,
     RateEvent,
     RateLock,
@@ -33,6 +34,7 @@ from shared.models.surveys import (
     SurveyStatus,
     SurveyVersion,
 )
+from shared.models.worker import WorkerHeartbeat
 
 __all__ = [
     "AccountStatus",
@@ -45,6 +47,7 @@ __all__ = [
     "ConsentMethod",
     "Delivery",
     "DeliveryStatus",
+    "ImportRow",
     "Issue",
     "IssueStatus",
     "Job",
@@ -76,4 +79,5 @@ __all__ = [
     "SurveyStatus",
     "SurveyVersion",
     "Vocabulary",
+    "WorkerHeartbeat",
 ]

@@ -19,6 +19,7 @@ from shared.clock import utcnow
 from shared.config import Config
 from shared.i18n import LOCAL_ZONE, to_local
 from shared.jobs import JobContext, JobProblem, start_job
+from shared.mail.message import has_control_characters
 from shared.mail.outbox import Mail, enqueue_many
 from shared.models import Job, JobKind, MailKind, Participant, Suppression, Survey, SurveyStatus
 
@@ -53,6 +54,9 @@ def save_mail_texts(session: Session, survey: Survey, texts: MailTexts) -> dict[
     for name in ("invitation_subject", "invitation_text", "reminder_subject", "reminder_text"):
         value = getattr(texts, name)
         problem = _("Fyll i en text.") if not value.strip() else text_error(value)
+        if not problem and name.endswith("subject") and has_control_characters(value.strip()):
+            # The subject becomes a mail header: a line break in it would add headers of its own.
+            problem = _("Ämnesraden får inte innehålla radbrytningar eller andra styrtecken.")
         if problem:
             errors[name] = problem
     if not 0 <= texts.max_reminders <= 10:
@@ -137,7 +141,7 @@ def send_batch(
         decline_link = personal_link(config, token) + "/decline"
         # The mail client's own "unsubscribe" button declines further reminders (RFC 8058).
         headers = {"List-Unsubscribe": f"<{decline_link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-        mails.append(Mail(email, name, subject, text, html_body, headers))
+        mails.append(Mail(email, " ".join(name.split()), subject, text, html_body, headers))  # a header is one line
     enqueue_many(session, config, kind, mails, survey.language)
     return len(claimed)
 

@@ -157,7 +157,8 @@ class MailTemplate:
         """Subject, plain text and HTML for one person with their link's token."""
         first_name = name.split()[0] if name.strip() else self.nobody
         values = {**self.common, "förnamn": first_name, "namn": name.strip() or self.nobody}
-        subject, body = self._fill(self.subject, values), self._fill(self.text, values)
+        # A name may bring line breaks; a header is one line.
+        subject, body = " ".join(self._fill(self.subject, values).split()), self._fill(self.text, values)
         link = personal_link(self.config, token)
         decline = link + "/decline"
         text = f"{body.rstrip()}\n\n{self.link_line}\n{link}\n\n{self.decline_line}\n{decline}\n"
