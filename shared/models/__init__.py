@@ -6,7 +6,16 @@ the code that reads it use the same name, and ``member.label`` is what users see
 
 from shared.models.accounts import AccountStatus, AdminUser, Role
 from shared.models.base import Base, Vocabulary
-from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
+from shared.models.issues import (
+    BounceEvent,
+    BounceKind,
+    BounceSource,
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    IssueStatus,
+    SendGrant,
+)
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
 from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.reports import Report
@@ -68,6 +77,7 @@ __all__ = [
     "Response",
     "ResponseStatus",
     "Role",
+    "SendGrant",
     "Subscriber",
     "Subscription",
     "SubscriptionEvent",

@@ -6,7 +6,7 @@ defaults; texts an evaluator wrote get the simple placeholders translated, and a
 in them is refused when sending until the evaluator fixes it.
 
 Revision ID: 0007_survey_builder
-Revises: 0006_worker
+Revises: 0011_performance
 Create Date: 2026-12-01 17:40:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import shared.models.base
 
 revision = "0007_survey_builder"
-down_revision = "0006_worker"
+down_revision = "0011_performance"
 branch_labels = None
 depends_on = None
 
