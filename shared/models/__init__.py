@@ -41,6 +41,7 @@ from shared.models.surveys import (
     ResponseStatus,
     Survey,
     SurveyStatus,
+    SurveyVersion,
 )
 from shared.models.worker import WorkerHeartbeat
 
@@ -86,6 +87,7 @@ __all__ = [
     "SuppressionReason",
     "Survey",
     "SurveyStatus",
+    "SurveyVersion",
     "Vocabulary",
     "WorkerHeartbeat",
 ]
