@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 Job = Callable[[threading.Event], int]
 RATE_EVENTS_KEPT = timedelta(days=2)  # longer than any rate-limit window
 HOUSEKEEPING_EVERY = 3600.0  # seconds
+SCHEDULE_EVERY = 60.0  # seconds: reminders are set to the minute
 BACKOFF_FIRST = 1.0  # seconds after a job's first failure; doubled for each further one
 BACKOFF_CAP = 60.0  # a database back after a long outage is noticed within this
 
@@ -82,11 +83,14 @@ class Guarded:
 def job_functions() -> dict[JobKind, JobFunction]:
     """Every kind of long job the pages start, and the function that does it."""
     from services.mailer.subscriptions.jobs import import_job
+    from services.survey.mailings.domain import sending_job
     from services.survey.results.jobs import export_job, report_pdf_job
 
     return {
         JobKind.RESULTS_EXPORT: export_job,
         JobKind.REPORT_PDF: report_pdf_job,
+        JobKind.SURVEY_INVITATIONS: sending_job,
+        JobKind.SURVEY_REMINDERS: sending_job,
         JobKind.SUBSCRIBER_IMPORT: import_job,
     }
 
@@ -137,13 +141,28 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
             return forget_older_than(session, utcnow() - RATE_EVENTS_KEPT)
 
     functions, contexts = job_functions(), service_contexts(config)
+    last_schedule: float | None = None
+
+    def survey_schedule(stop: threading.Event) -> int:
+        """Each minute, or at once while there is more to send: surveys that close themselves and
+        automatic reminders."""
+        from services.survey.mailings.schedule import run_schedule
+
+        nonlocal last_schedule
+        now = clock()
+        if last_schedule is not None and now - last_schedule < SCHEDULE_EVERY:
+            return 0
+        with contexts["survey"](), db.transaction() as session:
+            done = run_schedule(session, config)
+        last_schedule = None if done else now
+        return done
 
     def long_jobs(stop: threading.Event) -> int:
         return run_next_job(db, config, functions, stop, contexts) if functions else 0
 
     from services.mailer.delivery.jobs import issue_jobs
 
-    return [outbox, *issue_jobs(config, db), long_jobs, housekeeping]
+    return [outbox, *issue_jobs(config, db), long_jobs, survey_schedule, housekeeping]
 
 
 def run(config: Config, *, once: bool = False, stop: threading.Event | None = None, idle_sleep: float = 1.0) -> int:

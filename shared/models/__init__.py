@@ -42,6 +42,7 @@ from shared.models.surveys import (
     ResponseStatus,
     Survey,
     SurveyStatus,
+    SurveyVersion,
 )
 from shared.models.worker import WorkerHeartbeat
 
@@ -94,6 +95,7 @@ __all__ = [
     "SuppressionReason",
     "Survey",
     "SurveyStatus",
+    "SurveyVersion",
     "Vocabulary",
     "WorkerHeartbeat",
 ]
