@@ -3,7 +3,10 @@ the organisation settings (admin), uploaded images (logo and media, long-cached)
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+import time
+from dataclasses import replace
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -18,12 +21,19 @@ bp = Blueprint("organisation", __name__)
 YEAR = 365 * 24 * 3600
 
 
+CACHE_SECONDS = 60.0
+
+
 def current() -> organisation.Organisation:
-    """The organisation's settings, read once per request (every page's footer shows them)."""
-    if "organisation" not in g:
-        g.organisation = organisation.load(db_session(), services().config)
-    found: organisation.Organisation = g.organisation
-    return found
+    """The organisation's settings (every page's footer shows them), read at most once a minute per
+    process: a respondent's page should not cost a query for them. Saving clears this process's copy."""
+    cached = current_app.extensions.get("organisation")
+    now = time.monotonic()
+    if cached is None or now - cached[0] > CACHE_SECONDS:
+        cached = (now, organisation.load(db_session(), services().config))
+        current_app.extensions["organisation"] = cached
+    found: organisation.Organisation = cached[1]
+    return replace(found)
 
 
 def _service_name() -> str:
@@ -87,6 +97,7 @@ def settings() -> ResponseReturnValue:
         if not errors:
             organisation.save(s, submitted)
             s.commit()
+            current_app.extensions.pop("organisation", None)
             flash(_("Organisationens uppgifter är sparade."))
             return redirect(url_for("organisation.settings"))
         for key, value in submitted.items():
