@@ -5,6 +5,7 @@ the code that reads it use the same name, and ``member.label`` is what users see
 """
 
 from shared.models.accounts import AccountStatus, AdminUser, Role
+from shared.models.api import ApiKey, ApiScope, IdempotentCall
 from shared.models.base import Base, Vocabulary
 from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
@@ -36,6 +37,8 @@ from shared.models.surveys import (
 __all__ = [
     "AccountStatus",
     "AdminUser",
+    "ApiKey",
+    "ApiScope",
     "Answer",
     "Base",
     "BounceEvent",
@@ -44,6 +47,7 @@ __all__ = [
     "ConsentMethod",
     "Delivery",
     "DeliveryStatus",
+    "IdempotentCall",
     "Issue",
     "IssueStatus",
     "Job",

@@ -189,6 +189,18 @@ def list_suppressions(
     return list(rows), total
 
 
+def suppressions_after(session: Session, after: int, limit: int, query: str = "") -> list[Suppression]:
+    """Up to ``limit`` suppressions with an id above ``after`` (the API's cursor), in id order."""
+    stmt = select(Suppression).where(Suppression.id > after)
+    if query.strip():
+        stmt = stmt.where(Suppression.email.contains(query.strip().lower(), autoescape=True))
+    return list(session.scalars(stmt.order_by(Suppression.id).limit(limit)))
+
+
+def find_suppression(session: Session, email_address: str) -> Suppression | None:
+    return session.scalar(select(Suppression).where(Suppression.email == email_address.strip().lower()))
+
+
 def lift_suppression(session: Session, suppression_id: int) -> str | None:
     """Take an address off the list (and forget its soft bounces); return the address, None if unknown."""
     row = session.get(Suppression, suppression_id)

@@ -7,6 +7,7 @@ Every function takes plain values and a session and does its work in the caller'
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -134,6 +135,32 @@ def find_list(session: Session, slug: str | None = None) -> NewsletterList | Non
 
 def all_lists(session: Session) -> list[NewsletterList]:
     return list(session.scalars(select(NewsletterList).order_by(NewsletterList.name)))
+
+
+class ListError(ValueError):
+    """A list that cannot be made as asked; ``field`` names the field, ``taken`` a slug in use."""
+
+    def __init__(self, message: str, field: str = "", taken: bool = False):
+        super().__init__(message)
+        self.field = field
+        self.taken = taken
+
+
+def create_list(session: Session, *, slug: str, name: str, description: str = "", language: str = "sv") -> NewsletterList:
+    """A new newsletter list; the slug (its address, ``/subscribe/<slug>``) must be free."""
+    slug, name = (slug or "").strip().lower(), (name or "").strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
+        raise ListError(_("Kortnamnet får bara ha a–z, 0–9 och bindestreck (högst 64 tecken)."), "slug")
+    if not name or len(name) > 200:
+        raise ListError(_("Skriv listans namn (högst 200 tecken)."), "name")
+    if find_list(session, slug) is not None:
+        raise ListError(_("Det finns redan en lista med kortnamnet %(slug)s.", slug=slug), "slug", taken=True)
+    newsletter_list = NewsletterList(
+        slug=slug, name=name, description=description.strip(), language=language_or_default(language)
+    )
+    session.add(newsletter_list)
+    session.flush()
+    return newsletter_list
 
 
 def find_subscriber(session: Session, email: str) -> Subscriber | None:
@@ -437,12 +464,19 @@ def unsubscribe(
     subscription = check.subscription
     if check.state != LinkState.OK or subscription is None:  # OK always comes with its subscription
         return check
+    stop_subscription(session, subscription, ip=ip, detail=method, now=now)
+    return check
+
+
+def stop_subscription(
+    session: Session, subscription: Subscription, *, ip: str | None = None, detail: str = "", now: datetime | None = None
+) -> None:
+    """End a subscription (recorded in its history); stopping twice is harmless."""
     if subscription.status != SubscriptionStatus.UNSUBSCRIBED:
         now = now or utcnow()
         subscription.status = SubscriptionStatus.UNSUBSCRIBED
         subscription.unsubscribed_at = now
-        add_event(session, subscription, SubscriptionEventKind.UNSUBSCRIBED, ip=ip, detail=method, now=now)
-    return check
+        add_event(session, subscription, SubscriptionEventKind.UNSUBSCRIBED, ip=ip, detail=detail, now=now)
 
 
 def request_stop_link(
