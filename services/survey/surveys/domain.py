@@ -3,6 +3,8 @@ close it, and the list with status and response rate."""
 
 from __future__ import annotations
 
+import copy
+
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +59,49 @@ def create_survey(session: Session, definition: dict) -> Survey:
     session.add(survey)
     session.flush()
     return survey
+
+
+# What a copy takes over besides the definition: the mail texts and the sending rules.
+COPIED_SETTINGS = (
+    "invitation_subject",
+    "invitation_text",
+    "reminder_subject",
+    "reminder_text",
+    "contact_name",
+    "contact_email",
+    "max_reminders",
+    "reminder_interval_days",
+    "min_group_size",
+)
+
+
+def copy_survey(session: Session, survey: Survey) -> Survey:
+    """A new draft with the same questions and settings, without participants or answers."""
+    definition = copy.deepcopy(survey.definition)
+    copied = create_survey(session, definition)
+    for name in COPIED_SETTINGS:
+        setattr(copied, name, getattr(survey, name))
+    return copied
+
+
+def surveys_after(session: Session, after: int, limit: int) -> list[SurveyRow]:
+    """Up to ``limit`` surveys with an id above ``after`` (the API's cursor), in id order, with counts."""
+    query = (
+        select(
+            Survey.id,
+            Survey.title,
+            Survey.status,
+            Survey.anonymous,
+            func.count(Participant.id).label("participants"),
+            func.count(Participant.completed_at).label("completed"),
+        )
+        .outerjoin(Participant, Participant.survey_id == Survey.id)
+        .where(Survey.id > after)
+        .group_by(Survey.id, Survey.title, Survey.status, Survey.anonymous)
+        .order_by(Survey.id)
+        .limit(limit)
+    )
+    return [SurveyRow(**row._mapping) for row in session.execute(query)]
 
 
 def import_survey_text(session: Session, text: str) -> Survey:
