@@ -35,6 +35,7 @@ from shared.web import csrf, db_session, services
 API_PREFIX = "/api/v1"
 RATE_WINDOW = timedelta(minutes=1)
 MAX_IDEMPOTENCY_KEY = 255
+MAX_JSON_DEPTH = 32  # a survey definition, the deepest body, nests about 8 levels
 # Statuses any operation may answer with, each as problem+json.
 ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 422, 429)
 P = ParamSpec("P")
@@ -146,9 +147,7 @@ class Api:
         header = request.headers.get("Authorization", "")
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
-            return problem(
-                401, "Send an API key: Authorization: Bearer <key>.", headers={"WWW-Authenticate": "Bearer"}
-            )
+            return problem(401, "Send an API key: Authorization: Bearer <key>.", headers={"WWW-Authenticate": "Bearer"})
         session, now = db_session(), utcnow()
         key = usable_key(session, raw.strip(), self.service, now)
         if key is None:
@@ -179,7 +178,7 @@ class Api:
                 headers={"Retry-After": str(verdict.retry_after), **g.rate_headers},
             )
         g.api_key = key
-        return None
+        return _too_deep()
 
     def _rate_headers(self, response: Response) -> Response:
         response.headers.update(g.get("rate_headers", {}))
@@ -198,7 +197,7 @@ class Api:
             tags=bp.tags,
             components=Components(
                 schemas=bp.components_schemas,
-                securitySchemes={"bearer": {"type": "http", "scheme": "bearer"}},  # type: ignore[dict-item]
+                securitySchemes={"bearer": {"type": "http", "scheme": "bearer"}},
             ),
         )
         doc: dict[str, Any] = spec.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
@@ -244,6 +243,36 @@ class Api:
 
     def _reference(self) -> ResponseReturnValue:
         return render_template("api/reference.html", doc=self._document(), api=self)
+
+
+def _depth(value: object) -> int:
+    """How deeply a parsed JSON body nests, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_JSON_DEPTH:
+            break
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _too_deep() -> Response | None:
+    """A body nested deeper than any operation takes is refused before anything walks it (Python's
+    JSON parser itself gives up at about a thousand levels, which 64 kB can reach)."""
+    if not request.is_json or not request.content_length:
+        return None
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
+        deep = True
+    else:
+        deep = _depth(body) > MAX_JSON_DEPTH
+    if deep:
+        return problem(400, f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
+    return None
 
 
 def _phrase(status: int) -> str:

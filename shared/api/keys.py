@@ -8,13 +8,14 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
+from shared.i18n import LOCAL_ZONE
 from shared.models import AccountStatus, AdminUser, ApiKey, ApiScope
 
 KEY_PREFIX = "utk_"  # lets secret scanners and people recognise a leaked key
@@ -88,6 +89,11 @@ def create_key(
     session.add(key)
     session.flush()
     return NewKey(key, secret)
+
+
+def expiry_after_day(day: date) -> datetime:
+    """A key given a last day works through that day in Swedish time."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 
 def keys_of(session: Session, account_id: int | None = None) -> list[ApiKey]:

@@ -70,5 +70,7 @@ def validation_problem(exc: ValidationError) -> Response:
 
 def problem_schema() -> dict[str, Any]:
     """The OpenAPI schema every error response refers to."""
-    schema: dict[str, Any] = json.loads(json.dumps(Problem.model_json_schema(ref_template="#/components/schemas/{model}")))
+    schema: dict[str, Any] = json.loads(
+        json.dumps(Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+    )
     return schema

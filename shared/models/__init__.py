@@ -37,9 +37,9 @@ from shared.models.surveys import (
 __all__ = [
     "AccountStatus",
     "AdminUser",
+    "Answer",
     "ApiKey",
     "ApiScope",
-    "Answer",
     "Base",
     "BounceEvent",
     "BounceKind",

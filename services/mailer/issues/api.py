@@ -131,10 +131,7 @@ def issues(query: Page):
 def create_issue(body: IssueIn):
     """A draft on the list (Markdown content, as in the admin's editor)."""
     s = db_session()
-    if body.list_id is None:
-        found = domain.find_list(s)
-    else:
-        found = s.get(NewsletterList, body.list_id)
+    found = domain.find_list(s) if body.list_id is None else s.get(NewsletterList, body.list_id)
     if found is None:
         return field_problem("body.list_id", "No such list.", 404)
     try:
@@ -232,7 +229,12 @@ def schedule(path: IssuePath, body: ScheduleIn):
 
 
 @api.operation(
-    "POST", "/issues/<int:issue_id>/unschedule", scope=WRITE, tag=TAG, summary="Back to draft", responses={200: IssueOut}
+    "POST",
+    "/issues/<int:issue_id>/unschedule",
+    scope=WRITE,
+    tag=TAG,
+    summary="Back to draft",
+    responses={200: IssueOut},
 )
 def unschedule(path: IssuePath):
     issue = _issue(path.issue_id)

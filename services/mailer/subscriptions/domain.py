@@ -146,7 +146,9 @@ class ListError(ValueError):
         self.taken = taken
 
 
-def create_list(session: Session, *, slug: str, name: str, description: str = "", language: str = "sv") -> NewsletterList:
+def create_list(
+    session: Session, *, slug: str, name: str, description: str = "", language: str = "sv"
+) -> NewsletterList:
     """A new newsletter list; the slug (its address, ``/subscribe/<slug>``) must be free."""
     slug, name = (slug or "").strip().lower(), (name or "").strip()
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
@@ -469,7 +471,12 @@ def unsubscribe(
 
 
 def stop_subscription(
-    session: Session, subscription: Subscription, *, ip: str | None = None, detail: str = "", now: datetime | None = None
+    session: Session,
+    subscription: Subscription,
+    *,
+    ip: str | None = None,
+    detail: str = "",
+    now: datetime | None = None,
 ) -> None:
     """End a subscription (recorded in its history); stopping twice is harmless."""
     if subscription.status != SubscriptionStatus.UNSUBSCRIBED:

@@ -88,8 +88,10 @@ def add_participants(path: SurveyPath, body: ParticipantsIn):
     report = domain.add_participants(
         s,
         survey.id,
-        ((i, p.email, p.name.strip(), {k.strip().lower(): v.strip() for k, v in p.attributes.items() if k.strip()})
-         for i, p in enumerate(body.participants)),
+        (
+            (i, p.email, p.name.strip(), {k.strip().lower(): v.strip() for k, v in p.attributes.items() if k.strip()})
+            for i, p in enumerate(body.participants)
+        ),
     )
     s.commit()
     return json_response(

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from services.survey.api import api, survey_or_404
 from services.survey.results import exports
+from services.survey.results.anonymity import still_needed, threshold
 from services.survey.results.breakdown import BreakdownError, breakdown
 from services.survey.results.figures import Bar, NumberStats, question_results
 from services.survey.results.jobs import start_export
-from services.survey.results.anonymity import still_needed, threshold
 from services.survey.results.scope import NO_FILTER, complete_count, filter_allowed
 from shared.api.blueprint import current_key, json_response
 from shared.api.problems import field_problem, problem
@@ -83,9 +83,7 @@ class ResultsOut(BaseModel):
 
 class BreakdownQuery(BaseModel):
     item: str = Field(min_length=1, max_length=200, description="A closed question's key (`matrix.row` for a row).")
-    by: str = Field(
-        min_length=1, max_length=200, description="`attr:<participant attribute>` or `q:<question key>`."
-    )
+    by: str = Field(min_length=1, max_length=200, description="`attr:<participant attribute>` or `q:<question key>`.")
 
 
 class CellOut(BaseModel):
@@ -146,7 +144,9 @@ class JobFilePath(BaseModel):
 
 
 def _bar(b: Bar) -> BarOut:
-    return BarOut(key=b.key, label=str(b.label), count=b.count, percent=b.percent, percent_of_answers=b.percent_of_answers)
+    return BarOut(
+        key=b.key, label=str(b.label), count=b.count, percent=b.percent, percent_of_answers=b.percent_of_answers
+    )
 
 
 def _stats(st: NumberStats) -> StatsOut:
@@ -264,7 +264,12 @@ def _job_out(job: Job) -> JobOut:
         finished_at=job.finished_at,
         url=url_for("api_survey.job", job_id=job.id, _external=True),
         files=[
-            FileOut(id=f.id, name=f.name, size=f.size, url=url_for("api_survey.job_file", job_id=job.id, file_id=f.id, _external=True))
+            FileOut(
+                id=f.id,
+                name=f.name,
+                size=f.size,
+                url=url_for("api_survey.job_file", job_id=job.id, file_id=f.id, _external=True),
+            )
             for f in files
         ],
     )
@@ -308,7 +313,14 @@ def _job(job_id: int) -> Job:
     return job
 
 
-@api.operation("GET", "/jobs/<int:job_id>", scope=ApiScope.SURVEY_READ, tag=TAG, summary="A job's progress", responses={200: JobOut})
+@api.operation(
+    "GET",
+    "/jobs/<int:job_id>",
+    scope=ApiScope.SURVEY_READ,
+    tag=TAG,
+    summary="A job's progress",
+    responses={200: JobOut},
+)
 def job(path: JobPath):
     return json_response(_job_out(_job(path.job_id)))
 
@@ -332,5 +344,5 @@ def job_file(path: JobFilePath):
     return Response(
         found.data,
         mimetype=found.content_type,
-        headers={"Content-Disposition": f"attachment; filename=\"{found.name}\""},
+        headers={"Content-Disposition": f'attachment; filename="{found.name}"'},
     )

@@ -91,9 +91,7 @@ def surveys(query: Page):
     )
 
 
-@api.operation(
-    "POST", "/surveys", scope=WRITE, tag=TAG, summary="Create from a definition", responses={201: SurveyOut}
-)
+@api.operation("POST", "/surveys", scope=WRITE, tag=TAG, summary="Create from a definition", responses={201: SurveyOut})
 @body_limit(MAX_DEFINITION_BYTES + 4096)
 def create_survey(body: DefinitionIn):
     """A draft survey; every error in the definition is listed with its path."""
@@ -137,7 +135,12 @@ def replace_definition(path: SurveyPath, body: DefinitionIn):
 
 
 @api.operation(
-    "POST", "/surveys/<int:survey_id>/open", scope=WRITE, tag=TAG, summary="Open for answers", responses={200: SurveyOut}
+    "POST",
+    "/surveys/<int:survey_id>/open",
+    scope=WRITE,
+    tag=TAG,
+    summary="Open for answers",
+    responses={200: SurveyOut},
 )
 def open_survey(path: SurveyPath):
     """Refused while the closing date is in the past."""

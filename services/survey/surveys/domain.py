@@ -4,7 +4,6 @@ close it, and the list with status and response rate."""
 from __future__ import annotations
 
 import copy
-
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path

@@ -54,9 +54,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_idempotent_calls")),
-        sa.UniqueConstraint(
-            "api_key_id", "idempotency_key", name=op.f("uq_api_idempotent_calls_api_key_id")
-        ),
+        sa.UniqueConstraint("api_key_id", "idempotency_key", name=op.f("uq_api_idempotent_calls_api_key_id")),
     )
     with op.batch_alter_table("api_idempotent_calls", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_idempotent_calls_created_at"), ["created_at"], unique=False)
