@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -50,6 +50,21 @@ SERVICES = {
 }
 
 
+def _explore(operation, mode: GenerationMode, headers: dict[str, str], statuses: set[int]) -> None:
+    """Call one operation with made-up input and check each answer against the document."""
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def check(case):
+        response = case.call(headers=headers)
+        if mode == GenerationMode.POSITIVE:
+            statuses.add(response.status_code)
+        # Input outside the document (negative mode) must be refused, never crash.
+        case.validate_response(response, checks=CHECKS if mode == GenerationMode.POSITIVE else NEGATIVE_CHECKS)
+
+    check()
+
+
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_the_api_keeps_to_its_document(service, config):
     factory, seed, scopes = SERVICES[service]
@@ -60,23 +75,9 @@ def test_the_api_keeps_to_its_document(service, config):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     statuses: set[int] = set()
-    for operation, mode in [(op, m) for op in operations for m in GenerationMode]:
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def check(case):
-            response = case.call(headers=headers)
-            if mode == GenerationMode.POSITIVE:
-                statuses.add(response.status_code)
-            # Input outside the document (negative mode) must be refused, never crash: 4xx problems.
-            case.validate_response(response, checks=CHECKS if mode == GenerationMode.POSITIVE else NEGATIVE_CHECKS)
-
-        check()
+    for operation in operations:
+        for mode in GenerationMode:
+            _explore(operation, mode, headers, statuses)
     # The key worked and the made-up input reached the operations: successes and refusals both.
     assert {200, 404, 422} <= statuses and 401 not in statuses and 500 not in statuses
     app.extensions["utskick"].db.dispose()
