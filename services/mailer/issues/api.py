@@ -3,7 +3,7 @@ The rules are in ``domain``, as for the pages."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import abort
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -222,7 +222,7 @@ def schedule(path: IssuePath, body: ScheduleIn):
     """The worker starts sending at `at`; the issue can still be changed until then."""
     issue = _issue(path.issue_id)
     try:
-        domain.schedule(db_session(), services().config, issue, body.at)
+        domain.schedule(db_session(), services().config, issue, body.at.astimezone(UTC))
     except domain.IssueError as exc:
         return _refused(exc)
     return _changed(issue)
