@@ -19,6 +19,10 @@ from shared.web.auth import current_admin, login_required
 bp = Blueprint("api_keys", __name__)
 
 
+def _scope_choices() -> list[tuple[str, str]]:
+    return [(scope.value, str(scope.label)) for scope in ApiScope]
+
+
 # Flask-WTF ships no type information (see [tool.mypy] in pyproject.toml), so FlaskForm is Any to mypy.
 class KeyForm(FlaskForm):  # type: ignore[misc]
     name = StringField(
@@ -30,7 +34,7 @@ class KeyForm(FlaskForm):  # type: ignore[misc]
     )
     scopes = SelectMultipleField(
         _l("Behörigheter"),
-        choices=[(scope.value, scope.label) for scope in ApiScope],
+        choices=_scope_choices,
         validators=[DataRequired(_l("Välj minst en behörighet."))],
     )
     expires = DateField(_l("Sista giltighetsdag (frivilligt)"), validators=[Optional()])

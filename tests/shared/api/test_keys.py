@@ -3,6 +3,7 @@ only as a hash, shown once; ``utskick api-keys``; the "API-nycklar" pages in bot
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -120,7 +121,9 @@ def test_the_pages_show_a_new_key_once_and_revoke(config, db, accounts):
         key = s.scalar(select(ApiKey))
     assert key.prefix in created.get_data(as_text=True)
     listing = editor.get("/admin/api-keys/").get_data(as_text=True)
-    assert "Intranätet" in listing and key.prefix + "…" in listing and "utk_" + "x" not in listing
+    secret = re.search(r'id="secret"[^>]*value="(utk_[^"]+)"', created.get_data(as_text=True)).group(1)
+    assert keys.key_hash(secret) == key.key_hash
+    assert "Intranätet" in listing and key.prefix + "…" in listing and secret not in listing
 
     admin = _signed_in(app, db, "admin@vastkom.example")
     assert "red@vastkom.example" in admin.get("/admin/api-keys/").get_data(as_text=True)
