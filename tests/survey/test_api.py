@@ -35,6 +35,10 @@ def test_survey_from_json_participants_invitations_results(app):
     assert created.status_code == 201 and created.json["status"] == "draft"
     survey_id = created.json["id"]
     assert client.post(f"/api/v1/surveys/{survey_id}/invitations", headers=h).status_code == 409  # a draft
+    closed = client.patch(f"/api/v1/surveys/{survey_id}", headers=h, json={"closes": "2001-01-31"})
+    assert closed.json["closes_at"] == "2001-01-31T23:00:00Z"  # the whole day in Swedish time
+    assert client.post(f"/api/v1/surveys/{survey_id}/open", headers=h).status_code == 409  # closing date past
+    client.patch(f"/api/v1/surveys/{survey_id}", headers=h, json={"closes": None})
     assert client.post(f"/api/v1/surveys/{survey_id}/open", headers=h).json["status"] == "open"
 
     people = [

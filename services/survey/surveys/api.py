@@ -3,7 +3,7 @@ copy. The rules are in ``domain`` and ``definitions``, as for the pages."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,6 +54,12 @@ class DefinitionIn(BaseModel):
     definition: dict[str, Any] | str = Field(
         description="The survey as an object (the format of services/demo_data/survey-millennium.yaml), "
         "or that file's YAML or JSON text."
+    )
+
+
+class SurveyChange(BaseModel):
+    closes: date | None = Field(
+        description="The last day answers are taken (Swedish time); null for no closing date. Works in any state."
     )
 
 
@@ -130,6 +136,23 @@ def replace_definition(path: SurveyPath, body: DefinitionIn):
         domain.apply_definition(survey, _definition(body))
     except DefinitionError as exc:
         return _refused(exc)
+    s.commit()
+    return _out(survey)
+
+
+@api.operation(
+    "PATCH",
+    "/surveys/<int:survey_id>",
+    scope=WRITE,
+    tag=TAG,
+    summary="Change the closing date",
+    responses={200: SurveyOut},
+)
+def update_survey(path: SurveyPath, body: SurveyChange):
+    """The closing date, as under "Mejltexter, kontaktperson, påminnelser och stängningsdatum"."""
+    s = db_session()
+    survey = survey_or_404(path.survey_id)
+    domain.set_closes(s, survey, body.closes.isoformat() if body.closes else None)
     s.commit()
     return _out(survey)
 
