@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from flask import Flask
 
+from shared.api.keys import forget_idempotent_calls
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[threading.Event], int]
 RATE_EVENTS_KEPT = timedelta(days=2)  # longer than any rate-limit window
+IDEMPOTENT_CALLS_KEPT = timedelta(days=1)  # how long an API retry with the same Idempotency-Key is answered
 HOUSEKEEPING_EVERY = 3600.0  # seconds
 
 
@@ -72,14 +74,17 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
     last_housekeeping: float | None = None  # never, so the first pass does it
 
     def housekeeping(stop: threading.Event) -> int:
-        """Hourly: rate-limit counts older than every window are of no use, and they hold IP addresses."""
+        """Hourly: rate-limit counts older than every window are of no use, and they hold IP addresses;
+        the API's stored answers to retried calls are kept a day."""
         nonlocal last_housekeeping
         now = clock()
         if last_housekeeping is not None and now - last_housekeeping < HOUSEKEEPING_EVERY:
             return 0
         last_housekeeping = now
         with db.transaction() as session:
-            return forget_older_than(session, utcnow() - RATE_EVENTS_KEPT)
+            # A retry comes within minutes; a day later the stored answers only hold personal data.
+            forgotten = forget_idempotent_calls(session, utcnow() - IDEMPOTENT_CALLS_KEPT)
+            return forget_older_than(session, utcnow() - RATE_EVENTS_KEPT) + forgotten
 
     functions, contexts = job_functions(), service_contexts(config)
 

@@ -9,14 +9,15 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
 from shared.i18n import LOCAL_ZONE
-from shared.models import AccountStatus, AdminUser, ApiKey, ApiScope
+from shared.models import AccountStatus, AdminUser, ApiKey, ApiScope, IdempotentCall
 
 KEY_PREFIX = "utk_"  # lets secret scanners and people recognise a leaked key
 MAX_NAME_LENGTH = 100
@@ -120,3 +121,10 @@ def usable_key(session: Session, raw: str, service: str, now: datetime | None = 
     if account.status != AccountStatus.ACTIVE or not account.may_use(service):
         return None
     return key
+
+
+def forget_idempotent_calls(session: Session, cutoff: datetime) -> int:
+    """Housekeeping for the worker: stored answers of calls made before ``cutoff``."""
+    # A DELETE's result is a CursorResult, which Session.execute's typing does not promise.
+    result = cast(CursorResult[Any], session.execute(delete(IdempotentCall).where(IdempotentCall.created_at < cutoff)))
+    return result.rowcount or 0
