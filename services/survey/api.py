@@ -3,7 +3,8 @@
 from flask import abort
 
 from shared.api.blueprint import Api
-from shared.models import Survey
+from shared.api.webhook_operations import add_webhook_operations
+from shared.models import ApiScope, Survey
 from shared.web import db_session
 
 api = Api(
@@ -12,6 +13,8 @@ api = Api(
     "Surveys from a definition, participants, invitations and reminders, results under the small-group "
     "rule, and exports.",
 )
+
+add_webhook_operations(api, ApiScope.SURVEY_WRITE)
 
 
 def survey_or_404(survey_id: int) -> Survey:

@@ -5,7 +5,15 @@ the code that reads it use the same name, and ``member.label`` is what users see
 """
 
 from shared.models.accounts import AccountStatus, AdminUser, Role
-from shared.models.api import ApiKey, ApiScope, IdempotentCall
+from shared.models.api import (
+    ApiKey,
+    ApiScope,
+    IdempotentCall,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEvent,
+)
 from shared.models.base import Base, Vocabulary
 from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
@@ -78,4 +86,8 @@ __all__ = [
     "Survey",
     "SurveyStatus",
     "Vocabulary",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEvent",
 ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import utcnow
 from shared.models.accounts import AdminUser
-from shared.models.base import Base, Vocabulary
+from shared.models.base import Base, Vocabulary, VocabularyText
 
 
 class ApiScope(Vocabulary):
@@ -66,3 +66,58 @@ class IdempotentCall(Base):
     status_code: Mapped[int] = mapped_column(Integer, default=0)
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WebhookEvent(Vocabulary):
+    """What a webhook can be told about; each belongs to one service."""
+
+    SUBSCRIPTION_CONFIRMED = "subscription.confirmed", _l("Prenumeration bekräftad")
+    SUBSCRIPTION_STOPPED = "subscription.stopped", _l("Prenumeration avslutad")
+    BOUNCE = "bounce", _l("Studs")
+    SURVEY_RESPONSES_REACHED = "survey.responses_reached", _l("Enkäten har nått ett antal svar")
+
+    @property
+    def service(self) -> str:
+        return "survey" if self.value.startswith("survey.") else "mailer"
+
+
+class WebhookDeliveryStatus(Vocabulary):
+    QUEUED = "queued", _l("I kö")
+    SENT = "sent", _l("Skickad")
+    FAILED = "failed", _l("Misslyckades")
+
+
+class Webhook(Base):
+    """An address another system gave for events, with the secret its requests are signed with."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"), index=True)
+    service: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(String(2000))
+    # The HMAC key: kept as given out, since every delivery is signed with it.
+    secret: Mapped[str] = mapped_column(String(100))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    response_count: Mapped[int | None]  # survey.responses_reached: at how many complete responses
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event on its way to one webhook; the worker posts it, retrying with growing pauses."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    event: Mapped[WebhookEvent] = mapped_column(VocabularyText(WebhookEvent, 40))
+    payload: Mapped[str] = mapped_column(Text)  # the JSON body, as signed
+    status: Mapped[WebhookDeliveryStatus] = mapped_column(
+        VocabularyText(WebhookDeliveryStatus, 16), default=WebhookDeliveryStatus.QUEUED
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")

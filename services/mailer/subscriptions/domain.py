@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared import ratelimit
+from shared.api import webhooks
 from shared.clock import utcnow
 from shared.config import Config
 from shared.i18n import DEFAULT_LANGUAGE, language_or_default
@@ -38,6 +39,7 @@ from shared.models import (
     SubscriptionEvent,
     SubscriptionEventKind,
     SubscriptionStatus,
+    WebhookEvent,
 )
 from shared.tokens import TokenExpired, TokenInvalid, Tokens
 
@@ -432,7 +434,17 @@ def confirm_subscription(
     subscription.confirmed_at = now
     subscription.confirm_ip = ip
     add_event(session, subscription, SubscriptionEventKind.CONFIRMED, ip=ip, now=now)
+    webhooks.emit(session, WebhookEvent.SUBSCRIPTION_CONFIRMED, _webhook_data(subscription))
     return check
+
+
+def _webhook_data(subscription: Subscription) -> dict:
+    return {
+        "subscription_id": subscription.id,
+        "list_id": subscription.list_id,
+        "subscriber_id": subscription.subscriber_id,
+        "email": subscription.subscriber.email,
+    }
 
 
 # -- stopping ---------------------------------------------------------------------------------
@@ -484,6 +496,7 @@ def stop_subscription(
         subscription.status = SubscriptionStatus.UNSUBSCRIBED
         subscription.unsubscribed_at = now
         add_event(session, subscription, SubscriptionEventKind.UNSUBSCRIBED, ip=ip, detail=detail, now=now)
+        webhooks.emit(session, WebhookEvent.SUBSCRIPTION_STOPPED, _webhook_data(subscription))
 
 
 def request_stop_link(

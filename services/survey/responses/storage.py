@@ -23,6 +23,7 @@ from services.survey.surveys.questions import (
     definition_of,
     format_value,
 )
+from shared.api import webhooks
 from shared.clock import utcnow
 from shared.db import is_postgres
 from shared.models import Answer, Participant, Response, ResponseStatus, Survey
@@ -166,6 +167,7 @@ def complete(
         write_answers(session, response.id, definition_of(survey), values)
         if participant is not None:
             participant.completed_at = now
+        webhooks.emit_response_count(session, survey.id, anonymous=survey.anonymous)
         return response.id
     # A fresh row with a fresh random id and fresh answer ids: nothing seen while the response was
     # in progress (its id, its row order, its exact times) can be matched to it afterwards.
@@ -196,6 +198,7 @@ def complete(
         session.flush()
         if is_postgres(session):
             _restamp_completed(session, survey.id)
+    webhooks.emit_response_count(session, survey.id, anonymous=survey.anonymous)
     return new_id
 
 

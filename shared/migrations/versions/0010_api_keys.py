@@ -1,4 +1,4 @@
-"""API keys and the stored answers of idempotent API calls
+"""API keys, the stored answers of idempotent API calls, webhooks and their deliveries
 
 Revision ID: 0010_api_keys
 Revises: 0008_reports
@@ -59,8 +59,54 @@ def upgrade() -> None:
     with op.batch_alter_table("api_idempotent_calls", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_idempotent_calls_created_at"), ["created_at"], unique=False)
 
+    op.create_table(
+        "webhooks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("service", sa.String(length=16), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("secret", sa.String(length=100), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("response_count", sa.Integer(), nullable=True),
+        sa.Column("created_at", shared.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["admin_users.id"], name=op.f("fk_webhooks_account_id_admin_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
+    )
+    with op.batch_alter_table("webhooks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_webhooks_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("webhook_id", sa.Integer(), nullable=False),
+        sa.Column("event", sa.String(length=40), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("due_at", shared.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", shared.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", shared.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["webhook_id"], ["webhooks.id"], name=op.f("fk_webhook_deliveries_webhook_id_webhooks"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_webhook_deliveries_status_due_at", ["status", "due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_webhook_deliveries_webhook_id"), ["webhook_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_webhook_id"))
+        batch_op.drop_index("ix_webhook_deliveries_status_due_at")
+    op.drop_table("webhook_deliveries")
+    with op.batch_alter_table("webhooks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhooks_account_id"))
+    op.drop_table("webhooks")
     with op.batch_alter_table("api_idempotent_calls", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_idempotent_calls_created_at"))
     op.drop_table("api_idempotent_calls")
