@@ -89,7 +89,7 @@ def record_bounce(
     webhooks.emit(
         session,
         WebhookEvent.BOUNCE,
-        {"email": address, "kind": kind.value, "status_code": status_code, "suppressed": suppressed},
+        {"email": address, "kind": BounceKind(kind).value, "status_code": status_code, "suppressed": suppressed},
     )
     return suppressed
 

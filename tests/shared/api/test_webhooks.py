@@ -163,3 +163,22 @@ def test_webhooks_are_the_accounts_own(config, receiver):
     assert client.get("/api/v1/webhooks", headers=other).json["items"] == []
     assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=other).status_code == 404
     assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=mine).json == {"removed": True}
+
+
+def test_an_anonymous_surveys_count_is_posted_after_midnight(config, db, passwords):
+    from shared.accounts import create_admin
+    from shared.api.webhooks import create_webhook, emit_response_count
+    from shared.i18n import LOCAL_ZONE
+    from tests.survey.results_data import make_regions, make_survey
+
+    with db.transaction() as s:
+        account = create_admin(s, passwords, "eva@vastkom.example", "ett långt lösenord", "evaluator")
+        create_webhook(s, account, "survey", "https://bi.example/hook", ["survey.responses_reached"], 3)
+        survey = make_survey(s, anonymous=True)
+        make_regions(s, survey, {"Norr": 3})
+        assert emit_response_count(s, survey.id, anonymous=True) == 1
+    with db.sessions() as s:
+        due = s.scalar(select(WebhookDelivery.due_at))
+    local = due.astimezone(LOCAL_ZONE)
+    assert due > utcnow() and (local.hour, local.minute) == (0, 0)
+    assert deliver_due(db) == 0  # not before then
