@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Row, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from shared.i18n import language_or_default
 from shared.models import NewsletterList, OutboxMail, Subscriber, Subscription, SubscriptionStatus, Suppression
@@ -141,7 +141,10 @@ def subscribers_after(
         if list_id is not None:
             having = having.where(Subscription.list_id == list_id)
         stmt = stmt.where(having.exists())
-    return list(session.scalars(stmt.order_by(Subscriber.id).limit(limit)))
+    # Their subscriptions in one more query, not one per person.
+    return list(
+        session.scalars(stmt.order_by(Subscriber.id).limit(limit).options(selectinload(Subscriber.subscriptions)))
+    )
 
 
 def update_subscriber(subscriber: Subscriber, *, name: str | None = None, language: str | None = None) -> None:
