@@ -178,7 +178,7 @@ class Api:
                 headers={"Retry-After": str(verdict.retry_after), **g.rate_headers},
             )
         g.api_key = key
-        return _too_deep()
+        return _body_problem()
 
     def _rate_headers(self, response: Response) -> Response:
         response.headers.update(g.get("rate_headers", {}))
@@ -245,33 +245,42 @@ class Api:
         return render_template("api/reference.html", doc=self._document(), api=self)
 
 
-def _depth(value: object) -> int:
-    """How deeply a parsed JSON body nests, counted without recursion."""
-    deepest, stack = 0, [(value, 1)]
+def _shape(value: object) -> tuple[int, bool]:
+    """How deeply a parsed JSON body nests, and whether any text in it holds a NUL character;
+    walked without recursion."""
+    deepest, nul, stack = 0, False, [(value, 1)]
     while stack:
         item, level = stack.pop()
         deepest = max(deepest, level)
         if level > MAX_JSON_DEPTH:
             break
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        stack.extend((child, level + 1) for child in children)
-    return deepest
+        if isinstance(item, str):
+            nul = nul or "\x00" in item
+        elif isinstance(item, dict):
+            nul = nul or any("\x00" in k for k in item)
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, level + 1) for child in item)
+    return deepest, nul
 
 
-def _too_deep() -> Response | None:
+def _body_problem() -> Response | None:
     """A body nested deeper than any operation takes is refused before anything walks it (Python's
-    JSON parser itself gives up at about a thousand levels, which 64 kB can reach)."""
+    JSON parser itself gives up at about a thousand levels, which 64 kB can reach); so is text with
+    a NUL character, which nobody types and PostgreSQL cannot store (forms drop it, see
+    ``shared.web``; a program gets told)."""
     if not request.is_json or not request.content_length:
         return None
     try:
         body = request.get_json(silent=True)
     except RecursionError:
-        body = None
-        deep = True
+        depth, nul = MAX_JSON_DEPTH + 1, False
     else:
-        deep = _depth(body) > MAX_JSON_DEPTH
-    if deep:
+        depth, nul = _shape(body)
+    if depth > MAX_JSON_DEPTH:
         return problem(400, f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
+    if nul:
+        return problem(422, "Text in the body may not contain NUL characters (\\u0000).")
     return None
 
 

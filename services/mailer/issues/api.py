@@ -4,9 +4,10 @@ The rules are in ``domain``, as for the pages."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from flask import abort
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.mailer.api import api
 from services.mailer.issues import domain
@@ -14,9 +15,11 @@ from shared.api.blueprint import Page, current_key, cursor_after, json_response,
 from shared.api.problems import field_problem, problem
 from shared.models import ApiScope, Issue, IssueStatus, NewsletterList
 from shared.web import db_session, services
+from shared.web.limits import body_limit
 
 READ, WRITE = ApiScope.MAILER_READ, ApiScope.MAILER_WRITE
 TAG = "Issues"
+ISSUE_BYTES = 2 * 1024 * 1024  # a long issue's Markdown; other calls keep the public 64 kB
 
 
 class IssueOut(BaseModel):
@@ -43,7 +46,9 @@ class IssueIn(BaseModel):
     list_id: int | None = Field(None, ge=1, le=2**31 - 1, description="The default list if left out.")
     subject: str = Field(min_length=1, max_length=300)
     preheader: str = Field("", max_length=300)
-    source: str = Field(min_length=1, max_length=1_000_000, description="The content in Markdown.")
+    source: str = Field(
+        min_length=1, max_length=1_000_000, description="The content in Markdown (the body may be up to 2 MB)."
+    )
 
 
 class IssueChange(BaseModel):
@@ -70,8 +75,17 @@ class TestOut(BaseModel):
     sent_to: list[str]
 
 
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 in a zone that pushes it past the calendar
+        raise ValueError("the time is outside the calendar in UTC") from None
+
+
 class ScheduleIn(BaseModel):
-    at: AwareDatetime = Field(description="When to send, with its zone (e.g. 2026-12-04T08:00:00+01:00).")
+    at: Annotated[AwareDatetime, AfterValidator(_in_utc)] = Field(
+        description="When to send, with its zone (e.g. 2026-12-04T08:00:00+01:00)."
+    )
 
 
 class SendOut(BaseModel):
@@ -128,6 +142,7 @@ def issues(query: Page):
 
 
 @api.operation("POST", "/issues", scope=WRITE, tag=TAG, summary="Write a new issue", responses={201: IssueOut})
+@body_limit(ISSUE_BYTES)
 def create_issue(body: IssueIn):
     """A draft on the list (Markdown content, as in the admin's editor)."""
     s = db_session()
@@ -157,6 +172,7 @@ def get_issue(path: IssuePath):
 @api.operation(
     "PATCH", "/issues/<int:issue_id>", scope=WRITE, tag=TAG, summary="Change a draft", responses={200: IssueOut}
 )
+@body_limit(ISSUE_BYTES)
 def update_issue(path: IssuePath, body: IssueChange):
     """A draft or scheduled issue; fields left out stay as they are."""
     issue = _issue(path.issue_id)
@@ -222,7 +238,7 @@ def schedule(path: IssuePath, body: ScheduleIn):
     """The worker starts sending at `at`; the issue can still be changed until then."""
     issue = _issue(path.issue_id)
     try:
-        domain.schedule(db_session(), services().config, issue, body.at.astimezone(UTC))
+        domain.schedule(db_session(), services().config, issue, body.at)
     except domain.IssueError as exc:
         return _refused(exc)
     return _changed(issue)

@@ -11,9 +11,11 @@ from services.survey.participants import domain
 from shared.api.blueprint import Page, cursor_after, json_response, next_cursor
 from shared.models import ApiScope, ParticipantStatus
 from shared.web import db_session
+from shared.web.limits import body_limit
 
 TAG = "Participants"
 MAX_BATCH = 1000
+BATCH_BYTES = 2 * 1024 * 1024  # 1000 people with their attributes; other calls keep the public 64 kB
 
 
 class ParticipantIn(BaseModel):
@@ -80,6 +82,7 @@ class RemovedOut(BaseModel):
     summary="Add participants",
     responses={200: AddedOut},
 )
+@body_limit(BATCH_BYTES)
 def add_participants(path: SurveyPath, body: ParticipantsIn):
     """Up to 1000 people a call, as a CSV import: an address already in the survey is updated, one given
     twice is merged, and a bad address is reported by its place in the list."""

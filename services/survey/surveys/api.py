@@ -59,7 +59,8 @@ class DefinitionIn(BaseModel):
 
 class SurveyChange(BaseModel):
     closes: date | None = Field(
-        description="The last day answers are taken (Swedish time); null for no closing date. Works in any state."
+        le=date(9998, 12, 31),  # the end of the day must still be on the calendar in UTC
+        description="The last day answers are taken (Swedish time); null for no closing date. Works in any state.",
     )
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.demo import DEMO_DATA
 from services.mailer import create_app as mailer_app
 from services.survey import create_app as survey_app
 from shared.api.keys import revoke
@@ -139,3 +140,31 @@ def test_the_document_and_the_reference_page_need_no_key(service_app):
     for path in doc["paths"]:
         assert path in html
     assert "cdn" not in html.lower() and "<script" not in html
+
+
+def test_bodies_no_program_should_send_are_refused_not_crashed_on(app_and_key, config):
+    app, secret = app_and_key
+    client, h = app.test_client(), bearer(secret)
+    nul = client.post("/api/v1/lists", headers=h, json={"slug": "x", "name": "a\u0000b"})
+    _problem(nul, 422)
+    deep: object = 1
+    for _ in range(40):
+        deep = [deep]
+    _problem(client.post("/api/v1/lists", headers=h, json={"slug": "x", "name": "y", "description": deep}), 400)
+    issue = client.post("/api/v1/issues", headers=h, json={"subject": "a", "source": "x" * 100_000})
+    assert issue.status_code == 201  # longer than the public 64 kB
+    for at in ("9999-12-31T23:59:00-12:00", "0001-01-01T00:00:00+12:00"):
+        _problem(client.post(f"/api/v1/issues/{issue.json['id']}/schedule", headers=h, json={"at": at}), 422)
+    survey = survey_app(config)
+    sh = bearer(new_key(survey, ["survey:write"], email="eva@vastkom.example"))
+    definition = (DEMO_DATA / "survey-millennium.yaml").read_text(encoding="utf-8")
+    far = survey.test_client().post(
+        "/api/v1/surveys",
+        headers=sh,
+        json={"definition": definition.replace("closes: 2025-03-31", "closes: 9999-12-31")},
+    )
+    _problem(far, 422)
+    created = survey.test_client().post("/api/v1/surveys", headers=sh, json={"definition": definition}).json
+    _problem(
+        survey.test_client().patch(f"/api/v1/surveys/{created['id']}", headers=sh, json={"closes": "9999-12-31"}), 422
+    )
