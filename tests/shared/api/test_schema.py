@@ -4,6 +4,8 @@ hypothesis makes up, valid or not, no operation answers 5xx, and every answer ma
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +28,9 @@ from tests.survey.conftest import millennium
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 NEGATIVE_CHECKS = [not_a_server_error, content_type_conformance, response_schema_conformance]
-EXAMPLES = 6  # per operation: enough to reach every branch of the models, fast enough for make test
+# Per operation and mode: enough to reach every branch of the models, fast enough for make test.
+# UTSKICK_API_EXAMPLES=200 for a longer hunt.
+EXAMPLES = int(os.environ.get("UTSKICK_API_EXAMPLES", "6"))
 
 
 def _seed_mailer(app) -> None:
