@@ -240,11 +240,20 @@ def api_keys_revoke(cli: CliContext, key_id: int) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
+@click.option("--check", is_flag=True, help="Exit 0 if a worker wrote its heartbeat lately, else 1 (for monitoring).")
 @pass_cli
-def worker(cli: CliContext, once: bool) -> None:
+def worker(cli: CliContext, once: bool, check: bool) -> None:
     """Deliver mail from the outbox (and newsletter issues) until stopped."""
     from services.worker import run
 
+    if check:
+        from shared.clock import utcnow
+        from shared.heartbeat import worker_health
+
+        with cli.database.sessions() as session:
+            health = worker_health(session, utcnow()).as_dict()
+        click.echo(f"worker: {health['status']}, last heartbeat {health['last_beat'] or 'never'}")
+        sys.exit(0 if health["status"] == "ok" else 1)
     done = run(cli.config, once=once)
     if once:
         click.echo(f"worker: {done} mails handled")

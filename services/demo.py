@@ -58,7 +58,7 @@ def seed(config: Config, email: str, password: str) -> list[str]:
 
 def _seed_newsletter(session, config: Config) -> None:
     from services.mailer.issues.domain import create_issue_from_markdown_file
-    from services.mailer.subscriptions.csvio import import_subscribers, parse_subscriber_csv
+    from services.mailer.subscriptions.csvio import import_subscribers, read_subscriber_csv
     from services.mailer.subscriptions.domain import find_list
 
     if session.scalar(select(func.count()).select_from(Subscription)) == 0:
@@ -66,7 +66,7 @@ def _seed_newsletter(session, config: Config) -> None:
         if newsletter_list is None:
             raise RuntimeError("no newsletter list for the demo subscribers (the first migration makes one)")
         rows = ["email,name"] + [f"lasare{n:02d}@kommun.example,Läsare {n}" for n in range(1, 41)]
-        parsed = parse_subscriber_csv("\n".join(rows).encode())
+        parsed = read_subscriber_csv("\n".join(rows).encode())
         import_subscribers(
             session,
             config,

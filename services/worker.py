@@ -1,13 +1,18 @@
 """The worker: one loop that delivers everything the services leave for it.
 
 Jobs are plain functions ``job(stop) -> int`` (how much they did). SIGTERM sets ``stop``: the job in
-hand finishes the message it is sending, then the loop ends.
+hand finishes the message it is sending, then the loop ends. Nothing else ends it: a job that fails
+(the database restarting, a network outage, a bug) is logged once and tried again after a capped,
+jittered back-off, while the other jobs go on. Each loop writes the worker's heartbeat.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import random
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +26,9 @@ from shared.api.webhooks import forget_delivered
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database
+from shared.heartbeat import beat
 from shared.jobs import JobFunction, ServiceContexts, run_next_job
+from shared.logs import loggable_exception
 from shared.mail.outbox import deliver_due
 from shared.mail.transport import open_transport
 from shared.models import JobKind
@@ -34,13 +41,59 @@ RATE_EVENTS_KEPT = timedelta(days=2)  # longer than any rate-limit window
 WEBHOOK_DELIVERIES_KEPT = timedelta(days=7)  # a done delivery holds an address: a week to look into failures
 IDEMPOTENT_CALLS_KEPT = timedelta(days=1)  # how long an API retry with the same Idempotency-Key is answered
 HOUSEKEEPING_EVERY = 3600.0  # seconds
+BACKOFF_FIRST = 1.0  # seconds after a job's first failure; doubled for each further one
+BACKOFF_CAP = 60.0  # a database back after a long outage is noticed within this
+
+
+class Guarded:
+    """A job that may fail: the first failure is logged with its cause, then the job is skipped for
+    a back-off that doubles up to ``BACKOFF_CAP``; the first success after failures is logged too."""
+
+    def __init__(
+        self,
+        job: Job,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ):
+        self.job, self.name = job, getattr(job, "__name__", "job")
+        self.clock, self.jitter = clock, jitter
+        self.failures = 0
+        self.next_try = 0.0
+
+    def __call__(self, stop: threading.Event) -> int:
+        now = self.clock()
+        if now < self.next_try:
+            return 0
+        try:
+            done = self.job(stop)
+        except Exception as exc:
+            self.failures += 1
+            # Jitter (half to all of the delay) keeps workers that lost the same database from
+            # all coming back in the same second.
+            delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (self.failures - 1)) * (0.5 + self.jitter() / 2)
+            self.next_try = now + delay
+            if self.failures == 1:
+                log.error("%s failed, trying again with back-off: %s", self.name, loggable_exception(exc))
+            else:
+                log.debug("%s failed again (%s times), next try in %.1f s", self.name, self.failures, delay)
+            return 0
+        if self.failures:
+            log.info("%s works again after %s failed tries", self.name, self.failures)
+            self.failures, self.next_try = 0, 0.0
+        return done
 
 
 def job_functions() -> dict[JobKind, JobFunction]:
     """Every kind of long job the pages start, and the function that does it."""
+    from services.mailer.subscriptions.jobs import import_job
     from services.survey.results.jobs import export_job, report_pdf_job
 
-    return {JobKind.RESULTS_EXPORT: export_job, JobKind.REPORT_PDF: report_pdf_job}
+    return {
+        JobKind.RESULTS_EXPORT: export_job,
+        JobKind.REPORT_PDF: report_pdf_job,
+        JobKind.SUBSCRIBER_IMPORT: import_job,
+    }
 
 
 def service_contexts(config: Config) -> ServiceContexts:
@@ -71,8 +124,10 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
 
     transport = signing_transport(open_transport(config.mail_url), config)
 
+    unfinished: list[int] = []  # outbox mails claimed before an outage, still this worker's to send
+
     def outbox(stop: threading.Event) -> int:
-        return deliver_due(db, transport, stop=stop).total
+        return deliver_due(db, transport, stop=stop, unfinished=unfinished).total
 
     last_housekeeping: float | None = None  # never, so the first pass does it
 
@@ -107,7 +162,15 @@ def run(config: Config, *, once: bool = False, stop: threading.Event | None = No
     """Run the jobs until stopped (or, with ``once``, until nothing is due). Returns work done."""
     stop = stop or threading.Event()
     db = Database(config.database_url)
-    jobs = build_jobs(config, db)
+    name = f"{socket.gethostname()}:{os.getpid()}"
+
+    def heartbeat(stop: threading.Event) -> int:
+        with db.transaction() as session:
+            beat(session, name, utcnow())
+        return 0
+
+    # The heartbeat first: a large send keeps the rest of a loop busy for a while.
+    jobs = [Guarded(job) for job in [heartbeat, *build_jobs(config, db)]]
     done = 0
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -3,6 +3,7 @@ Message-ID and Date, quoted-printable bodies (no line over 998 octets), CRLF lin
 
 from __future__ import annotations
 
+import unicodedata
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -32,9 +33,35 @@ class _WirePolicy(EmailPolicy):
 
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
 
+# Control characters (CR and LF among them) and the Unicode line and paragraph separators: a text
+# that carries one into a header could add headers of its own (Bcc:) to every copy.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+
+
+class HeaderError(ValueError):
+    """A text meant for a mail header holds a line break or another control character."""
+
+    def __init__(self, header: str):
+        super().__init__(f"the {header} header may not contain line breaks or control characters")
+        self.header = header
+
+
+def has_control_characters(text: str) -> bool:
+    """True if ``text`` holds a character no header may carry (line breaks, tabs, NUL…)."""
+    return any(unicodedata.category(c) in _UNSAFE_CATEGORIES for c in text)
+
+
+def check_header(header: str, value: str) -> str:
+    """``value`` unchanged, or ``HeaderError`` if it could break out of its header."""
+    if has_control_characters(value):
+        raise HeaderError(header)
+    return value
+
 
 def format_address(email: str, name: str = "") -> str:
     """'Åsa Öberg <asa@example.se>' with the name encoded as needed when serialised."""
+    check_header("To", email)
+    check_header("To", name)
     local, _, domain = email.rpartition("@")
     # International domains travel as punycode; SMTPUTF8 is not something every relay offers.
     domain = domain.encode("idna").decode("ascii")
@@ -51,7 +78,12 @@ def build_message(
     headers: dict[str, str] | None = None,
     language: str = "sv",
 ) -> EmailMessage:
-    """A complete message, ready for ``as_bytes()``; ``sender``/``to`` may carry display names."""
+    """A complete message, ready for ``as_bytes()``; ``sender``/``to`` may carry display names.
+
+    Raises ``HeaderError`` if a header text holds a line break or another control character.
+    """
+    for header, value in (("From", sender), ("To", to), ("Subject", subject), *(headers or {}).items()):
+        check_header(header, value)
     msg = EmailMessage(policy=WIRE_POLICY)
     msg["From"] = sender
     msg["To"] = to

@@ -114,16 +114,23 @@ def deliver_due(
     batch: int = 50,
     stop: threading.Event | None = None,
     now: datetime | None = None,
+    unfinished: list[int] | None = None,
 ) -> DeliveryCounts:
-    """Send due outbox mails; stop early (between mails) when ``stop`` is set."""
+    """Send due outbox mails; stop early (between mails) when ``stop`` is set.
+
+    ``unfinished`` holds ids this worker claimed in an earlier call that an outage cut short: they
+    are handled first (their lease keeps others off them), and each id leaves the list once handled.
+    """
     counts = DeliveryCounts()
+    ids = unfinished if unfinished is not None else []
     with db.transaction() as session:
-        ids = claim_due(session, now or utcnow(), batch)
-    for mail_id in ids:
+        ids.extend(claim_due(session, now or utcnow(), batch))
+    while ids:
         if stop is not None and stop.is_set():
-            _release(db, mail_id)
-            continue
-        _deliver_one(db, transport, mail_id, counts)
+            _release(db, ids[0])
+        else:
+            _deliver_one(db, transport, ids[0], counts)
+        ids.pop(0)
     return counts
 
 

@@ -21,6 +21,7 @@ from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.reports import Report
 from shared.models.subscriptions import (
     ConsentMethod,
+    ImportRow,
     NewsletterList,
     RateEvent,
     RateLock,
@@ -41,6 +42,7 @@ from shared.models.surveys import (
     Survey,
     SurveyStatus,
 )
+from shared.models.worker import WorkerHeartbeat
 
 __all__ = [
     "AccountStatus",
@@ -56,6 +58,7 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "IdempotentCall",
+    "ImportRow",
     "Issue",
     "IssueStatus",
     "Job",
@@ -90,4 +93,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookDeliveryStatus",
     "WebhookEvent",
+    "WorkerHeartbeat",
 ]

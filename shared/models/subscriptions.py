@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import utcnow
@@ -57,6 +57,8 @@ class Subscriber(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(8), default="sv")
+    # The other columns of the CSV they were imported from (municipality, role…), for segments.
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     subscriptions: Mapped[list[Subscription]] = relationship(
@@ -111,6 +113,22 @@ class SubscriptionEvent(Base):
     kind: Mapped[SubscriptionEventKind] = mapped_column(VocabularyText(SubscriptionEventKind, 32))
     ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImportRow(Base):
+    """One line of a subscriber CSV being imported. The file is staged here, so the database checks
+    it against the register in a few set statements whatever its size; the rows go when it is done."""
+
+    __tablename__ = "import_rows"
+    __table_args__ = (Index("ix_import_rows_key", "import_id", "email_key", "line"),)
+
+    import_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    line: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))  # as written (for an invalid line: the raw value)
+    email_key: Mapped[str | None] = mapped_column(String(320))  # lower case; None if the address is invalid
+    name: Mapped[str] = mapped_column(String(200), default="")
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    problem: Mapped[str | None] = mapped_column(Text)  # why the address is invalid
 
 
 class RateEvent(Base):

@@ -20,8 +20,10 @@ from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.accounts import Passwords
+from shared.clock import utcnow
 from shared.config import Config, load_config
 from shared.db import Database
+from shared.heartbeat import worker_health
 from shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_name, local_time
 from shared.models import (
     AccountStatus,
@@ -190,8 +192,14 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:
-        ok = services().db.ping()
-        return ({"status": "ok"}, 200) if ok else ({"status": "database unavailable"}, 503)
+        """200 while the database answers (the worker's state is detail: the pages work without it)."""
+        if not services().db.ping():
+            return {"status": "database unavailable"}, 503
+        with services().db.sessions() as session:
+            return {"status": "ok", "worker": worker_health(session, utcnow()).as_dict()}, 200
+
+    # The overview pages of both services show whether the worker is alive (jobs/_worker.html).
+    app.add_template_global(lambda: worker_health(db_session(), utcnow()), "worker_health")
 
     csrf.exempt(healthz)
 

@@ -6,6 +6,7 @@ from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from shared.logs import loggable_exception
@@ -33,6 +34,10 @@ def _messages() -> dict[int, tuple[str, str]]:
             ),
         ),
         429: (_("För många försök"), _("Du har gjort för många försök på kort tid. Vänta en stund och försök igen.")),
+        503: (
+            _("Tjänsten är inte tillgänglig just nu"),
+            _("Vi kommer inte åt våra uppgifter för tillfället. Försök igen om en stund."),
+        ),
         500: (_("Något gick fel hos oss"), _("Ett oväntat fel inträffade. Felet är loggat. Försök igen om en stund.")),
     }
 
@@ -70,6 +75,12 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception) -> ResponseReturnValue:
         if isinstance(exc, HTTPException):
             return _http(exc)
+        if isinstance(exc, OperationalError | InterfaceError):
+            # The database is away (restarting, unreachable) or busy: not the visitor's fault, and
+            # it passes. Retry-After tells well-behaved clients when to come back.
+            log.error("database unavailable: %s", loggable_exception(exc))
+            body, code = render_error(503)
+            return body, code, {"Retry-After": "30"}
         log.error("unhandled error: %s", loggable_exception(exc))
         if request.path.startswith("/api/"):
             from shared.api.problems import problem

@@ -20,6 +20,7 @@ from services.mailer.issues.rendering import RECIPIENT, STOP_URL
 from services.mailer.subscriptions.domain import stop_link_headers
 from shared.clock import utcnow
 from shared.config import Config
+from shared.mail.message import check_header
 from shared.tokens import Tokens
 
 
@@ -33,14 +34,16 @@ class Recipient:
 
 def _header(name: str, value: str) -> bytes:
     """One header, RFC 2047-encoded where needed and folded, CRLF-terminated."""
+    check_header(name, value)
     return SMTP.header_factory(name, value).fold(policy=SMTP).encode("ascii")
 
 
 def _to_header(email: str, name: str) -> bytes:
     """``To:`` without the email package's header parser (the slowest part of building a mail)."""
+    check_header("To", email)
     local, _, domain = email.rpartition("@")
     address = f"{local}@{domain.encode('idna').decode('ascii')}"
-    name = " ".join(name.split())
+    name = check_header("To", " ".join(name.split()))
     if not name:
         return f"To: {address}\r\n".encode("ascii")
     if name.isascii() and name.isprintable():
@@ -179,6 +182,7 @@ class IssueMail:
             f"Message-ID: {message_id}\r\n".encode("ascii"),
         ]
         for key, value in extra.items():
+            check_header(key, value)
             # List-Unsubscribe must not be RFC 2047-encoded: URLs are ASCII; long lines are fine (< 998).
             head.append(f"{key}: {value}\r\n".encode("ascii"))
         b = self.boundary

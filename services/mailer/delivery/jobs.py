@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
@@ -11,27 +10,18 @@ from services.mailer.issues.domain import start_due_issues
 from shared.config import Config
 from shared.db import Database
 
-log = logging.getLogger(__name__)
-
 
 def issue_jobs(config: Config, db: Database, **pipeline_options) -> list[Callable[[threading.Event], int]]:
     """Jobs ``job(stop) -> int`` for ``services.worker.build_jobs``."""
     pipeline = IssuePipeline(config, db, **pipeline_options)
 
-    # A database or network outage must not end the worker: log it and try again on the next round.
+    # An outage is the worker's to handle (services.worker.Guarded): it logs and backs off.
     def start_scheduled_issues(stop: threading.Event) -> int:
-        try:
-            with db.transaction() as session:
-                return start_due_issues(session)
-        except Exception:
-            log.exception("starting scheduled issues failed")
-            return 0
+        with db.transaction() as session:
+            return start_due_issues(session)
 
     def deliver_issues(stop: threading.Event) -> int:
-        try:
-            return pipeline.run(stop)
-        except Exception:
-            log.exception("delivering issues failed; claimed mails are retaken when their lease runs out")
-            return 0
+        # Mails claimed when the outage struck are taken again when their lease runs out.
+        return pipeline.run(stop)
 
     return [start_scheduled_issues, deliver_issues]

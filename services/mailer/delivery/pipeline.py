@@ -35,6 +35,7 @@ from shared.db import Database, is_postgres
 from shared.i18n import language_or_default
 from shared.logs import loggable
 from shared.mail.dkim import signing_transport
+from shared.mail.message import HeaderError
 from shared.mail.outbox import GIVE_UP_AFTER, retry_delay
 from shared.mail.transport import PermanentFailure, TemporaryFailure, Transport, open_transport
 from shared.models import (
@@ -216,6 +217,16 @@ def release(session: Session, ids: list[int], worker: str) -> None:
     )
 
 
+def release_all(session: Session, worker: str) -> None:
+    """Hand back every delivery ``worker`` still holds (a run cut short by an outage)."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker)
+        .values(status=DeliveryStatus.QUEUED, lease_until=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def renew(session: Session, ids: list[int], worker: str, until: datetime) -> None:
     session.execute(
         update(Delivery)
@@ -262,6 +273,7 @@ class IssuePipeline:
         self.limiter = RateLimiter(config.send_rate_per_second, config.send_rate_per_hour)
         self._mails: dict[int, IssueMail] = {}
         self._mails_lock = threading.Lock()
+        self._cut_short = False  # the last run ended in an error, with deliveries still claimed
 
     # One object per issue, loaded once: the rendered HTML and text are the same for every mail.
     def _mail(self, issue_id: int) -> IssueMail:
@@ -299,9 +311,19 @@ class IssuePipeline:
         """
         stop = stop or threading.Event()
         counts = SendCounts()
+        if self._cut_short:
+            # Nobody else takes them before their lease runs out, and no run of ours has them in
+            # hand now; those sent but not yet recorded go again (at most one record batch).
+            with self.db.transaction() as session:
+                release_all(session, self.worker)
+            self._cut_short = False
         first = self.claim() if not stop.is_set() else []
         if first:
-            self._coordinate(first, stop, counts)
+            try:
+                self._coordinate(first, stop, counts)
+            except Exception:
+                self._cut_short = True
+                raise
         with self.db.transaction() as session:
             finish_issues(session)
         return counts.total
@@ -418,6 +440,8 @@ class IssuePipeline:
                     results.put((Outcome.RETRY, item, str(exc)))
                 except PermanentFailure as exc:
                     results.put((Outcome.FAILED, item, exc))
+                except HeaderError as exc:  # trying again would build the same refused header
+                    results.put((Outcome.FAILED, item, PermanentFailure(None, str(exc))))
                 except Exception as exc:  # a bug must not take the lane down with the delivery in hand
                     log.exception("delivery %s: unexpected error", item.recipient.delivery_id)
                     results.put((Outcome.RETRY, item, f"internal error: {exc}"))

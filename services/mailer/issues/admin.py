@@ -166,6 +166,7 @@ def test_send(issue_id: int):
     s = db_session()
     issue = get_or_404(Issue, issue_id)
     form = TestSendForm()
+    errors: list[tuple[str, str, str]] = []
     if form.validate_on_submit():
         try:
             sent_to = domain.send_test(s, services().config, issue, form.addresses.data or "")
@@ -174,8 +175,8 @@ def test_send(issue_id: int):
             return redirect(url_for("issues_admin.show", issue_id=issue.id))
         except domain.IssueError as exc:
             s.rollback()
-            _field_error(form, exc)
-    return _show(issue, test_form=form, status=400)
+            errors = _field_error(form, exc)  # a refused subject belongs to the issue, not this form
+    return _show(issue, test_form=form, errors=errors, status=400)
 
 
 @bp.route("/<int:issue_id>/send", methods=["GET", "POST"])

@@ -27,6 +27,7 @@ from shared.clock import utcnow
 from shared.config import Config
 from shared.db import is_postgres
 from shared.i18n import LOCAL_ZONE, language_or_default
+from shared.mail.message import has_control_characters
 from shared.mail.outbox import enqueue
 from shared.models import (
     Delivery,
@@ -58,6 +59,15 @@ class IssueError(ValueError):
 # -- writing -----------------------------------------------------------------------------------------
 
 
+def _check_one_line(subject: str, preheader: str) -> None:
+    # The subject becomes a header (a line break in it would add headers to every copy); the
+    # preheader is shown beside it in the inbox.
+    if has_control_characters(subject):
+        raise IssueError(_("Ämnesraden får inte innehålla radbrytningar eller andra styrtecken."), "subject")
+    if has_control_characters(preheader):
+        raise IssueError(_("Förhandstexten får inte innehålla radbrytningar eller andra styrtecken."), "preheader")
+
+
 def _check_texts(subject: str, preheader: str, source: str) -> tuple[str, str, str]:
     subject, preheader = (subject or "").strip(), (preheader or "").strip()
     if not subject:
@@ -66,6 +76,7 @@ def _check_texts(subject: str, preheader: str, source: str) -> tuple[str, str, s
         raise IssueError(_("Ämnesraden får vara högst 300 tecken."), "subject")
     if len(preheader) > 300:
         raise IssueError(_("Förhandstexten får vara högst 300 tecken."), "preheader")
+    _check_one_line(subject, preheader)
     if not (source or "").strip():
         raise IssueError(_("Skriv brevets innehåll."), "source")
     return subject, preheader, source.replace("\r\n", "\n")
@@ -177,6 +188,7 @@ def preview(session: Session, config: Config, issue: Issue, sample: str) -> Rend
 
 def freeze(session: Session, config: Config, issue: Issue) -> None:
     """Render once and keep it: every mail of the issue is filled in from this."""
+    _check_one_line(issue.subject, issue.preheader)  # a draft stored before the check existed
     rendered = render(session, config, issue)
     issue.html, issue.text = rendered.html, rendered.text
 
@@ -196,6 +208,7 @@ def send_test(session: Session, config: Config, issue: Issue, addresses: str) ->
             checked.append(validate_email(address, check_deliverability=False).normalized)
         except EmailNotValidError:
             raise IssueError(_("%(address)s är inte en giltig e-postadress.", address=address), "addresses") from None
+    _check_one_line(issue.subject, issue.preheader)
     rendered = render(session, config, issue)
     language = language_or_default(session.get_one(NewsletterList, issue.list_id).language)
     stop_url = f"{config.mailer_url}/unsubscribe"

@@ -9,7 +9,7 @@ import logging
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from services.mailer.subscriptions import csvio, domain, gdpr, people
+from services.mailer.subscriptions import csvio, domain, gdpr, jobs, people
 from services.mailer.subscriptions.forms import ImportForm
 from shared.models import AdminUser, NewsletterList, SubscriptionStatus
 from shared.web import db_session, services
@@ -111,25 +111,33 @@ def import_csv():
     form.list_id.choices = [(lst.id, lst.name) for lst in lists]
     if request.method == "GET" and lists:
         form.list_id.data = (domain.find_list(s) or lists[0]).id
-    report, file_error = None, None
+    report = None
     if form.validate_on_submit():
-        parsed = csvio.parse_subscriber_csv(form.file.data.read())
-        if parsed.error:
-            file_error = {
-                "empty": _("Filen är tom."),
-                "no_email_column": _(
-                    'Hittar ingen kolumn med e-postadresser. Ge kolumnen rubriken "e-post" eller "email".'
-                ),
-            }[parsed.error]
+        data = form.file.data.read()
+        csv_file = csvio.read_subscriber_csv(data)
+        file_error = jobs.file_error(csv_file)
+        if file_error:
             form.file.errors = [file_error]
         else:
             newsletter_list = next(lst for lst in lists if lst.id == form.list_id.data)
+            if csvio.runs_as_job(data):
+                job = jobs.start_import(
+                    s,
+                    newsletter_list,
+                    data,
+                    filename=form.file.data.filename or "",
+                    consented=form.consented.data,
+                    editor=_editor(),
+                    return_path=url_for("subscribers.import_csv"),
+                )
+                s.commit()
+                return redirect(url_for("jobs.show", job_id=job.id), code=303)
             report = csvio.import_subscribers(
                 s,
                 svc.config,
                 svc.tokens,
                 newsletter_list,
-                parsed,
+                csv_file,
                 consented=form.consented.data,
                 editor=_editor().email,
             )

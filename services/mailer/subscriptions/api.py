@@ -3,6 +3,8 @@ and ``gdpr``, as for the pages."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from typing import Literal
 
@@ -11,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.mailer.api import api
 from services.mailer.subscriptions import domain, gdpr, people
-from services.mailer.subscriptions.csvio import ParsedFile, Row, import_subscribers
+from services.mailer.subscriptions.csvio import import_subscribers, read_subscriber_csv
 from shared.api.blueprint import Page, current_key, cursor_after, json_response, next_cursor
 from shared.api.problems import field_problem
 from shared.models import ApiScope, NewsletterList, Subscriber, Subscription, SubscriptionStatus
@@ -197,12 +199,15 @@ def subscribe(body: SubscribeIn):
     except domain.InvalidAddress as exc:
         return field_problem("body.email", str(exc))
     if body.consent_given_elsewhere:
+        # The import's rules, for a file of one line: suppressed and already-listed people are left out.
+        one_line = io.StringIO()
+        csv.writer(one_line).writerows([("email", "name"), (email, body.name.strip())])
         report = import_subscribers(
             s,
             svc.config,
             svc.tokens,
             newsletter_list,
-            ParsedFile(rows=[Row(line=1, email=email, name=body.name.strip())]),
+            read_subscriber_csv(one_line.getvalue().encode()),
             consented=True,
             editor=_editor(),
         )

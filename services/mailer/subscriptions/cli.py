@@ -52,10 +52,10 @@ def register(main: click.Group) -> None:
         from shared.models import NewsletterList
 
         app, svc, list_id = _context(cli, list_slug)
-        parsed = csvio.parse_subscriber_csv(file.read_bytes())
-        if parsed.error == "empty":
+        csv_file = csvio.read_subscriber_csv(file.read_bytes())
+        if csv_file.error == "empty":
             raise click.ClickException("the file is empty")
-        if parsed.error == "no_email_column":
+        if csv_file.error == "no_email_column":
             raise click.ClickException("no e-mail column: give it the header 'email' or 'e-post'")
         with app.app_context(), svc.db.transaction() as session:
             report = csvio.import_subscribers(
@@ -63,24 +63,26 @@ def register(main: click.Group) -> None:
                 svc.config,
                 svc.tokens,
                 session.get(NewsletterList, list_id),
-                parsed,
+                csv_file,
                 consented=consented,
                 editor=editor,
             )
         click.echo(
-            f"imported: {len(report.imported)}"
+            f"imported: {report.imported}"
             + (" (active, consent already given)" if consented else " (pending, confirmation mailed)")
         )
-        click.echo(f"skipped: {len(report.skipped)}")
+        click.echo(f"skipped: {report.skipped_count}")
         for p in report.skipped:
             why = "suppressed" if p.reason == csvio.SkipReason.SUPPRESSED else f"already on the list: {p.reason}"
             click.echo(f"  line {p.line}: {p.value} ({why})")
-        click.echo(f"duplicates merged: {len(report.merged)}")
+        click.echo(f"duplicates merged: {report.merged_count}")
         for p in report.merged:
             click.echo(f"  line {p.line}: {p.value} (same as line {p.reason})")
-        click.echo(f"invalid: {len(report.invalid)}")
+        click.echo(f"invalid: {report.invalid_count}")
         for p in report.invalid:
             click.echo(f"  line {p.line}: {p.value!r}")
+        if max(report.skipped_count, report.merged_count, report.invalid_count) > csvio.REPORT_LIMIT:
+            click.echo(f"(the first {csvio.REPORT_LIMIT} lines of each kind are listed)")
 
     @subscribers.command("export")
     @click.option("--list", "list_slug", help="List slug (default: the default list).")

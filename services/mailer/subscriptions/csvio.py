@@ -3,43 +3,51 @@
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterable
+import json
+import re
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO, cast
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, and_, case, delete, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload
 
 from services.mailer.subscriptions import domain
 from shared.clock import utcnow
 from shared.config import Config
+from shared.db import is_postgres
 from shared.i18n import language_or_default
 from shared.models import (
     ConsentMethod,
+    ImportRow,
     NewsletterList,
     Subscriber,
     Subscription,
+    SubscriptionEvent,
     SubscriptionEventKind,
     SubscriptionStatus,
     Suppression,
     Vocabulary,
 )
+from shared.models.base import UTCDateTime
 from shared.tokens import Tokens
 
 EMAIL_HEADERS = {"email", "e-mail", "epost", "e-post", "e-postadress", "epostadress", "mail", "mejl", "adress"}
 NAME_HEADERS = {"name", "namn", "fullständigt namn", "full name"}
 EXPORT_COLUMNS = ("email", "name", "status", "requested_at", "confirmed_at", "unsubscribed_at")
-CHUNK = 500  # IN (…) lists stay well below every backend's parameter limit
 
 
-@dataclass
-class Row:
-    line: int
-    email: str
-    name: str
+BATCH = 5000  # rows staged per statement, and confirmation mails queued per transaction
+REPORT_LIMIT = 1000  # problem lines listed per kind in a report (all are counted)
+MAX_ATTRIBUTES = 50
+INLINE_MAX_ROWS = 1000  # larger files are imported by the worker, as a job with a progress bar
+INLINE_MAX_BYTES = 200 * 1024
 
 
 class SkipReason(Vocabulary):
@@ -53,6 +61,17 @@ class SkipReason(Vocabulary):
 
 
 @dataclass
+class Line:
+    """One data line of the file: an address (or why it is invalid), a name and the other columns."""
+
+    line: int
+    email: str
+    name: str
+    attributes: dict[str, str]
+    problem: str | None = None
+
+
+@dataclass
 class Problem:
     line: int
     value: str
@@ -60,14 +79,68 @@ class Problem:
 
 
 @dataclass
-class ParsedFile:
-    """Rows ready to import, plus what was wrong with the others (by line number)."""
+class CsvFile:
+    """A subscriber CSV, decoded and its columns found; ``lines()`` reads it one line at a time."""
 
-    rows: list[Row] = field(default_factory=list)
-    invalid: list[Problem] = field(default_factory=list)
-    merged: list[Problem] = field(default_factory=list)  # repeated addresses, merged into the first
-    encoding: str = "utf-8"
-    error: str | None = None  # the file as a whole could not be read
+    text: str
+    encoding: str
+    dialect: Any = None
+    error: str | None = None  # the file as a whole cannot be read
+
+    def lines(self) -> Iterator[Line]:
+        reader = csv.reader(_physical_lines(self.text), self.dialect)
+        email_col, name_col, extra = 0, 1, {}  # without a header: e-mail, name, nothing else
+        first = True
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:  # a field over csv's size limit, a stray quote or NUL: that line only
+                yield Line(reader.line_num, "", "", {}, problem=_("Raden kunde inte läsas som CSV."))
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            if first:
+                first = False
+                headers = [c.strip().lower() for c in cells]
+                if any(h in EMAIL_HEADERS for h in headers):
+                    email_col = next(i for i, h in enumerate(headers) if h in EMAIL_HEADERS)
+                    name_col = next((i for i, h in enumerate(headers) if h in NAME_HEADERS), -1)
+                    extra = {
+                        i: _clean(cells[i], 100)
+                        for i in range(len(cells))
+                        if i not in (email_col, name_col) and _clean(cells[i], 100)
+                    }
+                    extra = dict(list(extra.items())[:MAX_ATTRIBUTES])
+                    continue
+            yield _line(reader.line_num, cells, email_col, name_col, extra)
+
+
+def _line(number: int, cells: list[str], email_col: int, name_col: int, extra: dict[int, str]) -> Line:
+    raw_email = cells[email_col].strip() if email_col < len(cells) else ""
+    name = _clean(cells[name_col], 200) if 0 <= name_col < len(cells) else ""
+    attributes = {key: value for i, key in extra.items() if i < len(cells) and (value := _clean(cells[i], 500))}
+    try:
+        return Line(number, domain.normalise_email(raw_email), name, attributes)
+    except domain.InvalidAddress as exc:
+        return Line(number, raw_email[:320], name, attributes, problem=str(exc))
+
+
+def _clean(value: str, limit: int) -> str:
+    # NUL and other control characters cannot be stored, nor go into a mail header.
+    return "".join(ch for ch in value.strip() if ch.isprintable())[:limit]
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def _physical_lines(text: str) -> Iterator[str]:
+    """The text's lines one by one, whatever their ends (csv joins quoted line breaks): no second
+    copy of a large file."""
+    for match in _LINE.finditer(text):
+        if match.group():
+            yield match.group()
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -90,63 +163,302 @@ def _dialect(sample: str):
         return Guess
 
 
-def parse_subscriber_csv(data: bytes) -> ParsedFile:
-    """Read e-mail and name columns (header names in English or Swedish, any case); comma or semicolon."""
+def read_subscriber_csv(data: bytes) -> CsvFile:
+    """Decode (UTF-8 or Windows-1252) and find the dialect; ``error`` says if the file is unusable."""
     text, encoding = _decode(data)
-    parsed = ParsedFile(encoding=encoding)
     if not text.strip():
-        parsed.error = "empty"
-        return parsed
-    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text[:4096]))
-    email_col = 0
-    name_col: int | None = 1  # None: a header without a name column
-    seen: dict[str, Row] = {}
-    first = True
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if first:
-            first = False
-            headers = [c.strip().lower() for c in cells]
-            if any(h in EMAIL_HEADERS for h in headers):
-                email_col = next(i for i, h in enumerate(headers) if h in EMAIL_HEADERS)
-                name_col = next((i for i, h in enumerate(headers) if h in NAME_HEADERS), None)
-                continue
-            if "@" not in cells[0]:
-                parsed.error = "no_email_column"
-                return parsed
-        raw_email = cells[email_col].strip() if email_col < len(cells) else ""
-        name = cells[name_col].strip()[:200] if name_col is not None and name_col < len(cells) else ""
-        name = "".join(ch for ch in name if ch.isprintable())  # NUL and friends cannot be stored
-        try:
-            email = domain.normalise_email(raw_email)
-        except domain.InvalidAddress as exc:
-            parsed.invalid.append(Problem(line, raw_email, str(exc)))
-            continue
-        earlier = seen.get(email.lower())
-        if earlier is not None:
-            if not earlier.name and name:
-                earlier.name = name
-            parsed.merged.append(Problem(line, email, str(earlier.line)))
-            continue
-        row = Row(line, email, name)
-        seen[email.lower()] = row
-        parsed.rows.append(row)
-    return parsed
+        return CsvFile("", encoding, error="empty")
+    sample = text[:4096]
+    found = CsvFile(text, encoding, _dialect(sample))
+    try:
+        first = next(csv.reader(_physical_lines(sample), found.dialect), [])
+    except csv.Error:
+        first = []
+    headers = [c.strip().lower() for c in first]
+    if not any(h in EMAIL_HEADERS for h in headers) and "@" not in (first[0] if first else ""):
+        return CsvFile("", encoding, error="no_email_column")
+    return found
+
+
+def runs_as_job(data: bytes) -> bool:
+    """Large files go to the worker; small ones are imported while the editor waits."""
+    return len(data) > INLINE_MAX_BYTES or data.count(b"\n") > INLINE_MAX_ROWS
 
 
 @dataclass
 class ImportReport:
-    imported: list[Row] = field(default_factory=list)
+    """Counts of every outcome, and up to ``REPORT_LIMIT`` problem lines of each kind, by line."""
+
+    imported: int = 0
+    skipped_count: int = 0
+    invalid_count: int = 0
+    merged_count: int = 0
     skipped: list[Problem] = field(default_factory=list)  # reason: a SkipReason
     invalid: list[Problem] = field(default_factory=list)
     merged: list[Problem] = field(default_factory=list)
 
+    def as_job_report(self) -> tuple[list[str], list[dict[str, Any]]]:
+        """(summary lines, problem rows) for the job page."""
+        summary = [
+            _("Importerade: %(n)d", n=self.imported),
+            _("Hoppades över: %(n)d", n=self.skipped_count),
+            _("Dubbletter i filen (slogs ihop): %(n)d", n=self.merged_count),
+            _("Ogiltiga rader: %(n)d", n=self.invalid_count),
+        ]
+        problems = [{"line": p.line, "value": p.value, "message": p.reason} for p in self.invalid]
+        problems += [
+            {"line": p.line, "value": p.value, "message": str(SkipReason(p.reason).label)} for p in self.skipped
+        ]
+        problems += [
+            {"line": p.line, "value": p.value, "message": _("samma som rad %(line)s", line=p.reason)}
+            for p in self.merged
+        ]
+        return summary, sorted(problems, key=lambda p: p["line"])
 
-def _chunks(values: list) -> Iterable[list]:
-    for i in range(0, len(values), CHUNK):
-        yield values[i : i + CHUNK]
+
+def _rows() -> Table:
+    # The Core table: the set statements below update it by column, not by ORM objects.
+    return cast(Table, ImportRow.__table__)
+
+
+def stage(session: Session, import_id: str, csv_file: CsvFile) -> Iterator[int]:
+    """Write the file's lines to ``import_rows`` in batches; yields the lines staged so far."""
+    batch: list[dict[str, Any]] = []
+    staged = 0
+    for line in csv_file.lines():
+        batch.append(
+            {
+                "import_id": import_id,
+                "line": line.line,
+                "email": line.email,
+                "email_key": None if line.problem else line.email.lower(),
+                "name": line.name,
+                "attributes": line.attributes,
+                "problem": line.problem,
+            }
+        )
+        if len(batch) >= BATCH:
+            _write(session, batch)
+            staged += len(batch)
+            batch = []
+            yield staged
+    if batch:
+        _write(session, batch)
+        yield staged + len(batch)
+
+
+_COLUMNS = ("import_id", "line", "email", "email_key", "name", "attributes", "problem")
+
+
+def _write(session: Session, batch: list[dict[str, Any]]) -> None:
+    if not is_postgres(session):
+        session.execute(insert(ImportRow), batch)
+        return
+    # COPY: several times faster than INSERT for a million lines.
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY import_rows ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+        for row in batch:
+            copy.write_row([json.dumps(row[c]) if c == "attributes" else row[c] for c in _COLUMNS])
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A staged import: its lines' key, the list, and what marks the subscriptions it adds."""
+
+    import_id: str
+    list_id: int
+    source: str  # subscriptions.source_url of every subscription this import adds
+    now: datetime  # and their requested_at
+
+    @classmethod
+    def for_editor(cls, import_id: str, list_id: int, editor: str, now: datetime) -> Staged:
+        return cls(import_id, list_id, f"import ({editor})"[:500], now)
+
+    def added(self):
+        """The condition on ``Subscription`` for the subscriptions this import added."""
+        return and_(
+            Subscription.list_id == self.list_id,
+            Subscription.requested_at == self.now,
+            Subscription.source_url == self.source,
+        )
+
+
+def _conditions(import_id: str):
+    """(valid lines, first lines of each address, not suppressed) over ``import_rows``."""
+    rows = _rows()
+    other = rows.alias("other")
+    valid = and_(rows.c.import_id == import_id, rows.c.email_key.is_not(None))
+    first = and_(
+        valid,
+        ~exists().where(
+            other.c.import_id == import_id, other.c.email_key == rows.c.email_key, other.c.line < rows.c.line
+        ),
+    )
+    allowed = ~exists().where(Suppression.email == rows.c.email_key)
+    return valid, first, allowed
+
+
+def apply(session: Session, staged: Staged, newsletter_list: NewsletterList, *, consented: bool) -> None:
+    """Add the staged file's new people to the list, in set statements (each a join over the file).
+
+    Nothing is written to the staged lines: what became of each is worked out afterwards
+    (``report``), from the register and the subscriptions this import added.
+    """
+    if is_postgres(session):
+        # Fresh statistics: planned for an empty table, the joins below would loop line by line.
+        session.execute(text("ANALYZE import_rows, subscribers, subscriptions"))
+    rows = _rows()
+    other = rows.alias("other")
+    _valid, first, allowed = _conditions(staged.import_id)
+    # The first name any line of the address gives (the first line's own, mostly).
+    name = func.coalesce(
+        func.nullif(rows.c.name, ""),
+        select(other.c.name)
+        .where(other.c.import_id == staged.import_id, other.c.email_key == rows.c.email_key, other.c.name != "")
+        .order_by(other.c.line)
+        .limit(1)
+        .scalar_subquery(),
+        "",
+    )
+    # Someone in the register without a name gets the one in the file.
+    session.execute(
+        update(Subscriber)
+        .where(Subscriber.name == "", func.lower(Subscriber.email) == rows.c.email_key, first, allowed)
+        .values(name=name)
+    )
+    in_register = exists().where(func.lower(Subscriber.email) == rows.c.email_key)
+    language = language_or_default(newsletter_list.language)
+    now = literal(staged.now, UTCDateTime())
+    session.execute(
+        insert(Subscriber).from_select(
+            ["email", "name", "language", "attributes", "created_at"],
+            select(rows.c.email, name, literal(language), rows.c.attributes, now).where(first, allowed, ~in_register),
+        )
+    )
+    if is_postgres(session):
+        session.execute(text("ANALYZE subscribers"))  # it may have grown by a million
+    status = SubscriptionStatus.ACTIVE if consented else SubscriptionStatus.PENDING
+    method = ConsentMethod.IMPORT if consented else ConsentMethod.DOUBLE_OPT_IN
+    columns = ["list_id", "subscriber_id", "status", "requested_at", "confirmed_at", "source_url"]
+    # Those on the list already are left as they are: ON CONFLICT, not a NOT EXISTS (which PostgreSQL
+    # would plan as a scan of the subscriptions per line, the table growing under it).
+    dialect_insert = postgresql_insert if is_postgres(session) else sqlite_insert
+    session.execute(
+        dialect_insert(Subscription)
+        .from_select(
+            [*columns, "consent_text_version", "consent_method"],
+            select(
+                literal(staged.list_id),
+                Subscriber.id,
+                literal(status.value),
+                now,
+                literal(staged.now if consented else None, UTCDateTime()),
+                literal(staged.source),
+                literal("" if consented else domain.CONSENT_TEXT_VERSION),
+                literal(method.value),
+            )
+            .join(rows, func.lower(Subscriber.email) == rows.c.email_key)
+            .where(first, allowed),
+        )
+        .on_conflict_do_nothing(index_elements=["list_id", "subscriber_id"])
+    )
+    detail = f"imported by {staged.source[len('import (') : -1]}" + (
+        ", consent already given" if consented else ", confirmation mailed"
+    )
+    session.execute(
+        insert(SubscriptionEvent).from_select(
+            ["subscription_id", "kind", "detail", "at"],
+            select(Subscription.id, literal(SubscriptionEventKind.IMPORTED.value), literal(detail), now).where(
+                staged.added()
+            ),
+        )
+    )
+
+
+def queue_confirmations(
+    session: Session, config: Config, tokens: Tokens, staged: Staged, *, after: int = 0
+) -> tuple[int, int]:
+    """Queue confirmation mails for up to ``BATCH`` subscriptions the import added, after id ``after``.
+
+    Returns (how many, the last subscription id done). Call it until it returns 0 mails, committing
+    between calls if you like: each batch is complete on its own.
+    """
+    subscriptions = session.scalars(
+        select(Subscription)
+        .where(staged.added(), Subscription.id > after)
+        .order_by(Subscription.id)
+        .limit(BATCH)
+        .options(selectinload(Subscription.subscriber), selectinload(Subscription.newsletter_list))
+    ).all()
+    if not subscriptions:
+        return 0, after
+    now = utcnow()
+    for subscription in subscriptions:
+        domain.send_confirmation(session, config, tokens, subscription)
+        domain.add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
+    last = subscriptions[-1].id
+    session.flush()
+    session.expunge_all()  # memory stays flat however many batches follow
+    return len(subscriptions), last
+
+
+def report(session: Session, staged: Staged) -> ImportReport:
+    """Counts of every outcome and the first ``REPORT_LIMIT`` lines of each kind, by line."""
+    rows = _rows()
+    other = rows.alias("other")
+    valid, first, allowed = _conditions(staged.import_id)
+    mine = rows.c.import_id == staged.import_id
+    found = ImportReport()
+    found.invalid_count = session.scalar(select(func.count()).where(mine, rows.c.problem.is_not(None))) or 0
+    valid_count = session.scalar(select(func.count()).where(valid)) or 0
+    addresses = session.scalar(select(func.count(func.distinct(rows.c.email_key))).where(valid)) or 0
+    found.imported = session.scalar(select(func.count()).select_from(Subscription).where(staged.added())) or 0
+    found.merged_count = valid_count - addresses
+    found.skipped_count = addresses - found.imported
+
+    def listed(query) -> list:
+        return list(session.execute(query.order_by(rows.c.line).limit(REPORT_LIMIT)))
+
+    found.invalid = [
+        Problem(line, email, problem)
+        for line, email, problem in listed(
+            select(rows.c.line, rows.c.email, rows.c.problem).where(mine, rows.c.problem.is_not(None))
+        )
+    ]
+    earlier = select(func.min(other.c.line)).where(
+        other.c.import_id == staged.import_id, other.c.email_key == rows.c.email_key
+    )
+    found.merged = [
+        Problem(line, email, str(first_line))
+        for line, email, first_line in listed(
+            select(rows.c.line, rows.c.email, earlier.scalar_subquery()).where(valid, ~first.self_group())
+        )
+    ]
+    # Skipped: suppressed, or on the list already (by a subscription this import did not add).
+    earlier_on_list = (
+        select(func.lower(Subscriber.email).label("key"), Subscription.status)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(
+            Subscription.list_id == staged.list_id,
+            ~and_(Subscription.requested_at == staged.now, Subscription.source_url == staged.source),
+        )
+        .subquery()
+    )
+    reason = case((~allowed, SkipReason.SUPPRESSED.value), else_=earlier_on_list.c.status)
+    found.skipped = [
+        Problem(line, email, SkipReason(why))
+        for line, email, why in listed(
+            select(rows.c.line, rows.c.email, reason)
+            .select_from(rows.outerjoin(earlier_on_list, earlier_on_list.c.key == rows.c.email_key))
+            .where(first, or_(~allowed, earlier_on_list.c.status.is_not(None)))
+        )
+    ]
+    return found
+
+
+def forget(session: Session, import_id: str) -> None:
+    """The staged lines are of no use once reported (and they hold addresses)."""
+    session.execute(delete(ImportRow).where(ImportRow.import_id == import_id))
 
 
 def import_subscribers(
@@ -154,72 +466,28 @@ def import_subscribers(
     config: Config,
     tokens: Tokens,
     newsletter_list: NewsletterList,
-    parsed: ParsedFile,
+    csv_file: CsvFile,
     *,
     consented: bool,
     editor: str,
     now: datetime | None = None,
 ) -> ImportReport:
-    """Add the parsed rows to a list. With ``consented`` they become active at once (consent given
-    elsewhere, recorded as method ``import`` with the editor); otherwise each gets a confirmation mail."""
-    now = now or utcnow()
-    report = ImportReport(invalid=list(parsed.invalid), merged=list(parsed.merged))
-    keys = [r.email.lower() for r in parsed.rows]
-    subscribers: dict[str, Subscriber] = {}
-    suppressed: set[str] = set()
-    on_list: dict[int, SubscriptionStatus] = {}
-    for chunk in _chunks(keys):
-        for s in session.scalars(select(Subscriber).where(func.lower(Subscriber.email).in_(chunk))):
-            subscribers[s.email.lower()] = s
-        suppressed.update(session.scalars(select(Suppression.email).where(Suppression.email.in_(chunk))))
-    for chunk in _chunks([s.id for s in subscribers.values()]):
-        on_list.update(
-            session.execute(
-                select(Subscription.subscriber_id, Subscription.status).where(
-                    Subscription.list_id == newsletter_list.id, Subscription.subscriber_id.in_(chunk)
-                )
-            ).all()
-        )
-
-    new: list[Subscription] = []
-    for row in parsed.rows:
-        key = row.email.lower()
-        if key in suppressed:
-            report.skipped.append(Problem(row.line, row.email, SkipReason.SUPPRESSED))
-            continue
-        subscriber = subscribers.get(key)
-        if subscriber is not None and subscriber.id in on_list:
-            report.skipped.append(Problem(row.line, row.email, SkipReason(on_list[subscriber.id])))
-            continue
-        if subscriber is None:
-            subscriber = Subscriber(
-                email=row.email, name=row.name, language=language_or_default(newsletter_list.language), created_at=now
-            )
-            session.add(subscriber)
-            subscribers[key] = subscriber
-        elif row.name and not subscriber.name:
-            subscriber.name = row.name
-        subscription = Subscription(
-            newsletter_list=newsletter_list,
-            subscriber=subscriber,
-            status=SubscriptionStatus.ACTIVE if consented else SubscriptionStatus.PENDING,
-            requested_at=now,
-            confirmed_at=now if consented else None,
-            source_url=f"import ({editor})"[:500],
-            consent_text_version="" if consented else domain.CONSENT_TEXT_VERSION,
-            consent_method=ConsentMethod.IMPORT if consented else ConsentMethod.DOUBLE_OPT_IN,
-        )
-        session.add(subscription)
-        new.append(subscription)
-        report.imported.append(row)
-    session.flush()
-    detail = f"imported by {editor}" + (", consent already given" if consented else ", confirmation mailed")
-    for subscription in new:
-        domain.add_event(session, subscription, SubscriptionEventKind.IMPORTED, detail=detail, now=now)
-        if not consented:
-            domain.send_confirmation(session, config, tokens, subscription)
-            domain.add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
-    return report
+    """Add a file's subscribers to a list in the caller's transaction. With ``consented`` they become
+    active at once (consent given elsewhere, recorded as method ``import`` with the editor);
+    otherwise each gets a confirmation mail."""
+    import_id = uuid.uuid4().hex
+    for _staged in stage(session, import_id, csv_file):
+        pass
+    staged = Staged.for_editor(import_id, newsletter_list.id, editor, now or utcnow())
+    apply(session, staged, newsletter_list, consented=consented)
+    after = 0
+    while not consented:
+        queued, after = queue_confirmations(session, config, tokens, staged, after=after)
+        if not queued:
+            break
+    found = report(session, staged)
+    forget(session, import_id)
+    return found
 
 
 def export_rows(session: Session, list_id: int) -> Iterable[tuple]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
@@ -65,6 +65,19 @@ class InvalidAddress(ValueError):
     """The text is not an e-mail address we can send to; ``str(exc)`` is a message for the form."""
 
 
+# RFC 5322 dot-atom, ASCII only, at most 64 characters (what email_validator accepts unquoted).
+_PLAIN_LOCAL_PART = re.compile(r"(?=.{1,64}$)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+@lru_cache(maxsize=4096)
+def _checked_domain(domain: str) -> str | None:
+    """The domain as ``normalise_email`` gives it, or None if email_validator refuses it."""
+    try:
+        return validate_email(f"a@{domain}", check_deliverability=False, allow_smtputf8=False).domain.lower()
+    except EmailNotValidError:
+        return None
+
+
 def normalise_email(raw: str) -> str:
     """Check the syntax (international domains allowed) and lower-case the domain; keep the local part."""
     text = (raw or "").strip()
@@ -72,6 +85,13 @@ def normalise_email(raw: str) -> str:
         raise InvalidAddress(_("Fyll i din e-postadress."))
     if len(text) > MAX_ADDRESS_LENGTH:  # refused at once, before the syntax check reads it all
         raise InvalidAddress(_("Skriv e-postadressen i formatet namn@exempel.se."))
+    # The common case, a plain local part, checked here; its domain once per domain (an import
+    # of a million rows has a few hundred): email_validator costs ~100 µs an address.
+    local, at, domain_part = text.rpartition("@")
+    if at and _PLAIN_LOCAL_PART.fullmatch(local) and len(text) <= 254:
+        checked_domain = _checked_domain(domain_part)
+        if checked_domain is not None:
+            return f"{local}@{checked_domain}"
     try:
         # Non-ASCII before the @ needs SMTPUTF8, which not every relay on the way offers.
         result = validate_email(text, check_deliverability=False, allow_smtputf8=False)

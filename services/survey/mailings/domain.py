@@ -15,6 +15,7 @@ from services.survey.participants.domain import new_links
 from services.survey.surveys.domain import SurveyStateError, set_closes
 from shared.clock import utcnow
 from shared.config import Config
+from shared.mail.message import has_control_characters
 from shared.mail.outbox import enqueue
 from shared.models import MailKind, Participant, Suppression, Survey, SurveyStatus
 
@@ -45,6 +46,9 @@ def save_mail_texts(session: Session, survey: Survey, texts: MailTexts) -> dict[
     for name in ("invitation_subject", "invitation_text", "reminder_subject", "reminder_text"):
         value = getattr(texts, name)
         problem = _("Fyll i en text.") if not value.strip() else template_error(value)
+        if not problem and name.endswith("subject") and has_control_characters(value.strip()):
+            # The subject becomes a mail header: a line break in it would add headers of its own.
+            problem = _("Ämnesraden får inte innehålla radbrytningar eller andra styrtecken.")
         if problem:
             errors[name] = problem
     if not 0 <= texts.max_reminders <= 10:
@@ -82,7 +86,7 @@ def _enqueue_all(session: Session, config: Config, survey: Survey, kind: MailKin
             config,
             kind=kind,
             to_email=email,
-            to_name=name,
+            to_name=" ".join(name.split()),  # a header is one line
             subject=subject,
             text=text,
             html=html_body,

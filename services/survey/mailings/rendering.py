@@ -139,7 +139,8 @@ def render_mail(config: Config, survey: Survey, kind: MailKind, name: str, token
     """Subject, plain text and HTML of one invitation or reminder."""
     context = context_for(config, survey, name, token)
     subject_field, text_field = TEXT_FIELDS[kind]
-    subject = render_text(getattr(survey, subject_field), context).strip().replace("\n", " ")
+    # Template tags and a participant's name may bring line breaks; a header is one line.
+    subject = " ".join(render_text(getattr(survey, subject_field), context).split())
     text = render_text(getattr(survey, text_field), context)
     with force_locale(survey.language):
         html_body = render_template(

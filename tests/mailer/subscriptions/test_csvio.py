@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from services.mailer.subscriptions.csvio import parse_subscriber_csv
+from dataclasses import dataclass, field
+
+from services.mailer.subscriptions.csvio import Line, read_subscriber_csv
 
 
-def parse(text: str, encoding="utf-8"):
-    return parse_subscriber_csv(text.encode(encoding))
+@dataclass
+class Parsed:
+    rows: list[Line] = field(default_factory=list)
+    invalid: list[Line] = field(default_factory=list)
+    encoding: str = ""
+    error: str | None = None
+
+
+def parse(text: str, encoding="utf-8") -> Parsed:
+    csv_file = read_subscriber_csv(text.encode(encoding))
+    parsed = Parsed(encoding=csv_file.encoding, error=csv_file.error)
+    for line in csv_file.lines():
+        (parsed.invalid if line.problem else parsed.rows).append(line)
+    return parsed
 
 
 def test_excel_semicolon_file_with_bom_and_crlf():
@@ -15,7 +29,7 @@ def test_excel_semicolon_file_with_bom_and_crlf():
         (2, "asa@exempel.se", "Åsa Öberg"),
         (3, "Bo@exempel.se", "Bo Ek"),
     ]
-    assert parsed.invalid == [] and parsed.merged == []
+    assert parsed.invalid == []
 
 
 def test_columns_by_header_in_any_order_and_case():
@@ -31,20 +45,25 @@ def test_comma_without_header_and_international_domain():
     ]
 
 
-def test_invalid_rows_and_duplicates_are_reported_with_line_numbers():
+def test_invalid_rows_are_reported_with_line_numbers():
     parsed = parse(
         "email;name\r\nett@exempel.se;\r\nfel@@x;Fel\r\n;Tom\r\nETT@exempel.se;Ett Namn\r\n\r\ntva@exempel.se;Två\r\n"
     )
     assert [(r.line, r.email, r.name) for r in parsed.rows] == [
-        (2, "ett@exempel.se", "Ett Namn"),
+        (2, "ett@exempel.se", ""),
+        (5, "ETT@exempel.se", "Ett Namn"),  # merged into line 2 when imported
         (7, "tva@exempel.se", "Två"),
     ]
-    assert [(p.line, p.value) for p in parsed.invalid] == [(3, "fel@@x"), (4, "")]
-    assert [(p.line, p.value, p.reason) for p in parsed.merged] == [(5, "ETT@exempel.se", "2")]
+    assert [(p.line, p.email) for p in parsed.invalid] == [(3, "fel@@x"), (4, "")]
+
+
+def test_other_columns_become_attributes():
+    parsed = parse("e-post;namn;Kommun;Roll;\r\nasa@exempel.se;Åsa;Ale;IT-chef;\r\nbo@exempel.se;Bo;;Chef\r\n")
+    assert [r.attributes for r in parsed.rows] == [{"Kommun": "Ale", "Roll": "IT-chef"}, {"Roll": "Chef"}]
 
 
 def test_control_characters_in_names_are_dropped():
-    parsed = parse("email;name\nett@exempel.se;\nett@exempel.se;E\x00tt\x07\n")
+    parsed = parse("email;name\nett@exempel.se;E\x00tt\x07\r\n")
     assert parsed.rows[0].name == "Ett"
 
 
@@ -61,3 +80,9 @@ def test_files_that_cannot_be_read():
 def test_non_ascii_local_part_is_refused_with_a_reason():
     parsed = parse("email\nåsa@exempel.se\n")
     assert parsed.rows == [] and parsed.invalid[0].line == 2
+
+
+def test_a_line_csv_cannot_read_is_reported_and_the_rest_is_read():
+    parsed = parse("email\n" + "x" * 200_000 + "\nq@exempel.se\rr@exempel.se\r")
+    assert [(p.line, p.problem) for p in parsed.invalid] == [(2, "Raden kunde inte läsas som CSV.")]
+    assert [r.email for r in parsed.rows] == ["q@exempel.se", "r@exempel.se"]

@@ -32,6 +32,17 @@ def test_save_mail_texts_refuses_unknown_placeholders(app, db, make_survey):
         assert survey.invitation_text.startswith("Hej {{ name }}")
 
 
+def test_save_mail_texts_refuses_line_breaks_in_subjects(app, db, make_survey):
+    survey_id = make_survey()
+    with app.test_request_context(), db.transaction() as s:
+        survey = s.get(Survey, survey_id)
+        texts = domain.MailTexts("Ä\r\nBcc: x@evil.example", "{{ link }}", "P\x00", "{{ link }}", "Eva", "e@x.se", 2, 7)
+        errors = domain.save_mail_texts(s, survey, texts)
+        assert sorted(errors) == ["invitation_subject", "reminder_subject"]
+        assert "radbrytningar" in errors["invitation_subject"]
+        assert "Bcc" not in survey.invitation_subject
+
+
 def test_invitations_go_once_and_skip_suppressed(app, db, make_survey, config):
     survey_id = make_survey(participants=PEOPLE)
     with db.transaction() as s:
