@@ -95,10 +95,13 @@ def seed(url: str, count: int) -> int:
         f"CASE WHEN {r(4)} % 20 = 0 THEN NULL ELSE {when} END, {attributes} FROM n",
     ]
 
+    # Answer ids are random, as the application gives them.
+    answer_id = "floor(random() * 9223372036854775807)::bigint" if postgres else "abs(random())"
+
     def answers(select: str, where: str = "1 = 1") -> str:
         return (
-            f"INSERT INTO answers (response_id, question_key, row_key, option_key, number_value, text_value) "
-            f"{series} SELECT {rid}, {select} FROM n WHERE {where}"
+            f"INSERT INTO answers (id, response_id, question_key, row_key, option_key, number_value, text_value) "
+            f"{series} SELECT {answer_id}, {rid}, {select} FROM n WHERE {where}"
         )
 
     statements.append(

@@ -1,11 +1,13 @@
 """Benchmark: send the demo issue to N subscribers through the real pipeline, against a baseline.
 
-    python benchmarks/send.py --subscribers 20000 --database sqlite|postgresql
+    python benchmarks/send.py --subscribers 20000 --database sqlite|postgresql [--workers 2]
 
 Both runs go to the same SMTP sink on loopback (``tests/fixtures_smtp.py`` in its own process) over
-the same number of connections. The pipeline runs in a child process (fan-out, claiming, per-recipient
-filling-in, recording) so its peak RSS is its own; the baseline sends one pre-built message's bytes
-with plain ``smtplib``. Prints mails/s for both, the ratio, and the pipeline's peak RSS.
+the same number of connections. The pipeline runs in child processes (fan-out, claiming, per-recipient
+filling-in, recording) so their peak RSS is their own; the baseline sends one pre-built message's bytes
+with plain ``smtplib``. Prints mails/s for both, the ratio, the pipeline's CPU time per mail and its
+peak RSS. With ``--workers N`` (PostgreSQL) N worker processes share the one issue, each with its
+connections; the sink's count shows that no mail went out twice.
 """
 
 from __future__ import annotations
@@ -84,55 +86,84 @@ def peak_rss_kib(usage) -> int:
     return usage.ru_maxrss
 
 
-def pipeline_child(args) -> None:
-    """Runs in its own process: create the demo issue, send it, report timing and peak RSS as JSON."""
+def prepare_issue(url: str, config) -> int:
+    """The demo issue, frozen and ready to send (not timed); returns its id."""
     from services.mailer import create_app
-    from services.mailer.delivery.pipeline import IssuePipeline
     from services.mailer.issues import domain
     from shared.db import Database
-    from shared.models import Issue
     from tests.mailer.issue_fixtures import DEMO_ISSUE
 
-    workdir = Path(args.workdir)
-    config = make_config(args.url, args.smtp, workdir, args.connections)
     app = create_app(config)
-    db = Database(args.url)
+    db = Database(url)
     with app.app_context(), db.transaction() as session:
         issue = domain.create_issue_from_markdown_file(session, DEMO_ISSUE)
         domain.freeze(session, config, issue)
         issue_id = issue.id
-    started = time.perf_counter()
-    with db.transaction() as session:
-        queued = domain.start_sending(session, session.get(Issue, issue_id))
-    fanned = time.perf_counter()
+    db.dispose()
+    return issue_id
+
+
+def pipeline_child(args) -> None:
+    """Runs in its own process: (worker 0) start sending the issue, then send as one worker would;
+    report times, CPU and peak RSS as JSON."""
+    from sqlalchemy import select
+
+    from services.mailer.delivery.pipeline import IssuePipeline
+    from services.mailer.issues import domain
+    from shared.db import Database
+    from shared.models import Issue, IssueStatus
+
+    workdir = Path(args.workdir)
+    config = make_config(args.url, args.smtp, workdir, args.connections)
+    db = Database(args.url)
+    issue_id = args.issue
+    started = time.time()
+    queued = 0
+    if args.worker == 0:
+        with db.transaction() as session:
+            queued = domain.start_sending(session, session.get_one(Issue, issue_id))
+    else:  # the others begin when there is something to take, as a running worker would
+        while True:
+            with db.sessions() as session:
+                if session.scalar(select(Issue.status).where(Issue.id == issue_id)) != IssueStatus.DRAFT:
+                    break
+            time.sleep(0.005)
+    fanned = time.time()
     handled = IssuePipeline(config, db).run()
-    finished = time.perf_counter()
-    with db.transaction() as session:
-        issue = session.get(Issue, issue_id)
-        progress = domain.progress(session, issue)
+    finished = time.time()
+    if args.worker == 0:
         # One mail's bytes for the baseline: the same size and shape as every mail the pipeline sent.
         from services.mailer.delivery.compose import Recipient
-        from services.mailer.delivery.pipeline import IssuePipeline as _P
 
-        sample = _P(config, db)._mail(issue_id).build(Recipient(0, 1, "person0@example.org", "Person 0"))
-    (workdir / "sample.eml").write_bytes(sample)
+        sample = IssuePipeline(config, db)._mail(issue_id).build(Recipient(0, 1, "person0@example.org", "Person 0"))
+        (workdir / "sample.eml").write_bytes(sample)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak_kib = peak_rss_kib(usage)
     print(
         json.dumps(
             {
                 "queued": queued,
                 "handled": handled,
-                "sent": progress.sent,
-                "status": issue.status,
-                "fan_out_s": fanned - started,
-                "send_s": finished - fanned,
-                "total_s": finished - started,
-                "peak_rss_mib": peak_kib / 1024,
+                "started": started,
+                "fanned": fanned,
+                "finished": finished,
+                "peak_rss_mib": peak_rss_kib(usage) / 1024,
                 "cpu_s": usage.ru_utime + usage.ru_stime,
             }
         )
     )
+
+
+def sent_count(url: str, issue_id: int) -> tuple[int, str]:
+    from services.mailer.issues import domain
+    from shared.db import Database
+    from shared.models import Issue
+
+    db = Database(url)
+    with db.sessions() as session:
+        issue = session.get_one(Issue, issue_id)
+        sent, status = domain.progress(session, issue).sent, issue.status
+    db.dispose()
+    return sent, status
 
 
 def baseline(smtp_port: int, message: bytes, n: int, connections: int) -> float:
@@ -159,6 +190,9 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=20000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the send")
+    parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--issue", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--smtp", help=argparse.SUPPRESS)
@@ -198,28 +232,42 @@ def main() -> None:
             t = time.perf_counter()
             seed(url, n)
             print(f"seeded {n} subscribers on {args.database} in {time.perf_counter() - t:.1f} s", flush=True)
-            child = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    "--url",
-                    url,
-                    "--smtp",
-                    f"smtp://127.0.0.1:{port}",
-                    "--workdir",
-                    str(workdir),
-                    "--connections",
-                    str(args.connections),
-                ],
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            )
-            if child.returncode != 0:
-                sys.stderr.write(child.stderr)
-                raise SystemExit("the pipeline run failed")
-            result = json.loads(child.stdout.strip().splitlines()[-1])
+            config = make_config(url, f"smtp://127.0.0.1:{port}", workdir, args.connections)
+            issue_id = prepare_issue(url, config)
+            children = [
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        "--url",
+                        url,
+                        "--smtp",
+                        f"smtp://127.0.0.1:{port}",
+                        "--workdir",
+                        str(workdir),
+                        "--connections",
+                        str(args.connections),
+                        "--issue",
+                        str(issue_id),
+                        "--worker",
+                        str(worker),
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    cwd=ROOT,
+                )
+                for worker in range(args.workers)
+            ]
+            results = []
+            for child in children:
+                out, err = child.communicate()
+                if child.returncode != 0:
+                    sys.stderr.write(err)
+                    raise SystemExit("the pipeline run failed")
+                results.append(json.loads(out.strip().splitlines()[-1]))
+            sent, status = sent_count(url, issue_id)
             message = (workdir / "sample.eml").read_bytes()
             base_s = baseline(port, message, n, args.connections)
         finally:
@@ -227,20 +275,27 @@ def main() -> None:
             sink.wait(timeout=30)
         received = int(count_file.read_text().strip()) if count_file.exists() else -1
 
-    pipeline_rate = n / result["total_s"]
+    started = results[0]["started"]
+    total_s = max(r["finished"] for r in results) - started
+    fan_out_s = results[0]["fanned"] - started
+    cpu_s = sum(r["cpu_s"] for r in results)
+    pipeline_rate = n / total_s
     baseline_rate = n / base_s
     print(f"database:            {args.database}, {args.connections} SMTP connections, message {len(message)} bytes")
     print(
-        f"pipeline:            {result['sent']} sent in {result['total_s']:.2f} s "
-        f"(fan-out {result['fan_out_s']:.2f} s) = {pipeline_rate:.0f} mails/s"
+        f"pipeline:            {sent} sent in {total_s:.2f} s (fan-out {fan_out_s:.2f} s) = {pipeline_rate:.0f} mails/s"
+        f" by {args.workers} worker process{'es' if args.workers > 1 else ''}"
     )
+    if args.workers > 1:
+        print(f"  handled per worker: {', '.join(str(r['handled']) for r in results)}")
     print(f"baseline (smtplib):  {n} sent in {base_s:.2f} s = {baseline_rate:.0f} mails/s")
-    print(f"ratio:               {pipeline_rate / baseline_rate:.2f}")
     print(
-        f"pipeline peak RSS:   {result['peak_rss_mib']:.1f} MiB (CPU {result['cpu_s']:.1f} s in the pipeline process)"
+        f"ratio:               {pipeline_rate / baseline_rate:.2f}"
+        f"   (pipeline CPU per mail: {cpu_s / n * 1000:.2f} ms, {cpu_s:.1f} s in all; load {os.getloadavg()[0]:.2f})"
     )
+    print(f"pipeline peak RSS:   {max(r['peak_rss_mib'] for r in results):.1f} MiB (largest worker process)")
     print(f"sink received:       {received} (expected {2 * n})")
-    if result["sent"] != n or received != 2 * n:
+    if sent != n or received != 2 * n or status != "sent":
         raise SystemExit("not every mail arrived exactly once")
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from shared.models import RateEvent, RateLock
+from shared.models import RateEvent, RateLock, SendGrant
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,11 @@ def _lock(session: Session, hashed: str, now: datetime) -> None:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = insert(RateLock).values(key=hashed, used_at=now)
     session.execute(statement.on_conflict_do_update(index_elements=[RateLock.key], set_={"used_at": now}))
+
+
+def hold(session: Session, key: str, now: datetime) -> None:
+    """Take ``key``'s lock until the transaction ends: a check-and-count of one's own serialised the same way."""
+    _lock(session, key_hash(key), now)
 
 
 def take(session: Session, key: str, limit: int, window: timedelta, now: datetime) -> Verdict:
@@ -92,4 +97,5 @@ def forget_older_than(session: Session, cutoff: datetime) -> int:
     # (SQLAlchemy's changelog for 2.0.44 recommends this cast).
     result = cast(CursorResult[Any], session.execute(delete(RateEvent).where(RateEvent.at < cutoff)))
     session.execute(delete(RateLock).where(RateLock.used_at < cutoff))
+    session.execute(delete(SendGrant).where(SendGrant.at < cutoff))
     return result.rowcount or 0

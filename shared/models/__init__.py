@@ -15,7 +15,16 @@ from shared.models.api import (
     WebhookEvent,
 )
 from shared.models.base import Base, Vocabulary
-from shared.models.issues import BounceEvent, BounceKind, BounceSource, Delivery, DeliveryStatus, Issue, IssueStatus
+from shared.models.issues import (
+    BounceEvent,
+    BounceKind,
+    BounceSource,
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    IssueStatus,
+    SendGrant,
+)
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
 from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.reports import Report
@@ -79,6 +88,7 @@ __all__ = [
     "Response",
     "ResponseStatus",
     "Role",
+    "SendGrant",
     "Subscriber",
     "Subscription",
     "SubscriptionEvent",

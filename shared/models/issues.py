@@ -104,3 +104,15 @@ class BounceEvent(Base):
     status_code: Mapped[str] = mapped_column(String(16), default="")  # e.g. 5.1.1
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SendGrant(Base):
+    """Mails the sending rate limit let one worker send, counted when granted. Every worker on every
+    machine asks this one table, so a mail provider's limit per account holds for all of them together."""
+
+    __tablename__ = "send_grants"
+    __table_args__ = (Index("ix_send_grants_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    mails: Mapped[int]

@@ -7,11 +7,12 @@ and its times are kept to the day only (see ``services.survey.responses``).
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import utcnow
@@ -78,7 +79,10 @@ class Participant(Base):
     __tablename__ = "participants"
     __table_args__ = (
         UniqueConstraint("survey_id", "email"),
-        Index("ix_participants_survey_status", "survey_id", "completed_at"),
+        # With ``id`` last, an anonymous submit picks random participants of the same day cheaply.
+        Index("ix_participants_survey_status", "survey_id", "completed_at", "id"),
+        # The participants page lists by name and pages by key: an index range, never a sort of all.
+        Index("ix_participants_survey_name", "survey_id", "name", "email", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,6 +136,11 @@ class Response(Base):
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
 
+def random_answer_id() -> int:
+    """A random id: a sequence would give away the order in which responses were sent in."""
+    return secrets.randbits(63)
+
+
 class Answer(Base):
     """One stored answer value.
 
@@ -147,7 +156,9 @@ class Answer(Base):
         Index("ix_answers_response", "response_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False, default=random_answer_id
+    )
     response_id: Mapped[str] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
     question_key: Mapped[str] = mapped_column(String(100))
     row_key: Mapped[str | None] = mapped_column(String(100))

@@ -31,7 +31,7 @@ def test_create_see_once_and_revoke_a_key(page, config, live_server):
     page.get_by_role("link", name="Tillbaka till API-nycklarna").click()
     assert secret not in page.content()
     page.get_by_role("button", name="Återkalla Intranätets anmälan").click()
-    assert "är återkallad" in page.locator(".notice").inner_text()
+    assert "är återkallad" in page.get_by_role("status").inner_text()
     assert_no_axe_violations(page)
 
 

@@ -16,7 +16,6 @@ import secrets
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -45,11 +44,13 @@ from shared.models import (
     Issue,
     IssueStatus,
     NewsletterList,
+    SendGrant,
     Subscriber,
     Subscription,
     SubscriptionStatus,
     Suppression,
 )
+from shared.ratelimit import hold
 from shared.tokens import Tokens
 
 log = logging.getLogger(__name__)
@@ -61,35 +62,73 @@ RECORD_EVERY = 100  # sent mails recorded together (or every 0.25 s, whichever c
 _T = TypeVar("_T")
 
 
-class RateLimiter:
-    """Sliding windows shared by all connections of this worker: per second and/or per hour."""
+# A grant's mails are counted when granted and must be sent within this time or are given up, so a
+# window of the limit is checked over its length plus this (a mail sent late still counts in it).
+GRANT_LIFETIME = 0.25  # seconds
+GRANT_MOST = 50  # mails in one grant at most
+SEND_RATE_KEY = "send-rate"
 
-    def __init__(self, per_second: float = 0.0, per_hour: int = 0):
-        self.windows: list[tuple[int, float, deque]] = []
-        if per_second > 0:
-            seconds = 1.0 if per_second >= 1 else 1.0 / per_second
-            self.windows.append((max(1, int(per_second * seconds)), seconds, deque()))
-        if per_hour > 0:
-            self.windows.append((per_hour, 3600.0, deque()))
+
+def rate_windows(per_second: float, per_hour: int) -> list[tuple[int, float]]:
+    """The sending limits as (mails, seconds) windows; none when nothing is limited."""
+    windows = []
+    if per_second > 0:
+        seconds = 1.0 if per_second >= 1 else 1.0 / per_second
+        windows.append((max(1, int(per_second * seconds)), seconds))
+    if per_hour > 0:
+        windows.append((per_hour, 3600.0))
+    return windows
+
+
+def grant_mails(session: Session, wanted: int, windows: list[tuple[int, float]]) -> tuple[int, float]:
+    """Count up to ``wanted`` mails that every window still has room for: (mails granted, 0), or
+    (0, seconds until there is room). Serialised over all workers by one lock row."""
+    now = utcnow()
+    if is_postgres(session):  # one clock for workers on several machines
+        now = session.scalar(select(func.now())) or now
+    hold(session, SEND_RATE_KEY, now)
+    room, wait = wanted, 0.0
+    for limit, seconds in windows:
+        since = now - timedelta(seconds=seconds + GRANT_LIFETIME)
+        used, oldest = session.execute(
+            select(func.coalesce(func.sum(SendGrant.mails), 0), func.min(SendGrant.at)).where(SendGrant.at > since)
+        ).one()
+        room = min(room, limit - used)
+        if limit - used <= 0 and oldest is not None:
+            wait = max(wait, (oldest - since).total_seconds())
+    if room <= 0:
+        return 0, max(wait, 0.01)
+    session.add(SendGrant(at=now, mails=room))
+    return room, 0.0
+
+
+class RateLimiter:
+    """The sending rate limit (per second and/or per hour) of every worker together, kept in the
+    database: a worker takes a few mails' worth at a time (``send_grants``), its lanes share them."""
+
+    def __init__(self, db: Database, per_second: float = 0.0, per_hour: int = 0):
+        self.db = db
+        self.windows = rate_windows(per_second, per_hour)
+        # What a quarter of a second allows, so one worker does not take what others could send now.
+        self.grant_size = max(1, min(GRANT_MOST, int(per_second * GRANT_LIFETIME))) if per_second > 0 else GRANT_MOST
+        self._left = 0
+        self._until = 0.0
         self._lock = threading.Lock()
 
     def acquire(self, stop: threading.Event, max_wait: float = 10.0) -> bool:
-        """Take one permit; False when ``stop`` was set or ``max_wait`` passed first."""
+        """Take one mail's permit; False when ``stop`` was set or ``max_wait`` passed first."""
         if not self.windows:
             return True
         deadline = time.monotonic() + max_wait
         while True:
             with self._lock:
-                now = time.monotonic()
-                wait = 0.0
-                for limit, seconds, stamps in self.windows:
-                    while stamps and stamps[0] <= now - seconds:
-                        stamps.popleft()
-                    if len(stamps) >= limit:
-                        wait = max(wait, stamps[0] + seconds - now)
-                if wait <= 0:
-                    for _limit, _seconds, stamps in self.windows:
-                        stamps.append(now)
+                if self._left > 0 and time.monotonic() < self._until:
+                    self._left -= 1
+                    return True
+                with self.db.transaction() as session:
+                    granted, wait = grant_mails(session, self.grant_size, self.windows)
+                if granted:
+                    self._left, self._until = granted - 1, time.monotonic() + GRANT_LIFETIME
                     return True
             remaining = deadline - time.monotonic()
             if remaining <= 0 or stop.wait(min(wait, remaining)):
@@ -270,7 +309,7 @@ class IssuePipeline:
         self.transport_factory = transport_factory or (
             lambda: signing_transport(open_transport(config.mail_url), config)
         )
-        self.limiter = RateLimiter(config.send_rate_per_second, config.send_rate_per_hour)
+        self.limiter = RateLimiter(db, config.send_rate_per_second, config.send_rate_per_hour)
         self._mails: dict[int, IssueMail] = {}
         self._mails_lock = threading.Lock()
         self._cut_short = False  # the last run ended in an error, with deliveries still claimed

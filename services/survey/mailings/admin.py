@@ -66,7 +66,7 @@ def preview(survey_id: int):
     kind = MailKind.SURVEY_REMINDER if request.args.get("kind") == "reminder" else MailKind.SURVEY_INVITATION
     chosen = request.args.get("participant", type=int)
     participant = get_participant(session, survey_id, chosen) if chosen else None
-    people, _total = list_participants(session, survey_id, limit=500)
+    people = list_participants(session, survey_id, limit=500).rows
     try:
         subject, text = rendering.preview_mail(services().config, survey, participant, kind)
         problem = None

@@ -9,6 +9,7 @@ from services.survey.participants import domain
 from services.survey.responses.storage import readable_answers
 from services.survey.surveys.admin import uploaded_text
 from shared.models import ParticipantStatus, Survey
+from shared.models.base import MAX_ROW_ID
 from shared.web import db_session, get_or_404
 from shared.web.auth import login_required
 
@@ -16,20 +17,33 @@ bp = Blueprint("participants_admin", __name__, url_prefix="/admin/surveys/<int:s
 PER_PAGE = 100
 
 
-def _list_page(survey: Survey, page: int = 1, status: ParticipantStatus | None = None, search: str = "", report=None):
+def _list_page(
+    survey: Survey,
+    page: int = 1,
+    status: ParticipantStatus | None = None,
+    search: str = "",
+    report=None,
+    after: int | None = None,
+    before: int | None = None,
+):
     session = db_session()
-    rows, total = domain.list_participants(
-        session, survey.id, status, search, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+    listed = domain.list_participants(
+        session, survey.id, status, search, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, after=after, before=before
     )
+    counts = domain.status_counts(session, survey.id)
+    total = counts[status] if status else sum(counts.values())
+    if listed.searched is not None:
+        total = listed.searched
     return render_template(
         "survey/participants/index.html",
         survey=survey,
-        rows=rows,
+        rows=listed.rows,
+        listed=listed,
         total=total,
         page=page,
         status=status,
         search=search,
-        counts=domain.status_counts(session, survey.id),
+        counts=counts,
         report=report,
         errors={},
         values={},
@@ -45,7 +59,16 @@ def index(survey_id: int):
         status = ParticipantStatus(request.args.get("status", ""))
     except ValueError:  # none chosen (or a made-up one): everyone
         status = None
-    return _list_page(survey, page, status, request.args.get("q", ""))
+    after = request.args.get("after", type=int)
+    before = request.args.get("before", type=int)
+    return _list_page(
+        survey,
+        page,
+        status,
+        request.args.get("q", ""),
+        after=after if after is not None and 0 < after <= MAX_ROW_ID else None,
+        before=before if before is not None and 0 < before <= MAX_ROW_ID else None,
+    )
 
 
 @bp.post("/import")

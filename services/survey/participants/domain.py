@@ -8,16 +8,18 @@ import io
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import case, delete, exists, func, insert, select
+from sqlalchemy import Select, case, delete, func, insert, select, tuple_
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
 from shared.models import Participant, ParticipantLink, ParticipantStatus, Response, ResponseStatus, Suppression
+
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
 
 
 def token_hash(token: str) -> str:
@@ -87,6 +89,9 @@ def decode_csv(raw: bytes) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
+LOOKUP_PART = 10_000
+
+
 def import_participants_csv(session: Session, survey_id: int, text: str) -> ImportReport:
     """Add or update participants from CSV text (email, name, other columns → attributes).
 
@@ -154,12 +159,18 @@ def add_participants(
         else:
             people[email] = {"name": name, "attributes": dict(attributes)}
 
-    existing = {
-        p.email: p
-        for p in session.scalars(
-            select(Participant).where(Participant.survey_id == survey_id, Participant.email.in_(list(people)))
+    emails = list(people)
+    existing: dict[str, Participant] = {}
+    # In parts: one IN list of 100 000 addresses is more parameters than PostgreSQL (65 535) or
+    # SQLite (32 766) take in one statement.
+    for start in range(0, len(emails), LOOKUP_PART):
+        part = emails[start : start + LOOKUP_PART]
+        existing.update(
+            (p.email, p)
+            for p in session.scalars(
+                select(Participant).where(Participant.survey_id == survey_id, Participant.email.in_(part))
+            )
         )
-    }
     now = utcnow()
     new_rows = []
     for email, person in people.items():
@@ -253,12 +264,12 @@ def remove_participant(session: Session, survey_id: int, participant_id: int) ->
 
 
 def status_expression():
-    """The participant's status as SQL, the first that applies in this order."""
-    suppressed = exists().where(Suppression.email == func.lower(Participant.email))
+    """The participant's status as SQL, the first that applies in this order; the query needs
+    ``with_suppressions``."""
     return case(
         (Participant.completed_at.is_not(None), ParticipantStatus.COMPLETED.value),
         (Participant.declined_at.is_not(None), ParticipantStatus.DECLINED.value),
-        (suppressed, ParticipantStatus.BOUNCED.value),
+        (Suppression.email.is_not(None), ParticipantStatus.BOUNCED.value),
         (Participant.started_at.is_not(None), ParticipantStatus.STARTED.value),
         (Participant.reminders_sent > 0, ParticipantStatus.REMINDED.value),
         (Participant.invited_at.is_not(None), ParticipantStatus.INVITED.value),
@@ -266,11 +277,18 @@ def status_expression():
     )
 
 
+def with_suppressions(query: Select[_Row]) -> Select[_Row]:
+    """Join each participant's suppression, if any (addresses are unique there: no row doubles).
+    A join, not an EXISTS per row: PostgreSQL priced that so high that it compiled the query (JIT)
+    for 400 ms at 100 000 participants."""
+    return query.outerjoin(Suppression, Suppression.email == func.lower(Participant.email))
+
+
 def status_counts(session: Session, survey_id: int) -> dict[ParticipantStatus, int]:
     """Number of participants per status (one GROUP BY), every status present."""
     status = status_expression().label("status")
     rows = session.execute(
-        select(status, func.count()).where(Participant.survey_id == survey_id).group_by(status)
+        with_suppressions(select(status, func.count())).where(Participant.survey_id == survey_id).group_by(status)
     ).all()
     counts = dict.fromkeys(ParticipantStatus, 0)
     counts.update({ParticipantStatus(name): n for name, n in rows})
@@ -286,6 +304,14 @@ class ParticipantRow:
     reminders_sent: int
 
 
+@dataclass
+class ParticipantPage:
+    rows: list[ParticipantRow]
+    has_previous: bool
+    has_next: bool
+    searched: int | None = None  # how many a search found (without one, ``status_counts`` tells)
+
+
 def list_participants(
     session: Session,
     survey_id: int,
@@ -293,37 +319,63 @@ def list_participants(
     search: str = "",
     limit: int = 100,
     offset: int = 0,
-) -> tuple[list[ParticipantRow], int]:
-    """A page of participants with their status, filtered by status and a search in name/address."""
+    after: int | None = None,
+    before: int | None = None,
+) -> ParticipantPage:
+    """A page of participants with their status by name, filtered by status and a search in
+    name/address. ``after``/``before`` (a participant's id, the last/first of the page next to it)
+    page by key — an index range however far in — rather than by ``offset``."""
     status_col = status_expression().label("status")
-    query = select(
-        Participant.id,
-        Participant.email,
-        Participant.name,
-        status_col,
-        Participant.reminders_sent,
+    query = with_suppressions(
+        select(Participant.id, Participant.email, Participant.name, status_col, Participant.reminders_sent)
     ).where(Participant.survey_id == survey_id)
     if status is not None:
         query = query.where(status_expression() == ParticipantStatus(status).value)
+    searched = None
     if search:
         like = f"%{search.strip().lower()}%"
         query = query.where(func.lower(Participant.email).like(like) | func.lower(Participant.name).like(like))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.execute(query.order_by(Participant.name, Participant.email).limit(limit).offset(offset))
-    return [ParticipantRow(**{**row._mapping, "status": ParticipantStatus(row.status)}) for row in rows], total or 0
+        searched = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = (Participant.name, Participant.email, Participant.id)
+    mark = after if after is not None else before
+    key = (
+        session.execute(select(*order).where(Participant.id == mark, Participant.survey_id == survey_id)).first()
+        if mark is not None
+        else None
+    )
+    if key is not None and before is not None and after is None:
+        found = list(
+            session.execute(
+                query.where(tuple_(*order) < tuple(key)).order_by(*(c.desc() for c in order)).limit(limit + 1)
+            )
+        )
+        rows, has_previous, has_next = found[:limit][::-1], len(found) > limit, True
+    else:
+        if key is not None:
+            query = query.where(tuple_(*order) > tuple(key))
+        found = list(session.execute(query.order_by(*order).limit(limit + 1).offset(0 if key is not None else offset)))
+        rows, has_previous, has_next = found[:limit], key is not None or offset > 0, len(found) > limit
+    return ParticipantPage(
+        [ParticipantRow(**{**row._mapping, "status": ParticipantStatus(row.status)}) for row in rows],
+        has_previous,
+        has_next,
+        searched,
+    )
 
 
 def participants_after(session: Session, survey_id: int, after: int, limit: int, status: str | None = None) -> list:
     """Up to ``limit`` participants with an id above ``after`` (the API's cursor), in id order, with
     their status and attributes."""
     status_col = status_expression().label("status")
-    query = select(
-        Participant.id,
-        Participant.email,
-        Participant.name,
-        Participant.attributes,
-        status_col,
-        Participant.reminders_sent,
+    query = with_suppressions(
+        select(
+            Participant.id,
+            Participant.email,
+            Participant.name,
+            Participant.attributes,
+            status_col,
+            Participant.reminders_sent,
+        )
     ).where(Participant.survey_id == survey_id, Participant.id > after)
     if status is not None:
         query = query.where(status_expression() == ParticipantStatus(status).value)

@@ -13,11 +13,17 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from services.survey.participants.domain import token_hash
 from services.survey.responses.forms import Values, check_questions, is_visible, page_fields, pick
-from services.survey.responses.storage import complete, lock_participant, stored_values, write_answers
+from services.survey.responses.storage import (
+    complete,
+    in_progress_values,
+    lock_participant,
+    stored_values,
+    write_answers,
+)
 from services.survey.surveys.questions import SurveyDefinition, definition_of
 from shared.clock import utcnow
 from shared.models import Participant, ParticipantLink, Response, ResponseStatus, Survey, SurveyStatus
@@ -50,6 +56,7 @@ def find_participant(session: Session, token: str) -> Participant | None:
         return None
     return session.scalar(
         select(Participant)
+        .options(joinedload(Participant.survey))  # every page needs it: one query, not two
         .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
         .where(ParticipantLink.token_hash == token_hash(token))
     )
@@ -79,11 +86,12 @@ def open_link(session: Session, participant: Participant) -> PageView:
     state = availability(survey)
     if state != Outcome.PAGE:
         return PageView(page=0, outcome=state)
-    response = in_progress_response(session, participant.id)
-    if response is None:
+    progress = in_progress_values(session, participant.id)
+    if progress is None:
         return PageView(page=0)
-    page = min(max(response.current_page, 0), len(definition_of(survey).pages) - 1)
-    return PageView(page=page, values=stored_values(session, response.id))
+    current_page, values = progress
+    page = min(max(current_page, 0), len(definition_of(survey).pages) - 1)
+    return PageView(page=page, values=values)
 
 
 def next_visible_page(definition: SurveyDefinition, values: Values, page: int, step: int) -> int:

@@ -4,11 +4,12 @@ response exactly once, and what anonymity takes away on submit."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -90,14 +91,36 @@ def _rows_for(question: Question, values: Values) -> list[dict]:
     return [{**base, "text_value": text}] if text else []
 
 
+ANSWERS = cast(Table, Answer.__table__)
+ANSWER_COLUMNS = (Answer.question_key, Answer.row_key, Answer.option_key, Answer.number_value, Answer.text_value)
+ANSWER_ORDER = (Answer.question_key, Answer.row_key, Answer.option_key)
+
+
 def stored_values(session: Session, response_id: str) -> Values:
     """The form values a response's stored answers stand for (to fill in the form again)."""
+    return values_of(
+        session.execute(select(*ANSWER_COLUMNS).where(Answer.response_id == response_id).order_by(*ANSWER_ORDER))
+    )
+
+
+def in_progress_values(session: Session, participant_id: int) -> tuple[int, Values] | None:
+    """The page a participant's response in progress stands at and its values, in one query; None
+    when they have not begun."""
+    rows = session.execute(
+        select(Response.current_page, *ANSWER_COLUMNS)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .where(Response.participant_id == participant_id, Response.status == ResponseStatus.IN_PROGRESS)
+        .order_by(*ANSWER_ORDER)
+    ).all()
+    if not rows:
+        return None
+    return rows[0].current_page, values_of(row for row in rows if row.question_key is not None)
+
+
+def values_of(answers: Iterable[Any]) -> Values:
+    """Form values from answer rows (question_key, row_key, option_key, number_value, text_value)."""
     values: Values = {}
-    for a in session.execute(
-        select(Answer.question_key, Answer.row_key, Answer.option_key, Answer.number_value, Answer.text_value)
-        .where(Answer.response_id == response_id)
-        .order_by(Answer.id)
-    ):
+    for a in answers:
         name = f"{a.question_key}.{a.row_key}" if a.row_key else a.question_key
         if a.option_key is not None:
             values.setdefault(name, []).append(a.option_key)
@@ -115,7 +138,8 @@ def write_answers(session: Session, response_id: str, definition: SurveyDefiniti
     session.execute(delete(Answer).where(Answer.response_id == response_id))
     rows = answer_rows(definition, values)
     if rows:
-        session.execute(insert(Answer), [{**row, "response_id": response_id} for row in rows])
+        # Core's insert: one statement for every row (the ORM's splits them by which values are set).
+        session.execute(insert(ANSWERS), [{**row, "response_id": response_id} for row in rows])
 
 
 def lock_participant(session: Session, participant_id: int, now: datetime, anonymous: bool) -> bool:
@@ -197,30 +221,51 @@ def complete(
             participant.started_at = start_of_day(participant.started_at)
         session.flush()
         if is_postgres(session):
-            _restamp_completed(session, survey.id)
+            _restamp_same_day(session, survey.id, day)
     webhooks.emit_response_count(session, survey.id, anonymous=survey.anonymous)
     return new_id
 
 
 # PostgreSQL stamps every row version with the transaction that wrote it (the ``xmin`` column), so a
-# new anonymous response and its participant's completion would share one. Rewriting the survey's
-# other completed participants in the same transaction gives them that stamp too. Rows another
-# submit holds at this moment are skipped (never wait, never deadlock) and get it from the next submit;
-# rows already written by this transaction are skipped, so seeding many answers at once stays linear.
-RESTAMP_COMPLETED = text(
+# new anonymous response and its participant's completion would share one. Rewriting other completed
+# participants in the same transaction gives them that stamp too: those who completed the same day
+# (times are kept to the day, so only they could be the one), picked at random, up to RESTAMP_WITH
+# of them. That is a fixed cost per submit however many have answered; every participant so picked
+# keeps a stamp at least as new as the response's, so the candidates for any response only grow.
+# Rows another submit holds are skipped (never wait, never deadlock).
+RESTAMP_WITH = 100
+RESTAMP_SAME_DAY = text(
     """
-    UPDATE participants SET completed_at = completed_at
-    WHERE id IN (
-        SELECT id FROM participants
-        WHERE survey_id = :survey_id AND completed_at IS NOT NULL AND xmin <> pg_current_xact_id()::xid
-        FOR UPDATE SKIP LOCKED
+    WITH bounds AS (
+        SELECT min(id) AS low, max(id) AS high FROM participants
+        WHERE survey_id = :survey_id AND completed_at = :day
+    ),
+    points AS (
+        SELECT bounds.low + floor(random() * (bounds.high - bounds.low + 1))::int AS point
+        FROM bounds, generate_series(1, :draws)
+    ),
+    picked AS (  -- the completers either side of each random point
+        SELECT (
+            SELECT id FROM participants
+            WHERE survey_id = :survey_id AND completed_at = :day AND id >= point ORDER BY id LIMIT 1
+        ) AS id FROM points
+        UNION
+        SELECT (
+            SELECT id FROM participants
+            WHERE survey_id = :survey_id AND completed_at = :day AND id <= point ORDER BY id DESC LIMIT 1
+        ) FROM points
+    ),
+    locked AS (
+        SELECT id FROM participants WHERE id IN (SELECT id FROM picked) AND xmin <> pg_current_xact_id()::xid
+        ORDER BY id FOR UPDATE SKIP LOCKED
     )
+    UPDATE participants SET completed_at = completed_at WHERE id IN (SELECT id FROM locked)
     """
 )
 
 
-def _restamp_completed(session: Session, survey_id: int) -> None:
-    session.execute(RESTAMP_COMPLETED, {"survey_id": survey_id})
+def _restamp_same_day(session: Session, survey_id: int, day: datetime) -> None:
+    session.execute(RESTAMP_SAME_DAY, {"survey_id": survey_id, "day": day, "draws": RESTAMP_WITH // 2})
 
 
 def _report_attributes(survey: Survey, attributes: dict) -> dict:

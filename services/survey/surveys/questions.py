@@ -8,8 +8,10 @@ are ``{key, label}``, a condition is ``show_if.in``, "don't know" is the questio
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -66,6 +68,12 @@ class Scale:
     @property
     def points(self) -> range:
         return range(self.min, self.max + 1)
+
+    @cached_property
+    def choices(self) -> tuple[tuple[str, str], ...]:
+        """(value, label) of every point, the ends with their words: what a row of radio buttons shows."""
+        words = {self.min: self.min_label, self.max: self.max_label}
+        return tuple((str(n), f"{n} – {words[n]}" if words.get(n) else str(n)) for n in self.points)
 
 
 @dataclass(frozen=True)
@@ -202,12 +210,27 @@ class SurveyDefinition:
         return items
 
 
+# Each process reads a survey's definition once per version: a respondent's page needs it on every
+# request. Keyed by survey id; a stored definition equal to the one read is the same version (a dict
+# comparison, done in C, costs a fraction of reading it again).
+_READ_DEFINITIONS: dict[int, tuple[dict[str, Any], SurveyDefinition]] = {}
+READ_DEFINITIONS_KEPT = 256
+
+
 def definition_of(survey: Survey) -> SurveyDefinition:
     """The survey's definition, read once per version of ``survey.definition`` (which every change
     replaces with a new dict, so the object itself tells whether the reading is still current)."""
     stored = survey.definition
     read = survey.__dict__.get("_definition_read")
     if read is None or read[0] is not stored:
-        read = (stored, SurveyDefinition.from_dict(stored))
+        kept = _READ_DEFINITIONS.get(survey.id) if survey.id is not None else None
+        if kept is not None and kept[0] == stored:
+            read = (stored, kept[1])
+        else:
+            read = (stored, SurveyDefinition.from_dict(stored))
+            if survey.id is not None:
+                if len(_READ_DEFINITIONS) >= READ_DEFINITIONS_KEPT:
+                    _READ_DEFINITIONS.pop(next(iter(_READ_DEFINITIONS)))
+                _READ_DEFINITIONS[survey.id] = (copy.deepcopy(stored), read[1])
         vars(survey)["_definition_read"] = read  # beside the mapped columns, never stored
     return read[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import dkim
@@ -15,7 +16,7 @@ from services.mailer.delivery.pipeline import IssuePipeline, RateLimiter, claim
 from services.mailer.issues import domain
 from shared.clock import utcnow
 from shared.mail.outbox import enqueue
-from shared.models import Delivery, Issue, MailKind, Subscription, Suppression
+from shared.models import Delivery, Issue, MailKind, SendGrant, Subscription, Suppression
 from tests.mailer.conftest import link, mail_html, mail_text
 from tests.mailer.issue_fixtures import DEMO_ISSUE, add_subscribers
 
@@ -251,11 +252,28 @@ def test_rate_limit_keeps_to_the_configured_pace(smtp_app, smtp_server):
     assert elapsed >= 1.9  # 2 per second over three connections: two at 0 s, two at 1 s, two at 2 s
 
 
-def test_sliding_window_counts_per_hour():
-    limiter = RateLimiter(per_hour=3)
+def test_sliding_window_counts_per_hour(db):
+    limiter = RateLimiter(db, per_hour=3)
     stop = threading.Event()
     assert all(limiter.acquire(stop, max_wait=0) for _ in range(3))
     assert limiter.acquire(stop, max_wait=0.05) is False
+
+
+def test_workers_share_one_rate_limit_kept_in_the_database(db):
+    """Several workers (here two limiters, as two processes would have) send at most the limit together."""
+    workers = [RateLimiter(db, per_hour=7) for _ in range(2)]
+    stop = threading.Event()
+    taken = [0, 0]
+    with ThreadPoolExecutor(4) as pool:
+
+        def take(i: int) -> None:
+            while workers[i].acquire(stop, max_wait=0):
+                taken[i] += 1
+
+        list(pool.map(take, [0, 1, 0, 1]))
+    assert sum(taken) == 7
+    with db.sessions() as s:
+        assert s.scalar(select(func.sum(SendGrant.mails))) == 7
 
 
 @pytest.fixture

@@ -91,7 +91,8 @@ def test_status_counts(db, make_survey):
         s.add(Suppression(email="p6@x.example", reason="hard_bounce", created_at=now))
     with db.sessions() as s:
         counts = domain.status_counts(s, survey_id)
-        rows, total = domain.list_participants(s, survey_id, status="reminded")
+        page = domain.list_participants(s, survey_id, status="reminded")
+        rows = page.rows
     assert counts == {
         "not_invited": 1,
         "invited": 1,
@@ -101,4 +102,16 @@ def test_status_counts(db, make_survey):
         "declined": 1,
         "bounced": 1,
     }
-    assert total == 1 and rows[0].email == "p2@x.example" and rows[0].reminders_sent == 2
+    assert len(rows) == 1 and not page.has_next and rows[0].email == "p2@x.example" and rows[0].reminders_sent == 2
+
+
+def test_a_large_import_looks_addresses_up_in_parts(db, make_survey, monkeypatch):
+    """100 000 addresses are more parameters than one statement takes: they are looked up in parts."""
+    survey_id = make_survey()
+    rows = "".join(f"p{i}@x.example,P {i}\n" for i in range(7))
+    with db.transaction() as s:
+        domain.import_participants_csv(s, survey_id, "email,name\n" + rows[: rows.index("p3@")])
+    monkeypatch.setattr(domain, "LOOKUP_PART", 2)
+    with db.transaction() as s:
+        report = domain.import_participants_csv(s, survey_id, "email,name\n" + rows)
+    assert (report.added, report.updated) == (4, 3)

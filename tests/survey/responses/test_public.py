@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from shared.models import Answer, Response, Survey
 from tests.survey.conftest import MILLENNIUM, PAGE1, PAGE2, PAGE3, RESPONDENTS, csrf_from, post, token_of
@@ -80,3 +80,35 @@ def test_long_answers_are_not_held_back_by_the_public_form_limit(client, make_su
     with db.sessions() as s:
         rows = s.execute(select(Answer.question_key, Answer.text_value).where(Answer.text_value.is_not(None))).all()
     assert dict(rows) == long_texts
+
+
+def test_the_number_of_sql_statements_per_page_stays_fixed(client, app, db, make_survey):
+    """Every respondent's request costs a fixed number of statements, however many have answered;
+    a change that adds one (a lazy load, a query per question) fails here."""
+    make_survey(participants=RESPONDENTS)
+    token = token_of(db)
+    statements: list[str] = []
+    engine = app.extensions["utskick"].db.engine
+    postgres = engine.dialect.name == "postgresql"
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        counts = {}
+        for name, request in (
+            ("first page", lambda: client.get(f"/s/{token}")),
+            ("next", lambda: post(client, token, {**PAGE1, "page": 0}, "next")),
+            ("resumed page", lambda: client.get(f"/s/{token}")),
+            ("save", lambda: post(client, token, {**PAGE2, "page": 1}, "save")),
+            ("submit", lambda: post(client, token, {**PAGE1, **PAGE2, **PAGE3, "page": 2}, "submit")),
+        ):
+            statements.clear()
+            assert request().status_code in (200, 303)
+            counts[name] = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # The submit of an anonymous survey restamps on PostgreSQL (one statement more), and asks whether
+    # a webhook waits for a response count (one statement; the count itself only when one does).
+    assert counts == {"first page": 2, "next": 7, "resumed page": 2, "save": 7, "submit": 12 if postgres else 11}

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from services.survey.responses.storage import AnswerError, store_complete_response
-from shared.models import Participant, Response, Survey
+from services.survey.responses.storage import RESTAMP_WITH, AnswerError, start_of_day, store_complete_response
+from shared.clock import utcnow
+from shared.models import Answer, Participant, Response, Survey
 from tests.survey.conftest import PAGE1, PAGE2, PAGE3, RESPONDENTS, post, token_of
 
 
@@ -79,3 +80,39 @@ def test_transaction_stamps_do_not_link_anonymous_responses(app, db, make_survey
         responses = conn.execute(text("SELECT xmin::text FROM responses ORDER BY completed_at")).scalars().all()
     assert len(people) == 2 and len(set(people)) == 1  # both rewritten by the last submit
     assert len(responses) == 2 and set(responses) - set(people)  # the first response matches no one
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_submit_restamps_a_bounded_number_of_same_day_completers(app, db, make_survey):
+    """The cost of a submit does not grow with those who answered before, yet it shares its stamp
+    with other participants who completed the same day."""
+    survey_id = make_survey(participants=RESPONDENTS)
+    with db.transaction() as s:
+        s.execute(
+            text(
+                "INSERT INTO participants"
+                " (survey_id, email, name, attributes, reminders_sent, completed_at, created_at)"
+                " SELECT :survey, 'p' || i || '@x.example', '', '{}', 0, :day, now() FROM generate_series(1, 400) i"
+            ),
+            {"survey": survey_id, "day": start_of_day(utcnow())},
+        )
+    app.config["WTF_CSRF_ENABLED"] = False
+    client, token = app.test_client(), token_of(db)
+    for page, data in enumerate((PAGE1, PAGE2)):
+        post(client, token, {**data, "page": page}, "next")
+    post(client, token, {**PAGE3, "page": 2}, "submit")
+    with db.engine.connect() as conn:
+        stamp = conn.execute(text("SELECT xmin::text FROM responses")).scalar_one()
+        sharing = conn.execute(text("SELECT count(*) FROM participants WHERE xmin::text = :x"), {"x": stamp}).scalar()
+    assert RESTAMP_WITH // 4 < sharing <= RESTAMP_WITH + 1
+
+
+def test_answer_ids_are_not_a_sequence(client, db, make_survey):
+    make_survey(participants=RESPONDENTS)
+    token = token_of(db)
+    for page, data in enumerate((PAGE1, PAGE2)):
+        post(client, token, {**data, "page": page}, "next")
+    post(client, token, {**PAGE3, "page": 2}, "submit")
+    with db.sessions() as s:
+        ids = sorted(s.scalars(select(Answer.id)))
+    assert len(ids) > 10 and ids[-1] - ids[0] > 1000 * len(ids)

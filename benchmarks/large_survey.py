@@ -1,0 +1,216 @@
+"""Benchmark: a regional staff survey end to end on PostgreSQL, stage by stage.
+
+    .venv/bin/python benchmarks/large_survey.py [--participants 100000] [--invite 500]
+        [--responses 3000] [--clients 8]
+
+1. ``--participants`` imported from one CSV (``import_participants_csv``, as the page and the CLI do);
+2. invitations with what the survey service has today (``send_invitations``, in one transaction), to
+   ``--invite`` of them (the others are marked invited first), as mails in the outbox;
+3. ``--responses`` anonymous submits by ``--clients`` concurrent threads, each a whole response on the
+   path a submit takes (lock, re-create unlinkable, restamp); p50/p95 of the first and the last
+   thousand must be alike (flat);
+4. the participants page (first page and one 90 % in, by key) and the status counts, the results
+   page and the dashboard as an evaluator sees them, and the CSV export.
+
+Prints each stage's rate or time and the machine's load beside it; target for the participants page
+and the counts: under 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import select, text, update
+
+from benchmarks.results import bench_config
+from benchmarks.submit import VALUES
+from shared.db import Database, recreate_postgres_database, upgrade
+
+POSTGRES_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
+BENCH_DB = "utskick_bench_large"
+PASSWORD = "benchmark-password"
+PAGE_TARGET_MS = 200.0
+REGIONS = ["GR", "Fyrbodal", "Skaraborg", "Sjuhärad"]
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def percentiles(timings: list[float]) -> str:
+    ordered = sorted(timings)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return f"p50 {statistics.median(ordered) * 1000:5.1f} ms, p95 {p95 * 1000:5.1f} ms"
+
+
+def best_of(run, times: int = 3) -> float:
+    run()  # warm: templates compiled, connection pooled
+    timings = []
+    for _ in range(times):
+        start = time.perf_counter()
+        run()
+        timings.append(time.perf_counter() - start)
+    return min(timings) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=100_000)
+    parser.add_argument("--invite", type=int, default=500)
+    parser.add_argument("--responses", type=int, default=3_000)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+
+    import yaml
+    from argon2 import PasswordHasher
+
+    from services.demo import DEMO_DATA
+    from services.survey import create_app
+    from services.survey.mailings.domain import send_invitations
+    from services.survey.participants.domain import import_participants_csv, list_participants, status_counts
+    from services.survey.responses.storage import store_complete_response
+    from services.survey.results import exports
+    from services.survey.surveys.definitions import normalise
+    from services.survey.surveys.domain import create_survey, open_survey
+    from shared.accounts import Passwords, create_admin
+    from shared.models import Participant, Survey
+
+    url = recreate_postgres_database(POSTGRES_URL, BENCH_DB)
+    upgrade(url)
+    db = Database(url)
+    failed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        config = bench_config(url, Path(tmp))
+        app = create_app(config)
+        definition = yaml.safe_load((DEMO_DATA / "survey-millennium.yaml").read_text(encoding="utf-8"))
+        definition["closes"] = "2099-12-31"
+        with app.test_request_context(), db.transaction() as s:
+            create_admin(s, Passwords(PasswordHasher()), "bench@gr.example", PASSWORD, "evaluator")
+            survey = create_survey(s, normalise({**definition, "anonymous": True}))
+            survey.contact_name, survey.contact_email = "Eva Utvärderare", "eva@vastkom.example"
+            open_survey(s, survey)
+            survey_id = survey.id
+        print(f"large survey, PostgreSQL, machine shared with other work ({load()})")
+
+        # 1. Import
+        rows = "".join(
+            f"person{i}@region.example,Person {i},kommun,IT-chef,{REGIONS[i % 4]}\r\n" for i in range(args.participants)
+        )
+        csv_text = "email,name,organisationstyp,roll,delregion\r\n" + rows
+        start = time.perf_counter()
+        with app.test_request_context(), db.transaction() as s:
+            report = import_participants_csv(s, survey_id, csv_text)
+        took = time.perf_counter() - start
+        print(f"  import:       {args.participants} in {took:5.1f} s = {args.participants / took:6.0f}/s  ({load()})")
+        assert report.added == args.participants, report
+
+        # 2. Invitations, with what main has (a job of its own is issue 10's)
+        with db.transaction() as s:
+            first = s.scalar(select(Participant.id).where(Participant.survey_id == survey_id).order_by(Participant.id))
+            assert first is not None
+            s.execute(
+                update(Participant)
+                .where(Participant.survey_id == survey_id, Participant.id >= first + args.invite)
+                .values(invited_at=text("now()"))
+            )
+        start = time.perf_counter()
+        with app.test_request_context(), db.transaction() as s:
+            sent = send_invitations(s, config, s.get_one(Survey, survey_id))
+        took = time.perf_counter() - start
+        print(f"  invitations:  {sent.sent} in {took:5.1f} s = {sent.sent / took:6.0f}/s into the outbox  ({load()})")
+
+        # 3. Responses by concurrent clients
+        with db.sessions() as s:
+            waiting = list(
+                s.scalars(
+                    select(Participant.id)
+                    .where(Participant.survey_id == survey_id)
+                    .order_by(Participant.id)
+                    .limit(args.responses)
+                )
+            )
+        timings: list[tuple[float, float]] = []  # (finished at, seconds)
+        lock = threading.Lock()
+
+        def client(ids: list[int]) -> None:
+            with app.test_request_context():
+                for participant_id in ids:
+                    began = time.perf_counter()
+                    with db.transaction() as s:
+                        survey = s.get_one(Survey, survey_id)
+                        store_complete_response(s, survey, VALUES, s.get_one(Participant, participant_id))
+                    ended = time.perf_counter()
+                    with lock:
+                        timings.append((ended, ended - began))
+
+        threads = [threading.Thread(target=client, args=(waiting[i :: args.clients],)) for i in range(args.clients)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        took = time.perf_counter() - start
+        ordered = [seconds for _, seconds in sorted(timings)]
+        chunk = min(1000, len(ordered) // 2)
+        print(
+            f"  responses:    {len(ordered)} by {args.clients} clients in {took:5.1f} s = {len(ordered) / took:5.0f}/s"
+            f"; first {chunk}: {percentiles(ordered[:chunk])}"
+            f"; last {chunk}: {percentiles(ordered[-chunk:])}  ({load()})"
+        )
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+
+        # 4. Pages and export
+        with db.sessions() as s:
+            later = s.scalar(
+                select(Participant.id)
+                .where(Participant.survey_id == survey_id)
+                .order_by(Participant.name, Participant.email, Participant.id)
+                .offset(int(args.participants * 0.9))
+                .limit(1)
+            )
+            figures = {
+                "status counts": best_of(lambda: status_counts(s, survey_id)),
+                "participants, first page (query)": best_of(lambda: list_participants(s, survey_id)),
+                "participants, 90 % in by key (query)": best_of(lambda: list_participants(s, survey_id, after=later)),
+            }
+        app.config["WTF_CSRF_ENABLED"] = False
+        browser = app.test_client()
+        assert browser.post("/admin/login", data={"email": "bench@gr.example", "password": PASSWORD}).status_code == 302
+        base = f"/admin/surveys/{survey_id}"
+        for name, path in {
+            "participants page": f"{base}/participants",
+            "participants page, 90 % in": f"{base}/participants?page=901&after={later}",
+            "results page": f"{base}/results",
+            "dashboard": f"{base}/results/dashboard",
+        }.items():
+            figures[name] = best_of(lambda path=path: browser.get(path))
+        with app.test_request_context(), db.sessions() as s:
+            survey = s.get_one(Survey, survey_id)
+            figures["CSV export"] = best_of(
+                lambda: sum(len(c) for c in exports.csv_chunks(s, survey, exports.ExportOptions())), times=1
+            )
+        for name, ms in figures.items():
+            target = name.startswith(("participants", "status"))
+            ok = ms < PAGE_TARGET_MS or not target
+            failed |= not ok
+            verdict = f"  (target < {PAGE_TARGET_MS:.0f} ms: {'met' if ok else 'NOT met'})" if target else ""
+            print(f"  {name + ':':38} {ms:7.0f} ms{verdict}  ({load()})")
+        app.extensions["utskick"].db.dispose()
+    db.dispose()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
