@@ -4,7 +4,11 @@
 - 40 consenting subscribers on the default list and the demo issue as a draft, so an editor can
   preview, test-send and send it, and watch it go out;
 - the Millennium survey with its 460 participants, open and not yet sent (for the invitation flow);
-- a copy of it where everyone was invited ten days ago and 300 people have answered (for results).
+- a copy of it where everyone was invited ten days ago and 300 people have answered (for results);
+- a copy where everyone was invited eight days ago and nobody has answered, with automatic reminders
+  set (7 and 14 days) but paused, so reminders can be tried at once, by the button or by resuming.
+
+Each copy's title says which it is.
 
 Seeding twice changes nothing.
 """
@@ -26,7 +30,9 @@ from shared.tokens import Tokens
 
 # The demo data, which the tests and benchmarks use as their fixtures too: the one place that names it.
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+INVITE_TITLE_SUFFIX = " (demo: skicka inbjudningar)"
 ANSWERED_TITLE_SUFFIX = " (demo med svar)"
+REMINDER_TITLE_SUFFIX = " (demo: påminnelser)"
 FREE_TEXTS = [
     "Tydligare mål från början hade hjälpt oss mycket.",
     "Vi behöver mer tid för utbildning av personalen innan införandet.",
@@ -53,6 +59,8 @@ def seed(config: Config, email: str, password: str) -> list[str]:
     return [
         f"Demo survey (send invitations): {config.survey_url}/admin/surveys/{survey_ids[0]}",
         f"Demo survey with 300 answers:   {config.survey_url}/admin/surveys/{survey_ids[1]}",
+        *(f"Demo survey (try reminders):    {config.survey_url}/admin/surveys/{i}" for i in survey_ids[2:]),
+        f"Survey builder (new survey):    {config.survey_url}/admin/surveys/new",
     ]
 
 
@@ -85,23 +93,34 @@ def _seed_surveys(session) -> list[int]:
     from services.survey.surveys.domain import open_survey, set_closes
 
     existing = session.scalars(select(Survey.id).order_by(Survey.id)).all()
-    if len(existing) >= 2:
-        return list(existing[:2])
+    if existing:
+        return list(existing[:3])
     closes = (utcnow() + timedelta(days=30)).date().isoformat()
     participants_csv = (DEMO_DATA / "participants-millennium.csv").read_text(encoding="utf-8")
     ids = []
-    for answered in (False, True):
+    for suffix in (INVITE_TITLE_SUFFIX, ANSWERED_TITLE_SUFFIX, REMINDER_TITLE_SUFFIX):
         survey = _import_survey(session)
-        if answered:
-            survey.title += ANSWERED_TITLE_SUFFIX
+        survey.title += suffix
+        survey.contact_name, survey.contact_email = "Eva Utvärderare", "eva.utvarderare@vastkom.example"
         set_closes(session, survey, closes)
         open_survey(session, survey)
         import_participants_csv(session, survey.id, participants_csv)
         session.flush()
-        if answered:
+        if suffix == ANSWERED_TITLE_SUFFIX:
             _simulate_answers(session, survey, answered=300)
+        elif suffix == REMINDER_TITLE_SUFFIX:
+            _invited_long_ago(session, survey)
         ids.append(survey.id)
     return ids
+
+
+def _invited_long_ago(session, survey: Survey) -> None:
+    """Everyone invited eight days ago: the reminder button and the automatic reminders (7 and 14
+    days, paused until the evaluator resumes them) can be tried at once."""
+    session.execute(
+        update(Participant).where(Participant.survey_id == survey.id).values(invited_at=utcnow() - timedelta(days=8))
+    )
+    survey.reminder_days, survey.reminder_time, survey.reminders_paused = [7, 14], "08:00", True
 
 
 def _import_survey(session) -> Survey:

@@ -41,6 +41,7 @@ RATE_EVENTS_KEPT = timedelta(days=2)  # longer than any rate-limit window
 WEBHOOK_DELIVERIES_KEPT = timedelta(days=7)  # a done delivery holds an address: a week to look into failures
 IDEMPOTENT_CALLS_KEPT = timedelta(days=1)  # how long an API retry with the same Idempotency-Key is answered
 HOUSEKEEPING_EVERY = 3600.0  # seconds
+SCHEDULE_EVERY = 60.0  # seconds: reminders are set to the minute
 BACKOFF_FIRST = 1.0  # seconds after a job's first failure; doubled for each further one
 BACKOFF_CAP = 60.0  # a database back after a long outage is noticed within this
 
@@ -87,11 +88,14 @@ class Guarded:
 def job_functions() -> dict[JobKind, JobFunction]:
     """Every kind of long job the pages start, and the function that does it."""
     from services.mailer.subscriptions.jobs import import_job
+    from services.survey.mailings.domain import sending_job
     from services.survey.results.jobs import export_job, report_pdf_job
 
     return {
         JobKind.RESULTS_EXPORT: export_job,
         JobKind.REPORT_PDF: report_pdf_job,
+        JobKind.SURVEY_INVITATIONS: sending_job,
+        JobKind.SURVEY_REMINDERS: sending_job,
         JobKind.SUBSCRIBER_IMPORT: import_job,
     }
 
@@ -146,6 +150,21 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
             return forget_older_than(session, utcnow() - RATE_EVENTS_KEPT) + forgotten
 
     functions, contexts = job_functions(), service_contexts(config)
+    last_schedule: float | None = None
+
+    def survey_schedule(stop: threading.Event) -> int:
+        """Each minute, or at once while there is more to send: surveys that close themselves and
+        automatic reminders."""
+        from services.survey.mailings.schedule import run_schedule
+
+        nonlocal last_schedule
+        now = clock()
+        if last_schedule is not None and now - last_schedule < SCHEDULE_EVERY:
+            return 0
+        with contexts["survey"](), db.transaction() as session:
+            done = run_schedule(session, config)
+        last_schedule = None if done else now
+        return done
 
     def long_jobs(stop: threading.Event) -> int:
         return run_next_job(db, config, functions, stop, contexts) if functions else 0
@@ -155,7 +174,7 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
     def webhooks(stop: threading.Event) -> int:
         return deliver_webhooks(db)
 
-    return [outbox, *issue_jobs(config, db), long_jobs, webhooks, housekeeping]
+    return [outbox, *issue_jobs(config, db), long_jobs, survey_schedule, webhooks, housekeeping]
 
 
 def run(config: Config, *, once: bool = False, stop: threading.Event | None = None, idle_sleep: float = 1.0) -> int:

@@ -20,8 +20,10 @@ def test_demo_is_seeded_once_and_usable(db, config, passwords):
     assert attempt.outcome == "ok"
     assert count(db, Subscription, Subscription.status == "active") == 40
     assert count(db, Issue) == 1
-    assert count(db, Survey, Survey.status == "open") == 2
-    assert count(db, Participant) == 920
+    assert count(db, Survey, Survey.status == "open") == 3
+    assert count(db, Participant) == 1380
+    # The reminder copy: everyone invited long enough ago for the reminder button at once.
+    assert count(db, Participant, Participant.invited_at.is_not(None)) == 920
     assert count(db, Response, Response.status == "complete") == 300
     # The answered copy is anonymous like the fixture: no completed response points at a person.
     assert count(db, Response, Response.participant_id.is_not(None), Response.status == "complete") == 0

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database, is_postgres
 from shared.logs import loggable
-from shared.mail.message import as_wire_bytes, build_message, format_address
+from shared.mail.message import MessageWriter, as_wire_bytes, build_message, format_address
 from shared.mail.transport import PermanentFailure, TemporaryFailure, Transport
 from shared.models import MailKind, OutboxMail, OutboxStatus, Suppression
 
@@ -73,6 +74,47 @@ def enqueue(
     )
     session.add(mail)
     return mail
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One mail of a fan-out (``enqueue_many``)."""
+
+    to_email: str
+    to_name: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def enqueue_many(session: Session, config: Config, kind: MailKind, mails: Sequence[Mail], language: str = "sv") -> None:
+    """Write a batch of mails in one INSERT, in the caller's transaction.
+
+    For fan-outs whose recipients were chosen in SQL without the suppression list's addresses:
+    unlike ``enqueue`` it does not look each address up again.
+    """
+    if not mails:
+        return
+    now = utcnow()
+    sender = parseaddr(config.mail_from)[1]
+    writer = MessageWriter(config.mail_from, language)
+    rows = [
+        {
+            "kind": MailKind(kind),
+            "sender": sender,
+            "recipient": mail.to_email,
+            "subject": mail.subject,
+            "message": writer.write(mail.to_email, mail.to_name, mail.subject, mail.text, mail.html, mail.headers),
+            "status": OutboxStatus.QUEUED,
+            "attempts": 0,
+            "created_at": now,
+            "due_at": now,
+            "last_error": "",
+        }
+        for mail in mails
+    ]
+    session.execute(insert(OutboxMail), rows)
 
 
 @dataclass

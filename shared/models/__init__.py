@@ -50,6 +50,7 @@ from shared.models.surveys import (
     ResponseStatus,
     Survey,
     SurveyStatus,
+    SurveyVersion,
 )
 from shared.models.worker import WorkerHeartbeat
 
@@ -98,6 +99,7 @@ __all__ = [
     "SuppressionReason",
     "Survey",
     "SurveyStatus",
+    "SurveyVersion",
     "Vocabulary",
     "Webhook",
     "WebhookDelivery",

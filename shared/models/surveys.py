@@ -55,15 +55,22 @@ class Survey(Base):
     # The whole checked definition (pages, questions, options, intro, thanks) as imported/edited.
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     report_attributes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # Mail texts (Jinja2 sandboxed templates with placeholders) and reminder rules.
+    # Mail texts (plain text with placeholders in braces, e.g. {förnamn}) and reminder rules.
     invitation_subject: Mapped[str] = mapped_column(String(300), default="")
     invitation_text: Mapped[str] = mapped_column(Text, default="")
     reminder_subject: Mapped[str] = mapped_column(String(300), default="")
     reminder_text: Mapped[str] = mapped_column(Text, default="")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(320), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
     max_reminders: Mapped[int] = mapped_column(default=2)
     reminder_interval_days: Mapped[int] = mapped_column(default=7)
+    # Automatic reminders: the n-th goes reminder_days[n] days after the invitation, at reminder_time
+    # (HH:MM, Swedish time), on a weekday when reminder_weekdays_only; none while paused.
+    reminder_days: Mapped[list[int]] = mapped_column(JSON, default=list)
+    reminder_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    reminder_weekdays_only: Mapped[bool] = mapped_column(Boolean, default=True)
+    reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     min_group_size: Mapped[int] = mapped_column(default=5)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -71,6 +78,19 @@ class Survey(Base):
     participants: Mapped[list[Participant]] = relationship(
         back_populates="survey", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+class SurveyVersion(Base):
+    """One saved definition of a survey. Every save (builder, YAML, restore) keeps one, so the
+    evaluator can see earlier versions and restore one."""
+
+    __tablename__ = "survey_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    saved_by: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id", ondelete="SET NULL"))
 
 
 class Participant(Base):

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from services.survey import create_app
 from tests.browser.conftest import assert_no_axe_violations
 from tests.browser.test_results_pages import PASSWORD, seed
-from tests.survey.results.test_admin import run_jobs
+from tests.survey.conftest import run_jobs
 
 
 def test_an_evaluator_builds_downloads_and_shares_a_report(browser, page, live_server, config, db):

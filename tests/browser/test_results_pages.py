@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from services.survey import create_app
 from shared.accounts import create_admin
 from tests.browser.conftest import assert_no_axe_violations
-from tests.survey.results.test_admin import run_jobs
+from tests.survey.conftest import run_jobs
 from tests.survey.results_data import add_participant, add_response, make_survey
 
 PASSWORD = "utvardera-2025"

@@ -135,3 +135,15 @@ RESPONDENTS = (
 def post(client, token, data, action):
     """Post one page of answers with the button ``action`` (back, next, save, submit)."""
     return client.post(f"/s/{token}", data={**data, "action": action})
+
+
+def run_jobs(db, config) -> None:
+    """What the worker does: run every queued job."""
+    import threading
+
+    from services.worker import job_functions, service_contexts
+    from shared.jobs import run_next_job
+    from tests.waiting import wait_until
+
+    stop, contexts = threading.Event(), service_contexts(config)
+    wait_until(lambda: run_next_job(db, config, job_functions(), stop, contexts) == 0, timeout=60)

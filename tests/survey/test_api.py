@@ -5,6 +5,7 @@ data of a survey that is not anonymous only with the scope survey:responses."""
 from __future__ import annotations
 
 import json
+import threading
 
 import yaml
 from sqlalchemy import func, select
@@ -28,7 +29,7 @@ def _mails(app) -> int:
         return s.scalar(select(func.count()).select_from(OutboxMail))
 
 
-def test_survey_from_json_participants_invitations_results(app):
+def test_survey_from_json_participants_invitations_results(app, config):
     client = app.test_client()
     h = bearer(new_key(app, ["survey:write"]))
     created = client.post("/api/v1/surveys", headers=h, json={"definition": _definition()})
@@ -53,9 +54,11 @@ def test_survey_from_json_participants_invitations_results(app):
 
     retry = {**h, "Idempotency-Key": "inbjudan-1"}
     sent = client.post(f"/api/v1/surveys/{survey_id}/invitations", headers=retry)
-    assert sent.status_code == 202 and sent.json == {"queued": 2, "suppressed": 0}
+    assert sent.status_code == 202 and sent.json["kind"] == "survey_invitations" and sent.json["total"] == 2
     assert client.post(f"/api/v1/surveys/{survey_id}/invitations", headers=retry).json == sent.json
-    assert client.post(f"/api/v1/surveys/{survey_id}/invitations", headers=h).json["queued"] == 0
+    run_next_job(app.extensions["utskick"].db, config, job_functions(), threading.Event(), service_contexts(config))
+    assert client.get(f"/api/v1/jobs/{sent.json['id']}", headers=h).json["status"] == "done"
+    assert client.post(f"/api/v1/surveys/{survey_id}/invitations", headers=h).status_code == 409  # nobody left
     assert _mails(app) == 2
     listed = client.get(f"/api/v1/surveys/{survey_id}/participants?status=invited", headers=h).json
     assert [(p["email"], p["name"], p["attributes"]) for p in listed["items"]] == [
@@ -126,8 +129,6 @@ def test_exports_are_jobs_and_personal_data_needs_its_scope(app, config):
     assert started.status_code == 202 and started.json["status"] == "queued"
     job_path = started.json["url"].split("//", 1)[1].split("/", 1)[1]
     assert client.get("/" + job_path, headers=reader).status_code == 404  # another account's job
-    import threading
-
     run_next_job(app.extensions["utskick"].db, config, job_functions(), threading.Event(), service_contexts(config))
     done = client.get("/" + job_path, headers=allowed).json
     assert done["status"] == "done" and done["files"]

@@ -3,7 +3,7 @@ mails as a chosen participant gets them, and the buttons that send invitations a
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from services.survey.mailings import domain, rendering
@@ -13,7 +13,7 @@ from services.survey.surveys.domain import SurveyStateError
 from services.survey.surveys.questions import definition_of
 from shared.models import MailKind, Survey
 from shared.web import db_session, get_or_404, services
-from shared.web.auth import login_required
+from shared.web.auth import current_admin, login_required
 
 bp = Blueprint("mailings_admin", __name__, url_prefix="/admin/surveys/<int:survey_id>")
 
@@ -44,8 +44,12 @@ def settings(survey_id: int):
             "reminder_text": survey.reminder_text,
             "contact_name": survey.contact_name,
             "contact_email": survey.contact_email,
+            "contact_phone": survey.contact_phone,
             "max_reminders": survey.max_reminders,
             "reminder_interval_days": survey.reminder_interval_days,
+            "reminder_days": ", ".join(map(str, survey.reminder_days)),
+            "reminder_time": survey.reminder_time,
+            "reminder_weekdays_only": "on" if survey.reminder_weekdays_only else "",
             "closes": definition_of(survey).closes or "",
         }
     )
@@ -84,25 +88,62 @@ def preview(survey_id: int):
     )
 
 
-@bp.post("/send")
+# The two mailings a survey page offers, as their addresses spell them.
+MAILINGS = {"invitations": MailKind.SURVEY_INVITATION, "reminders": MailKind.SURVEY_REMINDER}
+
+
+@bp.route("/send/<mailing>", methods=["GET", "POST"])
 @login_required
-def send(survey_id: int):
+def send(survey_id: int, mailing: str):
+    """The confirmation page (how many, a sample mail), and on "Skicka nu" the job that sends."""
+    survey = get_or_404(Survey, survey_id)
+    kind = MAILINGS.get(mailing) or abort(404)
+    session = db_session()
+    if request.method == "POST":
+        admin = current_admin()
+        try:
+            job = domain.start_sending(
+                session,
+                survey,
+                kind,
+                created_by=admin.id if admin else None,
+                return_path=url_for("surveys_admin.survey", survey_id=survey_id),
+            )
+        except SurveyStateError as exc:
+            session.rollback()
+            flash(str(exc))
+            return redirect(url_for("surveys_admin.survey", survey_id=survey_id))
+        session.commit()
+        return redirect(url_for("jobs.show", job_id=job.id))
+    counts = domain.count_recipients(session, survey, kind)
+    participant = domain.first_recipient(session, survey, kind)
+    try:
+        domain.check_sendable(survey)
+        problem = None
+    except SurveyStateError as exc:
+        problem = str(exc)
+    subject, text = rendering.preview_mail(services().config, survey, participant, kind) if not problem else ("", "")
+    return render_template(
+        "survey/mailings/confirm.html",
+        survey=survey,
+        kind=kind,
+        mailing=mailing,
+        counts=counts,
+        participant=participant,
+        subject=subject,
+        text=text,
+        problem=problem,
+    )
+
+
+@bp.post("/reminders/pause")
+@login_required
+def pause_reminders(survey_id: int):
+    """Pause the automatic reminders, or let them go on."""
     survey = get_or_404(Survey, survey_id)
     session = db_session()
-    kind = request.form.get("kind")
-    try:
-        if kind == "reminders":
-            report = domain.send_reminders(session, services().config, survey)
-            message = _("%(n)s påminnelser lades i utkorgen.", n=report.sent)
-        else:
-            report = domain.send_invitations(session, services().config, survey)
-            message = _("%(n)s inbjudningar lades i utkorgen.", n=report.sent)
-    except SurveyStateError as exc:
-        session.rollback()
-        flash(str(exc))
-        return redirect(url_for("surveys_admin.survey", survey_id=survey_id))
+    survey.reminders_paused = request.form.get("paused") == "on"
     session.commit()
-    if report.suppressed:
-        message += " " + _("%(n)s adresser är spärrade och hoppades över.", n=report.suppressed)
-    flash(message)
-    return redirect(url_for("surveys_admin.survey", survey_id=survey_id))
+    paused = survey.reminders_paused
+    flash(_("De automatiska påminnelserna är pausade.") if paused else _("De automatiska påminnelserna är igång."))
+    return redirect(url_for("surveys_admin.survey", survey_id=survey_id) + "#reminders")

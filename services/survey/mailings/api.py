@@ -8,11 +8,12 @@ from pydantic import BaseModel, Field
 from services.survey.api import api, survey_or_404
 from services.survey.mailings import domain
 from services.survey.participants.domain import status_counts
+from services.survey.results.api import JobOut, job_out
 from services.survey.surveys.domain import SurveyStateError
-from shared.api.blueprint import json_response
+from shared.api.blueprint import current_key, json_response
 from shared.api.problems import problem
-from shared.models import ApiScope
-from shared.web import db_session, services
+from shared.models import ApiScope, MailKind
+from shared.web import db_session
 
 TAG = "Invitations and reminders"
 
@@ -21,26 +22,21 @@ class SurveyPath(BaseModel):
     survey_id: int = Field(ge=1, le=2**31 - 1)
 
 
-class SentOut(BaseModel):
-    queued: int = Field(description="Mails written to the outbox; the worker delivers them.")
-    suppressed: int = Field(description="People skipped because their address is on the suppression list.")
-
-
 class MailingsOut(BaseModel):
     not_invited: int = Field(description="Whom an invitation call would mail now.")
     reminders_due: int = Field(description="Whom a reminder call would mail now.")
     participants: dict[str, int] = Field(description="Participants per status.")
 
 
-def _send(sender, survey_id: int):
+def _start(kind: MailKind, survey_id: int):
     s = db_session()
     survey = survey_or_404(survey_id)
     try:
-        report = sender(s, services().config, survey)
+        job = domain.start_sending(s, survey, kind, created_by=current_key().account_id, return_path="")
     except SurveyStateError as exc:
         return problem(409, str(exc))
     s.commit()
-    return json_response(SentOut(queued=report.sent, suppressed=report.suppressed), 202)
+    return json_response(job_out(job), 202)
 
 
 @api.operation(
@@ -49,13 +45,14 @@ def _send(sender, survey_id: int):
     scope=ApiScope.SURVEY_WRITE,
     tag=TAG,
     summary="Invite everyone not yet invited",
-    responses={202: SentOut},
+    responses={202: JobOut},
     sends_mail=True,
 )
 def invite(path: SurveyPath):
-    """Each gets a mail with a personal link. People are marked invited in the same transaction as
-    their mails are queued, so a second call invites nobody twice. The survey must be open."""
-    return _send(domain.send_invitations, path.survey_id)
+    """Starts the sending job (follow its `url`): each person gets a mail with a personal link, and is
+    marked invited in the same transaction as the mail is queued, so nobody is invited twice. The
+    survey must be open; 409 when there is nobody to invite."""
+    return _start(MailKind.SURVEY_INVITATION, path.survey_id)
 
 
 @api.operation(
@@ -64,12 +61,12 @@ def invite(path: SurveyPath):
     scope=ApiScope.SURVEY_WRITE,
     tag=TAG,
     summary="Remind those due a reminder",
-    responses={202: SentOut},
+    responses={202: JobOut},
     sends_mail=True,
 )
 def remind(path: SurveyPath):
     """Invited, not answered, not declined, under the survey's limit and quiet long enough."""
-    return _send(domain.send_reminders, path.survey_id)
+    return _start(MailKind.SURVEY_REMINDER, path.survey_id)
 
 
 @api.operation(

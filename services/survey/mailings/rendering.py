@@ -1,5 +1,6 @@
-"""The mails to participants: the evaluator's texts (sandboxed templates with placeholders), the
-defaults a survey starts with, dates in words, and the finished mail (subject, text, HTML)."""
+"""The mails to participants: the evaluator's plain texts with placeholders in braces (``{förnamn}``),
+the defaults a survey starts with, dates in words, and the finished mail (subject, text with the
+personal link, HTML in the newsletter's branded layout with the link as a button)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from babel.dates import format_date
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from services.survey.surveys.definitions import parse_moment_text
 from services.survey.surveys.questions import definition_of
@@ -20,44 +21,34 @@ from shared.config import Config
 from shared.i18n import LANGUAGES, to_local
 from shared.models import MailKind, Participant, Survey
 
-_INVITATION_SUBJECT = {"sv": "Inbjudan: {{ title }}", "en": "Invitation: {{ title }}"}
+_INVITATION_SUBJECT = {"sv": "Inbjudan: {enkät}", "en": "Invitation: {enkät}"}
 _INVITATION_TEXT = {
     "sv": (
-        "Hej {{ name }}!\n\n"
-        "Du är inbjuden att svara på enkäten ”{{ title }}”.\n\n"
-        "Svara via din personliga länk:\n{{ link }}\n\n"
-        "{% if closes %}Enkäten stänger {{ closes }}.\n\n{% endif %}"
+        "Hej {förnamn}!\n\n"
+        "Du är inbjuden att svara på enkäten ”{enkät}”. Sista dag att svara: {sista_dag}.\n\n"
         "Du kan spara och fortsätta senare med samma länk.\n\n"
-        "{% if contact_email %}Har du frågor? Kontakta {{ contact_name }} ({{ contact_email }}).\n\n{% endif %}"
-        "Vill du inte få påminnelser om enkäten? Tacka nej här:\n{{ decline_link }}\n"
+        "Har du frågor? Kontakta {kontaktperson}.\n"
     ),
     "en": (
-        "Hello {{ name }},\n\n"
-        "You are invited to answer the survey “{{ title }}”.\n\n"
-        "Answer using your personal link:\n{{ link }}\n\n"
-        "{% if closes %}The survey closes on {{ closes }}.\n\n{% endif %}"
+        "Hello {förnamn},\n\n"
+        "You are invited to answer the survey “{enkät}”. Last day to answer: {sista_dag}.\n\n"
         "You can save and continue later with the same link.\n\n"
-        "{% if contact_email %}Questions? Contact {{ contact_name }} ({{ contact_email }}).\n\n{% endif %}"
-        "If you do not want reminders about this survey, decline here:\n{{ decline_link }}\n"
+        "Questions? Contact {kontaktperson}.\n"
     ),
 }
-_REMINDER_SUBJECT = {"sv": "Påminnelse: {{ title }}", "en": "Reminder: {{ title }}"}
+_REMINDER_SUBJECT = {"sv": "Påminnelse: {enkät}", "en": "Reminder: {enkät}"}
 _REMINDER_TEXT = {
     "sv": (
-        "Hej {{ name }}!\n\n"
-        "Vi har ännu inte fått dina svar på enkäten ”{{ title }}”. Dina svar är viktiga för oss.\n\n"
-        "Svara via din personliga länk:\n{{ link }}\n\n"
-        "{% if closes %}Enkäten stänger {{ closes }}.\n\n{% endif %}"
-        "{% if contact_email %}Har du frågor? Kontakta {{ contact_name }} ({{ contact_email }}).\n\n{% endif %}"
-        "Vill du inte få fler påminnelser? Tacka nej här:\n{{ decline_link }}\n"
+        "Hej {förnamn}!\n\n"
+        "Vi har ännu inte fått dina svar på enkäten ”{enkät}”. Dina svar är viktiga för oss. "
+        "Sista dag att svara: {sista_dag}.\n\n"
+        "Har du frågor? Kontakta {kontaktperson}.\n"
     ),
     "en": (
-        "Hello {{ name }},\n\n"
-        "We have not yet received your answers to the survey “{{ title }}”. Your answers matter to us.\n\n"
-        "Answer using your personal link:\n{{ link }}\n\n"
-        "{% if closes %}The survey closes on {{ closes }}.\n\n{% endif %}"
-        "{% if contact_email %}Questions? Contact {{ contact_name }} ({{ contact_email }}).\n\n{% endif %}"
-        "If you do not want more reminders, decline here:\n{{ decline_link }}\n"
+        "Hello {förnamn},\n\n"
+        "We have not yet received your answers to the survey “{enkät}”. Your answers matter to us. "
+        "Last day to answer: {sista_dag}.\n\n"
+        "Questions? Contact {kontaktperson}.\n"
     ),
 }
 # The mail texts a new survey starts with, in its language.
@@ -77,8 +68,18 @@ TEXT_FIELDS = {
     MailKind.SURVEY_REMINDER: ("reminder_subject", "reminder_text"),
 }
 DATE_IN_WORDS = "d MMMM y"  # 31 mars 2025
-PLACEHOLDERS = ("name", "link", "decline_link", "closes", "contact_name", "contact_email", "title")
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+# What an evaluator can write in braces in a mail text, and what each stands for (the buttons beside
+# the fields insert them). The personal link is not among them: every mail gets it, always.
+PLACEHOLDERS = {
+    "förnamn": _l("mottagarens förnamn"),
+    "namn": _l("mottagarens hela namn"),
+    "enkät": _l("enkätens rubrik"),
+    "sista_dag": _l("sista dag att svara"),
+    "kontaktperson": _l("kontaktpersonens namn, e-post och telefon"),
+}
+_PLACEHOLDER = re.compile(r"\{([^{}\n]{0,40})\}")
+# Where the recipient's own parts go in the HTML rendered once per mailing.
+_BODY_MARK, _LINK_MARK, _DECLINE_MARK = "\x00body\x00", "\x00link\x00", "\x00decline\x00"
 
 
 def closing_text(survey: Survey, name: str = "closes", language: str | None = None) -> str:
@@ -99,82 +100,104 @@ def personal_link(config: Config, token: str) -> str:
     return f"{config.survey_url.rstrip('/')}/s/{token}"
 
 
-def context_for(config: Config, survey: Survey, name: str, token: str) -> dict:
-    return {
-        "name": name,
-        "link": personal_link(config, token),
-        "decline_link": personal_link(config, token) + "/decline",
-        "closes": closing_text(survey),
-        "contact_name": survey.contact_name,
-        "contact_email": survey.contact_email,
-        "title": survey.title,
-    }
-
-
-def template_error(source: str) -> str | None:
-    """Why a mail text cannot be used (syntax or an unknown placeholder), or None when it can."""
-    try:
-        template = _env.from_string(source)
-        template.render(dict.fromkeys(PLACEHOLDERS, "x"))
-    except TemplateSyntaxError as exc:
-        return _("rad %(line)s: %(msg)s", line=exc.lineno, msg=exc.message)
-    except UndefinedError as exc:
-        match = re.search(r"'([^']+)' is undefined", str(exc))
-        unknown = match.group(1) if match else str(exc)
-        return _(
-            "Okänd platshållare ”%(name)s”. Tillgängliga: %(names)s",
-            name=unknown,
-            names=", ".join(f"{{{{ {n} }}}}" for n in PLACEHOLDERS),
-        )
-    except TemplateError as exc:
-        return str(exc)
+def text_error(source: str) -> str | None:
+    """Why a mail text cannot be used (an unknown placeholder), or None when it can."""
+    for match in _PLACEHOLDER.finditer(source):
+        if match.group(1) not in PLACEHOLDERS:
+            return _(
+                "Okänd platshållare {%(name)s}. Du kan använda: %(names)s",
+                name=match.group(1),
+                names=", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+            )
     return None
 
 
-def render_text(source: str, context: dict) -> str:
-    return _env.from_string(source).render(context)
+def contact_text(survey: Survey, config: Config) -> str:
+    """The contact person as one line: "Eva Utvärderare, eva@vastkom.se, 031-123 45 67" (the
+    organisation when the survey names nobody)."""
+    parts = [survey.contact_name, survey.contact_email, survey.contact_phone]
+    return ", ".join(part for part in parts if part) or config.organisation_name
+
+
+class MailTemplate:
+    """One survey's invitation or reminder, prepared once per mailing and filled in per person:
+    the evaluator's text with its placeholders, then the personal link (a line in the text, a
+    button in the HTML) and the link to decline reminders."""
+
+    def __init__(self, config: Config, survey: Survey, kind: MailKind):
+        self.config = config
+        subject_field, text_field = TEXT_FIELDS[kind]
+        with force_locale(survey.language):
+            self.common = {
+                "enkät": survey.title,
+                "sista_dag": closing_text(survey) or _("inget datum bestämt"),
+                "kontaktperson": contact_text(survey, config),
+            }
+            self.nobody = _("du")  # "Hej du!" when the list gives no name
+            self.link_line = _("Din personliga länk till enkäten:")
+            self.decline_line = _("Vill du inte få påminnelser om enkäten? Tacka nej här:")
+            self.button = _("Svara på enkäten")
+            self.subject = getattr(survey, subject_field).strip().replace("\n", " ")
+            self.text = getattr(survey, text_field)
+            self.html = render_template(
+                "mail/layout.html",
+                subject=self._fill(self.subject, self.common),
+                preheader="",
+                body=Markup(_BODY_MARK),  # noqa: S704 (a marker of ours, replaced by escaped text)
+                footer=_footer(survey),
+                organisation_name=config.organisation_name,
+                language=survey.language,
+            )
+
+    @staticmethod
+    def _fill(source: str, values: dict[str, str]) -> str:
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), source)
+
+    def render(self, name: str, token: str) -> tuple[str, str, str]:
+        """Subject, plain text and HTML for one person with their link's token."""
+        first_name = name.split()[0] if name.strip() else self.nobody
+        values = {**self.common, "förnamn": first_name, "namn": name.strip() or self.nobody}
+        # A name may bring line breaks; a header is one line.
+        subject, body = " ".join(self._fill(self.subject, values).split()), self._fill(self.text, values)
+        link = personal_link(self.config, token)
+        decline = link + "/decline"
+        text = f"{body.rstrip()}\n\n{self.link_line}\n{link}\n\n{self.decline_line}\n{decline}\n"
+        html_body = (
+            _text_to_html(body)
+            + f'\n<p style="margin:24px 0;"><a href="{_LINK_MARK}" style="{_BUTTON_STYLE}">'
+            + html.escape(self.button)
+            + "</a></p>"
+        )
+        filled = self.html.replace(_BODY_MARK, html_body).replace(_LINK_MARK, html.escape(link))
+        return subject, text, filled.replace(_DECLINE_MARK, html.escape(decline))
+
+
+_BUTTON_STYLE = (
+    "display:inline-block;background:#1d4e6e;color:#ffffff;padding:12px 20px;border-radius:4px;"
+    "font-weight:bold;text-decoration:none;"
+)
 
 
 def render_mail(config: Config, survey: Survey, kind: MailKind, name: str, token: str) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of one invitation or reminder."""
-    context = context_for(config, survey, name, token)
-    subject_field, text_field = TEXT_FIELDS[kind]
-    # Template tags and a participant's name may bring line breaks; a header is one line.
-    subject = " ".join(render_text(getattr(survey, subject_field), context).split())
-    text = render_text(getattr(survey, text_field), context)
-    with force_locale(survey.language):
-        html_body = render_template(
-            "mail/layout.html",
-            subject=subject,
-            preheader="",
-            body=_text_to_html(text),
-            footer=_footer(survey, context),
-            organisation_name=config.organisation_name,
-            language=survey.language,
-        )
-    return subject, text, html_body
+    """Subject, plain text and HTML of one invitation or reminder (``MailTemplate`` for many)."""
+    return MailTemplate(config, survey, kind).render(name, token)
 
 
-def _text_to_html(text: str):
-    from markupsafe import Markup
-
+def _text_to_html(text: str) -> str:
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
 
     def linkify(escaped: str) -> str:
         return re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
 
-    # Safe: the text is escaped before links and line breaks are added (an escaped URL cannot leave href="…").
-    return Markup("\n".join(f"<p>{linkify(html.escape(p)).replace(chr(10), '<br>')}</p>" for p in paragraphs))  # noqa: S704
+    # The text is escaped before links and line breaks are added (an escaped URL cannot leave href="…").
+    return "\n".join(f"<p>{linkify(html.escape(p)).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
-def _footer(survey: Survey, context: dict):
-    from markupsafe import Markup
-
-    decline = html.escape(context["decline_link"])
-    # Safe: both texts and the link are escaped; the rest is our own markup.
+def _footer(survey: Survey) -> Markup:
+    # Safe: the text is escaped; the link is a marker replaced by the escaped link per person.
     return Markup(  # noqa: S704
         html.escape(_("Du får det här mejlet eftersom du är inbjuden till enkäten ”%(title)s”.", title=survey.title))
-        + f' <a href="{decline}">'
+        + f' <a href="{_DECLINE_MARK}">'
         + html.escape(_("Tacka nej till påminnelser"))
         + "</a>"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from services.survey.responses.forms import check_questions, pick
@@ -11,6 +11,10 @@ from services.survey.surveys.questions import definition_of
 from shared.models import Survey
 from shared.web import get_or_404
 from shared.web.auth import login_required
+from shared.web.security import CSP
+
+# The preview may be shown in a frame of our own (the phone-width preview); nowhere else.
+FRAMED_BY_US = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
 
 bp = Blueprint("responses_admin", __name__, url_prefix="/admin/surveys/<int:survey_id>")
 
@@ -39,9 +43,21 @@ def preview(survey_id: int):
             values = {}
     page = min(max(page, 0), len(pages) - 1)
     context = page_context(survey, page, values, errors, preview=True)
-    return render_template(
-        "survey/responses/page.html",
-        token="",
-        form_action=url_for("responses_admin.preview", survey_id=survey_id),
-        **context,
-    ), (422 if errors else 200)
+    response = make_response(
+        render_template(
+            "survey/responses/page.html",
+            token="",
+            form_action=url_for("responses_admin.preview", survey_id=survey_id),
+            **context,
+        ),
+        422 if errors else 200,
+    )
+    response.headers["Content-Security-Policy"] = FRAMED_BY_US
+    return response
+
+
+@bp.get("/preview/phone")
+@login_required
+def phone_preview(survey_id: int):
+    """The respondent's view in a frame as wide as a phone (the preview itself, so it can be answered)."""
+    return render_template("survey/responses/phone_preview.html", survey=get_or_404(Survey, survey_id))

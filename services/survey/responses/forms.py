@@ -7,6 +7,9 @@ other-text, ``dont_know`` for "don't know".
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from flask_babel import gettext as _
 
 from services.survey.surveys.questions import (
@@ -14,6 +17,7 @@ from services.survey.surveys.questions import (
     DONT_KNOW,
     OTHER,
     POINT_TYPES,
+    SINGLE_TYPES,
     Question,
     QuestionType,
     format_value,
@@ -42,6 +46,8 @@ def page_fields(question: Question) -> list[str]:
     key = question.key
     if question.type == QuestionType.MATRIX:
         return [f"{key}.{row.key}" for row in question.rows]
+    if question.type == QuestionType.RANKING:
+        return [f"{key}.{option.key}" for option in question.options]
     if question.type in CHOICE_TYPES and question.other:
         return [key, f"{key}.{OTHER}"]
     return [key]
@@ -70,9 +76,11 @@ def parse_number(text: str) -> float | None:
 def check_question(question: Question, values: Values, require: bool) -> str | None:
     """The error message for one question, or None when its answer may be stored."""
     key, kind = question.key, question.type
+    if kind == QuestionType.INFO:  # a text to read, nothing to answer
+        return None
     allowed = question.allowed_values() or set()  # None only for the kinds below that do not look at it
     missing = require and question.required
-    if kind == QuestionType.SINGLE:
+    if kind in SINGLE_TYPES:
         value = first(values, key)
         if not value:
             return _("Välj ett av alternativen.") if missing else None
@@ -108,6 +116,10 @@ def check_question(question: Question, values: Values, require: bool) -> str | N
                 return _("Välj ett av värdena för ”%(row)s”.", row=row.label)
         if missing and unanswered:
             return _("Svara på alla påståenden. Saknas: %(rows)s.", rows="; ".join(unanswered))
+    elif kind == QuestionType.DATE:
+        return _check_date(question, first(values, key), missing)
+    elif kind == QuestionType.RANKING:
+        return _check_ranking(question, values, missing)
     elif kind == QuestionType.NUMBER:
         text = first(values, key)
         if not text:
@@ -129,6 +141,48 @@ def check_question(question: Question, values: Values, require: bool) -> str | N
             return _("Fyll i ett svar.") if missing else None
         if len(text) > limit:
             return _("Svaret får vara högst %(n)s tecken (nu %(m)s).", n=limit, m=len(text))
+    return None
+
+
+def parse_day(text: str) -> date | None:
+    """A date as a date field sends it (ÅÅÅÅ-MM-DD), or None."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _check_date(question: Question, text: str, missing: bool) -> str | None:
+    if not text:
+        return _("Fyll i ett datum.") if missing else None
+    day = parse_day(text)
+    if day is None:
+        return _("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-31.")
+    low, high = question.earliest, question.latest
+    if (low and day < low) or (high and day > high):
+        if low and high:
+            return _("Välj ett datum från %(low)s till %(high)s.", low=low.isoformat(), high=high.isoformat())
+        if low:
+            return _("Välj ett datum från %(low)s eller senare.", low=low.isoformat())
+        return _("Välj ett datum till och med %(high)s.", high=str(high))
+    return None
+
+
+def _check_ranking(question: Question, values: Values, missing: bool) -> str | None:
+    """Every option a place of its own (1 = first), or none at all when the question may be skipped."""
+    places = [first(values, f"{question.key}.{option.key}") for option in question.options]
+    given = [place for place in places if place]
+    if not given:
+        return _("Rangordna alternativen.") if missing else None
+    allowed = {str(n) for n in range(1, len(places) + 1)}
+    if any(place not in allowed for place in given):
+        return _("Välj en plats mellan 1 och %(n)s.", n=len(places))
+    if len(given) < len(places):
+        return _("Ge varje alternativ en plats.")
+    if len(set(given)) < len(given):
+        return _("Varje plats får bara användas en gång.")
     return None
 
 

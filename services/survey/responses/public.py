@@ -60,6 +60,10 @@ def first_input_id(question: Question) -> str:
     key = question.key
     if question.type == QuestionType.MATRIX:
         return f"q-{key}-{question.rows[0].key}-0"
+    if question.type == QuestionType.DROPDOWN:
+        return f"q-{key}"
+    if question.type == QuestionType.RANKING:
+        return f"q-{key}-{question.options[0].key}"
     if question.type in CHOICE_TYPES or question.type in POINT_TYPES:
         return f"q-{key}-0"
     return f"q-{key}"

@@ -18,6 +18,7 @@ from services.survey.surveys.questions import (
     CHOICE_TYPES,
     DONT_KNOW,
     OTHER,
+    SINGLE_TYPES,
     Question,
     QuestionType,
     SurveyDefinition,
@@ -61,8 +62,10 @@ def _rows_for(question: Question, values: Values) -> list[dict]:
         "number_value": None,
         "text_value": None,
     }
+    if kind == QuestionType.INFO:
+        return []
     if kind in CHOICE_TYPES:
-        if kind == QuestionType.SINGLE:
+        if kind in SINGLE_TYPES:
             chosen = [first(values, key)]
         else:
             chosen = list(dict.fromkeys(v for v in values.get(key, []) if v))
@@ -78,6 +81,9 @@ def _rows_for(question: Question, values: Values) -> list[dict]:
         if value == DONT_KNOW:
             return [{**base, "option_key": DONT_KNOW}]
         return [{**base, "number_value": parse_number(value)}]
+    if kind == QuestionType.RANKING:  # one row per option: its place, under the option's key
+        places = ((option.key, first(values, f"{key}.{option.key}")) for option in question.options)
+        return [{**base, "row_key": option, "number_value": float(place)} for option, place in places if place]
     if kind == QuestionType.MATRIX:
         out = []
         for row in question.rows:
@@ -332,6 +338,9 @@ def readable_answers(session: Session, survey: Survey, participant_id: int) -> l
             for chosen in values.get(key, []):
                 other = f"{_('Annat')}: {first(values, f'{key}.{OTHER}')}"
                 lines.append(other if chosen == OTHER else q.option_label(chosen))
+        elif q.type == QuestionType.RANKING:
+            places = sorted((first(values, f"{key}.{o.key}"), o.label) for o in q.options)
+            lines += [f"{place}. {label}" for place, label in places if place]
         elif q.type == QuestionType.MATRIX:
             for row in q.rows:
                 value = first(values, f"{key}.{row.key}")

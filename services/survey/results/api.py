@@ -246,7 +246,7 @@ def breakdown_of(path: SurveyPath, query: BreakdownQuery):
     )
 
 
-def _job_out(job: Job) -> JobOut:
+def job_out(job: Job) -> JobOut:
     files = db_session().execute(
         select(JobFile.id, JobFile.name, JobFile.size)
         .where(JobFile.job_id == job.id, JobFile.role == JobFileRole.OUTPUT)
@@ -302,7 +302,7 @@ def export(path: SurveyPath, body: ExportIn):
     except exports.TooFewResponses as exc:
         return problem(409, f"{exc.needed} more complete responses are needed before an export.")
     s.commit()
-    return json_response(_job_out(job), 202)
+    return json_response(job_out(job), 202)
 
 
 def _job(job_id: int) -> Job:
@@ -322,7 +322,7 @@ def _job(job_id: int) -> Job:
     responses={200: JobOut},
 )
 def job(path: JobPath):
-    return json_response(_job_out(_job(path.job_id)))
+    return json_response(job_out(_job(path.job_id)))
 
 
 @api.operation(

@@ -174,7 +174,7 @@ def breakdown(session: Session, survey: Survey, item: str, by: str, flt: Filter 
     group would be hidden, the next smallest is hidden too, or total minus the shown groups would
     give the hidden one away. Raises ``BreakdownError`` for an unknown item or grouping.
     """
-    qs = definition_of(survey).questions
+    qs = definition_of(survey).answered_questions
     q, row = _find_item(qs, item)
     kind, _colon, name = by.partition(":")
     threshold = max(1, survey.min_group_size)

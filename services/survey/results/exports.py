@@ -40,6 +40,7 @@ from services.survey.surveys.questions import (
     DONT_KNOW,
     OTHER,
     POINT_TYPES,
+    SINGLE_TYPES,
     TEXT_TYPES,
     Question,
     QuestionType,
@@ -170,9 +171,9 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
         ]
     other_label, dont_know_label, not_chosen = str(_("Annat")), str(_("Vet inte")), str(_("Inte valt"))
     out = fixed
-    for q in definition_of(survey).questions:
+    for q in definition_of(survey).answered_questions:
         dk = ((DONT_KNOW, dont_know_label),) if q.dont_know else ()
-        if q.type == QuestionType.SINGLE:
+        if q.type in SINGLE_TYPES:
             codes = tuple((o.key, o.label) for o in q.options) + (((OTHER, other_label),) if q.other else ())
             out.append(Column(q.key, q.text if labels else q.key, q, None, codes))
         elif q.type == QuestionType.MULTIPLE:
@@ -204,6 +205,11 @@ def columns(survey: Survey, options: ExportOptions) -> list[Column]:
                         f"{q.key}_{r.key}", f"{q.text} – {r.label}" if labels else f"{q.key}_{r.key}", q, r.key, codes
                     )
                 )
+        elif q.type == QuestionType.RANKING:  # one column per option: its place
+            codes = tuple((str(n), str(n)) for n in range(1, len(q.options) + 1))
+            for o in q.options:
+                name = f"{q.key}_{o.key}"
+                out.append(Column(name, f"{q.text} – {o.label}" if labels else name, q, o.key, codes))
         elif q.type in POINT_TYPES:
             codes = tuple((str(v), str(v)) for v in q.required_scale.points) + dk
             out.append(Column(q.key, q.text if labels else q.key, q, None, codes))
@@ -233,18 +239,19 @@ def _pivot(cols: list[Column]) -> tuple[list, list[_Reading]]:
         if c.sub == "other_text":
             exprs.append(func.max(case((and_(in_q, Answer.option_key == OTHER), Answer.text_value))).label(names[0]))
             plan.append((i, "text", q, c.sub, names))
-        elif q.type == QuestionType.SINGLE:
+        elif q.type in SINGLE_TYPES:
             exprs.append(func.max(case((in_q, Answer.option_key))).label(names[0]))
             plan.append((i, "single", q, c.sub, names))
         elif q.type == QuestionType.MULTIPLE:
             # NULL: question not answered; 0: answered without this option; 1: chosen.
             exprs.append(func.max(case((in_q, case((Answer.option_key == c.sub, 1), else_=0)))).label(names[0]))
             plan.append((i, "multiple", q, c.sub, names))
-        elif q.type in TEXT_TYPES:
+        elif q.type in TEXT_TYPES or q.type == QuestionType.DATE:  # a date as ÅÅÅÅ-MM-DD text
             exprs.append(func.max(case((in_q, Answer.text_value))).label(names[0]))
             plan.append((i, "text", q, c.sub, names))
         else:  # scale, nps, number, matrix row: a number or "don't know"
-            where = and_(in_q, Answer.row_key == c.sub) if q.type == QuestionType.MATRIX else in_q
+            by_row = q.type in (QuestionType.MATRIX, QuestionType.RANKING)
+            where = and_(in_q, Answer.row_key == c.sub) if by_row else in_q
             exprs.append(func.max(case((where, Answer.number_value))).label(names[0]))
             if q.dont_know:  # a flag column only where "don't know" can be answered
                 exprs.append(func.max(case((and_(where, Answer.option_key == DONT_KNOW), 1))).label(names[1]))

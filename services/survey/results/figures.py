@@ -241,6 +241,17 @@ def bars_of(q: Question, counts: dict[str, int], respondents: int) -> list[Bar]:
     ]
 
 
+def months_stmt(survey_id: int, flt: Filter, keys: list[str]):
+    """How many answered each month, per date question (a date is stored as ÅÅÅÅ-MM-DD text)."""
+    month = func.substr(Answer.text_value, 1, 7)
+    return (
+        from_answers(Answer.question_key.label("q"), month.label("m"), func.count().label("n"))
+        .where(*scope(survey_id, flt), Answer.question_key.in_(keys))
+        .group_by(Answer.question_key, month)
+        .order_by(month)
+    )
+
+
 def question_results(
     session: Session,
     survey: Survey,
@@ -252,7 +263,7 @@ def question_results(
 
     ``groups`` (from ``response_groups``) saves a query when the caller has them already.
     """
-    qs = definition_of(survey).questions
+    qs = definition_of(survey).answered_questions
     complete = session.scalar(response_count_stmt(survey.id, NO_FILTER)) or 0
     if needed := still_needed(survey, complete):
         return Results(total=complete, questions=[], needed=needed)
@@ -278,6 +289,11 @@ def question_results(
         {r.q: int(r.n) for r in session.execute(respondents_stmt(survey.id, flt, multiple))} if multiple else {}
     )
 
+    dates = [q.key for q in qs if q.type == QuestionType.DATE]
+    months: dict[str, dict[str, int]] = {}
+    for r in session.execute(months_stmt(survey.id, flt, dates)) if dates else ():
+        months.setdefault(r.q, {})[r.m] = int(r.n)
+
     out = []
     for q in qs:
         own = counts.get((q.key, None), {})
@@ -287,6 +303,22 @@ def question_results(
         if q.type in CHOICE_TYPES or q.type in POINT_TYPES:
             result.dont_know = own.get(DONT_KNOW, 0)
             result.bars = bars_of(q, own, n)
+        if q.type == QuestionType.RANKING:  # per option: its places, mean place, how often first
+            for o in q.options:
+                places = counts.get((q.key, o.key), {})
+                row_n = sum(places.values())
+                bars = [
+                    Bar(str(p), str(p), places.get(str(p), 0), percent(places.get(str(p), 0), row_n))
+                    for p in range(1, len(q.options) + 1)
+                ]
+                result.rows.append(RowResult(o.key, o.label, bars, 0, row_n, stats.get((q.key, o.key), NumberStats())))
+            result.respondents = max((r.respondents for r in result.rows), default=0)
+            result.bars = [
+                Bar(row.key, row.label, row.bars[0].count, percent(row.bars[0].count, result.respondents))
+                for row in result.rows
+            ]
+        if q.type == QuestionType.DATE:  # answers by month, in order
+            result.bars = [Bar(m, m, count, percent(count, n)) for m, count in sorted(months.get(q.key, {}).items())]
         if q.type in POINT_TYPES or q.type == QuestionType.NUMBER:
             result.stats = stats.get((q.key, None), NumberStats())
         if q.type == QuestionType.MATRIX:

@@ -55,7 +55,8 @@ def groupings(survey: Survey, q: Question) -> list[tuple[str, str]]:
 def default_sections(survey: Survey) -> list[dict[str, Any]]:
     """Every question, in the survey's order, without breakdowns, commentary or quotes."""
     return [
-        {"question": q.key, "breakdowns": [], "commentary": "", "quotes": []} for q in definition_of(survey).questions
+        {"question": q.key, "breakdowns": [], "commentary": "", "quotes": []}
+        for q in definition_of(survey).answered_questions
     ]
 
 
@@ -146,7 +147,7 @@ def builder(session: Session, survey: Survey, report: Report, posted: dict | Non
     """The builder's questions with the report's choices (or, after a refused save, the posted ones)."""
     chosen = {s["question"]: s for s in (posted or {}).get("sections", report.sections)}
     out = []
-    for q in definition_of(survey).questions:
+    for q in definition_of(survey).answered_questions:
         section = chosen.get(q.key)
         texts, withheld = _texts(session, survey, q)
         quote_keys = {quote_key(t) for t in (section or {}).get("quotes", [])}
@@ -185,7 +186,7 @@ def read_form(session: Session, survey: Survey, form) -> tuple[dict[str, Any], l
         rate_by = ""
     included = set(form.getlist("questions"))
     sections = []
-    for q in definition_of(survey).questions:
+    for q in definition_of(survey).answered_questions:
         commentary = form.get(f"commentary-{q.key}") or ""
         if len(commentary) > TEXT_MAX:
             errors.append((f"commentary-{q.key}", q.text, _("Högst %(n)s tecken.", n=TEXT_MAX)))

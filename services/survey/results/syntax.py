@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _
 
 from services.survey.results import exports
 from services.survey.results.exports import DONT_KNOW_CODE, Column, ExportOptions, Progress, option_numbers
-from services.survey.surveys.questions import POINT_TYPES, QuestionType
+from services.survey.surveys.questions import POINT_TYPES, SINGLE_TYPES, QuestionType
 from shared.models import Survey
 
 FORMATS = {"spss": ".sps", "r": ".R"}
@@ -64,17 +64,20 @@ def _variable(column: Column, name: str, width: int, anonymous: bool, numbering:
         label = str(_("Period då svaret skickades in") if anonymous else _("Dag då svaret skickades in"))
     elif column.name.startswith("attr:"):
         label = str(_("Bakgrund: %(a)s", a=label))
-    if q is None or column.sub == "other_text" or q.type in (QuestionType.TEXT, QuestionType.LONGTEXT):
+    text_types = (QuestionType.TEXT, QuestionType.LONGTEXT, QuestionType.DATE)  # dates as ÅÅÅÅ-MM-DD
+    if q is None or column.sub == "other_text" or q.type in text_types:
         return Variable(name, label, False, width, (), (), "nominal", False)
     dont_know = ((DONT_KNOW_CODE, str(_("Vet inte"))),) if q.dont_know else ()
     missing = (DONT_KNOW_CODE,) if q.dont_know else ()
-    if q.type == QuestionType.SINGLE:
+    if q.type in SINGLE_TYPES:
         labels = dict(column.codes)
         values = tuple((n, labels.get(key, key)) for key, n in numbering.get(q.key, option_numbers(q)).items())
         return Variable(name, label, True, width, values, (), "nominal", True)
     if q.type == QuestionType.MULTIPLE:
         values = tuple((int(code), text) for code, text in column.codes)
         return Variable(name, label, True, width, values, (), "nominal", False)
+    if q.type == QuestionType.RANKING:  # the place, 1 = first
+        return Variable(name, label, True, width, (), (), "ordinal", False)
     if q.type in POINT_TYPES or q.type == QuestionType.MATRIX:
         scale = q.required_scale
         ends = {scale.min: scale.min_label, scale.max: scale.max_label}

@@ -1,5 +1,5 @@
-"""What evaluators do with a survey: create it from a definition, edit it while it is a draft (as
-YAML or in the structured editor), export it, open and close it."""
+"""What evaluators do with a survey: start it (blank, template, copy, imported definition), build it
+in the browser or edit it as YAML, see and restore its versions, export it, open and close it."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from flask_babel import gettext as _
 
 from services.survey.mailings.domain import count_due
 from services.survey.mailings.rendering import closing_text
+from services.survey.mailings.schedule import next_automatic_reminder
 from services.survey.participants.domain import decode_csv, status_counts
 from services.survey.surveys import domain, editor
 from services.survey.surveys.definitions import MAX_DEFINITION_BYTES, DefinitionError, too_large
 from services.survey.surveys.questions import definition_of
 from shared.models import Survey, SurveyStatus
 from shared.web import db_session, get_or_404
-from shared.web.auth import login_required
+from shared.web.auth import current_admin, login_required
 
 bp = Blueprint("surveys_admin", __name__, url_prefix="/admin/surveys")
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -69,7 +70,7 @@ def create():
     session = db_session()
     try:
         source = _definition_source()
-        survey = domain.import_survey_text(session, source)
+        survey = domain.import_survey_text(session, source, _admin_id())
     except DefinitionError as exc:
         session.rollback()
         return _list_page(exc.errors, _shown_again(source), 422)
@@ -92,6 +93,7 @@ def survey(survey_id: int):
         uninvited=uninvited,
         due=due,
         closes=closing_text(survey, language=str(get_locale())),  # in the evaluator's language
+        next_reminder=next_automatic_reminder(session, survey),
     )
 
 
@@ -125,7 +127,7 @@ def definition(survey_id: int):
         try:
             source = ""
             source = _definition_source()
-            domain.replace_definition(session, survey, source)
+            domain.replace_definition(session, survey, source, _admin_id())
         except (DefinitionError, domain.SurveyStateError) as exc:
             session.rollback()
             source = _shown_again(source)
@@ -138,61 +140,119 @@ def definition(survey_id: int):
     return render_template("survey/surveys/definition.html", survey=survey, source=source, errors=errors), status
 
 
-def _form_name(path: str) -> str:
-    """``pages[1].questions[0].text`` (an error path) → ``pages.1.questions.0.text`` (a form name)."""
-    return path.replace("[", ".").replace("]", "")
-
-
 @bp.route("/<int:survey_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(survey_id: int):
-    """The structured editor: every text in place, required flags, questions moved up/down or removed.
-
-    Each button sends the whole form, so typed changes are kept when a question is moved.
-    """
+    """The builder: pages, questions, options and conditions in one form that works without JavaScript."""
     survey = get_or_404(Survey, survey_id)
-    errors: dict[str, str] = {}
-    other_errors: list[str] = []
+    errors: list[editor.BuilderError] = []
+    session = db_session()
     if request.method == "POST":
-        session = db_session()
-        op = request.form.get("op", "")
         try:
-            editor.edit_texts(session, survey, request.form)
-            if op:
-                kind, page, index = op.split(":")
-                if kind == "remove":
-                    editor.remove_question(session, survey, int(page), int(index))
-                else:
-                    editor.move_question(session, survey, int(page), int(index), -1 if kind == "up" else 1)
+            anchor = editor.save_form(session, survey, request.form, request.form.get("op", ""), _admin_id())
         except DefinitionError as exc:
             session.rollback()
-            for error in exc.errors:
-                path, _sep, message = error.partition(": ")
-                if message and request.form.get(_form_name(path)) is not None:
-                    errors[_form_name(path)] = message
-                else:
-                    other_errors.append(error)
-        except domain.SurveyStateError as exc:
+            errors = editor.builder_errors(exc.errors, request.form)
+        except domain.OrphaningChange as exc:
             session.rollback()
-            other_errors.append(str(exc))
-        except (ValueError, IndexError):
+            errors = [editor.BuilderError("survey", problem, problem) for problem in exc.problems]
+        except (ValueError, IndexError, KeyError):
             session.rollback()
             abort(400)
         else:
             session.commit()
             flash(_("Ändringarna är sparade."))
-            anchor = f"#q-{op.split(':', 1)[1]}" if op else ""
-            return redirect(url_for("surveys_admin.edit", survey_id=survey_id) + anchor)
-    values = request.form if request.method == "POST" else dict(editor.text_fields(definition_of(survey)))
+            return redirect(url_for("surveys_admin.edit", survey_id=survey_id) + (f"#{anchor}" if anchor else ""))
+    definition = definition_of(survey)
+    posted = request.method == "POST"
     return render_template(
         "survey/surveys/edit.html",
         survey=survey,
-        definition=definition_of(survey),
+        definition=definition,
+        values=request.form if posted else editor.form_values(definition),
+        posted=posted,
+        errors=errors,
+        field_errors={error.field: error.message for error in errors},
+        answered=domain.has_responses(session, survey_id),
+        types=editor.TYPE_DESCRIPTIONS,
+        condition_types=editor.CONDITION_TYPES,
+        condition_value=editor.condition_value,
+        condition_choices=editor.condition_choices,
+    ), (422 if errors else 200)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Start a survey: blank, from a template, or as a copy of another survey."""
+    session = db_session()
+    values = request.form if request.method == "POST" else {"start": "blank"}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        start, title = values.get("start", ""), values.get("title", "").strip()
+        copied = session.get(Survey, _int(values.get("copy_of")) or 0) if start == "copy" else None
+        if start == "blank" and not title:
+            errors["title"] = _("Skriv enkätens rubrik.")
+        elif start == "copy" and copied is None:
+            errors["copy_of"] = _("Välj enkäten som ska kopieras.")
+        elif start not in ("blank", "copy") and start.removeprefix("template:") not in domain.TEMPLATES:
+            errors["start"] = _("Välj hur enkäten ska börja.")
+        if len(title) > 300:
+            errors["title"] = _("Rubriken får vara högst 300 tecken.")
+        if not errors:
+            if copied is not None:
+                survey = domain.copy_survey(session, copied, title, _admin_id())
+            elif start == "blank":
+                survey = domain.create_survey(session, domain.blank_definition(title), _admin_id())
+            else:
+                definition = domain.template_definition(start.removeprefix("template:"), title)
+                survey = domain.create_survey(session, definition, _admin_id())
+            session.commit()
+            flash(_("Enkäten ”%(title)s” är skapad som utkast.", title=survey.title))
+            return redirect(url_for("surveys_admin.edit", survey_id=survey.id))
+    return render_template(
+        "survey/surveys/new.html",
         values=values,
         errors=errors,
-        other_errors=other_errors,
-        posted=request.method == "POST",
-    ), (422 if errors or other_errors else 200)
+        surveys=domain.list_surveys(session),
+        templates=domain.TEMPLATES,
+    ), (422 if errors else 200)
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and len(text) < 10 else None
+
+
+def _admin_id() -> int | None:
+    admin = current_admin()
+    return admin.id if admin else None
+
+
+@bp.route("/<int:survey_id>/versions", methods=["GET", "POST"])
+@login_required
+def versions(survey_id: int):
+    """Every saved version of the definition, newest first; restoring one saves it as the newest."""
+    survey = get_or_404(Survey, survey_id)
+    session = db_session()
+    problems: list[str] = []
+    if request.method == "POST":
+        try:
+            restored = domain.restore_version(session, survey, _int(request.form.get("version")) or 0, _admin_id())
+        except domain.OrphaningChange as exc:
+            session.rollback()
+            problems = exc.problems
+        else:
+            if not restored:
+                abort(404)
+            session.commit()
+            flash(_("Den valda versionen är återställd och sparad som den senaste."))
+            return redirect(url_for("surveys_admin.versions", survey_id=survey_id))
+    return render_template(
+        "survey/surveys/versions.html",
+        survey=survey,
+        versions=domain.list_versions(session, survey_id),
+        problems=problems,
+    ), (422 if problems else 200)
 
 
 @bp.get("/<int:survey_id>/export")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.survey.api import api, survey_or_404
 from services.survey.surveys import domain
 from services.survey.surveys.definitions import MAX_DEFINITION_BYTES, DefinitionError, normalise, parse_definition
-from shared.api.blueprint import Page, cursor_after, json_response, next_cursor
+from shared.api.blueprint import Page, current_key, cursor_after, json_response, next_cursor
 from shared.api.problems import FieldError, problem
 from shared.models import ApiScope, SurveyStatus
 from shared.web import db_session
@@ -104,7 +104,7 @@ def create_survey(body: DefinitionIn):
     """A draft survey; every error in the definition is listed with its path."""
     s = db_session()
     try:
-        survey = domain.create_survey(s, _definition(body))
+        survey = domain.create_survey(s, _definition(body), saved_by=current_key().account_id)
     except DefinitionError as exc:
         return _refused(exc)
     s.commit()
@@ -134,9 +134,11 @@ def replace_definition(path: SurveyPath, body: DefinitionIn):
     if survey.status != SurveyStatus.DRAFT:
         return problem(409, "The survey can only be changed while it is a draft.")
     try:
-        domain.apply_definition(survey, _definition(body))
+        domain.save_definition(s, survey, _definition(body), saved_by=current_key().account_id)
     except DefinitionError as exc:
         return _refused(exc)
+    except domain.SurveyStateError as exc:
+        return problem(409, str(exc))
     s.commit()
     return _out(survey)
 
@@ -195,7 +197,7 @@ def close_survey(path: SurveyPath):
 def copy_survey(path: SurveyPath):
     """A new draft with the same questions, mail texts and settings; no participants, no answers."""
     s = db_session()
-    copied = domain.copy_survey(s, survey_or_404(path.survey_id))
+    copied = domain.copy_survey(s, survey_or_404(path.survey_id), saved_by=current_key().account_id)
     s.commit()
     response = _out(copied)
     response.status_code = 201

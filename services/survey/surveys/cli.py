@@ -1,4 +1,4 @@
-"""``utskick surveys import|list|export``, and what every survey command needs: the survey app's
+"""``utskick surveys import|list|export|copy``, and what every survey command needs: the survey app's
 request context with one transaction, and a survey by its id."""
 
 from __future__ import annotations
@@ -87,3 +87,18 @@ def register(main: click.Group) -> None:
 
         with survey_session(cli) as (session, _config):
             click.echo(export_yaml(get_survey(session, survey_id)), nl=False)
+
+    @surveys.command("copy")
+    @click.argument("survey_id", type=ROW_ID)
+    @click.option("--title", default="", help='Title of the copy (default: "Kopia av …").')
+    @pass_cli
+    def surveys_copy(cli: CliContext, survey_id: int, title: str) -> None:
+        """Copy a survey's questions, mail texts and settings into a new draft (no participants or
+        responses); prints the new id."""
+        from services.survey.surveys.domain import copy_survey
+
+        if len(title) > 300:
+            raise click.ClickException("--title: at most 300 characters")
+        with survey_session(cli) as (session, _config):
+            new_id = copy_survey(session, get_survey(session, survey_id), title.strip()).id
+        click.echo(new_id)

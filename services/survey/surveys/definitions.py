@@ -32,6 +32,7 @@ PAGE_KEYS = {"title", "questions"}
 COMMON_KEYS = {"key", "type", "text", "help", "required", "show_if"}
 TYPE_KEYS = {
     "single": {"options", "other"},
+    "dropdown": {"options", "other"},
     "multiple": {"options", "other"},
     "scale": {"min", "max", "min_label", "max_label", "dont_know"},
     "matrix": {"rows", "scale", "dont_know"},
@@ -39,6 +40,9 @@ TYPE_KEYS = {
     "nps": {"min", "max", "min_label", "max_label"},
     "text": {"max_length"},
     "longtext": {"max_length"},
+    "info": set(),
+    "date": {"min", "max"},
+    "ranking": {"options"},
 }
 SCALE_KEYS = {"min", "max", "min_label", "max_label"}
 
@@ -275,6 +279,22 @@ def _number(check: _Checker, data: dict, name: str, path: str, default=None, int
     return int(value) if integer else value
 
 
+def _day(check: _Checker, data: dict, name: str, path: str) -> date | None:
+    """A date question's bound: a YAML date or an ISO text (ÅÅÅÅ-MM-DD)."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    check.add(f"{path}.{name}", _("måste vara ett datum (ÅÅÅÅ-MM-DD)"))
+    return None
+
+
 def _moment(check: _Checker, name: str, value, end_of_day: bool) -> datetime | None:
     """A date means the whole day in Swedish time: ``closes: 2025-03-31`` closes at midnight after it."""
     try:
@@ -386,7 +406,7 @@ def _question(check: _Checker, question, path: str, seen: dict[str, dict]) -> di
     help_text = _text(check, question, "help", path)
     if help_text:
         out["help"] = help_text
-    out["required"] = _bool(check, question, "required", path)
+    out["required"] = _bool(check, question, "required", path) and kind != "info"  # nothing to answer
     if kind in CHOICE_TYPES:
         out["options"] = _items(check, question.get("options"), f"{path}.options", "option")
         out["other"] = _bool(check, question, "other", path)
@@ -415,6 +435,15 @@ def _question(check: _Checker, question, path: str, seen: dict[str, dict]) -> di
         out["min"], out["max"] = 0, 10
         out["min_label"] = _text(check, question, "min_label", path) or _("Inte alls troligt")
         out["max_label"] = _text(check, question, "max_label", path) or _("Mycket troligt")
+    elif kind == "ranking":
+        out["options"] = _items(check, question.get("options"), f"{path}.options", "option")
+        if len(out["options"]) == 1:
+            check.add(f"{path}.options", _("lägg till minst två alternativ att rangordna"))
+    elif kind == "date":
+        bounds = {name: _day(check, question, name, path) for name in ("min", "max")}
+        if bounds["min"] and bounds["max"] and bounds["min"] > bounds["max"]:
+            check.add(f"{path}.max", _("måste vara samma dag som min eller senare"))
+        out.update({name: day.isoformat() for name, day in bounds.items() if day})
     elif kind in ("text", "longtext"):
         max_length = _number(check, question, "max_length", path)
         if max_length is not None:
@@ -436,7 +465,7 @@ def _show_if(check: _Checker, rule, path: str, seen: dict[str, dict]) -> dict | 
     if target is None:
         check.add(f"{path}.question", _("måste vara nyckeln till en fråga som kommer tidigare"))
         return None
-    if target["type"] in ("matrix", "text", "longtext"):
+    if target["type"] in ("matrix", "text", "longtext", "info", "date", "ranking"):
         check.add(f"{path}.question", _("kan inte bero på en fråga av typen %(type)s", type=target["type"]))
         return None
     values = rule["in"] if "in" in rule else [rule["equals"]]

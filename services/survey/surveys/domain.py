@@ -1,5 +1,6 @@
-"""Surveys as evaluators manage them: import a definition, replace it while it is a draft, open and
-close it, and the list with status and response rate."""
+"""Surveys as evaluators manage them: start one (blank, a copy, a template, an imported definition),
+save definitions (every save kept as a version, answer-orphaning changes refused once there are
+responses), open and close it, and the list with status and response rate."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import yaml
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from services.survey.mailings.rendering import DEFAULT_TEXTS
@@ -18,15 +21,42 @@ from services.survey.surveys.definitions import (
     DefinitionError,
     dump_yaml,
     moment_of,
+    normalise,
     parse_definition,
     too_large,
 )
+from services.survey.surveys.questions import SurveyDefinition, definition_of
 from shared.clock import utcnow
-from shared.models import Participant, Survey, SurveyStatus
+from shared.models import AdminUser, Participant, Response, Survey, SurveyStatus, SurveyVersion
+
+# The templates a survey can start from: name → (label, file in ``starters/``).
+TEMPLATES = {"millennium": (_l("Utvärdering av Program Millennium"), "millennium.yaml")}
+STARTERS = Path(__file__).parent / "starters"
+# What a copy takes along besides the questions; never participants or responses.
+COPIED_SETTINGS = (
+    "invitation_subject",
+    "invitation_text",
+    "reminder_subject",
+    "reminder_text",
+    "contact_name",
+    "contact_email",
+    "max_reminders",
+    "reminder_interval_days",
+    "min_group_size",
+)
 
 
 class SurveyStateError(Exception):
     """The change is not possible in the survey's present state (message for the evaluator)."""
+
+
+class OrphaningChange(SurveyStateError):
+    """The survey has responses and the change would leave stored answers without their question,
+    option or type; ``problems`` names each one in the evaluator's words."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
 
 
 def apply_definition(survey: Survey, definition: dict) -> None:
@@ -50,62 +80,135 @@ def _mail_texts_follow_language(survey: Survey, old: str, new: str) -> None:
             setattr(survey, field, DEFAULT_TEXTS[new][field])
 
 
-def create_survey(session: Session, definition: dict) -> Survey:
+def create_survey(session: Session, definition: dict, saved_by: int | None = None) -> Survey:
     """A new draft survey from a checked definition, with the default mail texts in its language."""
     language = definition["language"]
     survey = Survey(status=SurveyStatus.DRAFT, **DEFAULT_TEXTS[language], created_at=utcnow(), updated_at=utcnow())
     apply_definition(survey, definition)
     session.add(survey)
     session.flush()
+    _keep_version(session, survey, saved_by)
     return survey
 
 
-# What a copy takes over besides the definition: the mail texts and the sending rules.
-COPIED_SETTINGS = (
-    "invitation_subject",
-    "invitation_text",
-    "reminder_subject",
-    "reminder_text",
-    "contact_name",
-    "contact_email",
-    "max_reminders",
-    "reminder_interval_days",
-    "min_group_size",
-)
+def blank_definition(title: str) -> dict:
+    """A new survey's definition: one page with one short-text question, for the builder to change."""
+    question = {"key": "fraga_1", "type": "text", "text": _("Ny fråga")}
+    return normalise({"title": title, "pages": [{"title": _("Sida 1"), "questions": [question]}]})
 
 
-def copy_survey(session: Session, survey: Survey) -> Survey:
-    """A new draft with the same questions and settings, without participants or answers."""
+def template_definition(name: str, title: str = "") -> dict:
+    """A shipped template's definition (``TEMPLATES``), with ``title`` when given."""
+    _label, file = TEMPLATES[name]
+    data = yaml.safe_load((STARTERS / file).read_text(encoding="utf-8"))
+    if title:
+        data["title"] = title
+    return normalise(data)
+
+
+def copy_survey(session: Session, survey: Survey, title: str = "", saved_by: int | None = None) -> Survey:
+    """A new draft with the survey's questions, mail texts, contact person and reminder rules; no
+    participants, no responses, and no opening or closing date (a copy is for a new round)."""
     definition = copy.deepcopy(survey.definition)
-    copied = create_survey(session, definition)
+    definition["title"] = title or _("Kopia av %(title)s", title=survey.title)
+    definition.pop("opens", None)
+    definition.pop("closes", None)
+    new = Survey(status=SurveyStatus.DRAFT, created_at=utcnow(), updated_at=utcnow())
     for name in COPIED_SETTINGS:
-        setattr(copied, name, getattr(survey, name))
-    return copied
+        setattr(new, name, getattr(survey, name))
+    apply_definition(new, normalise(definition))
+    session.add(new)
+    session.flush()
+    _keep_version(session, new, saved_by)
+    return new
 
 
-def surveys_after(session: Session, after: int, limit: int) -> list[SurveyRow]:
-    """Up to ``limit`` surveys with an id above ``after`` (the API's cursor), in id order, with counts."""
-    query = (
-        select(
-            Survey.id,
-            Survey.title,
-            Survey.status,
-            Survey.anonymous,
-            func.count(Participant.id).label("participants"),
-            func.count(Participant.completed_at).label("completed"),
-        )
-        .outerjoin(Participant, Participant.survey_id == Survey.id)
-        .where(Survey.id > after)
-        .group_by(Survey.id, Survey.title, Survey.status, Survey.anonymous)
-        .order_by(Survey.id)
-        .limit(limit)
+def has_responses(session: Session, survey_id: int) -> bool:
+    """Whether anyone has started answering (an answer in progress counts: it has stored answers)."""
+    return bool(session.scalar(select(exists().where(Response.survey_id == survey_id))))
+
+
+def orphaning_changes(old: SurveyDefinition, new: SurveyDefinition) -> list[str]:
+    """What in ``new`` would leave answers to ``old`` without their question, option, row or type."""
+    problems = []
+    for q in old.questions:
+        kept = new.question(q.key)
+        if kept is None:
+            problems.append(_("Frågan ”%(text)s” har svar och kan inte tas bort eller få en ny nyckel.", text=q.text))
+            continue
+        if kept.type != q.type:
+            problems.append(_("Frågan ”%(text)s” har svar och kan inte byta frågetyp.", text=q.text))
+            continue
+        for old_items, new_items in ((q.options, kept.options), (q.rows, kept.rows)):
+            keys = {item.key for item in new_items}
+            problems += [
+                _("”%(label)s” i frågan ”%(text)s” har svar och kan inte tas bort.", label=item.label, text=q.text)
+                for item in old_items
+                if item.key not in keys
+            ]
+        if (q.other and not kept.other) or (q.dont_know and not kept.dont_know):
+            problems.append(
+                _("Frågan ”%(text)s” har svar med ”Annat” eller ”Vet inte”, som måste finnas kvar.", text=q.text)
+            )
+        if q.scale and kept.scale and (kept.scale.min > q.scale.min or kept.scale.max < q.scale.max):
+            problems.append(_("Skalan i frågan ”%(text)s” har svar och kan inte göras kortare.", text=q.text))
+    return problems
+
+
+def save_definition(session: Session, survey: Survey, definition: dict, saved_by: int | None = None) -> None:
+    """Make a checked definition the survey's own and keep it as a version.
+
+    Once anyone has answered, a change that would orphan stored answers raises OrphaningChange;
+    texts stay editable.
+    """
+    if has_responses(session, survey.id):
+        problems = orphaning_changes(definition_of(survey), SurveyDefinition.from_dict(definition))
+        if problems:
+            raise OrphaningChange(problems)
+    apply_definition(survey, definition)
+    survey.updated_at = utcnow()
+    _keep_version(session, survey, saved_by)
+
+
+def _keep_version(session: Session, survey: Survey, saved_by: int | None) -> None:
+    session.add(SurveyVersion(survey_id=survey.id, definition=survey.definition, saved_at=utcnow(), saved_by=saved_by))
+
+
+@dataclass
+class VersionRow:
+    id: int
+    saved_at: datetime
+    saved_by: str | None  # the account's e-mail address, None when the account is gone or it was the CLI
+    title: str
+    questions: int
+
+
+def list_versions(session: Session, survey_id: int) -> list[VersionRow]:
+    """The survey's saved versions, newest first."""
+    rows = session.execute(
+        select(SurveyVersion.id, SurveyVersion.saved_at, AdminUser.email, SurveyVersion.definition)
+        .outerjoin(AdminUser, AdminUser.id == SurveyVersion.saved_by)
+        .where(SurveyVersion.survey_id == survey_id)
+        .order_by(SurveyVersion.id.desc())
     )
-    return [SurveyRow(**row._mapping) for row in session.execute(query)]
+    return [
+        VersionRow(id, saved_at, email, definition["title"], sum(len(p["questions"]) for p in definition["pages"]))
+        for id, saved_at, email, definition in rows
+    ]
 
 
-def import_survey_text(session: Session, text: str) -> Survey:
+def restore_version(session: Session, survey: Survey, version_id: int, saved_by: int | None = None) -> bool:
+    """Make an earlier version the current definition (kept as a new version); False if it is not the survey's."""
+    version = session.get(SurveyVersion, version_id)
+    if version is None or version.survey_id != survey.id:
+        return False
+    save_definition(session, survey, copy.deepcopy(version.definition), saved_by)
+    return True
+
+
+def import_survey_text(session: Session, text: str, saved_by: int | None = None) -> Survey:
     """Create a draft survey from YAML/JSON text; raises DefinitionError listing every problem."""
-    return create_survey(session, parse_definition(text))
+    return create_survey(session, parse_definition(text), saved_by)
 
 
 def import_survey_file(session: Session, path: str | Path) -> Survey:
@@ -125,12 +228,9 @@ def export_yaml(survey: Survey) -> str:
     return dump_yaml(survey.definition)
 
 
-def replace_definition(session: Session, survey: Survey, text: str) -> Survey:
-    """Replace a draft's definition with edited YAML/JSON (raises DefinitionError / SurveyStateError)."""
-    if survey.status != SurveyStatus.DRAFT:
-        raise SurveyStateError(_("Enkäten kan bara ändras medan den är ett utkast."))
-    apply_definition(survey, parse_definition(text))
-    survey.updated_at = utcnow()
+def replace_definition(session: Session, survey: Survey, text: str, saved_by: int | None = None) -> Survey:
+    """Replace the definition with edited YAML/JSON (raises DefinitionError / OrphaningChange)."""
+    save_definition(session, survey, parse_definition(text), saved_by)
     return survey
 
 
@@ -191,4 +291,24 @@ def list_surveys(session: Session, survey_id: int | None = None) -> list[SurveyR
     )
     if survey_id is not None:
         query = query.where(Survey.id == survey_id)
+    return [SurveyRow(**row._mapping) for row in session.execute(query)]
+
+
+def surveys_after(session: Session, after: int, limit: int) -> list[SurveyRow]:
+    """Up to ``limit`` surveys with an id above ``after`` (the API's cursor), in id order, with counts."""
+    query = (
+        select(
+            Survey.id,
+            Survey.title,
+            Survey.status,
+            Survey.anonymous,
+            func.count(Participant.id).label("participants"),
+            func.count(Participant.completed_at).label("completed"),
+        )
+        .outerjoin(Participant, Participant.survey_id == Survey.id)
+        .where(Survey.id > after)
+        .group_by(Survey.id, Survey.title, Survey.status, Survey.anonymous)
+        .order_by(Survey.id)
+        .limit(limit)
+    )
     return [SurveyRow(**row._mapping) for row in session.execute(query)]

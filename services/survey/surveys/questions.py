@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import Any
 
@@ -31,9 +32,14 @@ class QuestionType(Vocabulary):
     NPS = "nps", _l("Rekommendation 0–10 (NPS)")
     TEXT = "text", _l("Kort text")
     LONGTEXT = "longtext", _l("Lång text")
+    DROPDOWN = "dropdown", _l("Ett svar i en lista")
+    DATE = "date", _l("Datum")
+    RANKING = "ranking", _l("Rangordning")
+    INFO = "info", _l("Informationstext")
 
 
-CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE)
+SINGLE_TYPES = (QuestionType.SINGLE, QuestionType.DROPDOWN)  # one option, stored alike
+CHOICE_TYPES = (*SINGLE_TYPES, QuestionType.MULTIPLE)
 POINT_TYPES = (QuestionType.SCALE, QuestionType.NPS)  # one point of a scale
 CLOSED_TYPES = (*CHOICE_TYPES, *POINT_TYPES, QuestionType.MATRIX)  # what a breakdown can count
 TEXT_TYPES = (QuestionType.TEXT, QuestionType.LONGTEXT)
@@ -91,15 +97,17 @@ class Question:
     text: str
     help: str = ""
     required: bool = False
-    options: tuple[Choice, ...] = ()  # single, multiple
+    options: tuple[Choice, ...] = ()  # single, dropdown, multiple, ranking
     rows: tuple[Choice, ...] = ()  # matrix
     scale: Scale | None = None  # scale, nps, matrix
     min: float | None = None  # number: the bounds, when given
     max: float | None = None
-    other: bool = False  # single, multiple: an "Annat" choice with a text
+    other: bool = False  # single, dropdown, multiple: an "Annat" choice with a text
     dont_know: bool = False  # scale, matrix: a "Vet inte" choice
     show_if: ShowIf | None = None
     max_length: int | None = None  # text, longtext
+    earliest: date | None = None  # date: the bounds, when given
+    latest: date | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> Question:
@@ -129,6 +137,8 @@ class Question:
             dont_know=data.get("dont_know", False),
             show_if=ShowIf(rule["question"], tuple(rule["in"])) if rule else None,
             max_length=data.get("max_length"),
+            earliest=date.fromisoformat(data["min"]) if kind == QuestionType.DATE and data.get("min") else None,
+            latest=date.fromisoformat(data["max"]) if kind == QuestionType.DATE and data.get("max") else None,
         )
 
     @property
@@ -190,8 +200,13 @@ class SurveyDefinition:
 
     @cached_property
     def questions(self) -> tuple[Question, ...]:
-        """Every question, in order."""
+        """Every question, in order (information texts too)."""
         return tuple(q for page in self.pages for q in page.questions)
+
+    @cached_property
+    def answered_questions(self) -> tuple[Question, ...]:
+        """The questions that take an answer: what results, exports and reports go through."""
+        return tuple(q for q in self.questions if q.type != QuestionType.INFO)
 
     def question(self, key: str) -> Question | None:
         return next((q for q in self.questions if q.key == key), None)

@@ -1,7 +1,7 @@
 """API keys, the stored answers of idempotent API calls, webhooks and their deliveries
 
 Revision ID: 0010_api_keys
-Revises: 0011_performance
+Revises: 0007_survey_builder
 Create Date: 2026-12-01 17:45:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import shared.models.base
 
 revision = "0010_api_keys"
-down_revision = "0011_performance"
+down_revision = "0007_survey_builder"
 branch_labels = None
 depends_on = None
 

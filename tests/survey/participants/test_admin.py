@@ -84,8 +84,15 @@ def test_participant_list_pages_by_key_forward_and_back(evaluator, db, make_surv
         if not following:
             break
         html = evaluator.get(following.group(1).replace("&amp;", "&")).get_data(as_text=True)
-    assert len(pages) == 3 and "230 deltagare visas" in pages[0]
+    assert len(pages) == 3 and "100 av 230 visas" in pages[0]
     assert len(seen) == 230 == len(set(seen))
     back = re.search(r'href="([^"]*before=\d+[^"]*)">Föregående', pages[-1])
     again = evaluator.get(back.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert re.findall(r"p\d{3}@x\.example", again) == re.findall(r"p\d{3}@x\.example", pages[1])
+
+
+def test_the_list_says_how_many_of_how_many_are_shown(evaluator, make_survey):
+    people = "email,name\r\n" + "".join(f"p{n}@ale.example,Person {n}\r\n" for n in range(105))
+    survey_id = make_survey(participants=people)
+    html = evaluator.get(f"/admin/surveys/{survey_id}/participants").get_data(as_text=True)
+    assert "100 av 105 visas" in html and 'href="#import"' in html and 'href="#add"' in html

@@ -9,6 +9,7 @@ import pytest
 
 from services.survey import create_app
 from shared.accounts import create_admin
+from tests.survey.conftest import run_jobs
 from tests.survey.results_data import add_response, make_survey
 
 PASSWORD = "utvardera-2025"
@@ -124,18 +125,6 @@ def test_dashboard_renders(evaluator):
     client, survey_id = evaluator
     html = client.get(f"/admin/surveys/{survey_id}/results/dashboard").get_data(as_text=True)
     assert "Svarsfrekvens" in html and "Inga inbjudningar har skickats ännu." in html
-
-
-def run_jobs(db, config) -> None:
-    """What the worker does: run every queued job."""
-    import threading
-
-    from services.worker import job_functions, service_contexts
-    from shared.jobs import run_next_job
-    from tests.waiting import wait_until
-
-    stop, contexts = threading.Event(), service_contexts(config)
-    wait_until(lambda: run_next_job(db, config, job_functions(), stop, contexts) == 0, timeout=60)
 
 
 def test_export_form_with_csrf_makes_the_file_in_a_job(db, config, evaluator):

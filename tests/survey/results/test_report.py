@@ -26,7 +26,8 @@ from services.survey.results.report import (
 )
 from shared.accounts import create_admin
 from shared.models import Report, Survey
-from tests.survey.results.test_admin import PASSWORD, csrf_token, login, run_jobs
+from tests.survey.conftest import run_jobs
+from tests.survey.results.test_admin import PASSWORD, csrf_token, login
 from tests.survey.results_data import add_participant, add_response, make_survey
 
 INVITED = datetime(2025, 3, 3, 8, tzinfo=UTC)

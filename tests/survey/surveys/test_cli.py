@@ -40,3 +40,19 @@ def test_deep_nesting_or_a_file_over_2_mb_is_explained_and_creates_nothing(run, 
 def test_an_id_no_column_can_hold_is_refused_by_the_command(run):
     result = run("surveys", "export", "99999999999999999999")
     assert result.exit_code == 2 and "is not in the range 0<=x<=2147483647" in result.output
+
+
+def test_copy_prints_the_new_id_and_takes_no_participants(run, db, make_survey):
+    from shared.models import Participant, Survey
+
+    survey_id = make_survey(participants="email,name\r\nanna@ale.example,Anna\r\n")
+    result = run("surveys", "copy", survey_id, "--title", "Millennium 2027")
+    assert result.exit_code == 0, result.output
+    new_id = int(result.output.strip())
+    with db.sessions() as s:
+        copy, original = s.get(Survey, new_id), s.get(Survey, survey_id)
+        assert copy.title == "Millennium 2027" and copy.status == "draft"
+        assert copy.definition["pages"] == original.definition["pages"]
+        assert copy.contact_name == "Eva Utvärderare" and copy.invitation_text == original.invitation_text
+        assert s.query(Participant).filter_by(survey_id=new_id).count() == 0
+    assert run("surveys", "copy", 999).exit_code == 1

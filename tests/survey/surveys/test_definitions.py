@@ -9,6 +9,8 @@ import pytest
 from services.survey.surveys.definitions import DefinitionError, dump_yaml, moment_of, parse_definition
 from tests.survey.conftest import MILLENNIUM
 
+TYPE_NAMES = "single, multiple, scale, matrix, number, nps, text, longtext, dropdown, date, ranking, info"
+
 
 def errors_of(text: str) -> list[str]:
     with pytest.raises(DefinitionError) as caught:
@@ -70,7 +72,7 @@ pages:
         "pages[1].questions[0].rows[1].key: nyckeln x finns redan",
         "pages[1].questions[1].show_if.question: måste vara nyckeln till en fråga som kommer tidigare",
         "pages[1].questions[2].type2: okänd nyckel",
-        "pages[1].questions[3].type: måste vara en av: single, multiple, scale, matrix, number, nps, text, longtext",
+        "pages[1].questions[3].type: måste vara en av: " + TYPE_NAMES,
         "pages[1].questions[4].show_if.in[0]: nej är inte ett möjligt svar på frågan a",
     ]
 
@@ -107,9 +109,7 @@ def test_a_condition_on_a_question_of_unknown_type_is_reported_not_raised():
         "title: T\npages:\n- title: P\n  questions:\n  - {key: a, type: radio, text: A}\n"
         "  - {key: b, type: text, text: B, show_if: {question: a, in: [x]}}\n"
     )
-    assert errors == [
-        "pages[0].questions[0].type: måste vara en av: single, multiple, scale, matrix, number, nps, text, longtext"
-    ]
+    assert errors == ["pages[0].questions[0].type: måste vara en av: " + TYPE_NAMES]
 
 
 DEEP_YAML = "title: x\npages: " + "[" * 5000 + "]" * 5000 + "\n"

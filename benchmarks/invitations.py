@@ -1,0 +1,91 @@
+"""Benchmark: queue invitations to N participants of one survey through the sending job.
+
+    python benchmarks/invitations.py [--participants 100000] [--database postgresql|sqlite]
+
+Seeds the Millennium survey (open) with N participants, starts the SURVEY_INVITATIONS job as the
+"Skicka nu" button does, and runs it as the worker does (batches: claim, links, mails). Prints
+invitations queued per second (the outbox then delivers them) and the load of the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=100_000)
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
+    args = parser.parse_args()
+
+    from sqlalchemy import func, insert, select
+
+    from services.survey import create_app
+    from services.survey.mailings.domain import start_sending
+    from services.survey.surveys.domain import import_survey_file, open_survey, set_closes
+    from services.worker import job_functions, service_contexts
+    from shared.config import load_config
+    from shared.db import Database, recreate_postgres_database, upgrade
+    from shared.jobs import run_next_job
+    from shared.models import MailKind, OutboxMail, Participant
+
+    with tempfile.TemporaryDirectory() as workdir:
+        if args.database == "sqlite":
+            url = f"sqlite:///{Path(workdir) / 'bench.sqlite3'}"
+        else:
+            url = recreate_postgres_database(POSTGRES_ADMIN_URL, "utskick_bench_invitations")
+        upgrade(url)
+        config = load_config(
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEYS": "benchmark-secret-key-0123456789",
+                "UTSKICK_VAR_DIR": workdir,
+                "SURVEY_URL": "https://enkat.example.se",
+                "MAIL_URL": f"file://{workdir}/mail",
+            }
+        )
+        db = Database(url)
+        app = create_app(config)
+        with app.test_request_context(), db.transaction() as session:
+            survey = import_survey_file(session, ROOT / "services/demo_data/survey-millennium.yaml")
+            set_closes(session, survey, "2099-12-31")
+            open_survey(session, survey)
+            survey_id = survey.id
+            rows = [
+                {"survey_id": survey_id, "email": f"person{n}@example.org", "name": f"Person {n}", "attributes": {}}
+                for n in range(args.participants)
+            ]
+            session.execute(insert(Participant), rows)
+        started = time.perf_counter()
+        with app.test_request_context(), db.transaction() as session:
+            from shared.models import Survey
+
+            start_sending(
+                session, session.get(Survey, survey_id), MailKind.SURVEY_INVITATION, created_by=None, return_path="/"
+            )
+        stop, contexts = threading.Event(), service_contexts(config)
+        while run_next_job(db, config, job_functions(), stop, contexts):
+            pass
+        elapsed = time.perf_counter() - started
+        with db.sessions() as session:
+            queued = session.scalar(select(func.count()).select_from(OutboxMail))
+        db.dispose()
+    load = os.getloadavg()
+    print(f"database: {args.database}, participants: {args.participants}")
+    print(f"invitations queued: {queued} in {elapsed:.1f} s = {queued / elapsed:.0f}/s")
+    print(f"load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

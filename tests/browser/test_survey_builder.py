@@ -1,0 +1,174 @@
+"""The survey builder, sending and mail texts in Chromium, as a new evaluator uses them: start a
+blank survey, add pages, questions of several types, options and a condition, see an error in plain
+Swedish, look at the versions, preview at phone width, write the mail texts with the placeholder
+buttons, send invitations after the confirmation page and watch the job — axe-core finds no
+violations on any page, at 320 px too, and the builder works with JavaScript off."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from services.survey import create_app
+from services.survey.participants.domain import import_participants_csv
+from services.survey.surveys.domain import open_survey
+from shared.accounts import create_admin
+from shared.models import Survey
+from tests.browser.conftest import assert_no_axe_violations
+from tests.survey.conftest import millennium, run_jobs
+
+PASSWORD = "bygg-enkater-2026"
+
+
+def sign_in(page, base: str) -> None:
+    page.goto(f"{base}/admin/surveys/new")
+    page.get_by_label("E-postadress").fill("eva@vastkom.example")
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(f"{base}/admin/surveys/new")
+
+
+def add_question(page, page_number: int, type_label: str) -> None:
+    box = page.get_by_role("group", name=f"Lägg till en fråga på sida {page_number}")
+    box.get_by_label(type_label, exact=True).check()
+    box.get_by_role("button", name="Lägg till frågan").click()
+
+
+def test_build_a_survey_in_the_browser(page, live_server, config, db, passwords):
+    with db.transaction() as s:
+        create_admin(s, passwords, "eva@vastkom.example", PASSWORD, "evaluator")
+    base = live_server(create_app(config))
+    sign_in(page, base)
+    assert_no_axe_violations(page)
+    page.get_by_label("Rubrik").fill("Brukarenkät 2027")
+    page.get_by_label("En tom enkät").check()
+    page.get_by_role("button", name="Skapa enkäten").click()
+    expect(page.get_by_role("heading", name="Bygg enkäten")).to_be_visible()
+    assert_no_axe_violations(page)
+
+    add_question(page, 1, "Ett svar")
+    page.get_by_label("Frågetext").nth(1).fill("Hur nöjd är du?")
+    page.get_by_label("Alternativ 1", exact=True).fill("Nöjd")
+    page.get_by_label("Alternativ 2", exact=True).fill("Missnöjd")
+    page.get_by_role("button", name="Lägg till en sida").click()
+    add_question(page, 2, "Matris")
+    page.get_by_label("Visa frågan").nth(2).select_option(label="Missnöjd")
+    page.get_by_role("button", name="Spara ändringarna").first.click()
+    expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
+    assert page.get_by_label("Visa frågan").nth(2).input_value() == "hur_nojd_ar_du=missnojd"
+    assert_no_axe_violations(page)
+
+    # An error names the question in plain Swedish, next to the field and in the summary.
+    page.get_by_label("Frågetext").first.fill("")
+    page.get_by_role("button", name="Spara ändringarna").first.click()
+    expect(page.get_by_role("link", name="Fråga 1 på sida 1, frågetexten: saknas")).to_be_visible()
+    assert_no_axe_violations(page)
+
+    # At phone width nothing needs sideways scrolling.
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_no_axe_violations(page)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    page.get_by_role("link", name="Tidigare versioner").first.click()
+    expect(page.get_by_role("button", name="Återställ").first).to_be_visible()
+    assert_no_axe_violations(page)
+
+    # The full-page preview at phone width: the respondent's page in a 360 px frame.
+    page.get_by_role("link", name="Bygg enkäten").click()
+    page.get_by_role("link", name="Förhandsvisa i mobilbredd").click()
+    frame = page.frame_locator("iframe.phone-preview")
+    expect(frame.get_by_text("Hur nöjd är du?")).to_be_visible()
+    assert frame.locator("html").evaluate("element => element.scrollWidth") <= 360
+    assert_no_axe_violations(page)
+
+
+def test_the_builder_works_without_javascript(browser, live_server, config, db, passwords):
+    with db.transaction() as s:
+        create_admin(s, passwords, "eva@vastkom.example", PASSWORD, "evaluator")
+    base = live_server(create_app(config))
+    context = browser.new_context(locale="sv-SE", java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in(page, base)
+        page.get_by_label("Mallen ”Utvärdering av Program Millennium”").check()
+        page.get_by_role("button", name="Skapa enkäten").click()
+        add_question(page, 1, "Kort text")
+        expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
+        page.get_by_role("button", name="Flytta ned").first.click()
+        expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
+        with db.sessions() as s:
+            survey = s.query(Survey).one()
+            keys = [q["key"] for q in survey.definition["pages"][0]["questions"]]
+        assert keys[:2] == ["omraden", "delaktighet"] and keys[-1] == "ny_fraga"
+    finally:
+        context.close()
+
+
+def test_mail_texts_and_sending_with_confirmation(page, live_server, config, db, passwords):
+    app = create_app(config)
+    with db.transaction() as s:
+        create_admin(s, passwords, "eva@vastkom.example", PASSWORD, "evaluator")
+    with app.test_request_context(), db.transaction() as s:
+        from services.survey.surveys.domain import create_survey
+
+        survey = create_survey(s, millennium())
+        open_survey(s, survey)
+        import_participants_csv(s, survey.id, "email,name\nanna@ale.example,Anna Ek\nbo@bor.example,Bo Ås\n")
+        survey_id = survey.id
+    base = live_server(app)
+    sign_in(page, base)
+
+    page.goto(f"{base}/admin/surveys/{survey_id}/settings")
+    subject = page.get_by_label("Ämnesrad").first
+    subject.fill("Dags att svara, ")
+    subject.press("End")
+    page.get_by_role("group", name="Ämnesrad: infoga platshållare").first.get_by_role(
+        "button", name="{förnamn}"
+    ).click()
+    assert subject.input_value() == "Dags att svara, {förnamn}"
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Spara").click()
+    expect(page.get_by_text("Inställningarna är sparade.")).to_be_visible()
+
+    page.goto(f"{base}/admin/surveys/{survey_id}")
+    page.get_by_role("link", name="Skicka inbjudningar (2)").click()
+    expect(page.get_by_text("Mejlet går till 2 personer.")).to_be_visible()
+    expect(page.get_by_text("Ämne: Dags att svara, Anna")).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Skicka nu").click()
+    page.wait_for_url(f"{base}/admin/jobs/*")
+    run_jobs(db, config)
+    expect(page.get_by_text("2 mejl lades i utkorgen.")).to_be_visible(timeout=15_000)
+
+
+def test_every_new_question_type_is_accessible_to_respondents(page, live_server, config, db, passwords):
+    from tests.survey.responses.test_question_types import PAGES, RANKING
+
+    app = create_app(config)
+    with db.transaction() as s:
+        create_admin(s, passwords, "eva@vastkom.example", PASSWORD, "evaluator")
+    with app.test_request_context(), db.transaction() as s:
+        from services.survey.surveys.domain import create_survey
+
+        survey_id = create_survey(s, millennium(pages=PAGES + RANKING)).id
+    base = live_server(app)
+    sign_in(page, base)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"{base}/admin/surveys/{survey_id}/preview")
+    expect(page.get_by_label("Vilken kommun arbetar du i?")).to_be_visible()
+    page.get_by_label("När började du?").fill("2025-03-31")
+    page.get_by_label("Vilken kommun arbetar du i?").select_option(label="Ale")
+    expect(page.get_by_label("Varför?")).to_be_visible()  # the condition, live
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Nästa").click()
+    ranking = page.get_by_role("group", name="Vad är viktigast för er?")
+    ranking.get_by_label("Tid").select_option("1")
+    ranking.get_by_label("Pengar").select_option("1")
+    ranking.get_by_label("Kompetens").select_option("2")
+    page.get_by_role("button", name="Skicka in svaren").click()
+    expect(page.get_by_text("Varje plats får bara användas en gång.").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_no_axe_violations(page)
