@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -113,7 +113,7 @@ def import_participants_csv(session: Session, survey_id: int, text: str) -> Impo
         return report
     email_at = columns.index("email") if "email" in columns else columns.index("e-post")
     name_at = columns.index("name") if "name" in columns else (columns.index("namn") if "namn" in columns else None)
-    people: dict[str, dict] = {}
+    entries: list[tuple[int, str, str, dict[str, str]]] = []
     try:
         for row in reader:
             line = reader.line_num
@@ -123,26 +123,41 @@ def import_participants_csv(session: Session, survey_id: int, text: str) -> Impo
                 report.errors.append((line, _("fler kolumner än rubrikraden")))
                 continue
             row = row + [""] * (len(columns) - len(row))
-            try:
-                email = normalise_email(row[email_at])
-            except ValueError as exc:
-                report.errors.append((line, str(exc)))
-                continue
             attributes = {
                 columns[i]: row[i].strip()
                 for i in range(len(columns))
                 if i not in (email_at, name_at) and columns[i] and row[i].strip()
             }
             name = row[name_at].strip() if name_at is not None else ""
-            if email in people:
-                report.merged += 1
-                people[email]["attributes"].update(attributes)
-                people[email]["name"] = name or people[email]["name"]
-            else:
-                people[email] = {"name": name, "attributes": attributes}
+            entries.append((line, row[email_at], name, attributes))
     except csv.Error as exc:
         report.errors.append((reader.line_num, _("filen kunde inte läsas som CSV: %(msg)s", msg=str(exc))))
         return report
+    return add_participants(session, survey_id, entries, report)
+
+
+def add_participants(
+    session: Session,
+    survey_id: int,
+    entries: Iterable[tuple[int, str, str, dict[str, str]]],
+    report: ImportReport | None = None,
+) -> ImportReport:
+    """Add or update people given as (line or position, e-mail, name, attributes): a bad address is
+    reported by its line, a repeated one merged (later values win), a known one updated. Flushes only."""
+    report = report or ImportReport()
+    people: dict[str, dict] = {}
+    for line, raw_email, name, attributes in entries:
+        try:
+            email = normalise_email(raw_email)
+        except ValueError as exc:
+            report.errors.append((line, str(exc)))
+            continue
+        if email in people:
+            report.merged += 1
+            people[email]["attributes"].update(attributes)
+            people[email]["name"] = name or people[email]["name"]
+        else:
+            people[email] = {"name": name, "attributes": dict(attributes)}
 
     emails = list(people)
     existing: dict[str, Participant] = {}
@@ -346,3 +361,22 @@ def list_participants(
         has_next,
         searched,
     )
+
+
+def participants_after(session: Session, survey_id: int, after: int, limit: int, status: str | None = None) -> list:
+    """Up to ``limit`` participants with an id above ``after`` (the API's cursor), in id order, with
+    their status and attributes."""
+    status_col = status_expression().label("status")
+    query = with_suppressions(
+        select(
+            Participant.id,
+            Participant.email,
+            Participant.name,
+            Participant.attributes,
+            status_col,
+            Participant.reminders_sent,
+        )
+    ).where(Participant.survey_id == survey_id, Participant.id > after)
+    if status is not None:
+        query = query.where(status_expression() == ParticipantStatus(status).value)
+    return list(session.execute(query.order_by(Participant.id).limit(limit)))

@@ -4,7 +4,7 @@ Existing lists keep working as before: public, the service's sender, the built-i
 click counts (the server defaults below).
 
 Revision ID: 0009_newsletters
-Revises: 0007_survey_builder
+Revises: 0010_api_keys
 Create Date: 2026-12-01 17:26:11.517111
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import shared.models.base
 
 revision = "0009_newsletters"
-down_revision = "0007_survey_builder"
+down_revision = "0010_api_keys"
 branch_labels = None
 depends_on = None
 
