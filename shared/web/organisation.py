@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared import organisation
 from shared.models import MediaFile
@@ -30,7 +31,13 @@ def current() -> organisation.Organisation:
     cached = current_app.extensions.get("organisation")
     now = time.monotonic()
     if cached is None or now - cached[0] > CACHE_SECONDS:
-        cached = (now, organisation.load(db_session(), services().config))
+        try:
+            cached = (now, organisation.load(db_session(), services().config))
+        except SQLAlchemyError:
+            # The database is away and this is most likely its 503 page: the footer must not fail
+            # too. The last settings read, or the configured name, until the database is back.
+            config = services().config
+            return replace(cached[1]) if cached else organisation.Organisation(name=config.organisation_name)
         current_app.extensions["organisation"] = cached
     found: organisation.Organisation = cached[1]
     return replace(found)
@@ -59,7 +66,7 @@ def accessibility() -> ResponseReturnValue:
     )
 
 
-@bp.get("/media/<int:media_id>/<name>")
+@bp.get("/bilder/<int:media_id>/<name>")
 def media(media_id: int, name: str) -> ResponseReturnValue:
     """An uploaded image. Its address never changes content (a new upload gets a new id): cached a year."""
     found = db_session().get(MediaFile, media_id)

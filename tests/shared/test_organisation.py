@@ -53,10 +53,10 @@ def test_the_logo_shows_in_the_footer(apps, db):
         logo_id = logo.id
     editor = sign_in(apps[0], apps[0].test_client())
     assert editor.post("/admin/organisation", data={"name": "VästKom", "logo_id": str(logo_id)}).status_code == 302
-    assert f'src="/media/{logo_id}/logo"' in apps[1].test_client().get("/privacy").get_data(as_text=True)
+    assert f'src="/bilder/{logo_id}/logo"' in apps[1].test_client().get("/privacy").get_data(as_text=True)
     editor.post("/admin/organisation", data={"name": "VästKom", "logo_id": "999"})  # no such image: no logo
     # The service that saved shows it at once; the other within a minute (each process keeps a copy).
-    assert "/media/" not in apps[0].test_client().get("/privacy").get_data(as_text=True)
+    assert "/bilder/" not in apps[0].test_client().get("/privacy").get_data(as_text=True)
 
 
 def test_bad_settings_are_refused_with_the_input_kept(apps):

@@ -9,7 +9,7 @@ rendering (so the HTML and the plain-text part get them alike):
 Example::
 
     ```signatur
-    Anna Berg | Direktör | https://…/media/3/anna.jpg
+    Anna Berg | Direktör | https://…/bilder/3/anna.jpg
     ```
 """
 

@@ -77,7 +77,7 @@ def upload(session: Session, data: bytes, filename: str, alt_text: str) -> Media
 
 def url(config: Config, media: MediaFile) -> str:
     """The image's address in mail (absolute: mail programs have no base address)."""
-    return f"{config.mailer_url}/media/{media.id}/{media.filename}"
+    return f"{config.mailer_url}/bilder/{media.id}/{media.filename}"
 
 
 def markdown(config: Config, media: MediaFile) -> str:

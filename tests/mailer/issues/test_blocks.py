@@ -7,7 +7,7 @@ from services.mailer.issues.rendering import body_html, body_text
 SOURCE = """## Ledare
 
 ```signatur
-Anna Berg | Direktör | https://vastkom.example/media/1/anna.jpg
+Anna Berg | Direktör | https://vastkom.example/bilder/1/anna.jpg
 ```
 
 [innehåll]
@@ -28,7 +28,7 @@ Text.
 def test_blocks_in_html(app):
     with app.app_context():
         html = body_html(SOURCE)
-    assert '<img src="https://vastkom.example/media/1/anna.jpg" alt="Anna Berg, Direktör">' in html
+    assert '<img src="https://vastkom.example/bilder/1/anna.jpg" alt="Anna Berg, Direktör">' in html
     assert "<em>Anna Berg, Direktör</em>" in html
     assert "<strong>Innehåll</strong>" in html
     assert '<a href="#upphandling" rel="noopener">Upphandling</a>' in html

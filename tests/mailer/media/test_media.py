@@ -31,13 +31,13 @@ def test_upload_resizes_and_requires_alt_text(editor_client, client, db):
         media = s.scalar(select(MediaFile))
         assert (media.width, media.height, media.content_type) == (1200, 600, "image/jpeg")
         assert media.filename == "anna-berg.jpg"
-        path = f"/media/{media.id}/{media.filename}"
+        path = f"/bilder/{media.id}/{media.filename}"
     page = editor_client.get("/admin/media/").get_data(as_text=True)
     assert "![Anna Berg](" in page and f"{path})" in page  # the Markdown to paste, with the absolute address
     served = client.get(path)
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
     assert "max-age=31536000" in served.headers["Cache-Control"]
-    assert client.get("/media/999/x.jpg").status_code == 404
+    assert client.get("/bilder/999/x.jpg").status_code == 404
 
 
 def test_transparent_images_stay_png(editor_client, db):
