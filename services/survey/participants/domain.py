@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
-import io
+import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
 from typing import Any, TypeVar, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, delete, func, insert, select, tuple_
+from sqlalchemy import Select, case, delete, func, insert, select, tuple_, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -89,35 +92,87 @@ def decode_csv(raw: bytes) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-LOOKUP_PART = 10_000
-
-
-def import_participants_csv(session: Session, survey_id: int, text: str) -> ImportReport:
-    """Add or update participants from CSV text (email, name, other columns → attributes).
-
-    Comma or semicolon, CRLF, a BOM; repeated addresses are merged (later columns win). Flushes only.
-    """
-    report = ImportReport()
-    text = text.lstrip("\ufeff").replace("\x00", "")  # NUL cannot be stored (and is never meant)
-    header_line = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+# Lines read, and addresses looked up, per batch: memory stays flat however long the file, and one
+# IN list stays well under the parameters PostgreSQL (65 535) or SQLite (32 766) take in a statement.
+def file_encoding(path: str) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes so, else Excel's Windows-1252; read in
+    chunks, so that the import can then read the file line by line."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        header = next(reader)
-    except StopIteration:
+        with open(path, "rb") as file:
+            while chunk := file.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8-sig"
+
+
+LOOKUP_PART = 1000
+INLINE_MAX_ROWS = 1000  # larger files are imported by the worker, as a job with a progress bar
+INLINE_MAX_BYTES = 200 * 1024
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def text_lines(text: str) -> Iterator[str]:
+    """The text's lines one by one, whatever their ends (csv joins quoted line breaks): no second
+    copy of a large file."""
+    for match in _LINE.finditer(text):
+        if match.group():
+            yield match.group()
+
+
+def runs_as_job(data: bytes) -> bool:
+    """Large files go to the worker; small ones are imported while the editor waits."""
+    return len(data) > INLINE_MAX_BYTES or data.count(b"\n") > INLINE_MAX_ROWS
+
+
+@dataclass
+class _Person:
+    name: str
+    attributes: dict[str, str]
+
+
+def import_participants_csv(
+    session: Session,
+    survey_id: int,
+    text: str | Iterable[str],
+    progress: Callable[[int, ImportReport, datetime], None] | None = None,
+    *,
+    resume: tuple[int, ImportReport, datetime] | None = None,
+) -> ImportReport:
+    """Add or update participants from CSV (email, name, other columns → attributes): the text, or
+    its lines one at a time (a file read line by line is never held whole).
+
+    Comma or semicolon, CRLF, a BOM; repeated addresses are merged (later columns win). Works in
+    batches of ``LOOKUP_PART`` lines, each a lookup and one INSERT and one UPDATE, and calls
+    ``progress`` with (lines read, report so far, the import's time) after each: a job commits there,
+    and after an interruption passes them back as ``resume`` to go on after that line. Flushes only.
+    """
+    done_lines, report, now = resume or (0, ImportReport(), utcnow())
+    lines = iter(text_lines(text) if isinstance(text, str) else text)
+    header_line = next(lines, "").lstrip("\ufeff").replace("\x00", "")
+    if not header_line.strip():
         report.errors.append((1, _("Filen är tom.")))
         return report
-    columns = [h.strip().lower() for h in header]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    # NUL cannot be stored (and is never meant).
+    reader = csv.reader(chain([header_line], (line.replace("\x00", "") for line in lines)), delimiter=delimiter)
+    columns = [h.strip().lower() for h in next(reader)]
     if "email" not in columns and "e-post" not in columns:
         report.errors.append((1, _("Kolumnen ”email” saknas i första raden.")))
         return report
     email_at = columns.index("email") if "email" in columns else columns.index("e-post")
     name_at = columns.index("name") if "name" in columns else (columns.index("namn") if "namn" in columns else None)
-    people: dict[str, dict] = {}
+    # ``now``: one time for every participant this import adds, so a later batch repeating one of
+    # them is a merge.
+    updated_ids: set[int] = set()  # at most the participants there were before
+    batch: dict[str, _Person] = {}
     try:
         for row in reader:
             line = reader.line_num
-            if not any(cell.strip() for cell in row):
+            if line <= done_lines or not any(cell.strip() for cell in row):
                 continue
             if len(row) > len(columns):
                 report.errors.append((line, _("fler kolumner än rubrikraden")))
@@ -134,52 +189,78 @@ def import_participants_csv(session: Session, survey_id: int, text: str) -> Impo
                 if i not in (email_at, name_at) and columns[i] and row[i].strip()
             }
             name = row[name_at].strip() if name_at is not None else ""
-            if email in people:
+            if email in batch:
                 report.merged += 1
-                people[email]["attributes"].update(attributes)
-                people[email]["name"] = name or people[email]["name"]
+                batch[email].attributes.update(attributes)
+                batch[email].name = name or batch[email].name
             else:
-                people[email] = {"name": name, "attributes": attributes}
+                batch[email] = _Person(name, attributes)
+            if len(batch) >= LOOKUP_PART:
+                _save_batch(session, survey_id, batch, now, updated_ids, report)
+                batch = {}
+                if progress:
+                    progress(line, report, now)
     except csv.Error as exc:
         report.errors.append((reader.line_num, _("filen kunde inte läsas som CSV: %(msg)s", msg=str(exc))))
-        return report
+    if batch:
+        _save_batch(session, survey_id, batch, now, updated_ids, report)
+    session.flush()
+    if progress:
+        progress(reader.line_num, report, now)
+    return report
 
-    emails = list(people)
-    existing: dict[str, Participant] = {}
-    # In parts: one IN list of 100 000 addresses is more parameters than PostgreSQL (65 535) or
-    # SQLite (32 766) take in one statement.
-    for start in range(0, len(emails), LOOKUP_PART):
-        part = emails[start : start + LOOKUP_PART]
-        existing.update(
-            (p.email, p)
-            for p in session.scalars(
-                select(Participant).where(Participant.survey_id == survey_id, Participant.email.in_(part))
-            )
+
+def _save_batch(
+    session: Session,
+    survey_id: int,
+    batch: dict[str, _Person],
+    now: datetime,
+    updated_ids: set[int],
+    report: ImportReport,
+) -> None:
+    """One batch of addresses: those already there updated in one statement, the rest added in one."""
+    existing = session.execute(
+        select(
+            Participant.id,
+            Participant.email,
+            Participant.name,
+            Participant.attributes,
+            (Participant.created_at == now).label("added_now"),
+        ).where(Participant.survey_id == survey_id, Participant.email.in_(list(batch)))
+    ).all()
+    changes = []
+    for found in existing:
+        person = batch.pop(found.email)
+        changes.append(
+            {
+                "id": found.id,
+                "name": person.name[:200] or found.name,
+                "attributes": {**(found.attributes or {}), **person.attributes},
+            }
         )
-    now = utcnow()
-    new_rows = []
-    for email, person in people.items():
-        if email in existing:
-            participant = existing[email]
-            participant.name = person["name"][:200] or participant.name
-            participant.attributes = {**(participant.attributes or {}), **person["attributes"]}
-            report.updated += 1
+        if found.added_now or found.id in updated_ids:  # an earlier batch of this file had it
+            report.merged += 1
         else:
-            new_rows.append(
+            updated_ids.add(found.id)
+            report.updated += 1
+    if changes:
+        session.execute(update(Participant), changes)  # by primary key, one executemany
+    if batch:
+        session.execute(
+            insert(Participant),
+            [
                 {
                     "survey_id": survey_id,
                     "email": email,
-                    "name": person["name"][:200],
-                    "attributes": person["attributes"],
+                    "name": person.name[:200],
+                    "attributes": person.attributes,
                     "reminders_sent": 0,
                     "created_at": now,
                 }
-            )
-    if new_rows:
-        session.execute(insert(Participant), new_rows)
-    report.added = len(new_rows)
-    session.flush()
-    return report
+                for email, person in batch.items()
+            ],
+        )
+        report.added += len(batch)
 
 
 def _attributes_from_text(text: str) -> dict:
