@@ -67,12 +67,19 @@ def normalise_email(value: str) -> str:
 
 @dataclass
 class ImportReport:
-    """What a CSV import did, with line-numbered problems."""
+    """What a CSV import did, with line-numbered problems (the first ``REPORT_LIMIT``; all counted)."""
 
     added: int = 0
     updated: int = 0
     merged: int = 0  # lines repeating an address earlier in the same file
     errors: list[tuple[int, str]] = field(default_factory=list)
+    error_count: int = 0
+
+    def problem(self, line: int, message: str) -> None:
+        # A file of a million bad lines must not fill the memory (nor the page) with messages.
+        self.error_count += 1
+        if len(self.errors) < REPORT_LIMIT:
+            self.errors.append((line, message))
 
     def lines(self) -> list[str]:
         out = [
@@ -81,6 +88,8 @@ class ImportReport:
             _("%(n)s dubbletter sammanslagna", n=self.merged),
         ]
         out += [_("rad %(line)s: %(msg)s", line=line, msg=msg) for line, msg in self.errors]
+        if self.error_count > len(self.errors):
+            out.append(_("… och %(n)s rader till med fel", n=self.error_count - len(self.errors)))
         return out
 
 
@@ -109,6 +118,7 @@ def file_encoding(path: str) -> str:
 
 
 LOOKUP_PART = 1000
+REPORT_LIMIT = 1000  # problem lines listed in a report
 INLINE_MAX_ROWS = 1000  # larger files are imported by the worker, as a job with a progress bar
 INLINE_MAX_BYTES = 200 * 1024
 
@@ -154,14 +164,14 @@ def import_participants_csv(
     lines = iter(text_lines(text) if isinstance(text, str) else text)
     header_line = next(lines, "").lstrip("\ufeff").replace("\x00", "")
     if not header_line.strip():
-        report.errors.append((1, _("Filen är tom.")))
+        report.problem(1, _("Filen är tom."))
         return report
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     # NUL cannot be stored (and is never meant).
     reader = csv.reader(chain([header_line], (line.replace("\x00", "") for line in lines)), delimiter=delimiter)
     columns = [h.strip().lower() for h in next(reader)]
     if "email" not in columns and "e-post" not in columns:
-        report.errors.append((1, _("Kolumnen ”email” saknas i första raden.")))
+        report.problem(1, _("Kolumnen ”email” saknas i första raden."))
         return report
     email_at = columns.index("email") if "email" in columns else columns.index("e-post")
     name_at = columns.index("name") if "name" in columns else (columns.index("namn") if "namn" in columns else None)
@@ -175,13 +185,13 @@ def import_participants_csv(
             if line <= done_lines or not any(cell.strip() for cell in row):
                 continue
             if len(row) > len(columns):
-                report.errors.append((line, _("fler kolumner än rubrikraden")))
+                report.problem(line, _("fler kolumner än rubrikraden"))
                 continue
             row = row + [""] * (len(columns) - len(row))
             try:
                 email = normalise_email(row[email_at])
             except ValueError as exc:
-                report.errors.append((line, str(exc)))
+                report.problem(line, str(exc))
                 continue
             attributes = {
                 columns[i]: row[i].strip()
@@ -201,7 +211,7 @@ def import_participants_csv(
                 if progress:
                     progress(line, report, now)
     except csv.Error as exc:
-        report.errors.append((reader.line_num, _("filen kunde inte läsas som CSV: %(msg)s", msg=str(exc))))
+        report.problem(reader.line_num, _("filen kunde inte läsas som CSV: %(msg)s", msg=str(exc)))
     if batch:
         _save_batch(session, survey_id, batch, now, updated_ids, report)
     session.flush()

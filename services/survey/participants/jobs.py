@@ -36,7 +36,11 @@ def import_job(ctx: JobContext) -> None:
     if ctx.checkpoint.get("line"):
         saved = ctx.checkpoint
         report = domain.ImportReport(
-            saved["added"], saved["updated"], saved["merged"], [(line, msg) for line, msg in saved["errors"]]
+            saved["added"],
+            saved["updated"],
+            saved["merged"],
+            [(line, msg) for line, msg in saved["errors"]],
+            saved["error_count"],
         )
         resume = (saved["line"], report, datetime.fromisoformat(saved["now"]))
     with ctx.db.sessions() as session:
@@ -54,6 +58,7 @@ def import_job(ctx: JobContext) -> None:
                     "updated": report.updated,
                     "merged": report.merged,
                     "errors": report.errors,
+                    "error_count": report.error_count,
                     "now": now.isoformat(),
                 },
             )
@@ -61,5 +66,5 @@ def import_job(ctx: JobContext) -> None:
         report = domain.import_participants_csv(session, survey_id, domain.text_lines(text), committed, resume=resume)
         session.commit()
     summary = report.lines()
-    ctx.summary[:] = summary[:3]
+    ctx.summary[:] = summary[:3] + summary[3 + len(report.errors) :]  # the "… och N till" line, if any
     ctx.problems[:] = [{"line": line, "value": "", "message": msg} for line, msg in report.errors]

@@ -120,3 +120,11 @@ def test_add_page_has_its_own_address(evaluator, make_survey):
     bad = post_form(evaluator, page, {"email": "", "name": "Namnet"})
     assert bad.status_code == 422 and 'value="Namnet"' in bad.get_data(as_text=True)
     assert 'id="email-error"' in bad.get_data(as_text=True)
+
+
+def test_a_file_of_bad_lines_lists_the_first_ones_and_counts_the_rest(db, make_survey, monkeypatch):
+    monkeypatch.setattr(domain, "REPORT_LIMIT", 3)
+    with db.transaction() as s:
+        report = domain.import_participants_csv(s, make_survey(), "email\n" + "fel\n" * 5)
+    assert [line for line, _message in report.errors] == [2, 3, 4] and report.error_count == 5
+    assert report.lines()[-1] == "… och 2 rader till med fel"
