@@ -16,10 +16,12 @@ from typing import Any, TypeVar, cast
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, delete, func, insert, select, tuple_, update
+from sqlalchemy import text as sql
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
+from shared.db import is_postgres
 from shared.models import Participant, ParticipantLink, ParticipantStatus, Response, ResponseStatus, Suppression
 
 _Row = TypeVar("_Row", bound=tuple[Any, ...])
@@ -179,6 +181,7 @@ def import_participants_csv(
     # them is a merge.
     updated_ids: set[int] = set()  # at most the participants there were before
     batch: dict[str, _Person] = {}
+    batches = 0
     try:
         for row in reader:
             line = reader.line_num
@@ -208,6 +211,11 @@ def import_participants_csv(
             if len(batch) >= LOOKUP_PART:
                 _save_batch(session, survey_id, batch, now, updated_ids, report)
                 batch = {}
+                batches += 1
+                if batches & (batches - 1) == 0 and is_postgres(session):
+                    # Fresh statistics each time the table may have doubled: planned for the
+                    # (nearly) empty table it was, the look-up scans all of it, once per batch.
+                    session.execute(sql("ANALYZE participants"))
                 if progress:
                     progress(line, report, now)
     except csv.Error as exc:
