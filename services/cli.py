@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from services.mailer import cli as mailer_cli
 from services.survey import cli as survey_cli
-from shared.cli import CliContext, pass_cli
-from shared.models import AdminUser, Role
+from shared.cli import ROW_ID, CliContext, pass_cli
+from shared.models import AdminUser, ApiScope, Role
 
 
 @click.group()
@@ -59,11 +59,12 @@ def _accounts(cli: CliContext) -> Iterator[Session]:
     errors become a clear message for the shell."""
     from services.mailer import create_app
     from shared.accounts import AccountError
+    from shared.api.keys import ApiKeyError
 
     try:
         with create_app(cli.config).test_request_context(), cli.database.transaction() as session:
             yield session
-    except AccountError as exc:
+    except (AccountError, ApiKeyError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -168,6 +169,73 @@ def admin_password(cli: CliContext, email: str, password: str | None) -> None:
         user = _account(session, email)
         set_password(session, cli.passwords, user, _password_from_user(password))
     click.echo(f"{email} has a new password; its sessions have ended")
+
+
+@main.group("api-keys")
+def api_keys() -> None:
+    """Keys for the HTTP API (/api/v1 in each service): create, list, revoke."""
+
+
+@api_keys.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What uses the key, e.g. the intranet's subscribe box.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice([scope.value for scope in ApiScope]),
+    help="Repeat for more than one.",
+)
+@click.option("--expires", type=click.DateTime(["%Y-%m-%d"]), help="Last day the key works (Swedish time).")
+@pass_cli
+def api_keys_create(cli: CliContext, email: str, name: str, scopes: tuple[str, ...], expires) -> None:
+    """Create a key for the account EMAIL and print it: this is the only time it is shown."""
+    from shared.api.keys import create_key, expiry_after_day
+
+    with _accounts(cli) as session:
+        new = create_key(
+            session, _account(session, email), name, scopes, expiry_after_day(expires.date()) if expires else None
+        )
+        key_id = new.key.id
+    click.echo(new.secret)
+    click.echo(f"key {key_id} for {email}: store it now, it is not shown again", err=True)
+
+
+@api_keys.command("list")
+@click.argument("email", required=False)
+@pass_cli
+def api_keys_list(cli: CliContext, email: str | None) -> None:
+    """Keys (of one account, or all): id, account, name, start of the key, scopes, expiry, last use, state."""
+    from shared.api.keys import keys_of
+
+    def when(moment) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%MZ") if moment else "-"
+
+    with _accounts(cli) as session:
+        account_id = _account(session, email).id if email else None
+        for key in keys_of(session, account_id):
+            state = "revoked" if key.revoked_at else "active"
+            click.echo(
+                f"{key.id}\t{key.account.email}\t{key.name}\t{key.prefix}…\t{','.join(key.scopes)}\t"
+                f"expires {when(key.expires_at)}\tlast used {when(key.last_used_at)}\t{state}"
+            )
+
+
+@api_keys.command("revoke")
+@click.argument("key_id", type=ROW_ID)
+@pass_cli
+def api_keys_revoke(cli: CliContext, key_id: int) -> None:
+    """Stop a key at once."""
+    from shared.api.keys import revoke
+    from shared.models import ApiKey
+
+    with _accounts(cli) as session:
+        key = session.get(ApiKey, key_id)
+        if key is None:
+            raise click.ClickException(f"no API key {key_id}")
+        revoke(key)
+    click.echo(f"key {key_id} is revoked")
 
 
 @main.command()

@@ -20,6 +20,9 @@ from datetime import timedelta
 
 from flask import Flask
 
+from shared.api.keys import forget_idempotent_calls
+from shared.api.webhooks import deliver_due as deliver_webhooks
+from shared.api.webhooks import forget_delivered
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[threading.Event], int]
 RATE_EVENTS_KEPT = timedelta(days=2)  # longer than any rate-limit window
+WEBHOOK_DELIVERIES_KEPT = timedelta(days=7)  # a done delivery holds an address: a week to look into failures
+IDEMPOTENT_CALLS_KEPT = timedelta(days=1)  # how long an API retry with the same Idempotency-Key is answered
 HOUSEKEEPING_EVERY = 3600.0  # seconds
 SCHEDULE_EVERY = 60.0  # seconds: reminders are set to the minute
 BACKOFF_FIRST = 1.0  # seconds after a job's first failure; doubled for each further one
@@ -133,14 +138,18 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
     last_housekeeping: float | None = None  # never, so the first pass does it
 
     def housekeeping(stop: threading.Event) -> int:
-        """Hourly: rate-limit counts older than every window are of no use, and they hold IP addresses."""
+        """Hourly: rate-limit counts older than every window are of no use, and they hold IP addresses;
+        the API's stored answers to retried calls are kept a day."""
         nonlocal last_housekeeping
         now = clock()
         if last_housekeeping is not None and now - last_housekeeping < HOUSEKEEPING_EVERY:
             return 0
         last_housekeeping = now
         with db.transaction() as session:
-            return forget_older_than(session, utcnow() - RATE_EVENTS_KEPT)
+            # A retry comes within minutes; a day later the stored answers only hold personal data.
+            forgotten = forget_idempotent_calls(session, utcnow() - IDEMPOTENT_CALLS_KEPT)
+            forgotten += forget_delivered(session, utcnow() - WEBHOOK_DELIVERIES_KEPT)
+            return forget_older_than(session, utcnow() - RATE_EVENTS_KEPT) + forgotten
 
     functions, contexts = job_functions(), service_contexts(config)
     last_schedule: float | None = None
@@ -164,7 +173,10 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
 
     from services.mailer.delivery.jobs import issue_jobs
 
-    return [outbox, *issue_jobs(config, db), long_jobs, survey_schedule, housekeeping]
+    def webhooks(stop: threading.Event) -> int:
+        return deliver_webhooks(db)
+
+    return [outbox, *issue_jobs(config, db), long_jobs, survey_schedule, webhooks, housekeeping]
 
 
 def run(config: Config, *, once: bool = False, stop: threading.Event | None = None, idle_sleep: float = 1.0) -> int:

@@ -73,6 +73,7 @@ class Config:
     session_idle_hours: int = 8
     session_max_days: int = 7
     invitation_link_days: int = 7
+    api_requests_per_minute: int = 120  # per API key, both services together
     testing: bool = False
 
     @property
@@ -218,4 +219,5 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         session_idle_hours=max(1, _positive_int(env, "SESSION_IDLE_HOURS", 8)),
         session_max_days=max(1, _positive_int(env, "SESSION_MAX_DAYS", 7)),
         invitation_link_days=max(1, _positive_int(env, "INVITATION_LINK_DAYS", 7)),
+        api_requests_per_minute=max(1, _positive_int(env, "API_REQUESTS_PER_MINUTE", 120)),
     )

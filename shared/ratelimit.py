@@ -32,6 +32,8 @@ class Verdict:
     allowed: bool
     retry_after: int = 0
     event_id: int | None = None  # the use counted, for ``give_back``
+    used: int = 0  # uses counted in the window, this one included (at most the limit)
+    reset_after: int = 0  # seconds until the oldest of them leaves the window (the API's RateLimit header)
 
 
 def key_hash(key: str) -> str:
@@ -66,11 +68,14 @@ def take(session: Session, key: str, limit: int, window: timedelta, now: datetim
     )
     if len(recent) >= limit:
         # One more fits when the oldest of the last ``limit`` uses leaves the window.
-        return Verdict(False, retry_after=max(1, math.ceil((recent[-1] + window - now).total_seconds())))
+        wait = max(1, math.ceil((recent[-1] + window - now).total_seconds()))
+        return Verdict(False, retry_after=wait, used=len(recent), reset_after=wait)
     event = RateEvent(key=hashed, at=now)
     session.add(event)
     session.flush()
-    return Verdict(True, event_id=event.id)
+    oldest = recent[-1] if recent else now
+    reset = max(1, math.ceil((oldest + window - now).total_seconds()))
+    return Verdict(True, event_id=event.id, used=len(recent) + 1, reset_after=reset)
 
 
 def give_back(session: Session, verdict: Verdict) -> None:

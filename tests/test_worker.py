@@ -114,3 +114,25 @@ def test_housekeeping_runs_on_the_first_pass_then_hourly_even_just_after_boot(db
     now[0] += 1
     assert housekeeping(stop) == 1
     assert rate_event_keys(db) == ["form:192.0.2.2", "form:192.0.2.2"]
+
+
+def test_housekeeping_forgets_stored_api_answers_after_a_day(db, config, passwords):
+    from datetime import timedelta
+
+    from shared.accounts import create_admin
+    from shared.clock import utcnow
+    from shared.models import ApiKey, IdempotentCall
+
+    with db.transaction() as session:
+        account = create_admin(session, passwords, "api@vastkom.example", "ett långt lösenord", "admin")
+        key = ApiKey(account_id=account.id, name="t", prefix="utk_", key_hash="0" * 64, scopes=["mailer:write"])
+        session.add(key)
+        session.flush()
+        for name, age in (("old", timedelta(days=1, minutes=1)), ("new", timedelta(hours=23))):
+            session.add(
+                IdempotentCall(api_key_id=key.id, idempotency_key=name, fingerprint="f", created_at=utcnow() - age)
+            )
+    housekeeping = next(job for job in build_jobs(config, db) if job.__name__ == "housekeeping")
+    assert housekeeping(threading.Event()) == 1
+    with db.sessions() as session:
+        assert session.scalars(select(IdempotentCall.idempotency_key)).all() == ["new"]

@@ -12,11 +12,12 @@ FEATURES = (subscriptions, issues, bounces, outbox)
 
 def create_app(config: Config | None = None) -> Flask:
     """WSGI factory: ``gunicorn 'services.mailer:create_app()'``."""
-    from services.mailer import admin, public
+    from services.mailer import admin, api, public
 
     app = create_base_app(__name__, "mailer", config)
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
     for feature in FEATURES:
         feature.register_blueprints(app)
+    api.register(app)
     return app

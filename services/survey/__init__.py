@@ -13,10 +13,11 @@ def create_app(config: Config | None = None) -> Flask:
     """WSGI factory: ``gunicorn 'services.survey:create_app()'``."""
     app = create_base_app(__name__, "survey", config)
 
-    from services.survey import admin, public
+    from services.survey import admin, api, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
     for feature in FEATURES:
         feature.register_blueprints(app)
+    api.register(app)
     return app

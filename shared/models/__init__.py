@@ -5,6 +5,15 @@ the code that reads it use the same name, and ``member.label`` is what users see
 """
 
 from shared.models.accounts import AccountStatus, AdminUser, Role
+from shared.models.api import (
+    ApiKey,
+    ApiScope,
+    IdempotentCall,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEvent,
+)
 from shared.models.base import Base, Vocabulary
 from shared.models.issues import (
     BounceEvent,
@@ -49,6 +58,8 @@ __all__ = [
     "AccountStatus",
     "AdminUser",
     "Answer",
+    "ApiKey",
+    "ApiScope",
     "Base",
     "BounceEvent",
     "BounceKind",
@@ -56,6 +67,7 @@ __all__ = [
     "ConsentMethod",
     "Delivery",
     "DeliveryStatus",
+    "IdempotentCall",
     "ImportRow",
     "Issue",
     "IssueStatus",
@@ -89,5 +101,9 @@ __all__ = [
     "SurveyStatus",
     "SurveyVersion",
     "Vocabulary",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEvent",
     "WorkerHeartbeat",
 ]

@@ -173,6 +173,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
 
     from shared.web import errors, security
     from shared.web.accounts import bp as accounts_bp
+    from shared.web.api_keys import bp as api_keys_bp
     from shared.web.auth import bp as auth_bp
     from shared.web.jobs import bp as jobs_bp
 
@@ -180,6 +181,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     errors.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(api_keys_bp)
     app.register_blueprint(jobs_bp)
 
     @app.teardown_appcontext

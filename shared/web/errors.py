@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -65,6 +65,10 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException) -> ResponseReturnValue:
         if exc.code in (301, 302, 303, 307, 308):
             return exc
+        if request.path.startswith("/api/"):  # programs get problem+json, not a page
+            from shared.api.problems import problem
+
+            return problem(exc.code or 500, exc.description or "")
         return render_error(exc.code or 500)
 
     @app.errorhandler(Exception)
@@ -78,4 +82,8 @@ def init_app(app: Flask) -> None:
             body, code = render_error(503)
             return body, code, {"Retry-After": "30"}
         log.error("unhandled error: %s", loggable_exception(exc))
+        if request.path.startswith("/api/"):
+            from shared.api.problems import problem
+
+            return problem(500, "An unexpected error; it is logged.")
         return render_error(500)

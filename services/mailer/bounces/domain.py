@@ -18,8 +18,9 @@ from email.message import Message
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from shared.api import webhooks
 from shared.clock import utcnow
-from shared.models import BounceEvent, BounceKind, BounceSource, Suppression, SuppressionReason
+from shared.models import BounceEvent, BounceKind, BounceSource, Suppression, SuppressionReason, WebhookEvent
 
 SOFT_BOUNCE_LIMIT = 3
 SOFT_BOUNCE_WINDOW = timedelta(days=30)
@@ -84,6 +85,18 @@ def record_bounce(
         BounceEvent(email=address, kind=kind, source=source, status_code=status_code[:16], detail=detail[:2000], at=now)
     )
     session.flush()
+    suppressed = _suppress_if_due(session, address, kind, status_code, detail, now)
+    webhooks.emit(
+        session,
+        WebhookEvent.BOUNCE,
+        {"email": address, "kind": BounceKind(kind).value, "status_code": status_code, "suppressed": suppressed},
+    )
+    return suppressed
+
+
+def _suppress_if_due(
+    session: Session, address: str, kind: BounceKind, status_code: str, detail: str, now: datetime
+) -> bool:
     if kind == BounceKind.HARD:
         return suppress(session, address, SuppressionReason.HARD_BOUNCE, f"{status_code} {detail}".strip(), now)
     recent = session.execute(
@@ -187,6 +200,18 @@ def list_suppressions(
         .offset(offset)
     ).all()
     return list(rows), total
+
+
+def suppressions_after(session: Session, after: int, limit: int, query: str = "") -> list[Suppression]:
+    """Up to ``limit`` suppressions with an id above ``after`` (the API's cursor), in id order."""
+    stmt = select(Suppression).where(Suppression.id > after)
+    if query.strip():
+        stmt = stmt.where(Suppression.email.contains(query.strip().lower(), autoescape=True))
+    return list(session.scalars(stmt.order_by(Suppression.id).limit(limit)))
+
+
+def find_suppression(session: Session, email_address: str) -> Suppression | None:
+    return session.scalar(select(Suppression).where(Suppression.email == email_address.strip().lower()))
 
 
 def lift_suppression(session: Session, suppression_id: int) -> str | None:

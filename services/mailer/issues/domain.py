@@ -176,6 +176,16 @@ def render(session: Session, config: Config, issue: Issue) -> RenderedIssue:
     return RenderedIssue(html=html, text=text)
 
 
+def preview(session: Session, config: Config, issue: Issue, sample: str) -> RenderedIssue:
+    """The mail as a sample recipient would get it, with an example stop link."""
+    rendered = render(session, config, issue)
+    stop_url = f"{config.mailer_url}/unsubscribe/…"
+    return RenderedIssue(
+        html=rendered.html.replace(STOP_URL, stop_url).replace(RECIPIENT, sample),
+        text=rendered.text.replace(STOP_URL, stop_url).replace(RECIPIENT, sample),
+    )
+
+
 def freeze(session: Session, config: Config, issue: Issue) -> None:
     """Render once and keep it: every mail of the issue is filled in from this."""
     _check_one_line(issue.subject, issue.preheader)  # a draft stored before the check existed
@@ -458,6 +468,11 @@ def recipient_count(session: Session, issue: Issue) -> int:
 
 def list_issues(session: Session) -> list[Issue]:
     return list(session.scalars(select(Issue).order_by(Issue.created_at.desc(), Issue.id.desc())))
+
+
+def issues_after(session: Session, after: int, limit: int) -> list[Issue]:
+    """Up to ``limit`` issues with an id above ``after`` (the API's cursor), in id order."""
+    return list(session.scalars(select(Issue).where(Issue.id > after).order_by(Issue.id).limit(limit)))
 
 
 def failed_deliveries(session: Session, issue: Issue, limit: int = 50) -> list[Delivery]:

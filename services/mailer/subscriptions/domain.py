@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared import ratelimit
+from shared.api import webhooks
 from shared.clock import utcnow
 from shared.config import Config
 from shared.i18n import DEFAULT_LANGUAGE, language_or_default
@@ -38,6 +39,7 @@ from shared.models import (
     SubscriptionEvent,
     SubscriptionEventKind,
     SubscriptionStatus,
+    WebhookEvent,
 )
 from shared.tokens import TokenExpired, TokenInvalid, Tokens
 
@@ -155,6 +157,34 @@ def find_list(session: Session, slug: str | None = None) -> NewsletterList | Non
 
 def all_lists(session: Session) -> list[NewsletterList]:
     return list(session.scalars(select(NewsletterList).order_by(NewsletterList.name)))
+
+
+class ListError(ValueError):
+    """A list that cannot be made as asked; ``field`` names the field, ``taken`` a slug in use."""
+
+    def __init__(self, message: str, field: str = "", taken: bool = False):
+        super().__init__(message)
+        self.field = field
+        self.taken = taken
+
+
+def create_list(
+    session: Session, *, slug: str, name: str, description: str = "", language: str = "sv"
+) -> NewsletterList:
+    """A new newsletter list; the slug (its address, ``/subscribe/<slug>``) must be free."""
+    slug, name = (slug or "").strip().lower(), (name or "").strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
+        raise ListError(_("Kortnamnet får bara ha a–z, 0–9 och bindestreck (högst 64 tecken)."), "slug")
+    if not name or len(name) > 200:
+        raise ListError(_("Skriv listans namn (högst 200 tecken)."), "name")
+    if find_list(session, slug) is not None:
+        raise ListError(_("Det finns redan en lista med kortnamnet %(slug)s.", slug=slug), "slug", taken=True)
+    newsletter_list = NewsletterList(
+        slug=slug, name=name, description=description.strip(), language=language_or_default(language)
+    )
+    session.add(newsletter_list)
+    session.flush()
+    return newsletter_list
 
 
 def find_subscriber(session: Session, email: str) -> Subscriber | None:
@@ -424,7 +454,17 @@ def confirm_subscription(
     subscription.confirmed_at = now
     subscription.confirm_ip = ip
     add_event(session, subscription, SubscriptionEventKind.CONFIRMED, ip=ip, now=now)
+    webhooks.emit(session, WebhookEvent.SUBSCRIPTION_CONFIRMED, _webhook_data(subscription))
     return check
+
+
+def _webhook_data(subscription: Subscription) -> dict:
+    return {
+        "subscription_id": subscription.id,
+        "list_id": subscription.list_id,
+        "subscriber_id": subscription.subscriber_id,
+        "email": subscription.subscriber.email,
+    }
 
 
 # -- stopping ---------------------------------------------------------------------------------
@@ -458,12 +498,25 @@ def unsubscribe(
     subscription = check.subscription
     if check.state != LinkState.OK or subscription is None:  # OK always comes with its subscription
         return check
+    stop_subscription(session, subscription, ip=ip, detail=method, now=now)
+    return check
+
+
+def stop_subscription(
+    session: Session,
+    subscription: Subscription,
+    *,
+    ip: str | None = None,
+    detail: str = "",
+    now: datetime | None = None,
+) -> None:
+    """End a subscription (recorded in its history); stopping twice is harmless."""
     if subscription.status != SubscriptionStatus.UNSUBSCRIBED:
         now = now or utcnow()
         subscription.status = SubscriptionStatus.UNSUBSCRIBED
         subscription.unsubscribed_at = now
-        add_event(session, subscription, SubscriptionEventKind.UNSUBSCRIBED, ip=ip, detail=method, now=now)
-    return check
+        add_event(session, subscription, SubscriptionEventKind.UNSUBSCRIBED, ip=ip, detail=detail, now=now)
+        webhooks.emit(session, WebhookEvent.SUBSCRIPTION_STOPPED, _webhook_data(subscription))
 
 
 def request_stop_link(

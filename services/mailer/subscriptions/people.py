@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Row, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from shared.i18n import language_or_default
 from shared.models import NewsletterList, OutboxMail, Subscriber, Subscription, SubscriptionStatus, Suppression
 
 PER_PAGE = 50
@@ -111,3 +112,44 @@ def person_record(session: Session, subscriber_id: int) -> PersonRecord | None:
     )
     suppression = session.scalar(select(Suppression).where(Suppression.email == subscriber.email.lower()))
     return PersonRecord(subscriber, subscriptions, mails, suppression)
+
+
+def subscribers_after(
+    session: Session,
+    *,
+    after: int,
+    limit: int,
+    query: str = "",
+    status: SubscriptionStatus | None = None,
+    list_id: int | None = None,
+) -> list[Subscriber]:
+    """Up to ``limit`` subscribers with an id above ``after`` (the API's cursor), in id order, matching
+    a part of the address or name, and with a subscription of this status (on this list) if asked."""
+    stmt = select(Subscriber).where(Subscriber.id > after)
+    text = (query or "").strip().lower()
+    if text:
+        stmt = stmt.where(
+            or_(
+                func.lower(Subscriber.email).contains(text, autoescape=True),
+                func.lower(Subscriber.name).contains(text, autoescape=True),
+            )
+        )
+    if status is not None or list_id is not None:
+        having = select(Subscription.id).where(Subscription.subscriber_id == Subscriber.id)
+        if status is not None:
+            having = having.where(Subscription.status == status)
+        if list_id is not None:
+            having = having.where(Subscription.list_id == list_id)
+        stmt = stmt.where(having.exists())
+    # Their subscriptions in one more query, not one per person.
+    return list(
+        session.scalars(stmt.order_by(Subscriber.id).limit(limit).options(selectinload(Subscriber.subscriptions)))
+    )
+
+
+def update_subscriber(subscriber: Subscriber, *, name: str | None = None, language: str | None = None) -> None:
+    """Change what the person is called in mails, or the language they get them in; None keeps it."""
+    if name is not None:
+        subscriber.name = name.strip()[:200]
+    if language is not None:
+        subscriber.language = language_or_default(language)

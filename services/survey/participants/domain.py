@@ -146,21 +146,24 @@ class _Person:
     attributes: dict[str, str]
 
 
+# Told after each batch: (the line or position reached, the report so far, the import's time).
+Progress = Callable[[int, ImportReport, datetime], None]
+
+
 def import_participants_csv(
     session: Session,
     survey_id: int,
     text: str | Iterable[str],
-    progress: Callable[[int, ImportReport, datetime], None] | None = None,
+    progress: Progress | None = None,
     *,
     resume: tuple[int, ImportReport, datetime] | None = None,
 ) -> ImportReport:
     """Add or update participants from CSV (email, name, other columns → attributes): the text, or
     its lines one at a time (a file read line by line is never held whole).
 
-    Comma or semicolon, CRLF, a BOM; repeated addresses are merged (later columns win). Works in
-    batches of ``LOOKUP_PART`` lines, each a lookup and one INSERT and one UPDATE, and calls
-    ``progress`` with (lines read, report so far, the import's time) after each: a job commits there,
-    and after an interruption passes them back as ``resume`` to go on after that line. Flushes only.
+    Comma or semicolon, CRLF, a BOM; repeated addresses are merged (later columns win). Read and
+    saved in batches (``add_participants``); after an interruption a job passes back what its
+    ``progress`` was last told as ``resume``, to go on after that line. Flushes only.
     """
     done_lines, report, now = resume or (0, ImportReport(), utcnow())
     lines = iter(text_lines(text) if isinstance(text, str) else text)
@@ -177,54 +180,80 @@ def import_participants_csv(
         return report
     email_at = columns.index("email") if "email" in columns else columns.index("e-post")
     name_at = columns.index("name") if "name" in columns else (columns.index("namn") if "namn" in columns else None)
-    # ``now``: one time for every participant this import adds, so a later batch repeating one of
-    # them is a merge.
+
+    def entries() -> Iterator[tuple[int, str, str, dict[str, str]]]:
+        try:
+            for row in reader:
+                line = reader.line_num
+                if line <= done_lines or not any(cell.strip() for cell in row):
+                    continue
+                if len(row) > len(columns):
+                    report.problem(line, _("fler kolumner än rubrikraden"))
+                    continue
+                row = row + [""] * (len(columns) - len(row))
+                attributes = {
+                    columns[i]: row[i].strip()
+                    for i in range(len(columns))
+                    if i not in (email_at, name_at) and columns[i] and row[i].strip()
+                }
+                name = row[name_at].strip() if name_at is not None else ""
+                yield line, row[email_at], name, attributes
+        except csv.Error as exc:
+            report.problem(reader.line_num, _("filen kunde inte läsas som CSV: %(msg)s", msg=str(exc)))
+
+    return add_participants(session, survey_id, entries(), report, progress, now=now)
+
+
+def add_participants(
+    session: Session,
+    survey_id: int,
+    entries: Iterable[tuple[int, str, str, dict[str, str]]],
+    report: ImportReport | None = None,
+    progress: Progress | None = None,
+    *,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Add or update people given as (line or position, e-mail, name, attributes): a bad address is
+    reported by its line, a repeated one merged (later values win), a known one updated.
+
+    Consumes ``entries`` in batches of ``LOOKUP_PART`` addresses, each one look-up, one INSERT and
+    one UPDATE, so memory stays flat however many there are; ``progress`` is called after each (a job
+    commits there). Flushes only.
+    """
+    report = report or ImportReport()
+    # One time for every participant this import adds, so a later batch repeating one is a merge.
+    now = now or utcnow()
     updated_ids: set[int] = set()  # at most the participants there were before
     batch: dict[str, _Person] = {}
     batches = 0
-    try:
-        for row in reader:
-            line = reader.line_num
-            if line <= done_lines or not any(cell.strip() for cell in row):
-                continue
-            if len(row) > len(columns):
-                report.problem(line, _("fler kolumner än rubrikraden"))
-                continue
-            row = row + [""] * (len(columns) - len(row))
-            try:
-                email = normalise_email(row[email_at])
-            except ValueError as exc:
-                report.problem(line, str(exc))
-                continue
-            attributes = {
-                columns[i]: row[i].strip()
-                for i in range(len(columns))
-                if i not in (email_at, name_at) and columns[i] and row[i].strip()
-            }
-            name = row[name_at].strip() if name_at is not None else ""
-            if email in batch:
-                report.merged += 1
-                batch[email].attributes.update(attributes)
-                batch[email].name = name or batch[email].name
-            else:
-                batch[email] = _Person(name, attributes)
-            if len(batch) >= LOOKUP_PART:
-                _save_batch(session, survey_id, batch, now, updated_ids, report)
-                batch = {}
-                batches += 1
-                if batches & (batches - 1) == 0 and is_postgres(session):
-                    # Fresh statistics each time the table may have doubled: planned for the
-                    # (nearly) empty table it was, the look-up scans all of it, once per batch.
-                    session.execute(sql("ANALYZE participants"))
-                if progress:
-                    progress(line, report, now)
-    except csv.Error as exc:
-        report.problem(reader.line_num, _("filen kunde inte läsas som CSV: %(msg)s", msg=str(exc)))
+    line = 0
+    for line, raw_email, name, attributes in entries:
+        try:
+            email = normalise_email(raw_email)
+        except ValueError as exc:
+            report.problem(line, str(exc))
+            continue
+        if email in batch:
+            report.merged += 1
+            batch[email].attributes.update(attributes)
+            batch[email].name = name or batch[email].name
+        else:
+            batch[email] = _Person(name, dict(attributes))
+        if len(batch) >= LOOKUP_PART:
+            _save_batch(session, survey_id, batch, now, updated_ids, report)
+            batch = {}
+            batches += 1
+            if batches & (batches - 1) == 0 and is_postgres(session):
+                # Fresh statistics each time the table may have doubled: planned for the (nearly)
+                # empty table it was, the look-up scans all of it, once per batch.
+                session.execute(sql("ANALYZE participants"))
+            if progress:
+                progress(line, report, now)
     if batch:
         _save_batch(session, survey_id, batch, now, updated_ids, report)
     session.flush()
     if progress:
-        progress(reader.line_num, report, now)
+        progress(line, report, now)
     return report
 
 
@@ -445,3 +474,22 @@ def list_participants(
         has_next,
         searched,
     )
+
+
+def participants_after(session: Session, survey_id: int, after: int, limit: int, status: str | None = None) -> list:
+    """Up to ``limit`` participants with an id above ``after`` (the API's cursor), in id order, with
+    their status and attributes."""
+    status_col = status_expression().label("status")
+    query = with_suppressions(
+        select(
+            Participant.id,
+            Participant.email,
+            Participant.name,
+            Participant.attributes,
+            status_col,
+            Participant.reminders_sent,
+        )
+    ).where(Participant.survey_id == survey_id, Participant.id > after)
+    if status is not None:
+        query = query.where(status_expression() == ParticipantStatus(status).value)
+    return list(session.execute(query.order_by(Participant.id).limit(limit)))

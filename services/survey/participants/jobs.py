@@ -65,6 +65,7 @@ def import_job(ctx: JobContext) -> None:
 
         report = domain.import_participants_csv(session, survey_id, domain.text_lines(text), committed, resume=resume)
         session.commit()
+    ctx.progress(total, total)
     summary = report.lines()
     ctx.summary[:] = summary[:3] + summary[3 + len(report.errors) :]  # the "… och N till" line, if any
     ctx.problems[:] = [{"line": line, "value": "", "message": msg} for line, msg in report.errors]

@@ -25,6 +25,7 @@ from services.survey.surveys.questions import (
     definition_of,
     format_value,
 )
+from shared.api import webhooks
 from shared.clock import utcnow
 from shared.db import is_postgres
 from shared.models import Answer, Participant, Response, ResponseStatus, Survey
@@ -196,6 +197,7 @@ def complete(
         write_answers(session, response.id, definition_of(survey), values)
         if participant is not None:
             participant.completed_at = now
+        webhooks.emit_response_count(session, survey.id, anonymous=survey.anonymous)
         return response.id
     # A fresh row with a fresh random id and fresh answer ids: nothing seen while the response was
     # in progress (its id, its row order, its exact times) can be matched to it afterwards.
@@ -226,6 +228,7 @@ def complete(
         session.flush()
         if is_postgres(session):
             _restamp_same_day(session, survey.id, day)
+    webhooks.emit_response_count(session, survey.id, anonymous=survey.anonymous)
     return new_id
 
 

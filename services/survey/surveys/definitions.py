@@ -308,12 +308,13 @@ def _moment(check: _Checker, name: str, value, end_of_day: bool) -> datetime | N
             return _moment(check, name, parse_moment_text(value), end_of_day)
         else:
             raise ValueError
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_ZONE)
+        return moment.astimezone(UTC)
+    # Year 9999's last day ends past the calendar (OverflowError): not a date anyone means.
+    except (ValueError, OverflowError):
         check.add(name, _("måste vara ett datum (ÅÅÅÅ-MM-DD) eller en tidpunkt (ÅÅÅÅ-MM-DDTHH:MM)"))
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_ZONE)
-    return moment.astimezone(UTC)
 
 
 def parse_moment_text(value: str) -> date | datetime:

@@ -292,3 +292,23 @@ def list_surveys(session: Session, survey_id: int | None = None) -> list[SurveyR
     if survey_id is not None:
         query = query.where(Survey.id == survey_id)
     return [SurveyRow(**row._mapping) for row in session.execute(query)]
+
+
+def surveys_after(session: Session, after: int, limit: int) -> list[SurveyRow]:
+    """Up to ``limit`` surveys with an id above ``after`` (the API's cursor), in id order, with counts."""
+    query = (
+        select(
+            Survey.id,
+            Survey.title,
+            Survey.status,
+            Survey.anonymous,
+            func.count(Participant.id).label("participants"),
+            func.count(Participant.completed_at).label("completed"),
+        )
+        .outerjoin(Participant, Participant.survey_id == Survey.id)
+        .where(Survey.id > after)
+        .group_by(Survey.id, Survey.title, Survey.status, Survey.anonymous)
+        .order_by(Survey.id)
+        .limit(limit)
+    )
+    return [SurveyRow(**row._mapping) for row in session.execute(query)]
