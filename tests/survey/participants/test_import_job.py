@@ -128,3 +128,36 @@ def test_a_file_of_bad_lines_lists_the_first_ones_and_counts_the_rest(db, make_s
         report = domain.import_participants_csv(s, make_survey(), "email\n" + "fel\n" * 5)
     assert [line for line, _message in report.errors] == [2, 3, 4] and report.error_count == 5
     assert report.lines()[-1] == "… och 2 rader till med fel"
+
+
+def test_a_job_stopped_after_a_batch_goes_on_from_there_with_the_same_report(app, db, make_survey, monkeypatch):
+    from services.survey.participants import jobs
+    from shared.models import Survey
+
+    monkeypatch.setattr(domain, "LOOKUP_PART", 1000)
+    with app.test_request_context(), db.transaction() as s:
+        survey = s.get(Survey, make_survey())
+        editor = type("Editor", (), {"id": None})()
+        jobs.start_import(s, survey, big_file(), filename="stor.csv", editor=editor)
+    config = app.extensions["utskick"].config
+    stop = threading.Event()
+    save = domain._save_batch
+
+    def stop_after_first(*args):
+        save(*args)
+        stop.set()  # the worker is asked to stop: its next progress report hands the job back
+
+    monkeypatch.setattr(domain, "_save_batch", stop_after_first)
+    assert run_next_job(db, config, job_functions(), stop, service_contexts(config)) == 1
+    with db.sessions() as s:
+        job = s.scalar(select(Job))
+        assert job.status == "queued" and job.checkpoint["line"] == 1001
+        assert s.scalar(select(func.count()).select_from(Participant)) == 1000
+    monkeypatch.setattr(domain, "_save_batch", save)
+    assert run_next_job(db, config, job_functions(), threading.Event(), service_contexts(config)) == 1
+    with db.sessions() as s:
+        job = s.scalar(select(Job))
+        assert job.status == "done", job.error
+        assert job.report["summary"] == ["2500 nya deltagare", "0 befintliga uppdaterade", "2 dubbletter sammanslagna"]
+        assert [p["line"] for p in job.report["problems"]] == [ROWS + 2]
+        assert s.scalar(select(func.count()).select_from(Participant)) == ROWS
