@@ -7,7 +7,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
-PURPOSES = ("confirm", "unsubscribe", "account")  # survey links carry a random token of their own
+PURPOSES = ("confirm", "unsubscribe", "account", "click")  # survey links carry a random token of their own
 
 
 class TokenInvalid(Exception):

@@ -2,12 +2,12 @@
 
 from flask import Flask
 
-from services.mailer import bounces, issues, outbox, subscriptions
+from services.mailer import bounces, issues, layouts, lists, media, outbox, segments, subscriptions
 from shared.config import Config
 from shared.web import create_base_app
 
 # Each feature registers its own pages (``register_blueprints``) and commands (``cli.register``).
-FEATURES = (subscriptions, issues, bounces, outbox)
+FEATURES = (subscriptions, lists, segments, issues, layouts, media, bounces, outbox)
 
 
 def create_app(config: Config | None = None) -> Flask:

@@ -7,6 +7,6 @@ from services.mailer.subscriptions.public import index as subscriptions_index
 bp = Blueprint("public", __name__)
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 def index():
     return subscriptions_index()

@@ -26,6 +26,7 @@ from shared.models.issues import (
     SendGrant,
 )
 from shared.models.jobs import Job, JobFile, JobFileRole, JobKind, JobStatus
+from shared.models.newsletters import IssueList, IssueRevision, LinkClick, MailTemplate, MediaFile, Segment, Setting
 from shared.models.outbox import MailKind, OutboxMail, OutboxStatus
 from shared.models.reports import Report
 from shared.models.subscriptions import (
@@ -70,13 +71,18 @@ __all__ = [
     "IdempotentCall",
     "ImportRow",
     "Issue",
+    "IssueList",
+    "IssueRevision",
     "IssueStatus",
     "Job",
     "JobFile",
     "JobFileRole",
     "JobKind",
     "JobStatus",
+    "LinkClick",
     "MailKind",
+    "MailTemplate",
+    "MediaFile",
     "NewsletterList",
     "OutboxMail",
     "OutboxStatus",
@@ -89,7 +95,9 @@ __all__ = [
     "Response",
     "ResponseStatus",
     "Role",
+    "Segment",
     "SendGrant",
+    "Setting",
     "Subscriber",
     "Subscription",
     "SubscriptionEvent",

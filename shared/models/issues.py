@@ -63,6 +63,10 @@ class Issue(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who gets it: the active subscribers of its lists (``issue_lists``, else ``list_id``), narrowed
+    # to a segment when one is chosen.
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id", ondelete="SET NULL"))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("mail_templates.id", ondelete="SET NULL"))
 
     newsletter_list: Mapped[NewsletterList] = relationship()
 

@@ -21,6 +21,7 @@ class SubscriptionStatus(Vocabulary):
 class ConsentMethod(Vocabulary):
     DOUBLE_OPT_IN = "double-opt-in", _l("Bekräftad via länk i mejl (dubbel opt-in)")
     IMPORT = "import", _l("Import, samtycke givet på annat sätt")
+    EDITOR = "editor", _l("Tillagd av redaktör, samtycke givet på annat sätt")
 
 
 class SubscriptionEventKind(Vocabulary):
@@ -34,6 +35,7 @@ class SubscriptionEventKind(Vocabulary):
     REQUEST_LIMITED = "request_limited", _l("Anmälan utan mejl (gränsen nådd)")
     STOP_LINK_SENT = "stop_link_sent", _l("Avslutslänk skickad")
     IMPORTED = "imported", _l("Importerad")
+    ADDED = "added", _l("Tillagd av redaktör")
 
 
 class NewsletterList(Base):
@@ -45,6 +47,19 @@ class NewsletterList(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(8), default="sv")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Shown on the public start page and open to anyone; a list that is not public takes
+    # subscribers only from editors (by hand or import).
+    public: Mapped[bool] = mapped_column(default=True)
+    # The From: of the list's issues; empty means the service's MAIL_FROM.
+    sender_name: Mapped[str] = mapped_column(String(200), default="")
+    sender_email: Mapped[str] = mapped_column(String(320), default="")
+    # The list's own consent text; empty means the built-in one. The version is recorded on
+    # every subscription, so it changes whenever the text does.
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    consent_version: Mapped[str] = mapped_column(String(32), default="")
+    # Aggregate link-click counts for the list's issues (off unless an editor turns it on).
+    click_statistics: Mapped[bool] = mapped_column(default=False)
+    archived_at: Mapped[datetime | None]
 
 
 class Subscriber(Base):

@@ -176,6 +176,8 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     from shared.web.api_keys import bp as api_keys_bp
     from shared.web.auth import bp as auth_bp
     from shared.web.jobs import bp as jobs_bp
+    from shared.web.organisation import bp as organisation_bp
+    from shared.web.organisation import current as current_organisation
 
     security.init_app(app)
     errors.init_app(app)
@@ -183,6 +185,8 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_keys_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(organisation_bp)
+    app.add_template_global(current_organisation, "organisation")
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from itsdangerous import Serializer, Signer, URLSafeSerializer, URLSafeTimedSerializer
 from markupsafe import escape
 
+from services.mailer.issues import personal
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL
 from services.mailer.subscriptions.domain import stop_link_headers
 from shared.clock import utcnow
@@ -92,7 +93,7 @@ def _qp(text: str) -> bytes:
     return binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
 
 
-_PLACEHOLDERS = re.compile(f"({STOP_URL}|{RECIPIENT})")
+_PLACEHOLDERS = re.compile(f"({STOP_URL}|{RECIPIENT}|{personal.MARKER.pattern.replace('(', '(?:')})")
 _SOFT_BREAK = b"=\r\n"
 
 
@@ -130,12 +131,17 @@ class IssueMail:
         list_slug: str,
         config: Config,
         tokens: Tokens,
+        sender: str = "",
     ):
         self.issue_id = issue_id
         self.config = config
         self.tokens = _SignerCache(tokens)
         self.html = _EncodedTemplate(html)
         self.text = _EncodedTemplate(text)
+        # Personal fields: the markers are found once; each mail only looks up its person's values.
+        self.fields = personal.Filler(html, text)
+        subject = personal.to_markers(subject)
+        self.personal_subject = subject if personal.markers(subject) else None
         self.envelope_from = parseaddr(config.mail_from)[1]
         self.domain = self.envelope_from.rpartition("@")[2] or "localhost"
         list_id = f"{list_slug}.{self.domain}"
@@ -145,8 +151,8 @@ class IssueMail:
         self._date: tuple[int, bytes] = (0, b"")
         self._fixed = b"".join(
             [
-                _header("From", config.mail_from),
-                _header("Subject", subject),
+                _header("From", sender or config.mail_from),
+                b"" if self.personal_subject else _header("Subject", subject),
                 _header("List-Id", f"{list_name} <{list_id}>"),
                 b"MIME-Version: 1.0\r\n",
                 _header("Content-Language", language),
@@ -173,10 +179,18 @@ class IssueMail:
 
     def _assemble(self, email: str, name: str, stop_url: str, extra: dict[str, str], *, message_id: str) -> bytes:
         who = f"{name} ({email})" if name else email
-        html = self.html.fill({STOP_URL: str(escape(stop_url)), RECIPIENT: str(escape(who))})
-        text = self.text.fill({STOP_URL: stop_url, RECIPIENT: who})
+        person = personal.Person(name)
+        html = self.html.fill(
+            {
+                STOP_URL: str(escape(stop_url)),
+                RECIPIENT: str(escape(who)),
+                **self.fields.values(person, html=True),
+            }
+        )
+        text = self.text.fill({STOP_URL: stop_url, RECIPIENT: who, **self.fields.values(person)})
         head = [
             self._fixed,
+            _header("Subject", personal.fill(self.personal_subject, person)) if self.personal_subject else b"",
             _to_header(email, name),
             self._date_header(),
             f"Message-ID: {message_id}\r\n".encode("ascii"),

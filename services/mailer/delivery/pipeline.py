@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from services.mailer.bounces.domain import classify, record_bounce
 from services.mailer.delivery.compose import IssueMail, Recipient
 from services.mailer.issues.domain import finish_issues
+from services.mailer.subscriptions.domain import list_sender
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import Database, is_postgres
@@ -333,6 +334,7 @@ class IssuePipeline:
                         list_slug=newsletter_list.slug,
                         config=self.config,
                         tokens=self.tokens,
+                        sender=list_sender(newsletter_list),
                     )
                 self._mails[issue_id] = mail
             return mail

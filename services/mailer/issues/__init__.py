@@ -4,6 +4,8 @@
 def register_blueprints(app) -> None:
     """The editors' issue pages and the public archive."""
     from services.mailer.issues import admin, public
+    from services.mailer.issues.personal import generic
 
+    app.add_template_filter(generic)
     app.register_blueprint(admin.bp)
     app.register_blueprint(public.bp)

@@ -44,10 +44,18 @@ def register(main: click.Group) -> None:
     @issues.command("send")
     @click.argument("issue_id", type=ROW_ID)
     @click.option("--at", "at", default=None, help="ISO date-time (Swedish time unless a zone is given).")
+    @click.option(
+        "--list", "list_slugs", multiple=True, help="Send to this list (repeat for several; each person gets one mail)."
+    )
+    @click.option("--segment", "segment_name", default=None, help="Send to the saved segment with this name.")
     @pass_cli
-    def issues_send(cli: CliContext, issue_id: int, at: str | None) -> None:
+    def issues_send(
+        cli: CliContext, issue_id: int, at: str | None, list_slugs: tuple[str, ...], segment_name: str | None
+    ) -> None:
         """Send issue ISSUE_ID now (the worker delivers) or schedule it --at a time."""
         from services.mailer.issues import domain
+        from services.mailer.segments import domain as segments
+        from services.mailer.subscriptions.domain import find_list
         from shared.i18n import LOCAL_ZONE, local_time
         from shared.models import Issue
 
@@ -59,6 +67,20 @@ def register(main: click.Group) -> None:
                     issue = session.get(Issue, issue_id)
                     if issue is None:
                         raise click.ClickException(f"no issue {issue_id}")
+                    if list_slugs or segment_name:
+                        found = [find_list(session, slug) for slug in list_slugs]
+                        missing = [slug for slug, lst in zip(list_slugs, found, strict=True) if lst is None]
+                        if missing:
+                            raise click.ClickException(f"no list {missing[0]!r}")
+                        segment = segments.find_segment(session, segment_name) if segment_name else None
+                        if segment_name and segment is None:
+                            raise click.ClickException(f"no segment {segment_name!r}")
+                        segments.set_issue_audience(
+                            session,
+                            issue,
+                            list_ids=[lst.id for lst in found if lst is not None],
+                            segment_id=segment.id if segment else None,
+                        )
                     if at:
                         moment = domain.parse_iso(at)
                         domain.schedule(session, services_config, issue, moment)

@@ -15,14 +15,19 @@ from typing import Any, cast
 import yaml
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from sqlalchemy import exists, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from services.mailer.issues import clicks, personal
 from services.mailer.issues.rendering import RECIPIENT, STOP_URL, RenderedIssue, body_html, body_text, mail_html
-from services.mailer.subscriptions.domain import find_list
+from services.mailer.layouts import domain as layouts
+from services.mailer.segments import domain as segments
+from services.mailer.subscriptions.domain import find_list, find_subscriber
+from shared import organisation
 from shared.clock import utcnow
 from shared.config import Config
 from shared.db import is_postgres
@@ -30,18 +35,17 @@ from shared.i18n import LOCAL_ZONE, language_or_default
 from shared.mail.message import has_control_characters
 from shared.mail.outbox import enqueue
 from shared.models import (
+    AdminUser,
     Delivery,
     DeliveryStatus,
     Issue,
+    IssueRevision,
     IssueStatus,
     MailKind,
     NewsletterList,
-    Subscriber,
-    Subscription,
-    SubscriptionStatus,
-    Suppression,
 )
 from shared.models.base import UTCDateTime
+from shared.tokens import Tokens
 
 EDITABLE = (IssueStatus.DRAFT, IssueStatus.SCHEDULED)
 MAX_TEST_ADDRESSES = 10
@@ -79,6 +83,11 @@ def _check_texts(subject: str, preheader: str, source: str) -> tuple[str, str, s
     _check_one_line(subject, preheader)
     if not (source or "").strip():
         raise IssueError(_("Skriv brevets innehåll."), "source")
+    for field, written in (("subject", subject), ("preheader", preheader), ("source", source)):
+        try:
+            personal.check(written)
+        except personal.FieldError as exc:
+            raise IssueError(str(exc), field) from None
     return subject, preheader, source.replace("\r\n", "\n")
 
 
@@ -97,18 +106,104 @@ def create_issue(
     )
     session.add(issue)
     session.flush()
+    record_revision(session, issue, created_by)
     return issue
 
 
-def update_issue(session: Session, config: Config, issue: Issue, *, subject: str, preheader: str, source: str) -> Issue:
-    """Change a draft or scheduled issue (a scheduled one is rendered again)."""
+def update_issue(
+    session: Session,
+    config: Config,
+    issue: Issue,
+    *,
+    subject: str,
+    preheader: str,
+    source: str,
+    saved_by: int | None = None,
+    autosave: bool = False,
+) -> Issue:
+    """Change a draft or scheduled issue (a scheduled one is rendered again); the change history
+    gets the new texts."""
     if issue.status not in EDITABLE:
         raise IssueError(_("Brevet har redan börjat skickas och kan inte ändras."))
     issue.subject, issue.preheader, issue.source = _check_texts(subject, preheader, source)
     issue.updated_at = utcnow()
     if issue.status == IssueStatus.SCHEDULED:
         freeze(session, config, issue)
+    record_revision(session, issue, saved_by, autosave=autosave)
     return issue
+
+
+AUTOSAVE_MERGE = timedelta(minutes=10)
+
+
+def record_revision(session: Session, issue: Issue, saved_by: int | None, *, autosave: bool = False) -> None:
+    """Keep the issue's texts in its history. Autosaves by the same person within ten minutes
+    replace each other, so the history shows the working sessions, not every few seconds."""
+    now = utcnow()
+    latest = session.scalar(
+        select(IssueRevision).where(IssueRevision.issue_id == issue.id).order_by(IssueRevision.id.desc()).limit(1)
+    )
+    if latest is not None and (latest.subject, latest.preheader, latest.source) == (
+        issue.subject,
+        issue.preheader,
+        issue.source,
+    ):
+        return  # nothing changed
+    if (
+        autosave
+        and latest is not None
+        and latest.autosave
+        and latest.saved_by == saved_by
+        and now - latest.saved_at < AUTOSAVE_MERGE
+    ):
+        latest.subject, latest.preheader, latest.source, latest.saved_at = (
+            issue.subject,
+            issue.preheader,
+            issue.source,
+            now,
+        )
+        return
+    session.add(
+        IssueRevision(
+            issue_id=issue.id,
+            subject=issue.subject,
+            preheader=issue.preheader,
+            source=issue.source,
+            autosave=autosave,
+            saved_by=saved_by,
+            saved_at=now,
+        )
+    )
+
+
+def revisions(session: Session, issue: Issue) -> list[tuple[IssueRevision, str | None]]:
+    """The issue's history, newest first, with who saved each (their address, if the account is left)."""
+    rows = session.execute(
+        select(IssueRevision, AdminUser.email)
+        .outerjoin(AdminUser, AdminUser.id == IssueRevision.saved_by)
+        .where(IssueRevision.issue_id == issue.id)
+        .order_by(IssueRevision.id.desc())
+    )
+    return [(revision, email) for revision, email in rows]
+
+
+def restore_revision(
+    session: Session, config: Config, issue: Issue, revision_id: int, saved_by: int | None
+) -> IssueRevision:
+    """Make an earlier version the current one (itself a new entry in the history)."""
+    revision = session.get(IssueRevision, revision_id)
+    if revision is None or revision.issue_id != issue.id:
+        raise IssueError(_("Den versionen finns inte."))
+    update_issue(
+        session,
+        config,
+        issue,
+        subject=revision.subject,
+        preheader=revision.preheader,
+        source=revision.source,
+        saved_by=saved_by,
+    )
+    return revision
 
 
 def parse_markdown_file(text: str) -> tuple[dict, str]:
@@ -147,32 +242,62 @@ def archive_url(config: Config, issue_id: int) -> str:
     return f"{config.mailer_url}/issues/{issue_id}"
 
 
-def render(session: Session, config: Config, issue: Issue) -> RenderedIssue:
-    """The mail's HTML and text with placeholders for the recipient and stop link (app context needed)."""
+def render(session: Session, config: Config, issue: Issue, *, count_clicks: bool = False) -> RenderedIssue:
+    """The mail's HTML and text with placeholders for the recipient and stop link (app context needed).
+
+    With ``count_clicks`` (what is sent, when the list counts clicks) the links go through the
+    counting redirect; previews and test mails keep the editor's own links and count nothing.
+    """
     from flask import render_template
 
+    try:
+        # A draft saved before personal fields were checked may hold an unknown one: never sent as it is.
+        personal.check(issue.subject, issue.preheader, issue.source)
+    except personal.FieldError as exc:
+        raise IssueError(str(exc), "source") from None
     newsletter_list = session.get_one(NewsletterList, issue.list_id)
+    links = (
+        clicks.redirect_maker(config, Tokens(config.secret_keys), issue.id)
+        if count_clicks and newsletter_list.click_statistics
+        else None
+    )
     language = language_or_default(newsletter_list.language)
+    org = organisation.load(session, config)
     context = {
         "list_name": newsletter_list.name,
-        "organisation_name": config.organisation_name,
+        "organisation_name": org.name,
         "stop_url": STOP_URL,
         "recipient": RECIPIENT,
         "archive_url": archive_url(config, issue.id),
         "subscribe_url": f"{config.mailer_url}/subscribe",
+        "org": org,
+        "public_url": config.mailer_url,
     }
     with force_locale(language):
         footer_html = render_template("mailer/issues/mail_footer.html", **context)
         footer_text = render_template("mailer/issues/mail_footer.txt", **context)
+        look = layouts.layout(session, config, issue.template_id)
+        if look.footer_text:
+            own = escape(look.footer_text).replace("\n", Markup("<br>"))
+            # The template's text is escaped here; the footer comes from an autoescaping template.
+            footer_html = Markup("<p>") + own + Markup("</p>") + Markup(footer_html)  # noqa: S704
+        header_links = [
+            (_("Starta prenumeration"), f"{config.mailer_url}/subscribe"),
+            (_("Avsluta prenumeration"), STOP_URL),
+            (_("Läs i webbläsaren"), archive_url(config, issue.id)),
+        ]
         html = mail_html(
-            subject=issue.subject,
-            preheader=issue.preheader,
-            body=body_html(issue.source),
+            look=look,
+            header_links=header_links if look.header_links else None,
+            subject=personal.generic(issue.subject),
+            preheader=personal.to_markers(issue.preheader),
+            body=body_html(personal.to_markers(issue.source), links),
             footer=footer_html,
-            organisation_name=config.organisation_name,
+            organisation_name=org.name,
             language=language,
         )
-    text = body_text(issue.source) + "\n-- \n" + footer_text.strip() + "\n"
+    footer_text = (look.footer_text + "\n\n" if look.footer_text else "") + footer_text.strip()
+    text = body_text(personal.to_markers(issue.source), links) + "\n-- \n" + footer_text + "\n"
     return RenderedIssue(html=html, text=text)
 
 
@@ -189,12 +314,31 @@ def preview(session: Session, config: Config, issue: Issue, sample: str) -> Rend
 def freeze(session: Session, config: Config, issue: Issue) -> None:
     """Render once and keep it: every mail of the issue is filled in from this."""
     _check_one_line(issue.subject, issue.preheader)  # a draft stored before the check existed
-    rendered = render(session, config, issue)
+    rendered = render(session, config, issue, count_clicks=True)
     issue.html, issue.text = rendered.html, rendered.text
 
 
-def send_test(session: Session, config: Config, issue: Issue, addresses: str) -> list[str]:
-    """Queue the issue to up to 10 given addresses (comma or line separated); return them."""
+def sample_person(session: Session, email: str | None) -> tuple[personal.Person, str]:
+    """Whom a preview or test mail is filled in for: the subscriber with this address, else an example person."""
+    subscriber = find_subscriber(session, email.strip()) if email and email.strip() else None
+    if subscriber is None:
+        return personal.Person(_("Exempel Exempelsson")), "exempel@example.se"
+    return personal.Person(subscriber.name), subscriber.email
+
+
+def personalised(rendered: RenderedIssue, person: personal.Person, stop_url: str, recipient: str) -> RenderedIssue:
+    """One recipient's HTML and text from the issue rendered once (previews and test mails)."""
+    who = f"{person.name} ({recipient})" if person.name else recipient
+    html = rendered.html.replace(STOP_URL, str(escape(stop_url))).replace(RECIPIENT, str(escape(who)))
+    text = rendered.text.replace(STOP_URL, stop_url).replace(RECIPIENT, who)
+    return RenderedIssue(html=personal.fill(html, person, html=True), text=personal.fill(text, person))
+
+
+def send_test(
+    session: Session, config: Config, issue: Issue, addresses: str, person_email: str | None = None
+) -> list[str]:
+    """Queue the issue to up to 10 given addresses (comma or line separated), personal fields filled
+    in from the chosen subscriber (or an example person); return the addresses."""
     from email_validator import EmailNotValidError, validate_email
 
     wanted = [a.strip() for a in re.split(r"[,;\s]+", addresses or "") if a.strip()]
@@ -210,19 +354,21 @@ def send_test(session: Session, config: Config, issue: Issue, addresses: str) ->
             raise IssueError(_("%(address)s är inte en giltig e-postadress.", address=address), "addresses") from None
     _check_one_line(issue.subject, issue.preheader)
     rendered = render(session, config, issue)
+    person, _example = sample_person(session, person_email)
     language = language_or_default(session.get_one(NewsletterList, issue.list_id).language)
     stop_url = f"{config.mailer_url}/unsubscribe"
     with force_locale(language):
-        subject = _("[Test] %(subject)s", subject=issue.subject)
+        subject = _("[Test] %(subject)s", subject=personal.fill(personal.to_markers(issue.subject), person))
     for address in checked:
+        mail = personalised(rendered, person, stop_url, address)
         enqueue(
             session,
             config,
             kind=MailKind.ISSUE_TEST,
             to_email=address,
             subject=subject,
-            text=rendered.text.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
-            html=rendered.html.replace(STOP_URL, stop_url).replace(RECIPIENT, address),
+            text=mail.text,
+            html=mail.html,
             language=language,
         )
     return checked
@@ -232,21 +378,14 @@ def send_test(session: Session, config: Config, issue: Issue, addresses: str) ->
 
 
 def fan_out(session: Session, issue: Issue, now: datetime) -> int:
-    """One delivery row per active, not suppressed subscription of the list: a single INSERT … SELECT.
+    """One delivery row per recipient (active, not suppressed, on the issue's lists or in its segment,
+    each person once): a single INSERT … SELECT.
 
     ON CONFLICT DO NOTHING on (issue, subscription) makes running it twice harmless.
     """
     when = literal(now, UTCDateTime())
     queued = literal(DeliveryStatus.QUEUED, Delivery.status.type)
-    rows = (
-        select(literal(issue.id), Subscription.id, Subscriber.email, queued, literal(0), when, when, literal(""))
-        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(
-            Subscription.list_id == issue.list_id,
-            Subscription.status == SubscriptionStatus.ACTIVE,
-            ~exists().where(Suppression.email == func.lower(Subscriber.email)),
-        )
-    )
+    rows = segments.fan_out_rows(session, issue, when, queued)
     postgres = is_postgres(session)
     dialect_insert = postgresql_insert if postgres else sqlite_insert
     statement = (
@@ -455,15 +594,8 @@ def progress(session: Session, issue: Issue, now: datetime | None = None) -> Pro
 
 
 def recipient_count(session: Session, issue: Issue) -> int:
-    """How many would get the issue if it went now: the list's active subscriptions."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Subscription)
-            .where(Subscription.list_id == issue.list_id, Subscription.status == SubscriptionStatus.ACTIVE)
-        )
-        or 0
-    )
+    """How many would get the issue if it went now (each person once)."""
+    return segments.issue_count(session, issue)
 
 
 def list_issues(session: Session) -> list[Issue]:

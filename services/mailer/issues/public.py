@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request
 
-from services.mailer.issues import domain
+from services.mailer.issues import clicks, domain
+from services.mailer.issues.personal import generic
 from services.mailer.issues.rendering import archive_html
 from services.mailer.subscriptions.domain import find_list
-from shared.web import db_session
+from shared.web import db_session, services
 
 bp = Blueprint("archive", __name__)
 
@@ -34,6 +35,19 @@ def show(issue_id: int):
     return render_template(
         "mailer/issues/archive_show.html",
         issue=issue,
-        body=archive_html(issue.source),
+        subject=generic(issue.subject),
+        body=archive_html(generic(issue.source)),
         newsletter_list=issue.newsletter_list,
     )
+
+
+@bp.get("/l/<token>")
+def follow_link(token: str):
+    """A link in an issue: count one click for the issue and link (nobody's identity), then go on."""
+    found = clicks.target(services().tokens, token)
+    if found is None:
+        abort(404)
+    s = db_session()
+    clicks.count_click(s, *found)
+    s.commit()
+    return redirect(found[1], code=302)

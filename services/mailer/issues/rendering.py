@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import css_inline
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 from markupsafe import Markup
 from mdit_py_plugins.anchors import anchors_plugin
+
+from services.mailer.issues import blocks
 
 # Placeholders are plain ASCII words: they survive sanitising, CSS inlining and HTML serialising.
 STOP_URL = "UTSKICKSTOPURLPLACEHOLDER"
@@ -91,6 +96,8 @@ CONTENT_CSS = """
 .issue-footer a { color: #1d4e6e; }
 """
 
+DEFAULT_LINK_COLOUR = "#1d4e6e"  # headings and links in CONTENT_CSS; a template may change it
+
 _EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z][\w-]*)\}\s*$")
 
 
@@ -122,11 +129,24 @@ def _markdown() -> MarkdownIt:
 
 
 MARKDOWN = _markdown()
+_HEADINGS = blocks.second_level_headings(MARKDOWN)
 
 
-def body_html(source: str) -> str:
+def _tokens(source: str, links: Callable[[str], str] | None) -> list[Token]:
+    """The parsed Markdown, blocks expanded, each link's address passed through ``links`` (the
+    click-count redirect)."""
+    tokens = MARKDOWN.parse(blocks.expand(source, _HEADINGS), {})
+    if links is not None:
+        for token in tokens:
+            for child in token.children or []:
+                if child.type == "link_open" and isinstance(href := child.attrs.get("href"), str):
+                    child.attrSet("href", links(href))
+    return tokens
+
+
+def body_html(source: str, links: Callable[[str], str] | None = None) -> str:
     """The Markdown as sanitised HTML: no scripts, no event handlers, no javascript: links."""
-    raw = MARKDOWN.render(source)
+    raw = MARKDOWN.renderer.render(_tokens(source, links), MARKDOWN.options, {})
     return nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
@@ -142,8 +162,19 @@ class RenderedIssue:
     text: str  # the plain-text part, with placeholders
 
 
-def mail_html(*, subject: str, preheader: str, body: str, footer: str, organisation_name: str, language: str) -> str:
-    """Put sanitised body HTML and the footer into the shared mail layout and inline the CSS."""
+def mail_html(
+    *,
+    subject: str,
+    preheader: str,
+    body: str,
+    footer: str,
+    organisation_name: str,
+    language: str,
+    look: Any = None,
+    header_links: list[tuple[str, str]] | None = None,
+) -> str:
+    """Put sanitised body HTML and the footer into the shared mail layout (with the issue's template:
+    ``look``) and inline the CSS."""
     from flask import render_template
 
     # Both are HTML already safe to show: ``body`` comes from ``body_html`` (nh3-sanitised), ``footer``
@@ -156,8 +187,11 @@ def mail_html(*, subject: str, preheader: str, body: str, footer: str, organisat
         footer=Markup('<div class="issue-footer">') + Markup(footer) + Markup("</div>"),  # noqa: S704
         organisation_name=organisation_name,
         language=language,
+        look=look,
+        header_links=header_links or [],
     )
-    inliner = css_inline.CSSInliner(extra_css=CONTENT_CSS, load_remote_stylesheets=False, keep_style_tags=False)
+    css = CONTENT_CSS.replace(DEFAULT_LINK_COLOUR, look.link_colour) if look is not None else CONTENT_CSS
+    inliner = css_inline.CSSInliner(extra_css=css, load_remote_stylesheets=False, keep_style_tags=False)
     return inliner.inline(page)
 
 
@@ -268,9 +302,9 @@ def _block_text(node: SyntaxTreeNode, indent: str = "") -> list[str]:
     return blocks
 
 
-def body_text(source: str) -> str:
+def body_text(source: str, links: Callable[[str], str] | None = None) -> str:
     """The Markdown as plain text that reads well on its own: links as 'text (url)', tables as columns."""
-    tree = SyntaxTreeNode(MARKDOWN.parse(source))
+    tree = SyntaxTreeNode(_tokens(source, links))
     return "\n\n".join(b for b in _block_text(tree) if b.strip()) + "\n"
 
 

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 
 from services.mailer.subscriptions import csvio, domain, gdpr, jobs, people
 from services.mailer.subscriptions.forms import ImportForm
-from shared.models import AdminUser, NewsletterList, SubscriptionStatus
-from shared.web import db_session, services
+from shared.models import AdminUser, NewsletterList, Subscriber, SubscriptionStatus
+from shared.web import db_session, get_or_404, services
 from shared.web.auth import current_admin, login_required
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,20 @@ def show(subscriber_id: int):
     if record is None:
         abort(404)
     return render_template("mailer/subscriptions/admin/show.html", record=record)
+
+
+@bp.post("/<int:subscriber_id>/attributes")
+@login_required
+def attributes(subscriber_id: int):
+    """Change the person's attributes (the form has a name and a value field per attribute)."""
+    s = db_session()
+    subscriber = get_or_404(Subscriber, subscriber_id)
+    keys, values = request.form.getlist("attribute-key"), request.form.getlist("attribute-value")
+    people.set_attributes(s, subscriber, list(zip(keys, values, strict=False)))
+    s.commit()
+    log.info("subscriber %s: attributes changed by admin %s", subscriber_id, _editor().id)
+    flash(_("Uppgifterna är sparade."))
+    return redirect(url_for("subscribers.show", subscriber_id=subscriber_id))
 
 
 @bp.route("/<int:subscriber_id>/export", methods=["GET", "POST"])
@@ -156,7 +170,7 @@ def export_csv():
         abort(404)
     out = io.StringIO()
     out.write("\ufeff")  # Excel needs the BOM to read UTF-8 (å, ä, ö) correctly
-    csvio.write_export(csvio.export_rows(s, newsletter_list.id), out)
+    csvio.write_export(csvio.export_rows(s, newsletter_list.id), out, people.attribute_keys(s))
     return Response(
         out.getvalue(),
         mimetype="text/csv",

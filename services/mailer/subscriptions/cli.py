@@ -88,9 +88,9 @@ def register(main: click.Group) -> None:
     @click.option("--list", "list_slug", help="List slug (default: the default list).")
     @pass_cli
     def export_command(cli: CliContext, list_slug: str | None) -> None:
-        """Write the list's subscribers as CSV to stdout."""
-        from services.mailer.subscriptions import csvio
+        """Write the list's subscribers as CSV to stdout (a column per subscriber attribute at the end)."""
+        from services.mailer.subscriptions import csvio, people
 
         _app, svc, list_id = _context(cli, list_slug)
         with svc.db.sessions() as session:
-            csvio.write_export(csvio.export_rows(session, list_id), sys.stdout)
+            csvio.write_export(csvio.export_rows(session, list_id), sys.stdout, people.attribute_keys(session))

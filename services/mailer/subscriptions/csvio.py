@@ -354,7 +354,7 @@ def apply(session: Session, staged: Staged, newsletter_list: NewsletterList, *, 
                 now,
                 literal(staged.now if consented else None, UTCDateTime()),
                 literal(staged.source),
-                literal("" if consented else domain.CONSENT_TEXT_VERSION),
+                literal("" if consented else domain.consent_text(newsletter_list)[1]),
                 literal(method.value),
             )
             .join(rows, func.lower(Subscriber.email) == rows.c.email_key)
@@ -491,7 +491,8 @@ def import_subscribers(
 
 
 def export_rows(session: Session, list_id: int) -> Iterable[tuple]:
-    """(email, name, status, requested_at, confirmed_at, unsubscribed_at) for every subscription of a list."""
+    """(email, name, status, requested_at, confirmed_at, unsubscribed_at, attributes) for every
+    subscription of a list."""
     return session.execute(
         select(
             Subscriber.email,
@@ -500,6 +501,7 @@ def export_rows(session: Session, list_id: int) -> Iterable[tuple]:
             Subscription.requested_at,
             Subscription.confirmed_at,
             Subscription.unsubscribed_at,
+            Subscriber.attributes,
         )
         .join(Subscriber, Subscription.subscriber_id == Subscriber.id)
         .where(Subscription.list_id == list_id)
@@ -507,12 +509,17 @@ def export_rows(session: Session, list_id: int) -> Iterable[tuple]:
     )
 
 
-def write_export(rows: Iterable[tuple], out: TextIO) -> int:
-    """Write the export CSV (header row, ISO 8601 UTC times); returns the number of data rows."""
+def write_export(rows: Iterable[tuple], out: TextIO, attribute_keys: list[str] | tuple[str, ...] = ()) -> int:
+    """Write the export CSV (header row, ISO 8601 UTC times, a column per attribute after the fixed
+    ones); returns the number of data rows."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow([*EXPORT_COLUMNS, *attribute_keys])
     n = 0
-    for row in rows:
-        writer.writerow([v.isoformat() if isinstance(v, datetime) else (v or "") for v in row])
+    for *fixed, attributes in rows:
+        attributes = attributes or {}
+        writer.writerow(
+            [v.isoformat() if isinstance(v, datetime) else (v or "") for v in fixed]
+            + [attributes.get(key, "") for key in attribute_keys]
+        )
         n += 1
     return n

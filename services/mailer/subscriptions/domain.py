@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from enum import StrEnum
 from functools import cache, lru_cache
 from urllib.parse import quote
@@ -24,7 +24,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared import ratelimit
+from shared import organisation, ratelimit
 from shared.api import webhooks
 from shared.clock import utcnow
 from shared.config import Config
@@ -139,8 +139,12 @@ def _request_stamp(subscription: Subscription) -> int:
     return int(subscription.requested_at.timestamp() * 1_000_000)
 
 
-def confirm_link_url(tokens: Tokens, config: Config, subscription: Subscription) -> str:
-    token = tokens.dumps("confirm", [subscription.id, _request_stamp(subscription)])
+def confirm_link_url(tokens: Tokens, config: Config, subscription: Subscription, *more: Subscription) -> str:
+    """One link confirming one subscription or, from the several-lists form, all of them."""
+    if not more:
+        token = tokens.dumps("confirm", [subscription.id, _request_stamp(subscription)])
+    else:
+        token = tokens.dumps("confirm", [[s.id, _request_stamp(s)] for s in (subscription, *more)])
     return f"{config.mailer_url}/confirm/{token}"
 
 
@@ -155,8 +159,31 @@ def find_list(session: Session, slug: str | None = None) -> NewsletterList | Non
     return default or session.scalar(select(NewsletterList).order_by(NewsletterList.id).limit(1))
 
 
-def all_lists(session: Session) -> list[NewsletterList]:
-    return list(session.scalars(select(NewsletterList).order_by(NewsletterList.name)))
+def all_lists(session: Session, *, archived: bool = False) -> list[NewsletterList]:
+    """The lists by name; archived ones only when asked for."""
+    query = select(NewsletterList).order_by(NewsletterList.name)
+    if not archived:
+        query = query.where(NewsletterList.archived_at.is_(None))
+    return list(session.scalars(query))
+
+
+def public_lists(session: Session) -> list[NewsletterList]:
+    """The lists anyone may subscribe to (public and not archived)."""
+    return [lst for lst in all_lists(session) if lst.public]
+
+
+def list_sender(newsletter_list: NewsletterList) -> str:
+    """The list's own From: (name and address), or "" for the service's MAIL_FROM."""
+    if not newsletter_list.sender_email:
+        return ""
+    return formataddr((newsletter_list.sender_name, newsletter_list.sender_email))
+
+
+def consent_text(newsletter_list: NewsletterList) -> tuple[str, str]:
+    """The consent text a list shows and its version (the built-in text when the list has none)."""
+    if newsletter_list.consent_text.strip():
+        return newsletter_list.consent_text, newsletter_list.consent_version
+    return str(CONSENT_TEXT), CONSENT_TEXT_VERSION
 
 
 class ListError(ValueError):
@@ -231,8 +258,10 @@ def _send(
     """
     language = language_or_default(subscriber.language)
     stop_url, headers = stop_link_headers(tokens, config, subscription.id)
+    context.setdefault("list_name", subscription.newsletter_list.name)
     context.update(
-        list_name=subscription.newsletter_list.name,
+        org=organisation.load(session, config),
+        public_url=config.mailer_url,
         stop_url=stop_url,
         organisation_name=config.organisation_name,
     )
@@ -274,8 +303,11 @@ def _subject(kind: MailKind, list_name: str) -> str:
     raise ValueError(kind)
 
 
-def send_confirmation(session: Session, config: Config, tokens: Tokens, subscription: Subscription) -> None:
-    """Write a confirmation mail for a pending subscription (no rate limit: callers decide)."""
+def send_confirmation(
+    session: Session, config: Config, tokens: Tokens, subscription: Subscription, *more: Subscription
+) -> None:
+    """Write one confirmation mail for one or several pending subscriptions of a person (no rate
+    limit: callers decide)."""
     _send(
         session,
         config,
@@ -283,7 +315,8 @@ def send_confirmation(session: Session, config: Config, tokens: Tokens, subscrip
         MailKind.CONFIRMATION,
         subscriber=subscription.subscriber,
         subscription=subscription,
-        confirm_url=confirm_link_url(tokens, config, subscription),
+        list_name=_(" och ").join(s.newsletter_list.name for s in (subscription, *more)),
+        confirm_url=confirm_link_url(tokens, config, subscription, *more),
         days=max(1, config.confirm_link_max_age // 86400),
     )
 
@@ -333,7 +366,36 @@ def request_subscription(
     language: str = DEFAULT_LANGUAGE,
     now: datetime | None = None,
 ) -> str:
-    """Handle a subscribe form post; whatever happens the visitor sees the same page.
+    """Handle a subscribe form post for one list; see ``request_subscriptions``."""
+    return request_subscriptions(
+        session,
+        config,
+        tokens,
+        [newsletter_list],
+        email,
+        name,
+        ip=ip,
+        source_url=source_url,
+        language=language,
+        now=now,
+    )
+
+
+def request_subscriptions(
+    session: Session,
+    config: Config,
+    tokens: Tokens,
+    lists: list[NewsletterList],
+    email: str,
+    name: str = "",
+    *,
+    ip: str | None = None,
+    source_url: str = "",
+    language: str = DEFAULT_LANGUAGE,
+    now: datetime | None = None,
+) -> str:
+    """Handle a subscribe form post for one or several lists; whatever happens the visitor sees the
+    same page. One confirmation mail covers every chosen list the person is not yet active on.
 
     Returns what was done (for logs and tests): ``confirmation_sent``, ``already_subscribed_sent``,
     ``ip_limited``, ``address_limited`` or ``suppressed``.
@@ -347,26 +409,32 @@ def request_subscription(
         # Erased, bounced or complained: store nothing and send nothing.
         return "suppressed"
     subscriber = find_subscriber(session, email)
-    subscription = find_subscription(session, newsletter_list.id, subscriber.id) if subscriber else None
+    existing = {lst.id: find_subscription(session, lst.id, subscriber.id) if subscriber else None for lst in lists}
+    wanted = [lst for lst in lists if (sub := existing[lst.id]) is None or sub.status != SubscriptionStatus.ACTIVE]
 
-    if subscription is not None and subscription.status == SubscriptionStatus.ACTIVE:
+    if not wanted:
+        active = [sub for sub in existing.values() if sub is not None]
         if not _address_mail_allowed(session, config, email, now):
-            add_event(session, subscription, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
+            for sub in active:
+                add_event(session, sub, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
             return "address_limited"
-        add_event(session, subscription, SubscriptionEventKind.ALREADY_SUBSCRIBED_SENT, ip=ip, now=now)
+        for sub in active:
+            add_event(session, sub, SubscriptionEventKind.ALREADY_SUBSCRIBED_SENT, ip=ip, now=now)
         _send(
             session,
             config,
             tokens,
             MailKind.ALREADY_SUBSCRIBED,
-            subscriber=subscription.subscriber,
-            subscription=subscription,
+            subscriber=active[0].subscriber,
+            subscription=active[0],
+            list_name=_(" och ").join(sub.newsletter_list.name for sub in active),
         )
         return "already_subscribed_sent"
 
     if not _address_mail_allowed(session, config, email, now):
-        if subscription is not None:
-            add_event(session, subscription, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
+        for sub in existing.values():
+            if sub is not None:
+                add_event(session, sub, SubscriptionEventKind.REQUEST_LIMITED, ip=ip, now=now)
         return "address_limited"
 
     if subscriber is None:
@@ -376,32 +444,37 @@ def request_subscription(
     # A known subscriber keeps their name: a stranger typing their address must not change how
     # the newsletters they already get greet them.
     subscriber.language = language
-    if subscription is None:
-        subscription = Subscription(list_id=newsletter_list.id, subscriber_id=subscriber.id)
-        session.add(subscription)
-    # New, pending and earlier stopped subscriptions all start over: a fresh request needing confirmation.
-    previous = subscription.status
-    subscription.status = SubscriptionStatus.PENDING
-    subscription.requested_at = now
-    subscription.confirmed_at = None
-    subscription.unsubscribed_at = None
-    subscription.source_url = "".join(ch for ch in (source_url or "") if ch.isprintable())[:500]
-    subscription.request_ip = ip
-    subscription.confirm_ip = None
-    subscription.consent_text_version = CONSENT_TEXT_VERSION
-    subscription.consent_method = ConsentMethod.DOUBLE_OPT_IN
-    session.flush()
-    session.refresh(subscription, ["newsletter_list", "subscriber"])
-    add_event(
-        session,
-        subscription,
-        SubscriptionEventKind.REQUESTED,
-        ip=ip,
-        now=now,
-        detail="" if previous in (None, SubscriptionStatus.PENDING) else f"was {previous}",
-    )
-    send_confirmation(session, config, tokens, subscription)
-    add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
+    pending: list[Subscription] = []
+    for newsletter_list in wanted:
+        subscription = existing[newsletter_list.id]
+        if subscription is None:
+            subscription = Subscription(list_id=newsletter_list.id, subscriber_id=subscriber.id)
+            session.add(subscription)
+        # New, pending and earlier stopped subscriptions all start over: a fresh request needing confirmation.
+        previous = subscription.status
+        subscription.status = SubscriptionStatus.PENDING
+        subscription.requested_at = now
+        subscription.confirmed_at = None
+        subscription.unsubscribed_at = None
+        subscription.source_url = "".join(ch for ch in (source_url or "") if ch.isprintable())[:500]
+        subscription.request_ip = ip
+        subscription.confirm_ip = None
+        subscription.consent_text_version = consent_text(newsletter_list)[1]
+        subscription.consent_method = ConsentMethod.DOUBLE_OPT_IN
+        session.flush()
+        session.refresh(subscription, ["newsletter_list", "subscriber"])
+        add_event(
+            session,
+            subscription,
+            SubscriptionEventKind.REQUESTED,
+            ip=ip,
+            now=now,
+            detail="" if previous in (None, SubscriptionStatus.PENDING) else f"was {previous}",
+        )
+        pending.append(subscription)
+    send_confirmation(session, config, tokens, *pending)
+    for subscription in pending:
+        add_event(session, subscription, SubscriptionEventKind.CONFIRMATION_SENT, now=now)
     return "confirmation_sent"
 
 
@@ -421,6 +494,12 @@ class LinkState(StrEnum):
 class LinkCheck:
     state: LinkState
     subscription: Subscription | None = None
+    # A link from the several-lists form confirms these too.
+    others: list[Subscription] = field(default_factory=list)
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        return ([self.subscription] if self.subscription is not None else []) + self.others
 
 
 def check_confirm_link(session: Session, config: Config, tokens: Tokens, token: str) -> LinkCheck:
@@ -431,14 +510,20 @@ def check_confirm_link(session: Session, config: Config, tokens: Tokens, token: 
         return LinkCheck(LinkState.EXPIRED)
     except TokenInvalid:
         return LinkCheck(LinkState.INVALID)
-    if not (isinstance(payload, list) and len(payload) == 2 and all(type(v) is int for v in payload)):
+    pairs = payload if isinstance(payload, list) and payload and isinstance(payload[0], list) else [payload]
+    if not all(isinstance(p, list) and len(p) == 2 and all(type(v) is int for v in p) for p in pairs):
         return LinkCheck(LinkState.INVALID)
-    subscription = session.get(Subscription, payload[0])
-    if subscription is None:
-        return LinkCheck(LinkState.USED)  # erased since: a new request is the way on
-    if subscription.status != SubscriptionStatus.PENDING or _request_stamp(subscription) != payload[1]:
-        return LinkCheck(LinkState.USED, subscription)
-    return LinkCheck(LinkState.OK, subscription)
+    found = [(session.get(Subscription, p[0]), p[1]) for p in pairs]
+    waiting = [
+        sub
+        for sub, stamp in found
+        if sub is not None and sub.status == SubscriptionStatus.PENDING and _request_stamp(sub) == stamp
+    ]
+    if not waiting:
+        # Erased since, confirmed already, or replaced by a newer request.
+        first = next((sub for sub, _stamp in found if sub is not None), None)
+        return LinkCheck(LinkState.USED, first)
+    return LinkCheck(LinkState.OK, waiting[0], waiting[1:])
 
 
 def confirm_subscription(
@@ -450,11 +535,12 @@ def confirm_subscription(
     if check.state != LinkState.OK or subscription is None:  # OK always comes with its subscription
         return check
     now = now or utcnow()
-    subscription.status = SubscriptionStatus.ACTIVE
-    subscription.confirmed_at = now
-    subscription.confirm_ip = ip
-    add_event(session, subscription, SubscriptionEventKind.CONFIRMED, ip=ip, now=now)
-    webhooks.emit(session, WebhookEvent.SUBSCRIPTION_CONFIRMED, _webhook_data(subscription))
+    for confirmed in check.subscriptions:
+        confirmed.status = SubscriptionStatus.ACTIVE
+        confirmed.confirmed_at = now
+        confirmed.confirm_ip = ip
+        add_event(session, confirmed, SubscriptionEventKind.CONFIRMED, ip=ip, now=now)
+        webhooks.emit(session, WebhookEvent.SUBSCRIPTION_CONFIRMED, _webhook_data(confirmed))
     return check
 
 

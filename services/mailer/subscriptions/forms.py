@@ -7,7 +7,7 @@ import unicodedata
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Optional, StopValidation, ValidationError
 
 from services.mailer.subscriptions.domain import InvalidAddress, normalise_email
@@ -49,6 +49,16 @@ class SubscribeForm(AddressForm):
         _l("Namn (frivilligt)"),
         validators=[Optional(), _AtMost(200, _l("Skriv högst 200 tecken.")), _no_control_characters],
     )
+
+
+class ListsSubscribeForm(SubscribeForm):
+    """The start page with several lists: tick the ones wanted, one confirmation mail for all."""
+
+    lists = SelectMultipleField(_l("Nyhetsbrev"), coerce=str)
+
+    def validate_lists(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Välj minst ett nyhetsbrev."))
 
 
 class StopRequestForm(AddressForm):

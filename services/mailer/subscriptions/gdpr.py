@@ -46,7 +46,13 @@ def personal_data(session: Session, subscriber_id: int, now: datetime | None = N
     ).all()
     return {
         "exported_at": _iso(now or utcnow()),
-        "subscriber": {"email": s.email, "name": s.name, "language": s.language, "created_at": _iso(s.created_at)},
+        "subscriber": {
+            "email": s.email,
+            "name": s.name,
+            "language": s.language,
+            "attributes": dict(s.attributes or {}),
+            "created_at": _iso(s.created_at),
+        },
         "subscriptions": [
             {
                 "list": sub.newsletter_list.name,

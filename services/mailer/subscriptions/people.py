@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, func, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from shared.db import is_postgres
 from shared.i18n import language_or_default
 from shared.models import NewsletterList, OutboxMail, Subscriber, Subscription, SubscriptionStatus, Suppression
 
@@ -112,6 +113,36 @@ def person_record(session: Session, subscriber_id: int) -> PersonRecord | None:
     )
     suppression = session.scalar(select(Suppression).where(Suppression.email == subscriber.email.lower()))
     return PersonRecord(subscriber, subscriptions, mails, suppression)
+
+
+MAX_ATTRIBUTE_KEY = 100
+MAX_ATTRIBUTE_VALUE = 500
+
+
+def set_attributes(session: Session, subscriber: Subscriber, pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Replace a person's attributes (organisation, municipality, role, …) with the given pairs; a
+    pair without a name or value is dropped, and a name given twice keeps its last value."""
+    attributes: dict[str, str] = {}
+    for key, value in pairs:
+        key = " ".join((key or "").split())[:MAX_ATTRIBUTE_KEY]
+        value = " ".join((value or "").split())[:MAX_ATTRIBUTE_VALUE]
+        if key and value:
+            attributes[key] = value
+    subscriber.attributes = attributes
+    session.flush()
+    return attributes
+
+
+def attribute_keys(session: Session) -> list[str]:
+    """The attribute names subscribers have (offered as choices in the segment form), found by the
+    database: each dialect has its own way to list a JSON object's keys."""
+    if is_postgres(session):
+        statement = text("SELECT DISTINCT json_object_keys(attributes) AS key FROM subscribers ORDER BY key")
+    else:
+        statement = text(
+            "SELECT DISTINCT j.key FROM subscribers, json_each(subscribers.attributes) AS j ORDER BY j.key"
+        )
+    return list(session.scalars(statement))
 
 
 def subscribers_after(

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from services.mailer.subscriptions import domain
 from services.mailer.subscriptions.domain import LinkState
-from services.mailer.subscriptions.forms import StopRequestForm, SubscribeForm
+from services.mailer.subscriptions.forms import ListsSubscribeForm, StopRequestForm, SubscribeForm
 from shared.models import SubscriptionStatus
 from shared.web import csrf, db_session, page_language, services
 
@@ -16,17 +16,46 @@ bp = Blueprint("subscriptions", __name__)
 
 def _list_or_404(slug: str | None):
     newsletter_list = domain.find_list(db_session(), slug)
-    if newsletter_list is None:
+    if newsletter_list is None or not newsletter_list.public or newsletter_list.archived_at is not None:
         abort(404)
     return newsletter_list
 
 
 def index():
-    """The start page: the default list's subscribe form, or a choice when there are several lists."""
-    lists = domain.all_lists(db_session())
+    """The start page: the default list's subscribe form, or every public list with checkboxes."""
+    lists = domain.public_lists(db_session())
     if len(lists) > 1:
-        return render_template("mailer/subscriptions/lists.html", lists=lists)
-    return subscribe()
+        return subscribe_lists(lists)
+    if not lists:
+        abort(404)
+    return subscribe(lists[0].slug)
+
+
+def subscribe_lists(lists):
+    """Several lists on one page, one confirmation mail for the ones ticked."""
+    form = ListsSubscribeForm()
+    form.lists.choices = [(lst.slug, lst.name) for lst in lists]
+    if form.validate_on_submit() and form.address is not None:
+        s, svc = db_session(), services()
+        chosen = [lst for lst in lists if lst.slug in (form.lists.data or [])]
+        outcome = domain.request_subscriptions(
+            s,
+            svc.config,
+            svc.tokens,
+            chosen,
+            form.address,
+            form.name.data or "",
+            ip=request.remote_addr,
+            source_url=request.referrer or request.url,
+            language=page_language(),
+        )
+        s.commit()
+        domain.log.info("subscribe request on %s: %s", ",".join(lst.slug for lst in chosen), outcome)
+        return redirect(url_for("subscriptions.check_inbox"), code=303)
+    consents = {domain.consent_text(lst) for lst in lists}
+    return render_template(
+        "mailer/subscriptions/lists.html", form=form, lists=lists, consents=sorted(consents)
+    ), 400 if form.errors else 200
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
@@ -52,12 +81,13 @@ def subscribe(slug: str | None = None):
         domain.log.info("subscribe request on %s: %s", newsletter_list.slug, outcome)
         return redirect(url_for("subscriptions.check_inbox"), code=303)
     status = 400 if form.errors else 200
+    text, version = domain.consent_text(newsletter_list)
     return render_template(
         "mailer/subscriptions/subscribe.html",
         form=form,
         newsletter_list=newsletter_list,
-        consent_text=domain.CONSENT_TEXT,
-        consent_version=domain.CONSENT_TEXT_VERSION,
+        consent_text=text,
+        consent_version=version,
     ), status
 
 
@@ -93,11 +123,19 @@ def confirm(token: str):
         check = domain.confirm_subscription(s, svc.config, svc.tokens, token, ip=request.remote_addr)
         s.commit()
         if check.state == LinkState.OK:
-            return render_template("mailer/subscriptions/confirmed.html", subscription=check.subscription)
+            return render_template(
+                "mailer/subscriptions/confirmed.html",
+                subscription=check.subscription,
+                list_names=[sub.newsletter_list.name for sub in check.subscriptions],
+            )
     else:
         check = domain.check_confirm_link(s, svc.config, svc.tokens, token)
         if check.state == LinkState.OK:
-            return render_template("mailer/subscriptions/confirm.html", subscription=check.subscription)
+            return render_template(
+                "mailer/subscriptions/confirm.html",
+                subscription=check.subscription,
+                list_names=[sub.newsletter_list.name for sub in check.subscriptions],
+            )
     return _link_problem(check.state, check.subscription)
 
 

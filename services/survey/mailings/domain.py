@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from services.survey.mailings.rendering import TEXT_FIELDS, MailTemplate, personal_link, text_error
 from services.survey.participants.domain import new_links
 from services.survey.surveys.domain import SurveyStateError, set_closes
+from shared import organisation
 from shared.clock import utcnow
 from shared.config import Config
 from shared.i18n import LOCAL_ZONE, to_local
@@ -134,7 +135,7 @@ def send_batch(
     # Each mail gets a link of its own; earlier mails' links keep working.
     tokens = new_links(session, [participant_id for participant_id, _email, _name in claimed])
     mails = []
-    template = MailTemplate(config, survey, kind)
+    template = MailTemplate(config, survey, kind, organisation.load(session, config))
     for participant_id, email, name in claimed:
         token = tokens[participant_id]
         subject, text, html_body = template.render(name, token)

@@ -20,6 +20,7 @@ from services.survey.surveys.questions import definition_of
 from shared.config import Config
 from shared.i18n import LANGUAGES, to_local
 from shared.models import MailKind, Participant, Survey
+from shared.organisation import Organisation
 
 _INVITATION_SUBJECT = {"sv": "Inbjudan: {enkät}", "en": "Invitation: {enkät}"}
 _INVITATION_TEXT = {
@@ -124,8 +125,9 @@ class MailTemplate:
     the evaluator's text with its placeholders, then the personal link (a line in the text, a
     button in the HTML) and the link to decline reminders."""
 
-    def __init__(self, config: Config, survey: Survey, kind: MailKind):
+    def __init__(self, config: Config, survey: Survey, kind: MailKind, org: Organisation | None = None):
         self.config = config
+        self.about_text = ""
         subject_field, text_field = TEXT_FIELDS[kind]
         with force_locale(survey.language):
             self.common = {
@@ -139,12 +141,18 @@ class MailTemplate:
             self.button = _("Svara på enkäten")
             self.subject = getattr(survey, subject_field).strip().replace("\n", " ")
             self.text = getattr(survey, text_field)
+            footer = _footer(survey)
+            if org is not None:
+                # Who sends it, with the privacy notice and accessibility statement (autoescaped templates).
+                about = {"org": org, "public_url": config.survey_url}
+                footer += Markup(render_template("mail/organisation_footer.html", **about))  # noqa: S704
+                self.about_text = "\n-- \n" + render_template("mail/organisation_footer.txt", **about).strip() + "\n"
             self.html = render_template(
                 "mail/layout.html",
                 subject=self._fill(self.subject, self.common),
                 preheader="",
                 body=Markup(_BODY_MARK),  # noqa: S704 (a marker of ours, replaced by escaped text)
-                footer=_footer(survey),
+                footer=footer,
                 organisation_name=config.organisation_name,
                 language=survey.language,
             )
@@ -161,7 +169,7 @@ class MailTemplate:
         subject, body = " ".join(self._fill(self.subject, values).split()), self._fill(self.text, values)
         link = personal_link(self.config, token)
         decline = link + "/decline"
-        text = f"{body.rstrip()}\n\n{self.link_line}\n{link}\n\n{self.decline_line}\n{decline}\n"
+        text = f"{body.rstrip()}\n\n{self.link_line}\n{link}\n\n{self.decline_line}\n{decline}\n{self.about_text}"
         html_body = (
             _text_to_html(body)
             + f'\n<p style="margin:24px 0;"><a href="{_LINK_MARK}" style="{_BUTTON_STYLE}">'
