@@ -89,6 +89,7 @@ def job_functions() -> dict[JobKind, JobFunction]:
     """Every kind of long job the pages start, and the function that does it."""
     from services.mailer.subscriptions.jobs import import_job
     from services.survey.mailings.domain import sending_job
+    from services.survey.participants.jobs import import_job as participant_import_job
     from services.survey.results.jobs import export_job, report_pdf_job
 
     return {
@@ -97,6 +98,7 @@ def job_functions() -> dict[JobKind, JobFunction]:
         JobKind.SURVEY_INVITATIONS: sending_job,
         JobKind.SURVEY_REMINDERS: sending_job,
         JobKind.SUBSCRIBER_IMPORT: import_job,
+        JobKind.PARTICIPANT_IMPORT: participant_import_job,
     }
 
 

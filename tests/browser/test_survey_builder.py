@@ -172,3 +172,40 @@ def test_every_new_question_type_is_accessible_to_respondents(page, live_server,
     expect(page.get_by_text("Varje plats får bara användas en gång.").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_no_axe_violations(page)
+
+
+def test_participant_import_and_add_pages(page, live_server, config, db, passwords, tmp_path):
+    """The import and add-one pages of issue 9/10: their own pages, errors per field, a large file as a job."""
+    app = create_app(config)
+    with db.transaction() as s:
+        create_admin(s, passwords, "eva@vastkom.example", PASSWORD, "evaluator")
+    with app.test_request_context(), db.transaction() as s:
+        from services.survey.surveys.domain import create_survey
+
+        survey_id = create_survey(s, millennium()).id
+    base = live_server(app)
+    sign_in(page, base)
+
+    page.goto(f"{base}/admin/surveys/{survey_id}/participants")
+    page.get_by_role("link", name="Lägg till en deltagare").click()
+    page.get_by_label("Namn", exact=True).fill("Anna Ek")
+    page.get_by_role("button", name="Lägg till").click()
+    expect(page.locator("#email-error")).to_be_visible()
+    expect(page.get_by_label("Namn", exact=True)).to_have_value("Anna Ek")
+    assert_no_axe_violations(page)
+
+    page.goto(f"{base}/admin/surveys/{survey_id}/participants")
+    page.get_by_role("link", name="Läs in deltagare från CSV").click()
+    page.get_by_role("button", name="Läs in").click()
+    expect(page.locator("#file-error")).to_have_text("Fel: Välj en CSV-fil att läsa in.")
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert_no_axe_violations(page)
+    big = tmp_path / "deltagare.csv"
+    big.write_text("email,name\n" + "".join(f"p{n}@x.example,P {n}\n" for n in range(1500)) + "fel,X\n")
+    page.get_by_label("CSV-fil").set_input_files(big)
+    page.get_by_role("button", name="Läs in").click()
+    page.wait_for_url(f"{base}/admin/jobs/*")
+    run_jobs(db, config)
+    expect(page.get_by_text("1500 nya deltagare")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("”fel” är inte en giltig e-postadress.")).to_be_visible()
+    assert_no_axe_violations(page)

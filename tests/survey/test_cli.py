@@ -38,3 +38,14 @@ def test_import_export_participants_invite_remind(run, db, tmp_path):
         assert s.scalar(select(func.count()).select_from(OutboxMail)) == 470
     listing = run("surveys", "list").output.splitlines()
     assert f"{survey_id}\topen\t0/460\tUtvärdering av Program Millennium – kommunernas erfarenheter" in listing
+
+
+def test_participants_import_reads_a_windows_1252_file_line_by_line(run, db, tmp_path):
+    survey_id = int(run("surveys", "import", MILLENNIUM, "--closes", "2099-12-31").output.strip())
+    people = tmp_path / "excel.csv"
+    people.write_bytes("email;name;kommun\r\nasa@x.example;Åsa Öst;Borås\r\nfel;X;Y\r\n".encode("cp1252"))
+    result = run("participants", "import", survey_id, people)
+    assert result.exit_code == 0 and "1 nya deltagare" in result.output and "rad 3:" in result.output
+    with db.sessions() as s:
+        person = s.scalar(select(Participant))
+        assert (person.name, person.attributes) == ("Åsa Öst", {"kommun": "Borås"})

@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from services.survey.participants import domain
+from services.survey.participants import domain, jobs
 from services.survey.responses.storage import readable_answers
-from services.survey.surveys.admin import uploaded_text
-from shared.models import ParticipantStatus, Survey
+from shared.models import AdminUser, ParticipantStatus, Survey
 from shared.models.base import MAX_ROW_ID
 from shared.web import db_session, get_or_404
-from shared.web.auth import login_required
+from shared.web.auth import current_admin, login_required
 
 bp = Blueprint("participants_admin", __name__, url_prefix="/admin/surveys/<int:survey_id>/participants")
 PER_PAGE = 100
+MAX_IMPORT = 20 * 1024 * 1024  # a CSV of some 200 000 people; larger are split or go through the CLI
 
 
 def _list_page(
@@ -45,8 +45,6 @@ def _list_page(
         search=search,
         counts=counts,
         report=report,
-        errors={},
-        values={},
     )
 
 
@@ -71,21 +69,40 @@ def index(survey_id: int):
     )
 
 
-@bp.post("/import")
+@bp.route("/import", methods=["GET", "POST"])
 @login_required
 def import_csv(survey_id: int):
+    """The import page: a small file is read while the editor waits, a large one becomes a job."""
     survey = get_or_404(Survey, survey_id)
-    session = db_session()
-    text = uploaded_text("file", "csv_text")
-    if not text.strip():
-        flash(_("Välj en CSV-fil att läsa in."))
-        return redirect(url_for("participants_admin.index", survey_id=survey_id))
-    report = domain.import_participants_csv(session, survey_id, text)
-    session.commit()
-    return _list_page(survey, report=report)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        session = db_session()
+        upload = request.files.get("file")
+        filename = upload.filename or "" if upload else ""
+        data = upload.read(MAX_IMPORT + 1) if upload and filename else b""
+        if len(data) > MAX_IMPORT:
+            abort(413)
+        if not data.strip():
+            errors["file"] = _("Välj en CSV-fil att läsa in.")
+        elif domain.runs_as_job(data):
+            job = jobs.start_import(session, survey, data, filename=filename, editor=_editor())
+            session.commit()
+            return redirect(url_for("jobs.show", job_id=job.id), code=303)
+        else:
+            report = domain.import_participants_csv(session, survey_id, domain.decode_csv(data))
+            session.commit()
+            return _list_page(survey, report=report)
+    return render_template("survey/participants/import.html", survey=survey, errors=errors), (422 if errors else 200)
 
 
-@bp.route("/new", methods=["POST"])
+def _editor() -> AdminUser:
+    admin = current_admin()
+    if admin is None:
+        raise RuntimeError("no editor signed in: the view lacks @login_required")
+    return admin
+
+
+@bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:participant_id>", methods=["GET", "POST"])
 @login_required
 def edit(survey_id: int, participant_id: int | None = None):
@@ -114,7 +131,7 @@ def edit(survey_id: int, participant_id: int | None = None):
             return redirect(url_for("participants_admin.index", survey_id=survey_id))
     values = (
         request.form
-        if request.method == "POST" or participant is None  # /new takes POST only
+        if request.method == "POST" or participant is None
         else {
             "email": participant.email,
             "name": participant.name,
@@ -122,7 +139,7 @@ def edit(survey_id: int, participant_id: int | None = None):
         }
     )
     return render_template(
-        "survey/participants/show.html",
+        "survey/participants/show.html" if participant else "survey/participants/new.html",
         survey=survey,
         participant=participant,
         values=values,

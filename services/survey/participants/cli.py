@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from services.survey.surveys.cli import get_survey, survey_session
@@ -21,11 +19,15 @@ def register(main: click.Group) -> None:
     @pass_cli
     def participants_import(cli: CliContext, survey_id: int, file: str) -> None:
         """Add or update participants from CSV (email, name, other columns become attributes)."""
-        from services.survey.participants.domain import decode_csv, import_participants_csv
+        from services.survey.participants.domain import file_encoding, import_participants_csv
 
-        with survey_session(cli) as (session, _config):
+        # Line by line (newline="": csv joins quoted line breaks): a file of any size, flat memory.
+        with (
+            open(file, encoding=file_encoding(file), errors="replace", newline="") as lines_in,
+            survey_session(cli) as (session, _config),
+        ):
             get_survey(session, survey_id)
-            report = import_participants_csv(session, survey_id, decode_csv(Path(file).read_bytes()))
+            report = import_participants_csv(session, survey_id, lines_in)
             lines = report.lines()
         for line in lines:
             click.echo(line)

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
-import io
+import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
 from typing import Any, TypeVar, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, delete, func, insert, select, tuple_
+from sqlalchemy import Select, case, delete, func, insert, select, tuple_, update
+from sqlalchemy import text as sql
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
+from shared.db import is_postgres
 from shared.models import Participant, ParticipantLink, ParticipantStatus, Response, ResponseStatus, Suppression
 
 _Row = TypeVar("_Row", bound=tuple[Any, ...])
@@ -64,12 +69,19 @@ def normalise_email(value: str) -> str:
 
 @dataclass
 class ImportReport:
-    """What a CSV import did, with line-numbered problems."""
+    """What a CSV import did, with line-numbered problems (the first ``REPORT_LIMIT``; all counted)."""
 
     added: int = 0
     updated: int = 0
     merged: int = 0  # lines repeating an address earlier in the same file
     errors: list[tuple[int, str]] = field(default_factory=list)
+    error_count: int = 0
+
+    def problem(self, line: int, message: str) -> None:
+        # A file of a million bad lines must not fill the memory (nor the page) with messages.
+        self.error_count += 1
+        if len(self.errors) < REPORT_LIMIT:
+            self.errors.append((line, message))
 
     def lines(self) -> list[str]:
         out = [
@@ -78,6 +90,8 @@ class ImportReport:
             _("%(n)s dubbletter sammanslagna", n=self.merged),
         ]
         out += [_("rad %(line)s: %(msg)s", line=line, msg=msg) for line, msg in self.errors]
+        if self.error_count > len(self.errors):
+            out.append(_("… och %(n)s rader till med fel", n=self.error_count - len(self.errors)))
         return out
 
 
@@ -89,51 +103,105 @@ def decode_csv(raw: bytes) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-LOOKUP_PART = 10_000
-
-
-def import_participants_csv(session: Session, survey_id: int, text: str) -> ImportReport:
-    """Add or update participants from CSV text (email, name, other columns → attributes).
-
-    Comma or semicolon, CRLF, a BOM; repeated addresses are merged (later columns win). Flushes only.
-    """
-    report = ImportReport()
-    text = text.lstrip("\ufeff").replace("\x00", "")  # NUL cannot be stored (and is never meant)
-    header_line = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+# Lines read, and addresses looked up, per batch: memory stays flat however long the file, and one
+# IN list stays well under the parameters PostgreSQL (65 535) or SQLite (32 766) take in a statement.
+def file_encoding(path: str) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes so, else Excel's Windows-1252; read in
+    chunks, so that the import can then read the file line by line."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        header = next(reader)
-    except StopIteration:
-        report.errors.append((1, _("Filen är tom.")))
+        with open(path, "rb") as file:
+            while chunk := file.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8-sig"
+
+
+LOOKUP_PART = 1000
+REPORT_LIMIT = 1000  # problem lines listed in a report
+INLINE_MAX_ROWS = 1000  # larger files are imported by the worker, as a job with a progress bar
+INLINE_MAX_BYTES = 200 * 1024
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def text_lines(text: str) -> Iterator[str]:
+    """The text's lines one by one, whatever their ends (csv joins quoted line breaks): no second
+    copy of a large file."""
+    for match in _LINE.finditer(text):
+        if match.group():
+            yield match.group()
+
+
+def runs_as_job(data: bytes) -> bool:
+    """Large files go to the worker; small ones are imported while the editor waits."""
+    return len(data) > INLINE_MAX_BYTES or data.count(b"\n") > INLINE_MAX_ROWS
+
+
+@dataclass
+class _Person:
+    name: str
+    attributes: dict[str, str]
+
+
+# Told after each batch: (the line or position reached, the report so far, the import's time).
+Progress = Callable[[int, ImportReport, datetime], None]
+
+
+def import_participants_csv(
+    session: Session,
+    survey_id: int,
+    text: str | Iterable[str],
+    progress: Progress | None = None,
+    *,
+    resume: tuple[int, ImportReport, datetime] | None = None,
+) -> ImportReport:
+    """Add or update participants from CSV (email, name, other columns → attributes): the text, or
+    its lines one at a time (a file read line by line is never held whole).
+
+    Comma or semicolon, CRLF, a BOM; repeated addresses are merged (later columns win). Read and
+    saved in batches (``add_participants``); after an interruption a job passes back what its
+    ``progress`` was last told as ``resume``, to go on after that line. Flushes only.
+    """
+    done_lines, report, now = resume or (0, ImportReport(), utcnow())
+    lines = iter(text_lines(text) if isinstance(text, str) else text)
+    header_line = next(lines, "").lstrip("\ufeff").replace("\x00", "")
+    if not header_line.strip():
+        report.problem(1, _("Filen är tom."))
         return report
-    columns = [h.strip().lower() for h in header]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    # NUL cannot be stored (and is never meant).
+    reader = csv.reader(chain([header_line], (line.replace("\x00", "") for line in lines)), delimiter=delimiter)
+    columns = [h.strip().lower() for h in next(reader)]
     if "email" not in columns and "e-post" not in columns:
-        report.errors.append((1, _("Kolumnen ”email” saknas i första raden.")))
+        report.problem(1, _("Kolumnen ”email” saknas i första raden."))
         return report
     email_at = columns.index("email") if "email" in columns else columns.index("e-post")
     name_at = columns.index("name") if "name" in columns else (columns.index("namn") if "namn" in columns else None)
-    entries: list[tuple[int, str, str, dict[str, str]]] = []
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) > len(columns):
-                report.errors.append((line, _("fler kolumner än rubrikraden")))
-                continue
-            row = row + [""] * (len(columns) - len(row))
-            attributes = {
-                columns[i]: row[i].strip()
-                for i in range(len(columns))
-                if i not in (email_at, name_at) and columns[i] and row[i].strip()
-            }
-            name = row[name_at].strip() if name_at is not None else ""
-            entries.append((line, row[email_at], name, attributes))
-    except csv.Error as exc:
-        report.errors.append((reader.line_num, _("filen kunde inte läsas som CSV: %(msg)s", msg=str(exc))))
-        return report
-    return add_participants(session, survey_id, entries, report)
+
+    def entries() -> Iterator[tuple[int, str, str, dict[str, str]]]:
+        try:
+            for row in reader:
+                line = reader.line_num
+                if line <= done_lines or not any(cell.strip() for cell in row):
+                    continue
+                if len(row) > len(columns):
+                    report.problem(line, _("fler kolumner än rubrikraden"))
+                    continue
+                row = row + [""] * (len(columns) - len(row))
+                attributes = {
+                    columns[i]: row[i].strip()
+                    for i in range(len(columns))
+                    if i not in (email_at, name_at) and columns[i] and row[i].strip()
+                }
+                name = row[name_at].strip() if name_at is not None else ""
+                yield line, row[email_at], name, attributes
+        except csv.Error as exc:
+            report.problem(reader.line_num, _("filen kunde inte läsas som CSV: %(msg)s", msg=str(exc)))
+
+    return add_participants(session, survey_id, entries(), report, progress, now=now)
 
 
 def add_participants(
@@ -141,60 +209,105 @@ def add_participants(
     survey_id: int,
     entries: Iterable[tuple[int, str, str, dict[str, str]]],
     report: ImportReport | None = None,
+    progress: Progress | None = None,
+    *,
+    now: datetime | None = None,
 ) -> ImportReport:
     """Add or update people given as (line or position, e-mail, name, attributes): a bad address is
-    reported by its line, a repeated one merged (later values win), a known one updated. Flushes only."""
+    reported by its line, a repeated one merged (later values win), a known one updated.
+
+    Consumes ``entries`` in batches of ``LOOKUP_PART`` addresses, each one look-up, one INSERT and
+    one UPDATE, so memory stays flat however many there are; ``progress`` is called after each (a job
+    commits there). Flushes only.
+    """
     report = report or ImportReport()
-    people: dict[str, dict] = {}
+    # One time for every participant this import adds, so a later batch repeating one is a merge.
+    now = now or utcnow()
+    updated_ids: set[int] = set()  # at most the participants there were before
+    batch: dict[str, _Person] = {}
+    batches = 0
+    line = 0
     for line, raw_email, name, attributes in entries:
         try:
             email = normalise_email(raw_email)
         except ValueError as exc:
-            report.errors.append((line, str(exc)))
+            report.problem(line, str(exc))
             continue
-        if email in people:
+        if email in batch:
             report.merged += 1
-            people[email]["attributes"].update(attributes)
-            people[email]["name"] = name or people[email]["name"]
+            batch[email].attributes.update(attributes)
+            batch[email].name = name or batch[email].name
         else:
-            people[email] = {"name": name, "attributes": dict(attributes)}
+            batch[email] = _Person(name, dict(attributes))
+        if len(batch) >= LOOKUP_PART:
+            _save_batch(session, survey_id, batch, now, updated_ids, report)
+            batch = {}
+            batches += 1
+            if batches & (batches - 1) == 0 and is_postgres(session):
+                # Fresh statistics each time the table may have doubled: planned for the (nearly)
+                # empty table it was, the look-up scans all of it, once per batch.
+                session.execute(sql("ANALYZE participants"))
+            if progress:
+                progress(line, report, now)
+    if batch:
+        _save_batch(session, survey_id, batch, now, updated_ids, report)
+    session.flush()
+    if progress:
+        progress(line, report, now)
+    return report
 
-    emails = list(people)
-    existing: dict[str, Participant] = {}
-    # In parts: one IN list of 100 000 addresses is more parameters than PostgreSQL (65 535) or
-    # SQLite (32 766) take in one statement.
-    for start in range(0, len(emails), LOOKUP_PART):
-        part = emails[start : start + LOOKUP_PART]
-        existing.update(
-            (p.email, p)
-            for p in session.scalars(
-                select(Participant).where(Participant.survey_id == survey_id, Participant.email.in_(part))
-            )
+
+def _save_batch(
+    session: Session,
+    survey_id: int,
+    batch: dict[str, _Person],
+    now: datetime,
+    updated_ids: set[int],
+    report: ImportReport,
+) -> None:
+    """One batch of addresses: those already there updated in one statement, the rest added in one."""
+    existing = session.execute(
+        select(
+            Participant.id,
+            Participant.email,
+            Participant.name,
+            Participant.attributes,
+            (Participant.created_at == now).label("added_now"),
+        ).where(Participant.survey_id == survey_id, Participant.email.in_(list(batch)))
+    ).all()
+    changes = []
+    for found in existing:
+        person = batch.pop(found.email)
+        changes.append(
+            {
+                "id": found.id,
+                "name": person.name[:200] or found.name,
+                "attributes": {**(found.attributes or {}), **person.attributes},
+            }
         )
-    now = utcnow()
-    new_rows = []
-    for email, person in people.items():
-        if email in existing:
-            participant = existing[email]
-            participant.name = person["name"][:200] or participant.name
-            participant.attributes = {**(participant.attributes or {}), **person["attributes"]}
-            report.updated += 1
+        if found.added_now or found.id in updated_ids:  # an earlier batch of this file had it
+            report.merged += 1
         else:
-            new_rows.append(
+            updated_ids.add(found.id)
+            report.updated += 1
+    if changes:
+        session.execute(update(Participant), changes)  # by primary key, one executemany
+    if batch:
+        session.execute(
+            insert(Participant),
+            [
                 {
                     "survey_id": survey_id,
                     "email": email,
-                    "name": person["name"][:200],
-                    "attributes": person["attributes"],
+                    "name": person.name[:200],
+                    "attributes": person.attributes,
                     "reminders_sent": 0,
                     "created_at": now,
                 }
-            )
-    if new_rows:
-        session.execute(insert(Participant), new_rows)
-    report.added = len(new_rows)
-    session.flush()
-    return report
+                for email, person in batch.items()
+            ],
+        )
+        report.added += len(batch)
 
 
 def _attributes_from_text(text: str) -> dict:
