@@ -84,7 +84,8 @@ class PrivateCluster:
 def cluster():
     bindir = _postgres_bin()
     if bindir is None or (shutil.which("runuser") is None and os.geteuid() == 0):
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+        # A fault test that cannot run is a failure, never a skip (as for Chromium and PostgreSQL itself).
+        pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) and runuser are needed: apt-get install postgresql")
     # Not under pytest's temporary folder: the postgres user may not enter root's.
     directory = Path(tempfile.mkdtemp(prefix="utskick-pg-"))
     if os.geteuid() == 0:
