@@ -1,11 +1,13 @@
 """What respondents see: the personal link (one page of questions at a time), saving and submitting.
 The form contract is described in ``services.survey.responses.forms``."""
 
-from functools import wraps
+import hmac
+from functools import lru_cache, wraps
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -23,7 +25,7 @@ from services.survey.surveys.questions import (
     SurveyDefinition,
     definition_of,
 )
-from shared.web import db_session
+from shared.web import csrf, db_session
 from shared.web.limits import body_limit
 
 bp = Blueprint("responses", __name__)
@@ -33,19 +35,43 @@ ACTIONS = ("back", "next", "save", "submit")
 ANSWER_BODY_LIMIT = 2 * 1024 * 1024
 
 
+@lru_cache(maxsize=256)
 def markdown(text: str) -> Markup:
-    """Markdown from the survey definition; raw HTML is not allowed through."""
+    """Markdown from the survey definition; raw HTML is not allowed through. Kept per text: the
+    same intro is shown on every respondent's first page, and rendering it cost more than the page."""
     # Safe: with html=False markdown-it escapes raw HTML and refuses javascript:, vbscript:, file: and data: links
     # (data: images of common formats excepted).
     return Markup(_markdown.render(text or ""))  # noqa: S704
 
 
+def form_token(token: str, key: str | None = None) -> str:
+    """The answer form's CSRF token: a MAC of the personal link under the secret key. A forged post
+    would need the link itself, so this protects as much as a token kept in a session, without the
+    session cookie every respondent's request would otherwise sign, compress and send."""
+    secret = (key or current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"utskick.answer-form:" + token.encode("utf-8", "surrogatepass"), "sha256").hexdigest()
+
+
+def check_form_token(token: str) -> None:
+    """Refuse a post without the form token of this link (the 400 page of any other CSRF failure);
+    a token made under an older secret key is still good while that key is among the fallbacks."""
+    if not current_app.config["WTF_CSRF_ENABLED"]:
+        return
+    sent = request.form.get("csrf_token", "")
+    keys = [current_app.config["SECRET_KEY"], *current_app.config["SECRET_KEY_FALLBACKS"]]
+    if not any(hmac.compare_digest(sent, form_token(token, key)) for key in keys):
+        raise CSRFError("the form token does not match the link")  # the 400 page says what to do
+
+
 def personal_link(view):
     """Look the link up (404 that reveals nothing when unknown) and answer in the survey's language:
-    the page's ``lang`` must match the questions for screen readers."""
+    the page's ``lang`` must match the questions for screen readers. A post must carry the link's
+    form token."""
 
     @wraps(view)
     def wrapped(token: str):
+        if request.method == "POST":
+            check_form_token(token)
         participant = find_participant(db_session(), token)
         if participant is None:
             abort(404)
@@ -133,7 +159,7 @@ def answer(participant, token: str):
     if view.outcome != Outcome.PAGE:
         return message(view.outcome, participant)
     context = page_context(participant.survey, view.page, view.values, {})
-    return render_template("survey/responses/page.html", token=token, **context)
+    return render_template("survey/responses/page.html", token=token, form_token=form_token(token), **context)
 
 
 @bp.post("/s/<token>")
@@ -153,8 +179,12 @@ def answer_post(participant, token: str):
         return message(view.outcome, participant, token=token)
     if view.errors:
         context = page_context(participant.survey, view.page, view.values, view.errors)
-        return render_template("survey/responses/page.html", token=token, **context), 422
+        return render_template("survey/responses/page.html", token=token, form_token=form_token(token), **context), 422
     return redirect(url_for("responses.answer", token=token), code=303)
+
+
+# Checked by personal_link with the link's own token instead of one kept in the session.
+csrf.exempt(answer_post)
 
 
 @bp.get("/s/<token>/tack")
