@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from services.survey.mailings.rendering import closing_text
 from services.survey.responses.flow import Outcome, find_participant, next_visible_page, open_link, save_page
-from services.survey.responses.forms import is_visible
+from services.survey.responses.forms import Values, is_visible, page_fields
 from services.survey.surveys.questions import (
     CHOICE_TYPES,
     DONT_KNOW,
@@ -25,12 +25,13 @@ from services.survey.surveys.questions import (
     SurveyDefinition,
     definition_of,
 )
-from shared.web import csrf, db_session
+from shared.web import csrf, db_session, page_language
 from shared.web.limits import body_limit
 
 bp = Blueprint("responses", __name__)
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 ACTIONS = ("back", "next", "save", "submit")
+QUESTIONS_TEMPLATE = "survey/responses/_questions.html"
 # A page of long free-text answers (10 000 characters each unless the survey says otherwise) fits easily.
 ANSWER_BODY_LIMIT = 2 * 1024 * 1024
 
@@ -105,6 +106,28 @@ def condition_words(definition: SurveyDefinition, rule: ShowIf) -> tuple[str, li
     return target.text, [words.get(value, value) for value in rule.values]
 
 
+def questions_html(
+    definition: SurveyDefinition, questions: list[Question], values: Values, errors: dict[str, str], keys_here: set[str]
+) -> list[Markup]:
+    """Each question's HTML. An unanswered question without an error is the same for every
+    respondent: it is rendered once per reading of the definition and language, then reused (most
+    page views show only such questions, and rendering them was the largest part of a page's work)."""
+    macro = current_app.jinja_env.get_template(QUESTIONS_TEMPLATE).module.question  # type: ignore[attr-defined]
+    kept = definition.blank_questions
+    language = page_language()
+    rendered = []
+    for q in questions:
+        blank = q.key not in errors and not any(values.get(name) for name in page_fields(q))
+        html = kept.get((language, q.key)) if blank else None
+        if html is None:
+            conditions = {q.key: condition_words(definition, q.show_if)} if q.show_if else {}
+            html = Markup(macro(q, values, errors, conditions, keys_here))  # noqa: S704  # the template escapes
+            if blank:
+                kept[(language, q.key)] = html
+        rendered.append(html)
+    return rendered
+
+
 def page_context(survey, page: int, values, errors, preview: bool = False) -> dict:
     """Everything the respondent's page template needs (shared with the admin preview)."""
     definition = definition_of(survey)
@@ -124,10 +147,7 @@ def page_context(survey, page: int, values, errors, preview: bool = False) -> di
         "page": page,
         "page_count": len(pages),
         "page_title": pages[page].title,
-        "questions": shown,
-        "keys_here": keys_here,
-        "conditions": {q.key: condition_words(definition, q.show_if) for q in shown if q.show_if},
-        "values": values,
+        "questions_html": questions_html(definition, shown, values, errors, keys_here),
         "errors": errors,
         "summary": summary,
         "last": last,
