@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import Table, delete, func, insert, select, text, update
@@ -109,18 +109,25 @@ def stored_values(session: Session, response_id: str) -> Values:
     )
 
 
-def in_progress_values(session: Session, participant_id: int) -> tuple[int, Values] | None:
-    """The page a participant's response in progress stands at and its values, in one query; None
-    when they have not begun."""
+class Progress(NamedTuple):
+    """A response in progress: its id, the page it stands at and its values."""
+
+    response_id: str
+    page: int
+    values: Values
+
+
+def in_progress_values(session: Session, participant_id: int) -> Progress | None:
+    """A participant's response in progress, in one query; None when they have not begun."""
     rows = session.execute(
-        select(Response.current_page, *ANSWER_COLUMNS)
+        select(Response.id, Response.current_page, *ANSWER_COLUMNS)
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.participant_id == participant_id, Response.status == ResponseStatus.IN_PROGRESS)
         .order_by(*ANSWER_ORDER)
     ).all()
     if not rows:
         return None
-    return rows[0].current_page, values_of(row for row in rows if row.question_key is not None)
+    return Progress(rows[0].id, rows[0].current_page, values_of(row for row in rows if row.question_key is not None))
 
 
 def values_of(answers: Iterable[Any]) -> Values:
