@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from services.survey.participants.domain import token_hash
@@ -49,16 +49,20 @@ def availability(survey: Survey, now: datetime | None = None) -> Outcome:
     return Outcome.PAGE
 
 
+# Built once: every respondent's request runs it, and building it cost as much as running it.
+BY_TOKEN_HASH = (
+    select(Participant)
+    .options(joinedload(Participant.survey))  # every page needs it: one query, not two
+    .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
+    .where(ParticipantLink.token_hash == bindparam("token_hash"))
+)
+
+
 def find_participant(session: Session, token: str) -> Participant | None:
     """The participant a personal link was mailed to (looked up by the token's hash)."""
     if not token or len(token) > 64:
         return None
-    return session.scalar(
-        select(Participant)
-        .options(joinedload(Participant.survey))  # every page needs it: one query, not two
-        .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
-        .where(ParticipantLink.token_hash == token_hash(token))
-    )
+    return session.scalar(BY_TOKEN_HASH, {"token_hash": token_hash(token)})
 
 
 @dataclass

@@ -71,9 +71,15 @@ def personal_link(view):
 
     @wraps(view)
     def wrapped(token: str):
+        session = db_session()
         if request.method == "POST":
             check_form_token(token)
-        participant = find_participant(db_session(), token)
+        else:
+            # A page view only reads, so it runs without a transaction: two round trips fewer (no
+            # BEGIN, no ROLLBACK). Its two reads may see a save made between them; the next post
+            # decides, under the participant's lock, as always.
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        participant = find_participant(session, token)
         if participant is None:
             abort(404)
         with force_locale(participant.survey.language):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -117,14 +117,18 @@ class Progress(NamedTuple):
     values: Values
 
 
+# Built once: every respondent's request runs it.
+IN_PROGRESS = (
+    select(Response.id, Response.current_page, *ANSWER_COLUMNS)
+    .outerjoin(Answer, Answer.response_id == Response.id)
+    .where(Response.participant_id == bindparam("participant_id"), Response.status == ResponseStatus.IN_PROGRESS)
+    .order_by(*ANSWER_ORDER)
+)
+
+
 def in_progress_values(session: Session, participant_id: int) -> Progress | None:
     """A participant's response in progress, in one query; None when they have not begun."""
-    rows = session.execute(
-        select(Response.id, Response.current_page, *ANSWER_COLUMNS)
-        .outerjoin(Answer, Answer.response_id == Response.id)
-        .where(Response.participant_id == participant_id, Response.status == ResponseStatus.IN_PROGRESS)
-        .order_by(*ANSWER_ORDER)
-    ).all()
+    rows = session.execute(IN_PROGRESS, {"participant_id": participant_id}).all()
     if not rows:
         return None
     return Progress(rows[0].id, rows[0].current_page, values_of(row for row in rows if row.question_key is not None))
