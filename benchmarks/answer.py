@@ -195,9 +195,9 @@ def run_healthz(port: int, threads: int, seconds: float) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def cpu_seconds(match) -> float:
-    """User and system CPU of the processes ``match(pid, ppid, cmdline)`` accepts, from /proc (Linux)."""
-    total = 0
+def cpu_seconds(match) -> dict[int, float]:
+    """User and system CPU seconds of each process ``match(pid, ppid, cmdline)`` accepts, from /proc (Linux)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -208,15 +208,21 @@ def cpu_seconds(match) -> float:
             continue
         fields = stat.rsplit(")", 1)[1].split()
         if match(int(entry.name), int(fields[1]), cmdline):
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
 
 
-def server_and_database_cpu(server_pid: int, database: str) -> tuple[float, float]:
+def server_and_database_cpu(server_pid: int, database: str) -> tuple[dict[int, float], dict[int, float]]:
     """CPU seconds so far of gunicorn (master and workers) and of the backends serving ``database``."""
     server = cpu_seconds(lambda pid, ppid, _: server_pid in (pid, ppid))
     backends = cpu_seconds(lambda _pid, _ppid, cmdline: cmdline.startswith("postgres: ") and f" {database} " in cmdline)
     return server, backends
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two readings by the processes alive at the second (a backend that ended
+    meanwhile, a pool's overflow connection, is not counted: the figure errs low)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -298,8 +304,8 @@ def main() -> None:
         f"p95 {percentile(latencies, 95) * 1000:.0f} ms (mean {statistics.mean(latencies) * 1000:.0f} ms)"
     )
     print(f"/healthz:               {health_rps:.0f} requests/s ({args.respondents} client threads)")
-    page_cpu = [(after - before) / len(latencies) * 1000 for before, after in zip(cpu_start, cpu_pages, strict=True)]
-    health_cpu = [(after - before) / health_count * 1000 for before, after in zip(cpu_pages, cpu_health, strict=True)]
+    page_cpu = [cpu_between(*pair) / len(latencies) * 1000 for pair in zip(cpu_start, cpu_pages, strict=True)]
+    health_cpu = [cpu_between(*pair) / health_count * 1000 for pair in zip(cpu_pages, cpu_health, strict=True)]
     print(
         f"CPU per request:        page {page_cpu[0]:.2f} ms gunicorn + {page_cpu[1]:.2f} ms PostgreSQL, "
         f"/healthz {health_cpu[0]:.2f} ms + {health_cpu[1]:.2f} ms"

@@ -58,6 +58,15 @@ BY_TOKEN_HASH = (
 )
 
 
+# Where a saved response stands; built once for the same reason.
+MOVE_RESPONSE = (
+    update(Response)
+    .where(Response.id == bindparam("response_id"))
+    .values(current_page=bindparam("current_page"), updated_at=bindparam("updated_at"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def find_participant(session: Session, token: str) -> Participant | None:
     """The participant a personal link was mailed to (looked up by the token's hash)."""
     if not token or len(token) > 64:
@@ -195,12 +204,7 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
         )
     else:
         response_id = progress.response_id
-        session.execute(
-            update(Response)
-            .where(Response.id == response_id)
-            .values(current_page=target, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(MOVE_RESPONSE, {"response_id": response_id, "current_page": target, "updated_at": now})
     write_answers(session, response_id, definition, values)
     session.commit()
     if action == "back_to":

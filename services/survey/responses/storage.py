@@ -159,18 +159,21 @@ def write_answers(session: Session, response_id: str, definition: SurveyDefiniti
         session.execute(insert(ANSWERS), [{**row, "response_id": response_id} for row in rows])
 
 
+# Built once: every page a respondent saves runs it, and building it cost more than running it.
+LOCK_PARTICIPANT = (
+    update(Participant)
+    .where(Participant.id == bindparam("participant_id"), Participant.completed_at.is_(None))
+    .values(started_at=func.coalesce(Participant.started_at, bindparam("started")))
+    .execution_options(synchronize_session=False)
+)
+
+
 def lock_participant(session: Session, participant_id: int, now: datetime, anonymous: bool) -> bool:
     """Take the participant's row lock; False when they have already completed."""
     started = start_of_day(now) if anonymous else now
     # An UPDATE without RETURNING gives a CursorResult; Session.execute is typed for any statement.
     result = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Participant)
-            .where(Participant.id == participant_id, Participant.completed_at.is_(None))
-            .values(started_at=func.coalesce(Participant.started_at, started))
-            .execution_options(synchronize_session=False)
-        ),
+        CursorResult[Any], session.execute(LOCK_PARTICIPANT, {"participant_id": participant_id, "started": started})
     )
     return result.rowcount == 1
 
