@@ -91,9 +91,7 @@ class PageView:
 # its answers (one row per answer, the participant's columns repeated: fewer bytes than a round trip).
 BY_TOKEN_HASH_WITH_PROGRESS = (
     BY_TOKEN_HASH.add_columns(Response.id.label("response_id"), Response.current_page, *ANSWER_COLUMNS)
-    .outerjoin(
-        Response, and_(Response.participant_id == Participant.id, Response.status == ResponseStatus.IN_PROGRESS)
-    )
+    .outerjoin(Response, and_(Response.participant_id == Participant.id, Response.status == ResponseStatus.IN_PROGRESS))
     .outerjoin(Answer, Answer.response_id == Response.id)
     .order_by(*ANSWER_ORDER)
 )

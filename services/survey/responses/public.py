@@ -74,13 +74,10 @@ def reading_session():
 
 def personal_link(view):
     """Look the link up (404 that reveals nothing when unknown) and answer in the survey's language:
-    the page's ``lang`` must match the questions for screen readers. A post must carry the link's
-    form token."""
+    the page's ``lang`` must match the questions for screen readers."""
 
     @wraps(view)
     def wrapped(token: str):
-        if request.method == "POST":
-            check_form_token(token)
         participant = find_participant(reading_session() if request.method == "GET" else db_session(), token)
         if participant is None:
             abort(404)
@@ -198,6 +195,7 @@ def answer(token: str):
 @body_limit(ANSWER_BODY_LIMIT)
 @personal_link
 def answer_post(participant, token: str):
+    check_form_token(token)
     action = request.form.get("action", "next")
     action = action if action in ACTIONS else "next"
     try:
