@@ -168,6 +168,22 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
         last_schedule = None if done else now
         return done
 
+    last_seal: float | None = None
+
+    def seal_anonymous_responses(stop: threading.Event) -> int:
+        """Each minute: seal the anonymous responses of days gone by (so a day is sealed within a minute
+        of midnight UTC) and of surveys the schedule closed. A seal is one transaction: after a crash
+        the next round does it whole, and a round with nothing to seal reads one small index."""
+        from services.survey.responses.storage import seal_past_days
+
+        nonlocal last_seal
+        now = clock()
+        if last_seal is not None and now - last_seal < SCHEDULE_EVERY:
+            return 0
+        last_seal = now
+        with db.transaction() as session:
+            return seal_past_days(session, utcnow()).responses
+
     def long_jobs(stop: threading.Event) -> int:
         return run_next_job(db, config, functions, stop, contexts) if functions else 0
 
@@ -176,7 +192,15 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
     def webhooks(stop: threading.Event) -> int:
         return deliver_webhooks(db)
 
-    return [outbox, *issue_jobs(config, db), long_jobs, survey_schedule, webhooks, housekeeping]
+    return [
+        outbox,
+        *issue_jobs(config, db),
+        long_jobs,
+        survey_schedule,
+        seal_anonymous_responses,
+        webhooks,
+        housekeeping,
+    ]
 
 
 def run(config: Config, *, once: bool = False, stop: threading.Event | None = None, idle_sleep: float = 1.0) -> int:
