@@ -119,7 +119,7 @@ def submit_on_days(app, db, survey_id: int, days: list[datetime]) -> None:
 def lessons_by_response(db) -> dict[str, str]:
     with db.sessions() as s:
         rows = s.execute(select(Answer.response_id, Answer.text_value).where(Answer.question_key == "lardomar"))
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
 
 def every_answer(db) -> list[tuple]:
