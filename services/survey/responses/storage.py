@@ -278,6 +278,8 @@ SEALING = Table(
 
 @dataclass
 class Sealed:
+    """What one seal rewrote: how many (survey, day) pairs and how many responses."""
+
     days: int
     responses: int
 
@@ -312,7 +314,9 @@ def _seal(session: Session, due: ColumnElement[bool]) -> Sealed:
     days = awaiting.where(Response.survey_id.in_(locked)).subquery()
     postgres = is_postgres(session)
     connection = session.connection()
-    SEALING.create(connection)
+    # checkfirst: SQLite's driver runs DDL outside any transaction not yet begun, so a seal that
+    # failed there leaves the (empty) table behind on its connection.
+    SEALING.create(connection, checkfirst=True)
     session.execute(
         insert(SEALING).from_select(
             ["old_id", "new_id", "survey_id", "day"],
