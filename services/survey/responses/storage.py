@@ -26,6 +26,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -325,6 +326,8 @@ def _seal(session: Session, due: ColumnElement[bool]) -> Sealed:
             .where(Response.status == ResponseStatus.COMPLETE),
         )
     )
+    if postgres:  # without statistics a new table is guessed small or large; a day's answers are read by index
+        session.execute(text(f"ANALYZE {SEALING.name}"))
     copied = (
         Response.survey_id,
         Response.status,
