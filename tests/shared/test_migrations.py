@@ -100,3 +100,41 @@ def test_survey_links_mailed_before_the_upgrade_keep_working(database_url):
             assert "gammal-länk-i-mejlet" not in str(conn.exec_driver_sql("SELECT * FROM participant_links").all())
     finally:
         database.dispose()
+
+
+def test_anonymous_responses_sent_in_before_the_seal_existed_await_the_first_one(database_url):
+    """0015: the responses already stored kept their stamps and order; the first seal must rewrite them."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from shared.db import Database, alembic_config
+
+    cfg = alembic_config(database_url)
+    command.downgrade(cfg, "0009_newsletters")
+    database = Database(database_url)
+    try:
+        with database.engine.begin() as conn:
+            for survey_id, anonymous in ((1, "true"), (2, "false")):
+                conn.execute(
+                    text(
+                        "INSERT INTO surveys (id, title, language, anonymous, status, definition, report_attributes,"
+                        " invitation_subject, invitation_text, reminder_subject, reminder_text, contact_name,"
+                        " contact_email, max_reminders, reminder_interval_days, min_group_size, created_at,"
+                        f" updated_at) VALUES ({survey_id}, 'E', 'sv', {anonymous}, 'open', '{{}}', '[]', '', '', '',"
+                        " '', '', '', 2, 7, 5, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    )
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO responses (id, survey_id, status, current_page, started_at, updated_at, completed_at,"
+                    " attributes) VALUES ('anonym', 1, 'complete', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, '{}'), ('pagaende', 1, 'in_progress', 0, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, NULL, '{}'), ('namngiven', 2, 'complete', 0, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '{}')"
+                )
+            )
+        command.upgrade(cfg, "heads")
+        with database.engine.connect() as conn:
+            assert conn.execute(text("SELECT id FROM responses WHERE awaiting_seal")).scalars().all() == ["anonym"]
+    finally:
+        database.dispose()

@@ -162,6 +162,27 @@ def test_a_submit_leaves_its_day_to_the_seal_which_rewrites_past_days(app, db, m
     assert not set(lessons_by_response(db)) & set(before)
 
 
+def test_a_late_submit_to_a_sealed_day_has_the_whole_day_sealed_again(app, db, make_survey):
+    """A submit begun before midnight lands on a day already sealed: it must not stand apart from the
+    day's other responses (alone with its own stamp and place), so the next seal rewrites them all."""
+    survey_id = make_survey()
+    today = utcnow()
+    yesterday = today - timedelta(days=1)
+    submit_on_days(app, db, survey_id, [yesterday] * 3)
+    with db.transaction() as s:
+        assert seal_past_days(s, today) == Sealed(days=1, responses=3)
+    sealed_once = set(lessons_by_response(db))
+    with app.test_request_context(), db.transaction() as s:
+        late = Participant(survey_id=survey_id, email="sen@x.example", name="", attributes={})
+        s.add(late)
+        s.flush()
+        store_complete_response(s, s.get_one(Survey, survey_id), lessons(3), late, now=yesterday)
+    with db.transaction() as s:
+        assert seal_past_days(s, today) == Sealed(days=1, responses=4)
+    assert not set(lessons_by_response(db)) & sealed_once
+    assert sorted(lessons_by_response(db).values()) == [f"Svar {i:04d}" for i in range(4)]
+
+
 def test_closing_a_survey_seals_it_today(app, db, make_survey):
     survey_id = make_survey()
     submit_on_days(app, db, survey_id, [utcnow()] * 2)
