@@ -21,6 +21,7 @@ from datetime import timedelta
 from flask import Flask
 
 from shared.api.keys import forget_idempotent_calls
+from shared.api.destinations import Rules
 from shared.api.webhooks import deliver_due as deliver_webhooks
 from shared.api.webhooks import forget_delivered
 from shared.clock import utcnow
@@ -174,7 +175,7 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
     from services.mailer.delivery.jobs import issue_jobs
 
     def webhooks(stop: threading.Event) -> int:
-        return deliver_webhooks(db)
+        return deliver_webhooks(db, Rules.for_config(config))
 
     return [outbox, *issue_jobs(config, db), long_jobs, survey_schedule, webhooks, housekeeping]
 
