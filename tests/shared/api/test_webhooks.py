@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -26,7 +24,7 @@ from tests.mailer.conftest import link, make_app
 from tests.mailer.test_api import _mail_to
 
 
-# The receiver below listens on 127.0.0.1 over plain http: allowed here only (see test_destinations).
+# The receiver (conftest) listens on 127.0.0.1 over plain http: allowed here only (see test_destinations).
 LOOPBACK = Rules(allow_http=True, allow_private=True)
 
 
@@ -45,29 +43,6 @@ def app(config):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@pytest.fixture
-def receiver():
-    """A local HTTP server that keeps what it is sent; ``answers`` is the statuses it gives, in turn."""
-    received, answers = [], []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((dict(self.headers), body))
-            self.send_response(answers.pop(0) if answers else 204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received, answers
-    server.shutdown()
-    server.server_close()
 
 
 def _checked(headers: dict, body: bytes, secret: str) -> dict:
