@@ -68,8 +68,13 @@ class _WithoutNul(ImmutableMultiDict[str, _Value]):
             return
         pairs = MultiDict(mapping).items(multi=True)
         super().__init__(
-            [(k.replace("\x00", ""), v.replace("\x00", "") if isinstance(v, str) else v) for k, v in pairs]
+            [(_without_nul(k), _without_nul(v)) for k, v in pairs]
         )
+
+
+def _without_nul(value: _Value) -> _Value:
+    # Not every key is text: a multipart part without a name comes as None.
+    return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 class UtskickRequest(Request):
