@@ -19,6 +19,9 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from shared.config import Config
 
 # Resolves a host name to its addresses (getaddrinfo; tests give another).
@@ -47,12 +50,23 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise RefusedDestination(f"The host name {host} could not be looked up.") from exc
+        raise RefusedDestination(_("Värdnamnet %(host)s gick inte att slå upp.", host=host)) from exc
     return [str(info[4][0]) for info in found]
 
 
+# What an address that is not public is, in the refusal's words.
+KINDS = {
+    "loopback": _l("loopback"),
+    "link-local": _l("länklokal"),
+    "multicast": _l("multicast"),
+    "unspecified": _l("ospecificerad"),
+    "reserved": _l("reserverad"),
+    "private": _l("privat nät"),
+}
+
+
 def _not_public(address: str) -> str | None:
-    """What kind of address this is when it is not a public one, else None."""
+    """What kind of address this is (a key of KINDS) when it is not a public one, else None."""
     ip = ipaddress.ip_address(address.split("%")[0])  # an IPv6 zone (fe80::1%eth0) is link-local anyway
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
@@ -84,26 +98,36 @@ def check(url: str, rules: Rules, resolver: Resolver = resolve) -> Destination:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise RefusedDestination("The URL is not a valid address.") from exc
+        raise RefusedDestination(_("Adressen är inte en giltig URL.")) from exc
     allowed = ("https", "http") if rules.allow_http else ("https",)
     if parts.scheme not in allowed:
         raise RefusedDestination(
-            "The URL must start with https://." if not rules.allow_http else "The URL must be an http or https address."
+            _("Adressen ska börja med https:// eller http://.")
+            if rules.allow_http
+            else _("Adressen ska börja med https://.")
         )
     host = parts.hostname or ""
     if not host:
-        raise RefusedDestination("The URL has no host name.")
+        raise RefusedDestination(_("Adressen saknar värdnamn."))
     if parts.username is not None or parts.password is not None:
-        raise RefusedDestination("The URL may not carry a user name or password.")
+        raise RefusedDestination(_("Adressen får inte innehålla användarnamn eller lösenord."))
     port = port or (443 if parts.scheme == "https" else 80)
     addresses = resolver(host, port)
     if not addresses:
-        raise RefusedDestination(f"The host name {host} could not be looked up.")
+        raise RefusedDestination(_("Värdnamnet %(host)s gick inte att slå upp.", host=host))
     if not rules.allow_private:
         for address in addresses:
             kind = _not_public(address)
             if kind:
-                raise RefusedDestination(f"{host} resolves to a {kind} address ({address}); webhooks go to public addresses only.")
+                raise RefusedDestination(
+                    _(
+                        "%(host)s pekar på en intern adress (%(kind)s: %(address)s). "
+                        "Webhooks skickas bara till publika adresser.",
+                        host=host,
+                        kind=KINDS[kind],
+                        address=address,
+                    )
+                )
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Destination(parts.scheme, host, port, target, addresses[0])
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, cast
 
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
@@ -70,9 +71,11 @@ def create_webhook(
     wanted = set(events)
     known = {e.value for e in WebhookEvent if e.service == service}
     if not wanted or not wanted <= known:
-        raise WebhookError(f"Choose among: {', '.join(sorted(known))}.", "events")
+        raise WebhookError(_("Välj bland: %(events)s.", events=", ".join(sorted(known))), "events")
     if WebhookEvent.SURVEY_RESPONSES_REACHED.value in wanted and not response_count:
-        raise WebhookError("survey.responses_reached needs response_count.", "response_count")
+        raise WebhookError(
+            _("Ange vid hur många svar (response_count) för survey.responses_reached."), "response_count"
+        )
     hook = Webhook(
         account_id=account.id,
         service=service,

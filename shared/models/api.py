@@ -103,6 +103,8 @@ class Webhook(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]  # set: told nothing new, queued deliveries wait
 
+    account: Mapped[AdminUser] = relationship()
+
 
 class WebhookDelivery(Base):
     """One event on its way to one webhook; the worker posts it, retrying with growing pauses."""

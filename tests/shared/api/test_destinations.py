@@ -28,22 +28,22 @@ def app(config):
 @pytest.mark.parametrize(
     ("url", "why"),
     [
-        ("http://192.0.43.10/hook", "must start with https://"),
+        ("http://192.0.43.10/hook", "ska börja med https://"),
         ("https://127.0.0.1/hook", "loopback"),
         ("https://localhost:8443/hook", "loopback"),
         ("https://[::1]/hook", "loopback"),
         ("https://[::ffff:127.0.0.1]/hook", "loopback"),
         ("https://2130706433/hook", "loopback"),  # 127.0.0.1 written as one number
-        ("https://10.1.2.3/hook", "private"),
-        ("https://192.168.0.10/hook", "private"),
-        ("https://100.64.0.1/hook", "private"),  # carrier-grade NAT
-        ("https://169.254.169.254/latest/meta-data", "link-local"),  # the cloud's metadata service
-        ("https://[fe80::1]/hook", "link-local"),
+        ("https://10.1.2.3/hook", "privat nät"),
+        ("https://192.168.0.10/hook", "privat nät"),
+        ("https://100.64.0.1/hook", "privat nät"),  # carrier-grade NAT
+        ("https://169.254.169.254/latest/meta-data", "länklokal"),  # the cloud's metadata service
+        ("https://[fe80::1]/hook", "länklokal"),
         ("https://224.0.0.1/hook", "multicast"),
-        ("https://240.0.0.1/hook", "reserved"),
-        ("https://0.0.0.0/hook", "unspecified"),
-        ("https://user:pw@192.0.43.10/hook", "user name or password"),
-        ("ftp://192.0.43.10/hook", "must start with https://"),
+        ("https://240.0.0.1/hook", "reserverad"),
+        ("https://0.0.0.0/hook", "ospecificerad"),
+        ("https://user:pw@192.0.43.10/hook", "användarnamn eller lösenord"),
+        ("ftp://192.0.43.10/hook", "ska börja med https://"),
     ],
 )
 def test_a_webhook_to_an_address_inside_is_refused_when_made(app, url, why):
@@ -89,7 +89,7 @@ def test_a_name_that_resolves_inside_at_delivery_gets_nothing(app, receiver):
     assert received == []
     delivery = _delivery(app)
     assert delivery.status == WebhookDeliveryStatus.QUEUED  # tried again later, checked again then
-    assert delivery.last_error.startswith("Refused: rebind.example resolves to a loopback address")
+    assert delivery.last_error.startswith("Refused: rebind.example pekar på en intern adress (loopback: 127.0.0.1)")
 
 
 def test_the_post_goes_to_the_checked_address_and_a_redirect_is_not_followed(app, receiver):
