@@ -20,8 +20,8 @@ from datetime import timedelta
 
 from flask import Flask
 
-from shared.api.keys import forget_idempotent_calls
 from shared.api.destinations import Rules
+from shared.api.keys import forget_idempotent_calls
 from shared.api.webhooks import deliver_due as deliver_webhooks
 from shared.api.webhooks import forget_delivered
 from shared.clock import utcnow

@@ -139,7 +139,9 @@ def post(url: str, body: bytes, headers: Mapping[str, str], *, rules: Rules, res
     connection: http.client.HTTPConnection
     if where.scheme == "https":
         # The certificate is checked against the host name, while the socket goes to the checked address.
-        connection = http.client.HTTPSConnection(where.host, where.port, timeout=TIMEOUT, context=ssl.create_default_context())
+        connection = http.client.HTTPSConnection(
+            where.host, where.port, timeout=TIMEOUT, context=ssl.create_default_context()
+        )
     else:
         connection = http.client.HTTPConnection(where.host, where.port, timeout=TIMEOUT)
 

@@ -67,13 +67,11 @@ class _WithoutNul(ImmutableMultiDict[str, _Value]):
             super().__init__()
             return
         pairs = MultiDict(mapping).items(multi=True)
-        super().__init__(
-            [(_without_nul(k), _without_nul(v)) for k, v in pairs]
-        )
+        # A multipart part without a name comes with None for its key (typed str nonetheless).
+        super().__init__([(k.replace("\x00", "") if isinstance(k, str) else k, _without_nul(v)) for k, v in pairs])
 
 
 def _without_nul(value: _Value) -> _Value:
-    # Not every key is text: a multipart part without a name comes as None.
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 

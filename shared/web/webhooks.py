@@ -65,9 +65,7 @@ def _hook(webhook_id: int) -> Webhook:
 
 def _page(form: WebhookForm, status: int = 200) -> ResponseReturnValue:
     me = _me()
-    shown = webhooks.webhooks_of(
-        db_session(), None if me.role == Role.ADMIN else me.id, current_app.config["SERVICE"]
-    )
+    shown = webhooks.webhooks_of(db_session(), None if me.role == Role.ADMIN else me.id, current_app.config["SERVICE"])
     return render_template("webhooks/index.html", hooks=shown, form=form, events=_events(), me=me), status
 
 

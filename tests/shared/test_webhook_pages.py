@@ -127,7 +127,9 @@ def test_the_survey_service_offers_its_event_with_a_response_count(config, db, p
     missing = post(evaluator, "/admin/webhooks/", {"url": PUBLIC_URL, "events": "survey.responses_reached"})
     assert missing.status_code == 422 and "response_count" in missing.text
     made = post(
-        evaluator, "/admin/webhooks/", {"url": PUBLIC_URL, "events": "survey.responses_reached", "response_count": "100"}
+        evaluator,
+        "/admin/webhooks/",
+        {"url": PUBLIC_URL, "events": "survey.responses_reached", "response_count": "100"},
     )
     assert made.status_code == 201
     with db.sessions() as s:

@@ -169,7 +169,9 @@ class ImportLineOut(BaseModel):
 
 class ImportReportOut(BaseModel):
     summary: list[str] = Field(description="Imported, skipped, merged and invalid, counted.")
-    lines: list[ImportLineOut] = Field(description="The lines not imported, by line number (the first 1,000 of each kind).")
+    lines: list[ImportLineOut] = Field(
+        description="The lines not imported, by line number (the first 1,000 of each kind)."
+    )
 
 
 class ImportOut(BaseModel):
@@ -302,7 +304,14 @@ def create_import(form: ImportForm):
     return json_response(out, 202, headers={"Location": out.url})
 
 
-@api.operation("GET", "/imports/<int:import_id>", scope=READ, tag="Imports", summary="An import's progress and report", responses={200: ImportOut})
+@api.operation(
+    "GET",
+    "/imports/<int:import_id>",
+    scope=READ,
+    tag="Imports",
+    summary="An import's progress and report",
+    responses={200: ImportOut},
+)
 def get_import(path: ImportPath):
     """Visible only to keys of the account that started it."""
     job = db_session().get(Job, path.import_id)

@@ -60,7 +60,7 @@ class MailSettingsIn(BaseModel):
     reminder_subject: str | None = Field(None, max_length=300)
     reminder_text: str | None = Field(None, max_length=20_000, description=_TEXT_HELP)
     contact_name: str | None = Field(None, max_length=200)
-    contact_email: str | None = Field(None, max_length=320, description="An address, or \"\" for none.")
+    contact_email: str | None = Field(None, max_length=320, description='An address, or "" for none.')
     contact_phone: str | None = Field(None, max_length=40)
     max_reminders: int | None = Field(None, ge=0, le=10)
     reminder_interval_days: int | None = Field(None, ge=1, le=90)

@@ -14,7 +14,13 @@ from shared.jobs import run_next_job
 from shared.models import Job, OutboxMail, Subscription, SubscriptionEvent, SubscriptionStatus
 from tests.api_keys import bearer, new_key
 
-CSV = "E-post;Namn;Kommun\r\nanna@vastkom.example;Anna;Ale\r\ninte-en-adress;X;Ale\r\nANNA@vastkom.example;Anna igen;Ale\r\nbo@vastkom.example;Bo;Borås\r\n"
+CSV = (
+    "E-post;Namn;Kommun\r\n"
+    "anna@vastkom.example;Anna;Ale\r\n"
+    "inte-en-adress;X;Ale\r\n"
+    "ANNA@vastkom.example;Anna igen;Ale\r\n"
+    "bo@vastkom.example;Bo;Borås\r\n"
+)
 
 
 def _upload(text: str = CSV, **fields) -> dict:

@@ -23,7 +23,6 @@ from tests.api_keys import bearer, new_key
 from tests.mailer.conftest import link, make_app
 from tests.mailer.test_api import _mail_to
 
-
 # The receiver (conftest) listens on 127.0.0.1 over plain http: allowed here only (see test_destinations).
 LOOPBACK = Rules(allow_http=True, allow_private=True)
 
