@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.mailer import cli as mailer_cli
@@ -280,13 +279,10 @@ def webhooks_add(cli: CliContext, email: str, service: str, url: str, events: tu
 @pass_cli
 def webhooks_list(cli: CliContext, email: str | None) -> None:
     """Webhooks (of one account, or all): id, account, service, URL, events, state."""
-    from shared.models import Webhook
+    from shared.api.webhooks import webhooks_of
 
     with _accounts(cli) as session:
-        query = select(Webhook).order_by(Webhook.id)
-        if email:
-            query = query.where(Webhook.account_id == _account(session, email).id)
-        for hook in session.scalars(query):
+        for hook in webhooks_of(session, _account(session, email).id if email else None, None):
             state = "disabled" if hook.disabled_at else "active"
             click.echo(f"{hook.id}\t{hook.account.email}\t{hook.service}\t{hook.url}\t{','.join(hook.events)}\t{state}")
 

@@ -89,9 +89,12 @@ def create_webhook(
     return hook
 
 
-def webhooks_of(session: Session, account_id: int | None, service: str) -> list[Webhook]:
-    """The account's webhooks in this service (everyone's when ``account_id`` is None)."""
-    query = select(Webhook).where(Webhook.service == service).order_by(Webhook.id)
+def webhooks_of(session: Session, account_id: int | None, service: str | None) -> list[Webhook]:
+    """The account's webhooks in this service (everyone's when ``account_id`` is None, in both
+    services when ``service`` is None)."""
+    query = select(Webhook).order_by(Webhook.id)
+    if service is not None:
+        query = query.where(Webhook.service == service)
     if account_id is not None:
         query = query.where(Webhook.account_id == account_id)
     return list(session.scalars(query))
@@ -102,19 +105,16 @@ def set_disabled(hook: Webhook, disabled: bool) -> None:
     hook.disabled_at = (hook.disabled_at or utcnow()) if disabled else None
 
 
-def recent_deliveries(session: Session, webhook_ids: Iterable[int]) -> dict[int, list[WebhookDelivery]]:
-    """The latest deliveries of each webhook, newest first."""
-    found: dict[int, list[WebhookDelivery]] = {}
-    for hook_id in webhook_ids:
-        found[hook_id] = list(
-            session.scalars(
-                select(WebhookDelivery)
-                .where(WebhookDelivery.webhook_id == hook_id)
-                .order_by(WebhookDelivery.id.desc())
-                .limit(RECENT_DELIVERIES)
-            )
+def recent_deliveries(session: Session, webhook_id: int) -> list[WebhookDelivery]:
+    """The webhook's latest deliveries, newest first."""
+    return list(
+        session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.webhook_id == webhook_id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(RECENT_DELIVERIES)
         )
-    return found
+    )
 
 
 def emit(

@@ -107,7 +107,7 @@ def create() -> ResponseReturnValue:
 @login_required
 def show(webhook_id: int) -> ResponseReturnValue:
     hook = _hook(webhook_id)
-    deliveries = webhooks.recent_deliveries(db_session(), [hook.id])[hook.id]
+    deliveries = webhooks.recent_deliveries(db_session(), hook.id)
     return render_template(
         "webhooks/show.html", hook=hook, deliveries=deliveries, events=_events(), Status=WebhookDeliveryStatus
     )
