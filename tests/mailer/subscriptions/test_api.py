@@ -118,3 +118,11 @@ def test_an_import_is_seen_only_by_its_own_account(app, client):
     assert client.get(started.json["url"], headers=other).status_code == 404
     assert client.get(started.json["url"], headers=mine).status_code == 200
     assert client.get("/api/v1/imports/999", headers=mine).status_code == 404
+
+
+def test_a_file_over_the_admin_imports_limit_is_refused_before_it_is_read(app, client):
+    h = bearer(new_key(app, ["mailer:write"]))
+    too_big = "email\n" + "a@vastkom.example\n" * (20 * 1024 * 1024 // 18 + 1)
+    refused = client.post("/api/v1/imports", headers=h, data=_upload(too_big), content_type="multipart/form-data")
+    assert refused.status_code == 413 and refused.mimetype == "application/problem+json"
+    assert _count(app, select(func.count()).select_from(Job)) == 0
