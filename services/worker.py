@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from flask import Flask
 
+from shared.api.destinations import Rules
 from shared.api.keys import forget_idempotent_calls
 from shared.api.webhooks import deliver_due as deliver_webhooks
 from shared.api.webhooks import forget_delivered
@@ -201,7 +202,7 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
     from services.mailer.delivery.jobs import issue_jobs
 
     def webhooks(stop: threading.Event) -> int:
-        return deliver_webhooks(db)
+        return deliver_webhooks(db, Rules.for_config(config))
 
     return [
         outbox,

@@ -169,3 +169,51 @@ def test_the_worker_seals_anonymous_responses_of_past_days_on_its_first_pass_the
     assert seal(threading.Event()) == 0  # within the minute: nothing done
     now[0] += 1
     assert seal(threading.Event()) == 1
+
+
+def test_the_worker_posts_webhooks_under_the_deployments_address_rules(db, config, passwords):
+    """WEBHOOK_ALLOW_PRIVATE off (the default): a webhook to loopback is refused at delivery; on: posted."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from services.mailer.bounces.domain import record_bounce
+    from shared.accounts import create_admin
+    from shared.api.destinations import Rules
+    from shared.api.webhooks import create_webhook
+    from shared.models import BounceKind, BounceSource, WebhookDelivery
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with db.transaction() as session:
+            account = create_admin(session, passwords, "it@vastkom.example", "ett långt lösenord", "admin")
+            url = f"http://127.0.0.1:{server.server_port}/hook"
+            create_webhook(
+                session, account, "mailer", url, ["bounce"], rules=Rules(allow_http=True, allow_private=True)
+            )
+            record_bounce(session, "x@vastkom.example", BounceKind.HARD, source=BounceSource.DSN)
+
+        def webhooks(cfg):
+            return next(job for job in build_jobs(cfg, db) if job.__name__ == "webhooks")
+
+        assert webhooks(config.with_(webhook_allow_http=True))(threading.Event()) == 1
+        with db.transaction() as session:
+            delivery = session.scalar(select(WebhookDelivery))
+            assert received == [] and "loopback" in delivery.last_error
+            delivery.due_at = utcnow()
+        allowed = config.with_(webhook_allow_http=True, webhook_allow_private=True)
+        assert webhooks(allowed)(threading.Event()) == 1
+        assert len(received) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
