@@ -164,9 +164,16 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
         if last_schedule is not None and now - last_schedule < SCHEDULE_EVERY:
             return 0
         with contexts["survey"](), db.transaction() as session:
-            done = run_schedule(session, config)
+            done = run_schedule(session)
         last_schedule = None if done else now
         return done
+
+    def survey_mails(stop: threading.Event) -> int:
+        """A batch of survey invitations and reminders fanned out earlier, written to the outbox."""
+        from services.survey.mailings.domain import BATCH, write_mails
+
+        with contexts["survey"](), db.transaction() as session:
+            return write_mails(session, config, BATCH)
 
     def long_jobs(stop: threading.Event) -> int:
         return run_next_job(db, config, functions, stop, contexts) if functions else 0
@@ -176,7 +183,7 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
     def webhooks(stop: threading.Event) -> int:
         return deliver_webhooks(db)
 
-    return [outbox, *issue_jobs(config, db), long_jobs, survey_schedule, webhooks, housekeeping]
+    return [outbox, *issue_jobs(config, db), survey_mails, long_jobs, survey_schedule, webhooks, housekeeping]
 
 
 def run(config: Config, *, once: bool = False, stop: threading.Event | None = None, idle_sleep: float = 1.0) -> int:

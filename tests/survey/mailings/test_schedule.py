@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
+from services.survey.mailings.domain import write_mails
 from services.survey.mailings.schedule import close_due_surveys, next_automatic_reminder, run_schedule
 from shared.i18n import LOCAL_ZONE
 from shared.models import OutboxMail, Participant, Survey
@@ -47,8 +48,12 @@ def scheduled_survey(make_survey, db, **settings) -> int:
 
 
 def run(app, db, config, now) -> int:
+    """The worker's round at ``now``: the schedule fans out what is due, then the mails are written."""
     with app.test_request_context(), db.transaction() as s:
-        return run_schedule(s, config, now)
+        queued = run_schedule(s, now)
+    with app.test_request_context(), db.transaction() as s:
+        write_mails(s, config, limit=None)
+    return queued
 
 
 def test_automatic_reminders_go_on_their_day_after_their_time(app, db, config, make_survey):
