@@ -105,10 +105,12 @@ JOB_KINDS = {MailKind.SURVEY_INVITATION: JobKind.SURVEY_INVITATIONS, MailKind.SU
 
 
 def _recipients(survey: Survey, kind: MailKind, now: datetime, automatic: bool = False):
-    """Who a mailing of ``kind`` goes to now (suppressed addresses included: callers add ``_suppressed``)."""
+    """Who a mailing of ``kind`` goes to now (suppressed addresses included: callers add ``_suppressed``).
+    Someone whose mail is queued and not yet written is not due another."""
+    queued = exists().where(SurveyMail.participant_id == Participant.id)
     if kind == MailKind.SURVEY_INVITATION:
-        return and_(Participant.survey_id == survey.id, Participant.invited_at.is_(None))
-    return automatic_filter(survey, now) if automatic else reminder_filter(survey, now)
+        return and_(Participant.survey_id == survey.id, Participant.invited_at.is_(None), ~queued)
+    return and_(automatic_filter(survey, now) if automatic else reminder_filter(survey, now), ~queued)
 
 
 def fan_out(
@@ -120,10 +122,10 @@ def fan_out(
     automatic: bool = False,
     job_id: int | None = None,
 ) -> SurveyMailing | None:
-    """Record a mailing to everyone it is due to now (suppressed addresses skipped) with one
-    INSERT … SELECT, and mark them invited or reminded with one UPDATE; None (nothing stored) when
-    nobody is due. The mails themselves are written by ``write_mails``."""
-    # Two sends of one survey at once: the second waits here, then finds the first's people marked.
+    """Queue a mailing to everyone it is due to now (suppressed addresses skipped) with one
+    INSERT … SELECT; None (nothing stored) when nobody is due. ``write_mails`` writes the mails and
+    marks each person invited or reminded as of ``now``."""
+    # Two sends of one survey at once: the second waits here, then finds the first's people queued.
     session.execute(select(Survey.id).where(Survey.id == survey.id).with_for_update())
     mailing = SurveyMailing(survey_id=survey.id, kind=kind, job_id=job_id, created_at=now)
     session.add(mailing)
@@ -140,39 +142,27 @@ def fan_out(
         session.delete(mailing)
         session.flush()
         return None
-    marks = (
-        {"invited_at": now}
-        if kind == MailKind.SURVEY_INVITATION
-        else {"reminders_sent": Participant.reminders_sent + 1, "last_reminded_at": now}
-    )
-    session.execute(
-        update(Participant)
-        .where(Participant.id.in_(select(SurveyMail.participant_id).where(SurveyMail.mailing_id == mailing.id)))
-        .values(**marks)
-        .execution_options(synchronize_session=False)
-    )
     return mailing
 
 
 def write_mails(session: Session, config: Config, limit: int | None, mailing_id: int | None = None) -> int:
-    """Write up to ``limit`` waiting mails (of one mailing, or any) to the outbox, each with a new
-    personal link, and forget them, in the caller's transaction; returns how many were taken (0: none
-    waiting). On PostgreSQL other workers skip the rows this one has taken.
+    """Write up to ``limit`` queued mails (of one mailing, or any) to the outbox, each with a new
+    personal link, mark their recipients invited or reminded, and forget them, in the caller's
+    transaction; returns how many were taken (0: none queued). On PostgreSQL other workers skip the
+    rows this one has taken.
 
-    A reminder to someone who has answered or declined since it was sent, and any mail of a survey
-    that has closed since, is dropped rather than written.
+    A reminder to someone who has answered or declined since it was queued, and any mail of a survey
+    that has closed since, is dropped rather than written (and its recipient left unmarked).
     """
     query = (
         select(
             SurveyMail.id,
-            SurveyMailing.survey_id,
-            SurveyMailing.kind,
+            SurveyMail.mailing_id,
             Participant.id,
             Participant.email,
             Participant.name,
             or_(Participant.completed_at.is_not(None), Participant.declined_at.is_not(None)),
         )
-        .join(SurveyMailing, SurveyMailing.id == SurveyMail.mailing_id)
         .join(Participant, Participant.id == SurveyMail.participant_id)
         .order_by(SurveyMail.id)
         .limit(limit)
@@ -184,15 +174,29 @@ def write_mails(session: Session, config: Config, limit: int | None, mailing_id:
     rows = session.execute(query).all()
     if not rows:
         return 0
-    groups: dict[tuple[int, MailKind], list[tuple[int, str, str]]] = {}
-    for _id, survey_id, kind, participant_id, email, name, answered in rows:
-        if not (answered and kind == MailKind.SURVEY_REMINDER):
-            groups.setdefault((survey_id, kind), []).append((participant_id, email, name))
+    groups: dict[int, list[tuple[int, str, str, bool]]] = {}
+    for _id, of_mailing, participant_id, email, name, answered in rows:
+        groups.setdefault(of_mailing, []).append((participant_id, email, name, answered))
     org = organisation.load(session, config)
-    for (survey_id, kind), people in groups.items():
-        survey = session.get_one(Survey, survey_id)
-        if survey.status == SurveyStatus.OPEN:
-            _write(session, config, MailTemplate(config, survey, kind, org), kind, survey.language, people)
+    for of_mailing, group in groups.items():
+        mailing = session.get_one(SurveyMailing, of_mailing)
+        survey = session.get_one(Survey, mailing.survey_id)
+        reminder = mailing.kind == MailKind.SURVEY_REMINDER
+        people = [(pid, email, name) for pid, email, name, answered in group if not (answered and reminder)]
+        if survey.status == SurveyStatus.OPEN and people:
+            template = MailTemplate(config, survey, mailing.kind, org)
+            _write(session, config, template, mailing.kind, survey.language, people)
+            marks = (
+                {"reminders_sent": Participant.reminders_sent + 1, "last_reminded_at": mailing.created_at}
+                if reminder
+                else {"invited_at": mailing.created_at}
+            )
+            session.execute(
+                update(Participant)
+                .where(Participant.id.in_([pid for pid, _email, _name in people]))
+                .values(**marks)
+                .execution_options(synchronize_session=False)
+            )
     session.execute(delete(SurveyMail).where(SurveyMail.id.in_([row[0] for row in rows])))
     return len(rows)
 

@@ -1,4 +1,4 @@
-"""invitation fan-out: a mailing per press of the button, one row per recipient until the worker writes the mail
+"""invitation fan-out: a mailing per press of the button, one row per queued recipient until the worker writes the mail
 
 Revision ID: 0012_invitation_fanout
 Revises: 0009_newsletters
@@ -40,12 +40,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("mailing_id", sa.Integer(), nullable=False),
         sa.Column("participant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["mailing_id"],
-            ["survey_mailings.id"],
-            name=op.f("fk_survey_mails_mailing_id_survey_mailings"),
-            ondelete="CASCADE",
-        ),
         sa.ForeignKeyConstraint(
             ["participant_id"],
             ["participants.id"],

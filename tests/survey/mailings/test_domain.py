@@ -182,8 +182,8 @@ def _run_sending_job(db, config, stop):
 
 
 def test_the_job_queues_everyone_at_once_then_writes_the_mails_in_batches(app, db, make_survey, config, monkeypatch):
-    """Everyone is marked invited by the fan-out; a worker stopped after a batch leaves the rest waiting,
-    and the job taken up again writes them without fanning out twice or doubling a mail."""
+    """Everyone is queued at once (no second send takes them); a worker stopped after a batch leaves
+    the rest queued, and the job taken up again writes them without queuing twice or doubling a mail."""
     monkeypatch.setattr(domain, "BATCH", 2)
     people = "email,name\n" + "".join(f"p{n}@x.example,P {n}\n" for n in range(5))
     survey_id = make_survey(participants=people)
@@ -197,14 +197,16 @@ def test_the_job_queues_everyone_at_once_then_writes_the_mails_in_batches(app, d
     stopping.set()  # the worker is asked to stop: it finishes the batch in hand
     assert _run_sending_job(db, config, stopping) == 1
     with db.sessions() as s:
-        assert s.scalar(select(func.count()).where(Participant.invited_at.is_not(None))) == 4
+        assert s.scalar(select(func.count()).where(Participant.invited_at.is_not(None))) == 2
         assert s.scalar(select(func.count()).select_from(OutboxMail)) == 2
+        assert domain.count_due(s, s.get(Survey, survey_id)) == (0, 0)  # the queued are not "not invited"
         job = s.get(Job, job_id)
         assert (job.status, job.done, job.total) == (JobStatus.QUEUED, 2, 4)
     assert _run_sending_job(db, config, threading.Event()) == 1
     with db.sessions() as s:
         recipients = s.scalars(select(OutboxMail.recipient).order_by(OutboxMail.recipient)).all()
         assert recipients == [f"p{n}@x.example" for n in range(4)]
+        assert s.scalar(select(func.count()).where(Participant.invited_at.is_not(None))) == 4
         assert s.scalar(select(func.count()).select_from(SurveyMailing)) == 1
         job = s.get(Job, job_id)
         assert (job.status, job.done, job.total) == (JobStatus.DONE, 4, 4)
