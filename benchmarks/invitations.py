@@ -4,8 +4,8 @@
 
 Seeds the Millennium survey (open) with N participants, starts the SURVEY_INVITATIONS job as the
 "Skicka nu" button does, and runs it as the worker does: first the fan-out (one INSERT … SELECT of
-the recipients, one UPDATE marking them invited), then the mails written to the outbox in batches
-(a personal link each). Prints invitations queued per second (from "Skicka nu" until the fan-out is
+the recipients), then the mails written to the outbox in batches (a personal link each, the people
+marked invited). Prints invitations queued per second (from "Skicka nu" until the fan-out is
 committed; target: 100 000 in under 10 s), the rate the mails were then written to the outbox, and
 the load of the machine.
 """
