@@ -20,7 +20,7 @@ from shared.clock import utcnow
 from shared.config import Config
 from shared.db import is_postgres
 from shared.i18n import LOCAL_ZONE, to_local
-from shared.jobs import JobContext, JobProblem, start_job
+from shared.jobs import JobCancelled, JobContext, JobProblem, start_job
 from shared.mail.message import has_control_characters
 from shared.mail.outbox import Mail, enqueue_many
 from shared.models import (
@@ -343,11 +343,11 @@ def start_sending(session: Session, survey: Survey, kind: MailKind, *, created_b
 
 
 def sending_job(ctx: JobContext) -> None:
-    """Fan out in one transaction (progress: all queued), then write the mails in batches with
-    progress after each (another worker may write some: the job waits for them)."""
+    """Queue everyone in one transaction, then write the mails in batches with progress after each
+    (another worker may write some: the job waits for them)."""
     kind = MailKind(ctx.params["mail_kind"])
     with ctx.db.transaction() as session:
-        # Taken up again after a crash: the mailing it made is there, its recipients already marked.
+        # Taken up again after a crash or a stop: the mailing it made is there, its recipients queued.
         mailing = session.scalar(select(SurveyMailing).where(SurveyMailing.job_id == ctx.job_id))
         if mailing is None:
             survey = session.get(Survey, ctx.params["survey_id"])
@@ -359,15 +359,31 @@ def sending_job(ctx: JobContext) -> None:
                 raise JobProblem(str(exc)) from None
             mailing = fan_out(session, survey, kind, utcnow(), job_id=ctx.job_id)
         mailing_id, total = (mailing.id, mailing.recipients) if mailing else (None, 0)
-    left = total
-    while mailing_id is not None and left:
+    if mailing_id is None:
+        ctx.summary.append(_("%(n)s mejl lades i utkorgen.", n=0))
+        return
+    try:
+        _write_mailing(ctx, mailing_id, total)
+    except JobCancelled:
+        # "Avbryt": those not yet written get no mail and stay as they were before the press.
         with ctx.db.transaction() as session:
-            written = write_mails(session, ctx.config, BATCH, mailing_id)
+            session.execute(delete(SurveyMail).where(SurveyMail.mailing_id == mailing_id))
+        raise
+    ctx.summary.append(_("%(n)s mejl lades i utkorgen.", n=total))
+
+
+def _write_mailing(ctx: JobContext, mailing_id: int, total: int) -> None:
+    """The mailing's mails in batches; progress (first: all queued, none written) before each."""
+    while True:
+        with ctx.db.transaction() as session:
             left = waiting_mails(session, mailing_id)
         ctx.progress(total - left, total)
-        if left and not written:
+        if not left:
+            return
+        with ctx.db.transaction() as session:
+            written = write_mails(session, ctx.config, BATCH, mailing_id)
+        if not written:
             ctx.stop.wait(0.5)  # the rest is in another worker's hands
-    ctx.summary.append(_("%(n)s mejl lades i utkorgen.", n=total))
 
 
 def decline(session: Session, participant: Participant) -> None:

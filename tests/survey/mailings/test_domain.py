@@ -15,6 +15,7 @@ from services.survey.surveys.domain import SurveyStateError
 from shared.clock import utcnow
 from shared.config import parse_mail_url
 from shared.db import Database
+from shared.jobs import JobContext
 from shared.mail.outbox import deliver_due
 from shared.mail.transport import open_transport
 from shared.models import (
@@ -182,8 +183,8 @@ def _run_sending_job(db, config, stop):
 
 
 def test_the_job_queues_everyone_at_once_then_writes_the_mails_in_batches(app, db, make_survey, config, monkeypatch):
-    """Everyone is queued at once (no second send takes them); a worker stopped after a batch leaves
-    the rest queued, and the job taken up again writes them without queuing twice or doubling a mail."""
+    """Everyone is queued at once (no second send takes them); a worker stopped then leaves them queued,
+    and the job taken up again writes them in batches without queuing twice or doubling a mail."""
     monkeypatch.setattr(domain, "BATCH", 2)
     people = "email,name\n" + "".join(f"p{n}@x.example,P {n}\n" for n in range(5))
     survey_id = make_survey(participants=people)
@@ -194,15 +195,17 @@ def test_the_job_queues_everyone_at_once_then_writes_the_mails_in_batches(app, d
             s, s.get(Survey, survey_id), MailKind.SURVEY_INVITATION, created_by=None, return_path=""
         ).id
     stopping = threading.Event()
-    stopping.set()  # the worker is asked to stop: it finishes the batch in hand
+    stopping.set()  # the worker is asked to stop: the job stops at its first report
     assert _run_sending_job(db, config, stopping) == 1
     with db.sessions() as s:
-        assert s.scalar(select(func.count()).where(Participant.invited_at.is_not(None))) == 2
-        assert s.scalar(select(func.count()).select_from(OutboxMail)) == 2
+        assert s.scalar(select(func.count()).select_from(OutboxMail)) == 0
         assert domain.count_due(s, s.get(Survey, survey_id)) == (0, 0)  # the queued are not "not invited"
         job = s.get(Job, job_id)
-        assert (job.status, job.done, job.total) == (JobStatus.QUEUED, 2, 4)
+        assert (job.status, job.done, job.total) == (JobStatus.QUEUED, 0, 4)
+    reports = []
+    monkeypatch.setattr(JobContext, "progress", lambda self, done, total=None, checkpoint=None: reports.append(done))
     assert _run_sending_job(db, config, threading.Event()) == 1
+    assert reports == [0, 2, 4]
     with db.sessions() as s:
         recipients = s.scalars(select(OutboxMail.recipient).order_by(OutboxMail.recipient)).all()
         assert recipients == [f"p{n}@x.example" for n in range(4)]
@@ -211,6 +214,23 @@ def test_the_job_queues_everyone_at_once_then_writes_the_mails_in_batches(app, d
         job = s.get(Job, job_id)
         assert (job.status, job.done, job.total) == (JobStatus.DONE, 4, 4)
         assert job.report["summary"] == ["4 mejl lades i utkorgen."]
+
+
+def test_a_cancelled_job_mails_nobody_more_and_leaves_them_uninvited(app, db, make_survey, config, monkeypatch):
+    monkeypatch.setattr(domain, "BATCH", 2)
+    people = "email,name\n" + "".join(f"p{n}@x.example,P {n}\n" for n in range(5))
+    survey_id = make_survey(participants=people)
+    with app.test_request_context(), db.transaction() as s:
+        job = domain.start_sending(
+            s, s.get(Survey, survey_id), MailKind.SURVEY_INVITATION, created_by=None, return_path=""
+        )
+        job.cancel_requested = True  # "Avbryt" pressed while it runs: seen at its first report
+    assert _run_sending_job(db, config, threading.Event()) == 1
+    with app.test_request_context(), db.transaction() as s:
+        assert domain.write_mails(s, config, limit=None) == 0  # nothing left for the worker either
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMail)) == 0
+        assert domain.count_due(s, s.get(Survey, survey_id)) == (5, 0)
 
 
 def test_a_send_is_a_fixed_number_of_statements_whoever_many_it_goes_to(app, db, make_survey):
