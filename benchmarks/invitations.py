@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+TARGET_SECONDS = 10.0  # 100 000 participants queued in under 10 s (and a larger send in proportion)
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -100,11 +101,16 @@ def main() -> None:
         db.dispose()
     assert queued == written == invited == args.participants, (queued, written, invited)
     print(f"database: {args.database}, participants: {args.participants}")
-    print(f"invitations queued: {queued} in {queued_at:.1f} s = {queued / queued_at:.0f}/s (target: 100 000 in < 10 s)")
+    rate = queued / queued_at
+    print(
+        f"invitations queued: {queued} in {queued_at:.1f} s = {rate:.0f}/s (target: 100 000 in < {TARGET_SECONDS:.0f} s)"
+    )
     writing = written_at - queued_at
     print(f"mails then written to the outbox: {written} in {writing:.1f} s = {written / writing:.0f}/s")
     load = os.getloadavg()
     print(f"load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    if queued_at > TARGET_SECONDS * max(1.0, args.participants / 100_000):
+        sys.exit("queued slower than the target")
 
 
 if __name__ == "__main__":
