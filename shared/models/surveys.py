@@ -12,7 +12,19 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import utcnow
@@ -167,7 +179,17 @@ class Response(Base):
     """One person's answers. ``id`` is random (uuid4 hex), never a sequence."""
 
     __tablename__ = "responses"
-    __table_args__ = (Index("ix_responses_survey_status", "survey_id", "status"),)
+    __table_args__ = (
+        Index("ix_responses_survey_status", "survey_id", "status"),
+        # Only what the seal has still to do: a day's anonymous responses until it is sealed.
+        Index(
+            "ix_responses_awaiting_seal",
+            "completed_at",
+            "survey_id",
+            postgresql_where=text("awaiting_seal"),
+            sqlite_where=text("awaiting_seal"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
@@ -182,6 +204,9 @@ class Response(Base):
     completed_at: Mapped[datetime | None]
     # Copies of the participant's report_attributes (e.g. organisationstyp, delregion) for breakdowns.
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # An anonymous response sent in but not yet rewritten by the day's seal (its transaction stamp
+    # and place in the table still tell when it came; see services.survey.responses.storage).
+    awaiting_seal: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 

@@ -1,7 +1,7 @@
 """invitation fan-out: a mailing per press of the button, one row per queued recipient until the worker writes the mail
 
 Revision ID: 0012_invitation_fanout
-Revises: 0009_newsletters
+Revises: 0015_anonymous_seal
 Create Date: 2026-12-01 20:30:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import shared.models.base
 
 revision = "0012_invitation_fanout"
-down_revision = "0009_newsletters"
+down_revision = "0015_anonymous_seal"
 branch_labels = None
 depends_on = None
 
