@@ -178,9 +178,16 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
         if last_schedule is not None and now - last_schedule < SCHEDULE_EVERY:
             return 0
         with contexts["survey"](), db.transaction() as session:
-            done = run_schedule(session, config)
+            done = run_schedule(session)
         last_schedule = None if done else now
         return done
+
+    def survey_mails(stop: threading.Event) -> int:
+        """A batch of survey invitations and reminders fanned out earlier, written to the outbox."""
+        from services.survey.mailings.domain import BATCH, write_mails
+
+        with contexts["survey"](), db.transaction() as session:
+            return write_mails(session, config, BATCH)
 
     seal_due = due_every(SCHEDULE_EVERY, clock)
 
@@ -207,6 +214,7 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
     return [
         outbox,
         *issue_jobs(config, db),
+        survey_mails,
         long_jobs,
         survey_schedule,
         seal_anonymous_responses,

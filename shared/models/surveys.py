@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import utcnow
 from shared.models.base import Base, Vocabulary, VocabularyText
+from shared.models.outbox import MailKind
 
 
 class SurveyStatus(Vocabulary):
@@ -143,6 +144,35 @@ class ParticipantLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class SurveyMailing(Base):
+    """One press of "Skicka inbjudningar" or "Skicka påminnelser" (or one round of automatic
+    reminders): who it went to is fanned out to ``survey_mails`` in one INSERT … SELECT."""
+
+    __tablename__ = "survey_mailings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[MailKind] = mapped_column(VocabularyText(MailKind, 32))
+    # The sending job that made it, so a job taken up again after a crash does not fan out twice.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), index=True)
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyMail(Base):
+    """One recipient's mail of a mailing, queued: the worker builds it (with a new personal link),
+    puts it in the outbox and marks the person invited or reminded in batches, deleting this row in
+    the same transaction."""
+
+    __tablename__ = "survey_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: its check per row was a third of a 100 000-person fan-out. The participant's
+    # (which the mailing's survey's would repeat) deletes these rows with the survey or the person.
+    mailing_id: Mapped[int] = mapped_column(index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
 
 
 class Response(Base):

@@ -91,9 +91,9 @@ def _start(kind: MailKind, survey_id: int):
     sends_mail=True,
 )
 def invite(path: SurveyPath):
-    """Starts the sending job (follow its `url`): each person gets a mail with a personal link, and is
-    marked invited in the same transaction as the mail is queued, so nobody is invited twice. The
-    survey must be open; 409 when there is nobody to invite."""
+    """Starts the sending job (follow its `url`): everyone is queued in one statement, so nobody is
+    invited twice; then each gets a mail with a personal link and is marked invited. The survey must
+    be open; 409 when there is nobody to invite."""
     return _start(MailKind.SURVEY_INVITATION, path.survey_id)
 
 
