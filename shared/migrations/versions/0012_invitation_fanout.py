@@ -11,7 +11,7 @@ from alembic import op
 import shared.models.base
 
 revision = "0012_invitation_fanout"
-down_revision = "0015_anonymous_seal"
+down_revision = "0014_api_webhooks"
 branch_labels = None
 depends_on = None
 
