@@ -234,11 +234,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", "-k", type=int, default=50, help="concurrent respondents")
     parser.add_argument("--surveys-each", type=int, default=4, help="surveys each respondent completes")
-    # One worker per core, two threads each so that one's database wait lets the other run: the pages
-    # are Python-bound, and more handlers than that only share the cores less fairly (on 2 cores,
-    # 5 workers x 4 threads gave p95 600-700 ms where 2 x 2 gave 340-420 ms, for both endpoints alike).
+    # One worker per core, four threads each (no more than the pool's five connections) so that the
+    # commits' waits overlap: the pages are Python-bound, and more handlers only share the cores less
+    # fairly (on 2 cores, 5 workers x 4 threads gave p95 600-700 ms where 2 x 4 gave 250-380 ms).
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
     parser.add_argument("--healthz-seconds", type=float, default=5.0)
     args = parser.parse_args()
 
