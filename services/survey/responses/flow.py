@@ -20,6 +20,7 @@ from services.survey.responses.forms import Values, check_questions, is_visible,
 from services.survey.responses.storage import (
     ANSWER_COLUMNS,
     ANSWER_ORDER,
+    RESPONSES,
     complete,
     in_progress_values,
     lock_participant,
@@ -63,10 +64,9 @@ BY_TOKEN_HASH = (
 
 # Where a saved response stands; built once for the same reason.
 MOVE_RESPONSE = (
-    update(Response)
-    .where(Response.id == bindparam("response_id"))
+    update(RESPONSES)
+    .where(RESPONSES.c.id == bindparam("response_id"))
     .values(current_page=bindparam("current_page"), updated_at=bindparam("updated_at"))
-    .execution_options(synchronize_session=False)
 )
 
 
@@ -205,12 +205,12 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
         target = next_visible_page(definition, values, page, 1)
     else:
         target = page
-    # Plain statements rather than a Response object: a page saved is the most frequent write, and
-    # the unit of work's bookkeeping cost more than the statements themselves.
+    # Plain statements on the table rather than a Response object: a page saved is the most frequent
+    # write, and the ORM's bookkeeping (unit of work, bulk statements) cost more than the statements.
     if progress is None:
         response_id = uuid.uuid4().hex
         session.execute(
-            insert(Response).values(
+            insert(RESPONSES).values(
                 id=response_id,
                 survey_id=survey.id,
                 participant_id=participant_id,
