@@ -174,9 +174,13 @@ def values_of(answers: Iterable[Any]) -> Values:
     return values
 
 
+# Built once and on the table: every saved page runs it (the ORM's bulk DELETE cost more than the statement).
+DELETE_ANSWERS = delete(ANSWERS).where(ANSWERS.c.response_id == bindparam("response_id"))
+
+
 def write_answers(session: Session, response_id: str, definition: SurveyDefinition, values: Values) -> None:
     """Replace a response's answer rows with those the values stand for."""
-    session.execute(delete(Answer).where(Answer.response_id == response_id))
+    session.execute(DELETE_ANSWERS, {"response_id": response_id})
     rows = answer_rows(definition, values)
     if rows:
         # Core's insert: one statement for every row (the ORM's splits them by which values are set).
