@@ -18,18 +18,16 @@ from sqlalchemy.orm import Session, joinedload
 from services.survey.participants.domain import token_hash
 from services.survey.responses.forms import Values, check_questions, is_visible, page_fields, pick
 from services.survey.responses.storage import (
-    ANSWER_COLUMNS,
-    ANSWER_ORDER,
     RESPONSES,
     complete,
     in_progress_values,
     lock_participant,
-    values_of,
+    stored_values,
     write_answers,
 )
 from services.survey.surveys.questions import SurveyDefinition, definition_of
 from shared.clock import utcnow
-from shared.models import Answer, Participant, ParticipantLink, Response, ResponseStatus, Survey, SurveyStatus
+from shared.models import Participant, ParticipantLink, Response, ResponseStatus, Survey, SurveyStatus
 
 
 class Outcome(StrEnum):
@@ -87,35 +85,33 @@ class PageView:
     outcome: Outcome = Outcome.PAGE
 
 
-# A page view's one query: the participant and survey as above, with the response in progress and
-# its answers (one row per answer, the participant's columns repeated: fewer bytes than a round trip).
-BY_TOKEN_HASH_WITH_PROGRESS = (
-    BY_TOKEN_HASH.add_columns(Response.id.label("response_id"), Response.current_page, *ANSWER_COLUMNS)
-    .outerjoin(Response, and_(Response.participant_id == Participant.id, Response.status == ResponseStatus.IN_PROGRESS))
-    .outerjoin(Answer, Answer.response_id == Response.id)
-    .order_by(*ANSWER_ORDER)
-)
+# A page view's first query: the participant and survey as above, with where their response in
+# progress stands. Its answers come in a second query, and only when there is one: joined in here
+# they would repeat the participant's and survey's columns on every row, for the ORM to go through.
+BY_TOKEN_HASH_WITH_PROGRESS = BY_TOKEN_HASH.add_columns(
+    Response.id.label("response_id"), Response.current_page
+).outerjoin(Response, and_(Response.participant_id == Participant.id, Response.status == ResponseStatus.IN_PROGRESS))
 
 
 def open_link(session: Session, token: str) -> tuple[Participant, PageView] | None:
-    """GET of the personal link: whose it is and where they left off, in one query (changes
-    nothing); None for a link nobody was sent."""
+    """GET of the personal link: whose it is and where they left off (changes nothing); None for a
+    link nobody was sent."""
     if not token or len(token) > 64:
         return None
-    rows = session.execute(BY_TOKEN_HASH_WITH_PROGRESS, {"token_hash": token_hash(token)}).all()
-    if not rows:
+    found = session.execute(BY_TOKEN_HASH_WITH_PROGRESS, {"token_hash": token_hash(token)}).first()
+    if found is None:
         return None
-    participant = rows[0].Participant
+    participant = found.Participant
     survey = participant.survey
     if participant.completed_at is not None:
         return participant, PageView(page=0, outcome=Outcome.COMPLETED)
     state = availability(survey)
     if state != Outcome.PAGE:
         return participant, PageView(page=0, outcome=state)
-    if rows[0].response_id is None:
+    if found.response_id is None:
         return participant, PageView(page=0)
-    page = min(max(rows[0].current_page, 0), len(definition_of(survey).pages) - 1)
-    return participant, PageView(page=page, values=values_of(row for row in rows if row.question_key is not None))
+    page = min(max(found.current_page, 0), len(definition_of(survey).pages) - 1)
+    return participant, PageView(page=page, values=stored_values(session, found.response_id))
 
 
 def next_visible_page(definition: SurveyDefinition, values: Values, page: int, step: int) -> int:

@@ -126,11 +126,13 @@ ANSWER_COLUMNS = (Answer.question_key, Answer.row_key, Answer.option_key, Answer
 ANSWER_ORDER = (Answer.question_key, Answer.row_key, Answer.option_key)
 
 
+# Built once: a resumed page view runs it.
+STORED_ANSWERS = select(*ANSWER_COLUMNS).where(Answer.response_id == bindparam("response_id")).order_by(*ANSWER_ORDER)
+
+
 def stored_values(session: Session, response_id: str) -> Values:
     """The form values a response's stored answers stand for (to fill in the form again)."""
-    return values_of(
-        session.execute(select(*ANSWER_COLUMNS).where(Answer.response_id == response_id).order_by(*ANSWER_ORDER))
-    )
+    return values_of(session.execute(STORED_ANSWERS, {"response_id": response_id}))
 
 
 class Progress(NamedTuple):
