@@ -197,7 +197,9 @@ def run_healthz(port: int, threads: int, seconds: float) -> tuple[int, float]:
 
 def cpu_seconds(match) -> dict[int, float]:
     """User and system CPU seconds of each process ``match(pid, ppid, cmdline)`` accepts, from /proc (Linux)."""
-    found = {}
+    found: dict[int, float] = {}
+    if not Path("/proc").is_dir():  # not Linux: the CPU figures read 0
+        return found
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
