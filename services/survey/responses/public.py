@@ -66,7 +66,8 @@ def check_form_token(token: str) -> None:
 
 def reading_session():
     """The request's session for a page that only reads: without a transaction, two round trips
-    fewer (no BEGIN, no ROLLBACK)."""
+    fewer (no BEGIN, no ROLLBACK). A page view's two reads may then see a save made between them;
+    the next post decides, under the participant's lock, as always."""
     session = db_session()
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return session
@@ -179,7 +180,7 @@ def message(kind: str, participant=None, status: int = 200, token: str = ""):
 
 @bp.get("/s/<token>")
 def answer(token: str):
-    # personal_link's work, with the response in progress read in the same query.
+    # personal_link's work, with where the response in progress stands read in the same query.
     found = open_link(reading_session(), token)
     if found is None:
         abort(404)
@@ -213,7 +214,7 @@ def answer_post(participant, token: str):
     return redirect(url_for("responses.answer", token=token), code=303)
 
 
-# Checked by personal_link with the link's own token instead of one kept in the session.
+# answer_post checks the link's own form token instead of one kept in the session.
 csrf.exempt(answer_post)
 
 
