@@ -143,7 +143,7 @@ class Progress(NamedTuple):
     values: Values
 
 
-# Built once: every respondent's request runs it.
+# Built once: every page a respondent saves runs it.
 IN_PROGRESS = (
     select(Response.id, Response.current_page, *ANSWER_COLUMNS)
     .outerjoin(Answer, Answer.response_id == Response.id)
