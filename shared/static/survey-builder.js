@@ -64,8 +64,9 @@
     handle.setAttribute("aria-hidden", "true");  // keyboards and screen readers use the move buttons
     handle.title = form.dataset.drag;
     handle.textContent = "\u2630";
-    handle.addEventListener("pointerdown", function () { item.draggable = true; });
-    handle.addEventListener("pointerup", function () { item.draggable = false; });
+    // Only the handle starts a drag: a draggable box would keep text in its fields from being selected.
+    handle.addEventListener("pointerenter", function () { item.draggable = true; });
+    handle.addEventListener("pointerleave", function () { if (dragged !== item) { item.draggable = false; } });
     var legend = item.querySelector(":scope > legend");
     if (legend) { legend.insertBefore(handle, legend.firstChild); } else { item.insertBefore(handle, item.firstChild); }
     item.addEventListener("dragstart", function (event) {

@@ -33,6 +33,17 @@ def add_question(page, page_number: int, type_label: str) -> None:
     box.get_by_role("button", name="Lägg till frågan").click()
 
 
+def drag(page, handle, target) -> None:
+    """Drag by the handle onto the upper half of ``target`` the way a hand does, in small steps."""
+    handle.hover()
+    start, end = handle.bounding_box(), target.bounding_box()
+    assert start and end
+    page.mouse.down()
+    page.mouse.move(start["x"] + 5, start["y"] - 20, steps=5)
+    page.mouse.move(end["x"] + 20, end["y"] + 5, steps=10)
+    page.mouse.up()
+
+
 def test_build_a_survey_in_the_browser(page, live_server, config, db, passwords):
     with db.transaction() as s:
         create_admin(s, passwords, "eva@vastkom.example", PASSWORD, "evaluator")
@@ -46,19 +57,40 @@ def test_build_a_survey_in_the_browser(page, live_server, config, db, passwords)
     assert_no_axe_violations(page)
 
     add_question(page, 1, "Ett svar")
-    page.get_by_label("Frågetext").nth(1).fill("Hur nöjd är du?")
-    page.get_by_label("Alternativ 1", exact=True).fill("Nöjd")
-    page.get_by_label("Alternativ 2", exact=True).fill("Missnöjd")
+    builder, preview = page.locator("form.builder"), page.get_by_role("region", name="Förhandsvisning")
+    builder.get_by_label("Frågetext").nth(1).fill("Hur nöjd är du?")
+    builder.get_by_label("Alternativ 1", exact=True).fill("Nöjd")
+    builder.get_by_label("Alternativ 2", exact=True).fill("Missnöjd")
+    # The preview beside the form follows the typing, as the respondent will see it, before any save.
+    expect(preview.get_by_role("group", name="Hur nöjd är du?").get_by_label("Missnöjd")).to_be_visible()
+    box, panel = builder.bounding_box(), preview.bounding_box()
+    assert box and panel and panel["x"] >= box["x"] + box["width"]  # side by side at desktop width
+    assert_no_axe_violations(page)
     page.get_by_role("button", name="Lägg till en sida").click()
     add_question(page, 2, "Matris")
-    page.get_by_label("Visa frågan").nth(2).select_option(label="Missnöjd")
+    builder.get_by_label("Visa frågan").nth(2).select_option(label="Missnöjd")
     page.get_by_role("button", name="Spara ändringarna").first.click()
     expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
-    assert page.get_by_label("Visa frågan").nth(2).input_value() == "hur_nojd_ar_du=missnojd"
+    assert builder.get_by_label("Visa frågan").nth(2).input_value() == "hur_nojd_ar_du=missnojd"
     assert_no_axe_violations(page)
 
+    # Drag and drop: the question dragged to the top is told politely and saved where it was dropped.
+    page.set_viewport_size({"width": 1280, "height": 1600})  # both boxes in view: no scrolling mid-drag
+    drag(
+        page,
+        builder.locator("#pages-0-questions-1 > legend > .drag-handle"),
+        builder.locator("#pages-0-questions-0 > legend"),
+    )
+    expect(page.locator("#builder-status")).to_have_text("Fråga 2 flyttad till plats 1")
+    expect(builder.locator(".builder-question legend").first).to_contain_text("Fråga 1: Hur nöjd är du?")
+    page.get_by_role("button", name="Spara ändringarna").first.click()
+    expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
+    with db.sessions() as s:
+        keys = [q["key"] for q in s.query(Survey).one().definition["pages"][0]["questions"]]
+    assert keys == ["hur_nojd_ar_du", "fraga_1"]
+
     # An error names the question in plain Swedish, next to the field and in the summary.
-    page.get_by_label("Frågetext").first.fill("")
+    builder.get_by_label("Frågetext").first.fill("")
     page.get_by_role("button", name="Spara ändringarna").first.click()
     expect(page.get_by_role("link", name="Fråga 1 på sida 1, frågetexten: saknas")).to_be_visible()
     assert_no_axe_violations(page)
@@ -96,12 +128,18 @@ def test_the_builder_works_without_javascript(browser, live_server, config, db, 
         page.get_by_role("button", name="Skapa enkäten").click()
         add_question(page, 1, "Kort text")
         expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
+        # "Förhandsgranska" shows the unsaved form beside itself, keeping what was typed.
+        page.locator("#pages-0-questions-3-text").fill("Vad saknar du?")
+        page.get_by_role("button", name="Förhandsgranska").first.click()
+        preview = page.get_by_role("region", name="Förhandsvisning")
+        expect(preview.get_by_label("Vad saknar du?")).to_be_visible()
+        expect(page.locator("#pages-0-questions-3-text")).to_have_value("Vad saknar du?")
         page.get_by_role("button", name="Flytta ned").first.click()
         expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
         with db.sessions() as s:
             survey = s.query(Survey).one()
             keys = [q["key"] for q in survey.definition["pages"][0]["questions"]]
-        assert keys[:2] == ["omraden", "delaktighet"] and keys[-1] == "ny_fraga"
+        assert keys[:2] == ["omraden", "delaktighet"] and keys[-1] == "vad_saknar_du"
     finally:
         context.close()
 
