@@ -85,11 +85,15 @@ def test_build_a_survey_in_the_browser(page, live_server, config, db, passwords)
     )
     expect(page.locator("#builder-status")).to_have_text("Fråga 2 flyttad till plats 1")
     expect(builder.locator(".builder-question legend").first).to_contain_text("Fråga 1: Hur nöjd är du?")
+    options = builder.locator("#pages-0-questions-1-options li")
+    drag(page, options.nth(1).locator("> .drag-handle"), options.nth(0))
+    expect(page.locator("#builder-status")).to_have_text("Alternativ 2 flyttad till plats 1")
     page.get_by_role("button", name="Spara ändringarna").first.click()
     expect(page.get_by_text("Ändringarna är sparade.")).to_be_visible()
     with db.sessions() as s:
         keys = [q["key"] for q in s.query(Survey).one().definition["pages"][0]["questions"]]
-    assert keys == ["hur_nojd_ar_du", "fraga_1"]
+        options = [o["key"] for o in s.query(Survey).one().definition["pages"][0]["questions"][0]["options"]]
+    assert keys == ["hur_nojd_ar_du", "fraga_1"] and options == ["missnojd", "nojd"]
 
     # An error names the question in plain Swedish, next to the field and in the summary.
     builder.get_by_label("Frågetext").first.fill("")
@@ -259,7 +263,9 @@ EVERY_TYPE = {
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
-def test_done_when_build_copy_invite_remind_and_answer(browser, live_server, config, db, passwords, tmp_path, javascript):
+def test_done_when_build_copy_invite_remind_and_answer(
+    browser, live_server, config, db, passwords, tmp_path, javascript
+):
     """Issue 10's "Done when" in one go. Without JavaScript the site's own scripts are refused
     (rather than JavaScript switched off in Chromium), so that axe, which runs as a script, can check
     every page the evaluator and the respondent see."""
