@@ -180,6 +180,7 @@ def edit(survey_id: int):
         field_errors={error.field: error.message for error in errors},
         answered=domain.has_responses(session, survey_id),
         types=editor.TYPE_DESCRIPTIONS,
+        preview_op=editor.PREVIEW,
         condition_types=editor.CONDITION_TYPES,
         condition_value=editor.condition_value,
         condition_choices=editor.condition_choices,
