@@ -7,7 +7,9 @@ Each simulated respondent opens a personal link and goes through every page the 
 continue later" on page 2 and resuming before going on, then submits. Prints completed surveys per
 second and p50/p95 latency per page request; then, in the same run and against the same gunicorn,
 the requests per second of ``/healthz`` (a trivial endpoint with one ``SELECT 1``) from the same
-number of client threads, and the ratio of the two request rates.
+number of client threads, and the ratio of the two request rates. Beside them the CPU each request
+cost in gunicorn and in the PostgreSQL backends of the benchmark's database (read from /proc):
+figures a busy machine changes far less than the rates.
 """
 
 from __future__ import annotations
@@ -193,6 +195,38 @@ def run_healthz(port: int, threads: int, seconds: float) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
+def cpu_seconds(match) -> dict[int, float]:
+    """User and system CPU seconds of each process ``match(pid, ppid, cmdline)`` accepts, from /proc (Linux)."""
+    found: dict[int, float] = {}
+    if not Path("/proc").is_dir():  # not Linux: the CPU figures read 0
+        return found
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if match(int(entry.name), int(fields[1]), cmdline):
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def server_and_database_cpu(server_pid: int, database: str) -> tuple[dict[int, float], dict[int, float]]:
+    """CPU seconds so far of gunicorn (master and workers) and of the backends serving ``database``."""
+    server = cpu_seconds(lambda pid, ppid, _: server_pid in (pid, ppid))
+    backends = cpu_seconds(lambda _pid, _ppid, cmdline: cmdline.startswith("postgres: ") and f" {database} " in cmdline)
+    return server, backends
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two readings by the processes alive at the second (a backend that ended
+    meanwhile, a pool's overflow connection, is not counted: the figure errs low)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -202,12 +236,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", "-k", type=int, default=50, help="concurrent respondents")
     parser.add_argument("--surveys-each", type=int, default=4, help="surveys each respondent completes")
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    # One worker per core, four threads each (no more than the pool's five connections) so that the
+    # commits' waits overlap: the pages are Python-bound, and more handlers only share the cores less
+    # fairly (on 2 cores, 5 workers x 4 threads gave p95 600-700 ms where 2 x 4 gave 250-380 ms).
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
     parser.add_argument("--healthz-seconds", type=float, default=5.0)
     args = parser.parse_args()
 
     url = fresh_database()
+    database = url.rsplit("/", 1)[1]
     tokens = seed(url, args.respondents * args.surveys_each)
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="utskick-bench-answer-"))
@@ -246,10 +284,13 @@ def main() -> None:
         # Warm every worker up (imports, pools) before measuring.
         run_healthz(port, args.respondents, 1.0)
 
+        cpu_start = server_and_database_cpu(server.pid, database)
         completed, elapsed, latencies = run_respondents(port, tokens, args.respondents)
+        cpu_pages = server_and_database_cpu(server.pid, database)
         requests_per_survey = len(latencies) / max(completed, 1)
         page_rps = len(latencies) / elapsed
         health_count, health_elapsed = run_healthz(port, args.respondents, args.healthz_seconds)
+        cpu_health = server_and_database_cpu(server.pid, database)
         health_rps = health_count / health_elapsed
     finally:
         server.terminate()
@@ -268,6 +309,12 @@ def main() -> None:
         f"p95 {percentile(latencies, 95) * 1000:.0f} ms (mean {statistics.mean(latencies) * 1000:.0f} ms)"
     )
     print(f"/healthz:               {health_rps:.0f} requests/s ({args.respondents} client threads)")
+    page_cpu = [cpu_between(*pair) / len(latencies) * 1000 for pair in zip(cpu_start, cpu_pages, strict=True)]
+    health_cpu = [cpu_between(*pair) / health_count * 1000 for pair in zip(cpu_pages, cpu_health, strict=True)]
+    print(
+        f"CPU per request:        page {page_cpu[0]:.2f} ms gunicorn + {page_cpu[1]:.2f} ms PostgreSQL, "
+        f"/healthz {health_cpu[0]:.2f} ms + {health_cpu[1]:.2f} ms"
+    )
     print(f"ratio survey pages / healthz requests per second: {page_rps / health_rps:.2f}")
     if completed != len(tokens):
         raise SystemExit(f"only {completed} of {len(tokens)} surveys completed")

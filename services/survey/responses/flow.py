@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from services.survey.participants.domain import token_hash
 from services.survey.responses.forms import Values, check_questions, is_visible, page_fields, pick
 from services.survey.responses.storage import (
+    RESPONSES,
     complete,
     in_progress_values,
     lock_participant,
@@ -50,22 +51,28 @@ def availability(survey: Survey, now: datetime | None = None) -> Outcome:
     return Outcome.PAGE
 
 
+# Built once: every respondent's request runs it, and building it cost as much as running it.
+BY_TOKEN_HASH = (
+    select(Participant)
+    .options(joinedload(Participant.survey))  # every page needs it: one query, not two
+    .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
+    .where(ParticipantLink.token_hash == bindparam("token_hash"))
+)
+
+
+# Where a saved response stands; built once for the same reason.
+MOVE_RESPONSE = (
+    update(RESPONSES)
+    .where(RESPONSES.c.id == bindparam("response_id"))
+    .values(current_page=bindparam("current_page"), updated_at=bindparam("updated_at"))
+)
+
+
 def find_participant(session: Session, token: str) -> Participant | None:
     """The participant a personal link was mailed to (looked up by the token's hash)."""
     if not token or len(token) > 64:
         return None
-    return session.scalar(
-        select(Participant)
-        .options(joinedload(Participant.survey))  # every page needs it: one query, not two
-        .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
-        .where(ParticipantLink.token_hash == token_hash(token))
-    )
-
-
-def in_progress_response(session: Session, participant_id: int) -> Response | None:
-    return session.scalar(
-        select(Response).where(Response.participant_id == participant_id, Response.status == ResponseStatus.IN_PROGRESS)
-    )
+    return session.scalar(BY_TOKEN_HASH, {"token_hash": token_hash(token)})
 
 
 @dataclass
@@ -78,20 +85,33 @@ class PageView:
     outcome: Outcome = Outcome.PAGE
 
 
-def open_link(session: Session, participant: Participant) -> PageView:
-    """GET of the personal link: where the person left off (changes nothing)."""
+# A page view's first query: the participant and survey as above, with where their response in
+# progress stands. Its answers come in a second query, and only when there is one: joined in here
+# they would repeat the participant's and survey's columns on every row, for the ORM to go through.
+BY_TOKEN_HASH_WITH_PROGRESS = BY_TOKEN_HASH.add_columns(
+    Response.id.label("response_id"), Response.current_page
+).outerjoin(Response, and_(Response.participant_id == Participant.id, Response.status == ResponseStatus.IN_PROGRESS))
+
+
+def open_link(session: Session, token: str) -> tuple[Participant, PageView] | None:
+    """GET of the personal link: whose it is and where they left off (changes nothing); None for a
+    link nobody was sent."""
+    if not token or len(token) > 64:
+        return None
+    found = session.execute(BY_TOKEN_HASH_WITH_PROGRESS, {"token_hash": token_hash(token)}).first()
+    if found is None:
+        return None
+    participant = found.Participant
     survey = participant.survey
     if participant.completed_at is not None:
-        return PageView(page=0, outcome=Outcome.COMPLETED)
+        return participant, PageView(page=0, outcome=Outcome.COMPLETED)
     state = availability(survey)
     if state != Outcome.PAGE:
-        return PageView(page=0, outcome=state)
-    progress = in_progress_values(session, participant.id)
-    if progress is None:
-        return PageView(page=0)
-    current_page, values = progress
-    page = min(max(current_page, 0), len(definition_of(survey).pages) - 1)
-    return PageView(page=page, values=values)
+        return participant, PageView(page=0, outcome=state)
+    if found.response_id is None:
+        return participant, PageView(page=0)
+    page = min(max(found.current_page, 0), len(definition_of(survey).pages) - 1)
+    return participant, PageView(page=page, values=stored_values(session, found.response_id))
 
 
 def next_visible_page(definition: SurveyDefinition, values: Values, page: int, step: int) -> int:
@@ -125,8 +145,8 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
         session.rollback()
         return PageView(page=0, outcome=state)
 
-    response = in_progress_response(session, participant_id)
-    values = stored_values(session, response.id) if response else {}
+    progress = in_progress_values(session, participant_id)
+    values = progress.values if progress else {}
     questions = pages[page].questions
     posted = pick(questions, form)
     for question in questions:  # this page's inputs replace what was stored for them
@@ -151,21 +171,22 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
                 action, page, errors = "back_to", number, missing
                 break
 
-    if response is None:
-        response = Response(
-            id=uuid.uuid4().hex,
-            survey_id=survey.id,
-            participant_id=participant_id,
-            status=ResponseStatus.IN_PROGRESS,
-            current_page=page,
-            started_at=now,
-            updated_at=now,
-            attributes={},
-        )
-        session.add(response)
-        session.flush()
-
     if action == "submit":
+        if progress is None:
+            response = Response(
+                id=uuid.uuid4().hex,
+                survey_id=survey.id,
+                participant_id=participant_id,
+                status=ResponseStatus.IN_PROGRESS,
+                current_page=page,
+                started_at=now,
+                updated_at=now,
+                attributes={},
+            )
+            session.add(response)
+            session.flush()
+        else:
+            response = session.get_one(Response, progress.response_id)
         if complete(session, survey, response, participant, values, now) is None:
             session.rollback()
             return PageView(page=0, outcome=Outcome.COMPLETED)
@@ -180,9 +201,26 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
         target = next_visible_page(definition, values, page, 1)
     else:
         target = page
-    write_answers(session, response.id, definition, values)
-    response.current_page = target
-    response.updated_at = now
+    # Plain statements on the table rather than a Response object: a page saved is the most frequent
+    # write, and the ORM's bookkeeping (unit of work, bulk statements) cost more than the statements.
+    if progress is None:
+        response_id = uuid.uuid4().hex
+        session.execute(
+            insert(RESPONSES).values(
+                id=response_id,
+                survey_id=survey.id,
+                participant_id=participant_id,
+                status=ResponseStatus.IN_PROGRESS,
+                current_page=target,
+                started_at=now,
+                updated_at=now,
+                attributes={},
+            )
+        )
+    else:
+        response_id = progress.response_id
+        session.execute(MOVE_RESPONSE, {"response_id": response_id, "current_page": target, "updated_at": now})
+    write_answers(session, response_id, definition, values)
     session.commit()
     if action == "back_to":
         return PageView(page=target, values=values, errors=errors)

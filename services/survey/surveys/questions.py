@@ -208,6 +208,12 @@ class SurveyDefinition:
         """The questions that take an answer: what results, exports and reports go through."""
         return tuple(q for q in self.questions if q.type != QuestionType.INFO)
 
+    @cached_property
+    def blank_questions(self) -> dict[tuple[str, str], Any]:
+        """The respondent's page keeps here each question's HTML while unanswered, per language
+        (``services.survey.responses.public.questions_html``): as long-lived as this reading."""
+        return {}
+
     def question(self, key: str) -> Question | None:
         return next((q for q in self.questions if q.key == key), None)
 

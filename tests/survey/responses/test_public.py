@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+
 import yaml
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from shared.models import Answer, Response, Survey
 from tests.survey.conftest import MILLENNIUM, PAGE1, PAGE2, PAGE3, RESPONDENTS, csrf_from, post, token_of
@@ -113,4 +115,44 @@ def test_the_number_of_sql_statements_per_page_stays_fixed(client, app, db, make
     # The submit of an anonymous survey asks whether a webhook waits for a response count (one
     # statement; the count itself only when one does); the same on both databases (the day's seal
     # does the rest, not the submit).
-    assert counts == {"first page": 2, "next": 7, "resumed page": 2, "save": 7, "submit": 11}
+    assert counts == {"first page": 1, "next": 6, "resumed page": 2, "save": 6, "submit": 11}
+
+
+TWO_RESPONDENTS = RESPONDENTS + "bo@ale.example,Bo Ek,Ale kommun,kommun,IT-chef,GR\r\n"
+
+
+def test_the_page_sets_no_cookie_and_a_form_token_belongs_to_its_own_link(app, db, make_survey):
+    """The form token is made from the personal link, not kept in a session: the respondent gets no
+    cookie, and a token copied from someone else's page is refused."""
+    make_survey(participants=TWO_RESPONDENTS)
+    anna, bo = token_of(db), token_of(db, "bo@ale.example")
+    client = app.test_client()
+    page = client.get(f"/s/{anna}")
+    assert "Set-Cookie" not in page.headers
+    annas_token = csrf_from(page.get_data(as_text=True))
+    refused = client.post(f"/s/{bo}", data={**PAGE1, "page": 0, "action": "next", "csrf_token": annas_token})
+    assert refused.status_code == 400
+    accepted = client.post(f"/s/{anna}", data={**PAGE1, "page": 0, "action": "next", "csrf_token": annas_token})
+    assert accepted.status_code == 303
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_questions_rendered_once_show_no_one_elses_answers_and_follow_an_edit(client, db, make_survey):
+    """The unanswered questions' HTML is kept between requests: another respondent's answers and
+    errors never appear in it, and a changed question text shows on the next page view."""
+    survey_id = make_survey(participants=TWO_RESPONDENTS)
+    anna, bo = token_of(db), token_of(db, "bo@ale.example")
+    assert 'value="hog" checked' not in client.get(f"/s/{bo}").get_data(as_text=True)
+    missing = post(client, anna, {"omraden": ["it"], "page": 0}, "next")  # delaktighet left out
+    assert missing.status_code == 422 and 'aria-invalid="true"' in missing.get_data(as_text=True)
+    post(client, anna, {**PAGE1, "page": 0}, "save")
+    assert 'value="hog" checked' in client.get(f"/s/{anna}").get_data(as_text=True)
+    blank = client.get(f"/s/{bo}").get_data(as_text=True)
+    assert 'value="hog" checked' not in blank and 'aria-invalid="true"' not in blank and "Skolan" not in blank
+    with db.transaction() as s:
+        survey = s.get(Survey, survey_id)
+        definition = copy.deepcopy(survey.definition)
+        definition["pages"][0]["questions"][0]["text"] = "Hur delaktig har du varit?"
+        survey.definition = definition
+    assert "Hur delaktig har du varit?" in client.get(f"/s/{bo}").get_data(as_text=True)
