@@ -317,6 +317,10 @@ class IssuePipeline:
 
     # One object per issue, loaded once: the rendered HTML and text are the same for every mail.
     def _mail(self, issue_id: int) -> IssueMail:
+        # Found without the lock (a dict look-up is atomic): every lane asks for every mail.
+        mail = self._mails.get(issue_id)
+        if mail is not None:
+            return mail
         with self._mails_lock:
             mail = self._mails.get(issue_id)
             if mail is None:
