@@ -7,7 +7,7 @@
 2. invitations with what the survey service has today (``send_invitations``, in one transaction), to
    ``--invite`` of them (the others are marked invited first), as mails in the outbox;
 3. ``--responses`` anonymous submits by ``--clients`` concurrent threads, each a whole response on the
-   path a submit takes (lock, re-create unlinkable, restamp); p50/p95 of the first and the last
+   path a submit takes (lock, re-create unlinkable; sealed later); p50/p95 of the first and the last
    thousand must be alike (flat);
 4. the participants page (first page and one 90 % in, by key) and the status counts, the results
    page and the dashboard as an evaluator sees them, and the CSV export.

@@ -1,13 +1,15 @@
-"""Benchmark: one anonymous submit against the number who already answered, on PostgreSQL.
+"""Benchmark: one anonymous submit against the number who already answered, and the day's seal, on PostgreSQL.
 
-    .venv/bin/python benchmarks/submit.py [--completed 3,10000,100000] [--submits 200]
+    .venv/bin/python benchmarks/submit.py [--completed 3,10000,100000] [--submits 200] [--seal 10000]
 
 For each level a survey gets that many participants who completed today (the worst case: every one
 of them could be the one behind a new response) and ``--submits`` more who then send in the whole
 Millennium survey one after another through ``store_complete_response`` (the path a submit takes:
-lock the participant, re-create the response unlinkable, restamp). Prints p50/p95 per level, each
-against the first level and the later half of the submits against the earlier half, and the load.
-Fails when not flat (more than 1.5 ×); the target of p95 under 30 ms at 100 000 is shown beside it.
+lock the participant, re-create the response unlinkable). Prints p50/p95 per level, each against the
+first level and the later half of the submits against the earlier half, and the load. Fails when
+not flat (more than 1.5 ×); the target of p95 under 30 ms at 100 000 is shown beside it. Then
+``--seal`` responses of yesterday (with as many completers) are sealed in one transaction, as the
+worker does after midnight, and the time is printed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -50,8 +53,9 @@ VALUES = {
 }
 
 
-def make_survey(db: Database, completed: int, submitters: int) -> int:
-    """An open anonymous Millennium survey with ``completed`` answered today and ``submitters`` not yet."""
+def make_survey(db: Database, completed: int, submitters: int, day: datetime | None = None) -> int:
+    """An open anonymous Millennium survey with ``completed`` answered on the day (today unless
+    given) and ``submitters`` not yet."""
     import yaml
 
     from services.demo import DEMO_DATA
@@ -86,7 +90,7 @@ def make_survey(db: Database, completed: int, submitters: int) -> int:
                 "survey": survey_id,
                 "completed": completed,
                 "total": completed + submitters,
-                "day": start_of_day(utcnow()),
+                "day": start_of_day(day or utcnow()),
             },
         )
     with db.engine.connect() as conn:
@@ -115,10 +119,48 @@ def time_submits(app, db: Database, survey_id: int) -> list[float]:
     return timings
 
 
+def time_seal(app, db: Database, responses: int) -> tuple[int, float]:
+    """Seconds to seal ``responses`` of yesterday, each a copy of one submitted response's answers."""
+    from services.survey.responses.storage import seal_past_days, start_of_day
+    from shared.clock import utcnow
+
+    yesterday = start_of_day(utcnow() - timedelta(days=1))
+    survey_id = make_survey(db, responses, 1, day=yesterday)
+    time_submits(app, db, survey_id)  # today's, left alone by the seal: its answers are the copies'
+    with db.transaction() as s:
+        s.execute(
+            text(
+                "INSERT INTO responses (id, survey_id, status, current_page, started_at, updated_at, completed_at,"
+                " attributes, awaiting_seal)"
+                " SELECT md5(:survey || '-' || i), :survey, 'complete', 0, :day, :day, :day,"
+                ' \'{"delregion": "GR"}\', true FROM generate_series(1, :n) AS i'
+            ),
+            {"survey": survey_id, "day": yesterday, "n": responses},
+        )
+        s.execute(
+            text(
+                "INSERT INTO answers (id, response_id, question_key, row_key, option_key, number_value, text_value)"
+                " SELECT floor(random() * 9223372036854775807)::bigint, r.id, a.question_key, a.row_key,"
+                " a.option_key, a.number_value, a.text_value"
+                " FROM responses AS r, answers AS a JOIN responses AS today ON today.id = a.response_id"
+                " WHERE r.survey_id = :survey AND r.completed_at = :day AND today.survey_id = :survey"
+                " AND today.completed_at > :day"
+            ),
+            {"survey": survey_id, "day": yesterday},
+        )
+    with db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE responses, answers")
+    start = time.perf_counter()
+    with db.transaction() as s:
+        sealed = seal_past_days(s, utcnow())
+    return sealed.responses, time.perf_counter() - start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--completed", default="3,10000,100000")
     parser.add_argument("--submits", type=int, default=200)
+    parser.add_argument("--seal", type=int, default=10000, help="responses of one day to seal")
     args = parser.parse_args()
     levels = [int(n) for n in args.completed.split(",")]
 
@@ -150,6 +192,11 @@ def main() -> int:
                 f" (flat: ≤ {FLAT}); p95 < {TARGET_MS:.0f} ms:"
                 f" {'met' if p95 < TARGET_MS else 'not met'}  (load {os.getloadavg()[0]:.2f})"
             )
+        sealed, seconds = time_seal(app, db, args.seal)
+        print(
+            f"  seal of one day: {sealed} responses with their answers and completers rewritten in"
+            f" {seconds:.2f} s (load {os.getloadavg()[0]:.2f})"
+        )
         app.extensions["utskick"].db.dispose()
     db.dispose()
     return 1 if failed else 0

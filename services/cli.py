@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from services.mailer import cli as mailer_cli
 from services.survey import cli as survey_cli
 from shared.cli import ROW_ID, CliContext, pass_cli
-from shared.models import AdminUser, ApiScope, Role
+from shared.models import AdminUser, ApiScope, Role, WebhookEvent
 
 
 @click.group()
@@ -236,6 +236,96 @@ def api_keys_revoke(cli: CliContext, key_id: int) -> None:
             raise click.ClickException(f"no API key {key_id}")
         revoke(key)
     click.echo(f"key {key_id} is revoked")
+
+
+@main.group()
+def webhooks() -> None:
+    """Webhooks (as on the admin's Webhooks pages): add, list, disable, enable, remove."""
+
+
+@webhooks.command("add")
+@click.argument("email")
+@click.option("--service", type=click.Choice(["mailer", "survey"]), required=True)
+@click.option("--url", required=True, help="https, to a public address (see WEBHOOK_ALLOW_PRIVATE).")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    required=True,
+    type=click.Choice([event.value for event in WebhookEvent]),
+    help="Repeat for more than one.",
+)
+@click.option("--count", type=click.IntRange(1, 1_000_000), help="survey.responses_reached: at how many responses.")
+@pass_cli
+def webhooks_add(cli: CliContext, email: str, service: str, url: str, events: tuple[str, ...], count) -> None:
+    """Add a webhook for the account EMAIL and print its secret: this is the only time it is shown."""
+    from shared.api.destinations import Rules
+    from shared.api.webhooks import WebhookError, create_webhook
+
+    with _accounts(cli) as session:
+        try:
+            hook = create_webhook(
+                session, _account(session, email), service, url, events, count, rules=Rules.for_config(cli.config)
+            )
+        except WebhookError as exc:
+            raise click.ClickException(str(exc)) from None
+        hook_id, secret = hook.id, hook.secret
+    click.echo(secret)
+    click.echo(f"webhook {hook_id}: give the secret to the receiver now, it is not shown again", err=True)
+
+
+@webhooks.command("list")
+@click.argument("email", required=False)
+@pass_cli
+def webhooks_list(cli: CliContext, email: str | None) -> None:
+    """Webhooks (of one account, or all): id, account, service, URL, events, state."""
+    from shared.api.webhooks import webhooks_of
+
+    with _accounts(cli) as session:
+        for hook in webhooks_of(session, _account(session, email).id if email else None, None):
+            state = "disabled" if hook.disabled_at else "active"
+            click.echo(f"{hook.id}\t{hook.account.email}\t{hook.service}\t{hook.url}\t{','.join(hook.events)}\t{state}")
+
+
+def _webhook(session: Session, webhook_id: int):
+    from shared.models import Webhook
+
+    hook = session.get(Webhook, webhook_id)
+    if hook is None:
+        raise click.ClickException(f"no webhook {webhook_id}")
+    return hook
+
+
+@webhooks.command("disable")
+@click.argument("webhook_id", type=ROW_ID)
+@pass_cli
+def webhooks_disable(cli: CliContext, webhook_id: int) -> None:
+    """Tell the webhook nothing new; its queued deliveries wait."""
+    from shared.api.webhooks import set_disabled
+
+    with _accounts(cli) as session:
+        set_disabled(_webhook(session, webhook_id), True)
+    click.echo(f"webhook {webhook_id} is disabled")
+
+
+@webhooks.command("enable")
+@click.argument("webhook_id", type=ROW_ID)
+@pass_cli
+def webhooks_enable(cli: CliContext, webhook_id: int) -> None:
+    from shared.api.webhooks import set_disabled
+
+    with _accounts(cli) as session:
+        set_disabled(_webhook(session, webhook_id), False)
+    click.echo(f"webhook {webhook_id} is enabled")
+
+
+@webhooks.command("remove")
+@click.argument("webhook_id", type=ROW_ID)
+@pass_cli
+def webhooks_remove(cli: CliContext, webhook_id: int) -> None:
+    with _accounts(cli) as session:
+        session.delete(_webhook(session, webhook_id))
+    click.echo(f"webhook {webhook_id} is removed")
 
 
 @main.command()

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from flask import Flask
 
+from shared.api.destinations import Rules
 from shared.api.keys import forget_idempotent_calls
 from shared.api.webhooks import deliver_due as deliver_webhooks
 from shared.api.webhooks import forget_delivered
@@ -121,6 +122,22 @@ def service_contexts(config: Config) -> ServiceContexts:
     return {service: enter(service) for service in factories}
 
 
+def due_every(seconds: float, clock: Callable[[], float]) -> Callable[[], bool]:
+    """A check that is true on its first call (so a job runs on the worker's first pass), then
+    again once ``seconds`` have passed since it was last true."""
+    last: float | None = None
+
+    def due() -> bool:
+        nonlocal last
+        now = clock()
+        if last is not None and now - last < seconds:
+            return False
+        last = now
+        return True
+
+    return due
+
+
 def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = time.monotonic) -> list[Job]:
     """Every job the worker runs, in order. Services add theirs here.
 
@@ -135,16 +152,13 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
     def outbox(stop: threading.Event) -> int:
         return deliver_due(db, transport, stop=stop, unfinished=unfinished).total
 
-    last_housekeeping: float | None = None  # never, so the first pass does it
+    housekeeping_due = due_every(HOUSEKEEPING_EVERY, clock)
 
     def housekeeping(stop: threading.Event) -> int:
         """Hourly: rate-limit counts older than every window are of no use, and they hold IP addresses;
         the API's stored answers to retried calls are kept a day."""
-        nonlocal last_housekeeping
-        now = clock()
-        if last_housekeeping is not None and now - last_housekeeping < HOUSEKEEPING_EVERY:
+        if not housekeeping_due():
             return 0
-        last_housekeeping = now
         with db.transaction() as session:
             # A retry comes within minutes; a day later the stored answers only hold personal data.
             forgotten = forget_idempotent_calls(session, utcnow() - IDEMPOTENT_CALLS_KEPT)
@@ -164,9 +178,30 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
         if last_schedule is not None and now - last_schedule < SCHEDULE_EVERY:
             return 0
         with contexts["survey"](), db.transaction() as session:
-            done = run_schedule(session, config)
+            done = run_schedule(session)
         last_schedule = None if done else now
         return done
+
+    def survey_mails(stop: threading.Event) -> int:
+        """A batch of survey invitations and reminders fanned out earlier, written to the outbox."""
+        from services.survey.mailings.domain import BATCH, write_mails
+
+        with contexts["survey"](), db.transaction() as session:
+            return write_mails(session, config, BATCH)
+
+    seal_due = due_every(SCHEDULE_EVERY, clock)
+
+    def seal_anonymous_responses(stop: threading.Event) -> int:
+        """Each minute: seal the anonymous responses of days gone by (so a day is sealed within a minute
+        of midnight UTC) and of surveys the schedule closed. A seal is one transaction: after a crash
+        the next round does it whole. A round with nothing due reads the index of responses waiting
+        for their seal (6 ms with 20 000 of today's waiting)."""
+        from services.survey.responses.storage import seal_past_days
+
+        if not seal_due():
+            return 0
+        with db.transaction() as session:
+            return seal_past_days(session, utcnow()).responses
 
     def long_jobs(stop: threading.Event) -> int:
         return run_next_job(db, config, functions, stop, contexts) if functions else 0
@@ -174,9 +209,18 @@ def build_jobs(config: Config, db: Database, *, clock: Callable[[], float] = tim
     from services.mailer.delivery.jobs import issue_jobs
 
     def webhooks(stop: threading.Event) -> int:
-        return deliver_webhooks(db)
+        return deliver_webhooks(db, Rules.for_config(config))
 
-    return [outbox, *issue_jobs(config, db), long_jobs, survey_schedule, webhooks, housekeeping]
+    return [
+        outbox,
+        *issue_jobs(config, db),
+        survey_mails,
+        long_jobs,
+        survey_schedule,
+        seal_anonymous_responses,
+        webhooks,
+        housekeeping,
+    ]
 
 
 def run(config: Config, *, once: bool = False, stop: threading.Event | None = None, idle_sleep: float = 1.0) -> int:

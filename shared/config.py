@@ -74,6 +74,10 @@ class Config:
     session_max_days: int = 7
     invitation_link_days: int = 7
     api_requests_per_minute: int = 120  # per API key, both services together
+    # Webhooks go to https and public addresses only (shared.api.destinations); these open that up
+    # for development and tests (a receiver on 127.0.0.1) or a receiver on the internal network.
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
     testing: bool = False
 
     @property
@@ -131,6 +135,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise ConfigError(name, f"must not be negative, got {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(name, f"must be 1 or 0 (true or false), got {raw!r}")
 
 
 def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -220,4 +233,6 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         session_max_days=max(1, _positive_int(env, "SESSION_MAX_DAYS", 7)),
         invitation_link_days=max(1, _positive_int(env, "INVITATION_LINK_DAYS", 7)),
         api_requests_per_minute=max(1, _positive_int(env, "API_REQUESTS_PER_MINUTE", 120)),
+        webhook_allow_http=_flag(env, "WEBHOOK_ALLOW_HTTP"),
+        webhook_allow_private=_flag(env, "WEBHOOK_ALLOW_PRIVATE"),
     )

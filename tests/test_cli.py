@@ -1,5 +1,6 @@
 """``utskick admin …``: list, create, invite, disable, enable, remove and password, with clear
-messages instead of tracebacks, and the same rules as the account pages."""
+messages instead of tracebacks, and the same rules as the account pages; ``utskick webhooks …`` as the
+Webhooks pages."""
 
 from __future__ import annotations
 
@@ -62,3 +63,45 @@ def test_invite_mails_a_link_through_the_outbox(utskick, db):
     with db.sessions() as session:
         mail = session.scalar(select(OutboxMail))
     assert mail.kind == MailKind.ACCOUNT_INVITATION and b"http://survey.test/admin/set-password/" in mail.message
+
+
+def test_webhooks_add_list_disable_enable_remove(utskick, db, passwords):
+    with db.transaction() as session:
+        accounts.create_admin(session, passwords, "it@vastkom.example", PASSWORD, "admin")
+    inside = utskick(
+        "webhooks",
+        "add",
+        "it@vastkom.example",
+        "--service",
+        "mailer",
+        "--url",
+        "https://10.0.0.5/x",
+        "--event",
+        "bounce",
+    )
+    assert inside.exit_code == 1 and "intern adress" in inside.output and "Traceback" not in inside.output
+    added = utskick(
+        "webhooks",
+        "add",
+        "it@vastkom.example",
+        "--service",
+        "survey",
+        "--url",
+        "https://192.0.43.10/hook",
+        "--event",
+        "survey.responses_reached",
+        "--count",
+        "50",
+    )
+    assert added.exit_code == 0, added.output
+    secret = added.stdout.splitlines()[0]
+    assert secret.startswith("whsec_")
+    listed = utskick("webhooks", "list").output
+    assert "1\tit@vastkom.example\tsurvey\thttps://192.0.43.10/hook\tsurvey.responses_reached\tactive" in listed
+    assert secret not in listed
+    assert utskick("webhooks", "disable", "1").exit_code == 0
+    assert listed.replace("active", "disabled") == utskick("webhooks", "list", "it@vastkom.example").output
+    assert utskick("webhooks", "enable", "1").exit_code == 0
+    assert utskick("webhooks", "remove", "1").exit_code == 0
+    assert utskick("webhooks", "list").output == ""
+    assert utskick("webhooks", "remove", "1").exit_code == 1

@@ -136,3 +136,84 @@ def test_housekeeping_forgets_stored_api_answers_after_a_day(db, config, passwor
     assert housekeeping(threading.Event()) == 1
     with db.sessions() as session:
         assert session.scalars(select(IdempotentCall.idempotency_key)).all() == ["new"]
+
+
+def test_the_worker_seals_anonymous_responses_of_past_days_on_its_first_pass_then_each_minute(db, config):
+    from services.survey import create_app
+    from services.survey.responses.storage import store_complete_response
+    from services.survey.surveys.domain import create_survey, open_survey
+    from shared.models import Participant, Response
+    from tests.survey.conftest import PAGE1, PAGE2, PAGE3, millennium
+
+    def submit(day) -> str:
+        with create_app(config).test_request_context(), db.transaction() as session:
+            survey = create_survey(session, millennium())
+            open_survey(session, survey)
+            person = Participant(survey_id=survey.id, email=f"{day:%d}@kommun.example", name="", attributes={})
+            session.add(person)
+            session.flush()
+            return store_complete_response(session, survey, {**PAGE1, **PAGE2, **PAGE3}, person, now=day)
+
+    now = [5.0]
+    seal = next(
+        job for job in build_jobs(config, db, clock=lambda: now[0]) if job.__name__ == "seal_anonymous_responses"
+    )
+    yesterdays = submit(utcnow() - timedelta(days=1))
+    todays = submit(utcnow())
+    assert seal(threading.Event()) == 1
+    with db.sessions() as session:
+        waiting = session.scalars(select(Response.id).where(Response.awaiting_seal)).all()
+        assert waiting == [todays] and yesterdays not in session.scalars(select(Response.id)).all()
+    yesterdays = submit(utcnow() - timedelta(days=1))  # a submit that began before midnight
+    now[0] += 59
+    assert seal(threading.Event()) == 0  # within the minute: nothing done
+    now[0] += 1
+    assert seal(threading.Event()) == 1
+
+
+def test_the_worker_posts_webhooks_under_the_deployments_address_rules(db, config, passwords):
+    """WEBHOOK_ALLOW_PRIVATE off (the default): a webhook to loopback is refused at delivery; on: posted."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from services.mailer.bounces.domain import record_bounce
+    from shared.accounts import create_admin
+    from shared.api.destinations import Rules
+    from shared.api.webhooks import create_webhook
+    from shared.models import BounceKind, BounceSource, WebhookDelivery
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with db.transaction() as session:
+            account = create_admin(session, passwords, "it@vastkom.example", "ett långt lösenord", "admin")
+            url = f"http://127.0.0.1:{server.server_port}/hook"
+            create_webhook(
+                session, account, "mailer", url, ["bounce"], rules=Rules(allow_http=True, allow_private=True)
+            )
+            record_bounce(session, "x@vastkom.example", BounceKind.HARD, source=BounceSource.DSN)
+
+        def webhooks(cfg):
+            return next(job for job in build_jobs(cfg, db) if job.__name__ == "webhooks")
+
+        assert webhooks(config.with_(webhook_allow_http=True))(threading.Event()) == 1
+        with db.transaction() as session:
+            delivery = session.scalar(select(WebhookDelivery))
+            assert received == [] and "loopback" in delivery.last_error
+            delivery.due_at = utcnow()
+        allowed = config.with_(webhook_allow_http=True, webhook_allow_private=True)
+        assert webhooks(allowed)(threading.Event()) == 1
+        assert len(received) == 1
+    finally:
+        server.shutdown()
+        server.server_close()

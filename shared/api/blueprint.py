@@ -293,6 +293,14 @@ def _phrase(status: int) -> str:
 def _fingerprint() -> str:
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     digest.update(request.get_data())
+    # A multipart body (a file upload) is parsed into form and files before the view, which leaves
+    # get_data() empty: the fields and the files' contents stand for it.
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(f"{name}={value}\n".encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        digest.update(f"{name}:{upload.filename}\n".encode())
+        digest.update(upload.stream.read())
+        upload.stream.seek(0)
     return digest.hexdigest()
 
 

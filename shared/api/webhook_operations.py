@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api import webhooks
 from shared.api.blueprint import Api, current_key, json_response
+from shared.api.destinations import Rules
 from shared.api.problems import field_problem
 from shared.models import ApiScope, Webhook, WebhookEvent
-from shared.web import db_session
+from shared.web import db_session, services
 
 TAG = "Webhooks"
 
@@ -24,6 +25,9 @@ class WebhookOut(BaseModel):
     events: list[str]
     response_count: int | None
     created_at: datetime
+    disabled_at: datetime | None = Field(
+        description="Set while the webhook is disabled (on the admin's Webhooks page)."
+    )
 
 
 class NewWebhookOut(WebhookOut):
@@ -35,7 +39,11 @@ class WebhooksOut(BaseModel):
 
 
 class WebhookIn(BaseModel):
-    url: str = Field(min_length=1, max_length=2000, description="Where events are POSTed (http or https).")
+    url: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Where events are POSTed: https, to a public address (see WEBHOOK_ALLOW_PRIVATE).",
+    )
     events: list[str] = Field(min_length=1, max_length=10)
     response_count: int | None = Field(
         None, ge=1, le=1_000_000, description="survey.responses_reached: at how many complete responses."
@@ -74,7 +82,15 @@ def add_webhook_operations(api: Api, scope: ApiScope) -> None:
         s = db_session()
         account = current_key().account
         try:
-            hook = webhooks.create_webhook(s, account, api.service, body.url, body.events, body.response_count)
+            hook = webhooks.create_webhook(
+                s,
+                account,
+                api.service,
+                body.url,
+                body.events,
+                body.response_count,
+                rules=Rules.for_config(services().config),
+            )
         except webhooks.WebhookError as exc:
             return field_problem(f"body.{exc.field}", str(exc))
         s.commit()

@@ -13,16 +13,15 @@ import hashlib
 import hmac
 import json
 import secrets
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, cast
-from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
+from shared.api import destinations
 from shared.clock import utcnow
 from shared.db import Database, is_postgres
 from shared.i18n import LOCAL_ZONE
@@ -37,8 +36,9 @@ from shared.models import (
 )
 
 MAX_ATTEMPTS = 8  # with the pauses below, the last try is about a day after the first
-TIMEOUT = 10  # seconds for the receiver to answer
+TIMEOUT = destinations.TIMEOUT
 BATCH = 20
+RECENT_DELIVERIES = 20
 # Posts a body to a URL with headers; returns the HTTP status (raises OSError when nobody answers).
 Poster = Callable[[str, bytes, Mapping[str, str]], int]
 
@@ -58,17 +58,24 @@ def create_webhook(
     url: str,
     events: Iterable[str],
     response_count: int | None = None,
+    *,
+    rules: destinations.Rules,
+    resolver: destinations.Resolver = destinations.resolve,
 ) -> Webhook:
-    """A webhook for events of this service; ``secret`` is given out once, by the caller."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise WebhookError("The URL must be an http or https address.", "url")
+    """A webhook for events of this service; ``secret`` is given out once, by the caller. The URL
+    must pass ``destinations.check`` (https, public addresses) under ``rules``."""
+    try:
+        destinations.check(url, rules, resolver)
+    except destinations.RefusedDestination as exc:
+        raise WebhookError(str(exc), "url") from None
     wanted = set(events)
     known = {e.value for e in WebhookEvent if e.service == service}
     if not wanted or not wanted <= known:
-        raise WebhookError(f"Choose among: {', '.join(sorted(known))}.", "events")
+        raise WebhookError(_("Välj bland: %(events)s.", events=", ".join(sorted(known))), "events")
     if WebhookEvent.SURVEY_RESPONSES_REACHED.value in wanted and not response_count:
-        raise WebhookError("survey.responses_reached needs response_count.", "response_count")
+        raise WebhookError(
+            _("Ange vid hur många svar (response_count) för survey.responses_reached."), "response_count"
+        )
     hook = Webhook(
         account_id=account.id,
         service=service,
@@ -82,10 +89,30 @@ def create_webhook(
     return hook
 
 
-def webhooks_of(session: Session, account_id: int, service: str) -> list[Webhook]:
+def webhooks_of(session: Session, account_id: int | None, service: str | None) -> list[Webhook]:
+    """The account's webhooks in this service (everyone's when ``account_id`` is None, in both
+    services when ``service`` is None)."""
+    query = select(Webhook).order_by(Webhook.id)
+    if service is not None:
+        query = query.where(Webhook.service == service)
+    if account_id is not None:
+        query = query.where(Webhook.account_id == account_id)
+    return list(session.scalars(query))
+
+
+def set_disabled(hook: Webhook, disabled: bool) -> None:
+    """A disabled webhook is told nothing new and its queued deliveries wait until it is enabled."""
+    hook.disabled_at = (hook.disabled_at or utcnow()) if disabled else None
+
+
+def recent_deliveries(session: Session, webhook_id: int) -> list[WebhookDelivery]:
+    """The webhook's latest deliveries, newest first."""
     return list(
         session.scalars(
-            select(Webhook).where(Webhook.account_id == account_id, Webhook.service == service).order_by(Webhook.id)
+            select(WebhookDelivery)
+            .where(WebhookDelivery.webhook_id == webhook_id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(RECENT_DELIVERIES)
         )
     )
 
@@ -101,7 +128,7 @@ def emit(
     """Queue the event for every webhook that wants it (for survey.responses_reached, those whose
     count is ``response_count``); returns how many. Nothing is posted until the transaction commits,
     nor before ``not_before``."""
-    query = select(Webhook).where(Webhook.service == event.service)
+    query = select(Webhook).where(Webhook.service == event.service, Webhook.disabled_at.is_(None))
     if response_count is not None:
         query = query.where(Webhook.response_count == response_count)
     hooks = [h for h in session.scalars(query) if event.value in h.events]
@@ -124,7 +151,9 @@ def emit_response_count(session: Session, survey_id: int, *, anonymous: bool) ->
     An anonymous survey's completions are known only by the day (see ``responses.storage``), so its
     event waits for the next midnight, Swedish time: its moment would tell whose answer it was."""
     waiting = session.scalar(
-        select(func.count()).where(Webhook.service == "survey", Webhook.response_count.is_not(None))
+        select(func.count()).where(
+            Webhook.service == "survey", Webhook.response_count.is_not(None), Webhook.disabled_at.is_(None)
+        )
     )
     if not waiting:
         return 0
@@ -151,32 +180,31 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-def post(url: str, body: bytes, headers: Mapping[str, str]) -> int:
-    """POST with the standard library; any answer's status, OSError when none comes."""
-    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")  # noqa: S310  # http(s) only: checked in create_webhook
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
 def _pause(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** (attempts - 1))  # 1, 2, 4 … 128 minutes
 
 
-def deliver_due(db: Database, poster: Poster = post, now: datetime | None = None) -> int:
-    """Post what is due (a batch); returns how many were tried."""
+def deliver_due(
+    db: Database, rules: destinations.Rules, poster: Poster | None = None, now: datetime | None = None
+) -> int:
+    """Post what is due (a batch); returns how many were tried. Each URL is checked again under
+    ``rules`` as it is posted to (``destinations.post``), unless a test gives its own ``poster``."""
+    poster = poster or destinations.poster(rules)
     now = now or utcnow()
     with db.transaction() as session:
         query = (
             select(WebhookDelivery)
-            .where(WebhookDelivery.status == WebhookDeliveryStatus.QUEUED, WebhookDelivery.due_at <= now)
+            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+            .where(
+                WebhookDelivery.status == WebhookDeliveryStatus.QUEUED,
+                WebhookDelivery.due_at <= now,
+                Webhook.disabled_at.is_(None),
+            )
             .order_by(WebhookDelivery.id)
             .limit(BATCH)
         )
         if is_postgres(session):
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
         due = list(session.scalars(query))
         for delivery in due:
             # Claimed for as long as a post may take: another worker skips it meanwhile.
@@ -196,6 +224,8 @@ def deliver_due(db: Database, poster: Poster = post, now: datetime | None = None
         }
         try:
             status, error = poster(url, body, headers), ""
+        except destinations.RefusedDestination as exc:
+            status, error = 0, f"Refused: {exc}"
         except OSError as exc:
             status, error = 0, type(exc).__name__
         with db.transaction() as session:

@@ -4,8 +4,9 @@ Message-ID and Date, quoted-printable bodies (no line over 998 octets), CRLF lin
 from __future__ import annotations
 
 import binascii
+import functools
+import re
 import secrets
-import unicodedata
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -37,8 +38,10 @@ class _WirePolicy(EmailPolicy):
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
 
 # Control characters (CR and LF among them) and the Unicode line and paragraph separators: a text
-# that carries one into a header could add headers of its own (Bcc:) to every copy.
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+# that carries one into a header could add headers of its own (Bcc:) to every copy. Spelt out as the
+# code points of the categories Cc, Zl and Zp: a regular expression checks a header in microseconds,
+# looking up each character's category took a sixth of a survey mail's time.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class HeaderError(ValueError):
@@ -51,11 +54,7 @@ class HeaderError(ValueError):
 
 def has_control_characters(text: str) -> bool:
     """True if ``text`` holds a character no header may carry (line breaks, tabs, NUL…)."""
-    # Every unsafe character is also unprintable, and ``isprintable`` is one C loop: a send checks
-    # several headers per mail, and looking up each character's category was most of a mail's CPU.
-    if text.isprintable():
-        return False
-    return any(unicodedata.category(c) in _UNSAFE_CATEGORIES for c in text)
+    return _UNSAFE.search(text) is not None
 
 
 def check_header(header: str, value: str) -> str:
@@ -155,6 +154,8 @@ class MessageWriter:
         return b"".join(parts)
 
 
+# A fan-out's mails mostly share their subject, and encoding a non-ASCII one is most of a mail's time.
+@functools.lru_cache(maxsize=256)
 def _header(name: str, value: str) -> bytes:
     """A header, RFC 2047-encoded when it is not plain ASCII, folded, CRLF-terminated."""
     if value.isascii() and len(value) < 900:

@@ -50,6 +50,8 @@ from shared.models.surveys import (
     Response,
     ResponseStatus,
     Survey,
+    SurveyMail,
+    SurveyMailing,
     SurveyStatus,
     SurveyVersion,
 )
@@ -106,6 +108,8 @@ __all__ = [
     "Suppression",
     "SuppressionReason",
     "Survey",
+    "SurveyMail",
+    "SurveyMailing",
     "SurveyStatus",
     "SurveyVersion",
     "Vocabulary",

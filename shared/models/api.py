@@ -101,6 +101,9 @@ class Webhook(Base):
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     response_count: Mapped[int | None]  # survey.responses_reached: at how many complete responses
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]  # set: told nothing new, queued deliveries wait
+
+    account: Mapped[AdminUser] = relationship()
 
 
 class WebhookDelivery(Base):

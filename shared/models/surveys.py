@@ -12,11 +12,24 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import utcnow
 from shared.models.base import Base, Vocabulary, VocabularyText
+from shared.models.outbox import MailKind
 
 
 class SurveyStatus(Vocabulary):
@@ -133,11 +146,50 @@ class ParticipantLink(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class SurveyMailing(Base):
+    """One press of "Skicka inbjudningar" or "Skicka påminnelser" (or one round of automatic
+    reminders): who it went to is fanned out to ``survey_mails`` in one INSERT … SELECT."""
+
+    __tablename__ = "survey_mailings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[MailKind] = mapped_column(VocabularyText(MailKind, 32))
+    # The sending job that made it, so a job taken up again after a crash does not fan out twice.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), index=True)
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyMail(Base):
+    """One recipient's mail of a mailing, queued: the worker builds it (with a new personal link),
+    puts it in the outbox and marks the person invited or reminded in batches, deleting this row in
+    the same transaction."""
+
+    __tablename__ = "survey_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: its check per row was a third of a 100 000-person fan-out. The participant's
+    # (which the mailing's survey's would repeat) deletes these rows with the survey or the person.
+    mailing_id: Mapped[int] = mapped_column(index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+
+
 class Response(Base):
     """One person's answers. ``id`` is random (uuid4 hex), never a sequence."""
 
     __tablename__ = "responses"
-    __table_args__ = (Index("ix_responses_survey_status", "survey_id", "status"),)
+    __table_args__ = (
+        Index("ix_responses_survey_status", "survey_id", "status"),
+        # Only what the seal has still to do: a day's anonymous responses until it is sealed.
+        Index(
+            "ix_responses_awaiting_seal",
+            "completed_at",
+            "survey_id",
+            postgresql_where=text("awaiting_seal"),
+            sqlite_where=text("awaiting_seal"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
@@ -152,6 +204,9 @@ class Response(Base):
     completed_at: Mapped[datetime | None]
     # Copies of the participant's report_attributes (e.g. organisationstyp, delregion) for breakdowns.
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # An anonymous response sent in but not yet rewritten by the day's seal (its transaction stamp
+    # and place in the table still tell when it came; see services.survey.responses.storage).
+    awaiting_seal: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 

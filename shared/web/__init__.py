@@ -67,9 +67,12 @@ class _WithoutNul(ImmutableMultiDict[str, _Value]):
             super().__init__()
             return
         pairs = MultiDict(mapping).items(multi=True)
-        super().__init__(
-            [(k.replace("\x00", ""), v.replace("\x00", "") if isinstance(v, str) else v) for k, v in pairs]
-        )
+        # A multipart part without a name comes with None for its key (typed str nonetheless).
+        super().__init__([(k.replace("\x00", "") if isinstance(k, str) else k, _without_nul(v)) for k, v in pairs])
+
+
+def _without_nul(value: _Value) -> _Value:
+    return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 class UtskickRequest(Request):
@@ -178,6 +181,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     from shared.web.jobs import bp as jobs_bp
     from shared.web.organisation import bp as organisation_bp
     from shared.web.organisation import current as current_organisation
+    from shared.web.webhooks import bp as webhooks_bp
 
     security.init_app(app)
     errors.init_app(app)
@@ -186,6 +190,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     app.register_blueprint(api_keys_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(organisation_bp)
+    app.register_blueprint(webhooks_bp)
     app.add_template_global(current_organisation, "organisation")
 
     @app.teardown_appcontext

@@ -179,3 +179,15 @@ def test_a_test_send_goes_to_the_outbox_once(app, client):
         )
         assert answer.status_code == 202 and answer.json == {"sent_to": ["eva@vastkom.example"]}
     assert _count(app, select(func.count()).select_from(OutboxMail)) == 1
+
+
+def test_a_list_made_through_the_api_follows_the_listor_pages_rules(app, client):
+    """One domain function (lists.domain.save_list) for the page and the API: the same checks, the
+    same normalised slug, a list the Listor page can edit."""
+    h = bearer(new_key(app, ["mailer:write"]))
+    bad = client.post("/api/v1/lists", headers=h, json={"slug": "-fel", "name": "Fel"})
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "body.slug"
+    assert bad.json["errors"][0]["message"].startswith("Adressen får bara ha små bokstäver")
+    made = client.post("/api/v1/lists", headers=h, json={"slug": "Kultur", "name": "  Kulturbladet "})
+    assert made.status_code == 201 and (made.json["slug"], made.json["name"]) == ("kultur", "Kulturbladet")
+    assert client.post("/api/v1/lists", headers=h, json={"slug": "kultur", "name": "Igen"}).status_code == 409

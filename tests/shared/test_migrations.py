@@ -1,5 +1,7 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
+from contextlib import contextmanager
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
@@ -57,26 +59,13 @@ def test_ids_in_stop_links_are_never_reused(db):
 
 def test_survey_links_mailed_before_the_upgrade_keep_working(database_url):
     """0005 replaces the clear tokens by their hashes: the links already in people's mail still open."""
-    from alembic import command
     from sqlalchemy import text
 
     from services.survey.responses.flow import find_participant
-    from shared.db import Database, alembic_config
 
-    cfg = alembic_config(database_url)
-    command.downgrade(cfg, "0004_jobs")
-    database = Database(database_url)
-    try:
+    with downgraded(database_url, "0004_jobs") as (database, upgrade):
         with database.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO surveys (id, title, language, anonymous, status, definition, report_attributes, "
-                    "invitation_subject, invitation_text, reminder_subject, reminder_text, contact_name, "
-                    "contact_email, max_reminders, reminder_interval_days, min_group_size, created_at, updated_at) "
-                    "VALUES (1, 'E', 'sv', false, 'open', '{}', '[]', '', '', '', '', '', '', 2, 7, 5, "
-                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                )
-            )
+            add_old_survey(conn, 1, anonymous=False)
             conn.execute(
                 text(
                     "INSERT INTO participants (survey_id, email, name, attributes, token, reminders_sent, created_at) "
@@ -90,7 +79,7 @@ def test_survey_links_mailed_before_the_upgrade_keep_working(database_url):
                     "CURRENT_TIMESTAMP, '{}' FROM participants"
                 )
             )
-        command.upgrade(cfg, "heads")
+        upgrade()
         with database.sessions() as session:
             participant = find_participant(session, "gammal-länk-i-mejlet")
             assert participant.email == "anna@ale.example"
@@ -98,5 +87,57 @@ def test_survey_links_mailed_before_the_upgrade_keep_working(database_url):
             assert session.scalar(text("SELECT participant_id FROM responses")) == participant.id
         with database.engine.connect() as conn:
             assert "gammal-länk-i-mejlet" not in str(conn.exec_driver_sql("SELECT * FROM participant_links").all())
+
+
+def test_anonymous_responses_sent_in_before_the_seal_existed_await_the_first_one(database_url):
+    """0015: the responses already stored kept their stamps and order; the first seal must rewrite them."""
+    from sqlalchemy import text
+
+    with downgraded(database_url, "0009_newsletters") as (database, upgrade):
+        with database.engine.begin() as conn:
+            add_old_survey(conn, 1, anonymous=True)
+            add_old_survey(conn, 2, anonymous=False)
+            conn.execute(
+                text(
+                    "INSERT INTO responses (id, survey_id, status, current_page, started_at, updated_at, completed_at,"
+                    " attributes) VALUES ('anonym', 1, 'complete', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, '{}'), ('pagaende', 1, 'in_progress', 0, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, NULL, '{}'), ('namngiven', 2, 'complete', 0, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '{}')"
+                )
+            )
+        upgrade()
+        with database.engine.connect() as conn:
+            assert conn.execute(text("SELECT id FROM responses WHERE awaiting_seal")).scalars().all() == ["anonym"]
+
+
+@contextmanager
+def downgraded(database_url: str, revision: str):
+    """The database at an older revision, and a function that upgrades it to the newest."""
+    from alembic import command
+
+    from shared.db import Database, alembic_config
+
+    cfg = alembic_config(database_url)
+    command.downgrade(cfg, revision)
+    database = Database(database_url)
+    try:
+        yield database, lambda: command.upgrade(cfg, "heads")
     finally:
         database.dispose()
+
+
+def add_old_survey(conn, survey_id: int, anonymous: bool) -> None:
+    """An open survey row with only the columns every revision since 0004 has."""
+    from sqlalchemy import text
+
+    conn.execute(
+        text(
+            "INSERT INTO surveys (id, title, language, anonymous, status, definition, report_attributes, "
+            "invitation_subject, invitation_text, reminder_subject, reminder_text, contact_name, "
+            "contact_email, max_reminders, reminder_interval_days, min_group_size, created_at, updated_at) "
+            "VALUES (:id, 'E', 'sv', :anonymous, 'open', '{}', '[]', '', '', '', '', '', '', 2, 7, 5, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ),
+        {"id": survey_id, "anonymous": anonymous},
+    )

@@ -49,3 +49,21 @@ def test_participants_import_reads_a_windows_1252_file_line_by_line(run, db, tmp
     with db.sessions() as s:
         person = s.scalar(select(Participant))
         assert (person.name, person.attributes) == ("Åsa Öst", {"kommun": "Borås"})
+
+
+def test_surveys_seal_rewrites_the_anonymous_responses_of_past_days(run, db, app, make_survey):
+    from services.survey.responses.storage import store_complete_response
+    from shared.models import Response, Survey
+    from tests.survey.conftest import PAGE1, PAGE2, PAGE3, RESPONDENTS
+
+    survey_id = make_survey(participants=RESPONDENTS)
+    with app.test_request_context(), db.transaction() as s:
+        survey, person = s.get_one(Survey, survey_id), s.scalars(select(Participant)).one()
+        response_id = store_complete_response(
+            s, survey, {**PAGE1, **PAGE2, **PAGE3}, person, now=utcnow() - timedelta(days=1)
+        )
+    assert run("surveys", "seal").output == "1 responses of 1 days sealed\n"
+    with db.sessions() as s:
+        assert s.scalars(select(Response.id)).all() != [response_id]
+        assert not s.scalar(select(Response.awaiting_seal))
+    assert run("surveys", "seal").output == "0 responses of 0 days sealed\n"

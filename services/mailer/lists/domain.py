@@ -29,12 +29,14 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
 class ListError(ValueError):
-    """Something the editor can fix; ``field`` names the form field (or None)."""
+    """Something the editor can fix; ``field`` names the form field (or None), ``taken`` a slug in use
+    (the API answers that one with 409: the request was right, the name is not free)."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, taken: bool = False):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.taken = taken
 
 
 @dataclass
@@ -59,7 +61,7 @@ def _check(session: Session, fields: ListFields, current: NewsletterList | None)
         raise ListError(_("Adressen får bara ha små bokstäver a–z, siffror och bindestreck (högst 64)."), "slug")
     taken = session.scalar(select(NewsletterList.id).where(NewsletterList.slug == fields.slug))
     if taken is not None and (current is None or taken != current.id):
-        raise ListError(_("Det finns redan en lista med adressen %(slug)s.", slug=fields.slug), "slug")
+        raise ListError(_("Det finns redan en lista med adressen %(slug)s.", slug=fields.slug), "slug", taken=True)
     if not fields.name or len(fields.name) > 200:
         raise ListError(_("Skriv listans namn (högst 200 tecken)."), "name")
     if fields.language not in LANGUAGES:

@@ -8,18 +8,32 @@ import io
 from datetime import datetime
 from typing import Literal
 
-from flask import abort
+from flask import abort, url_for
+from flask_openapi3 import FileStorage
 from pydantic import BaseModel, ConfigDict, Field
+from werkzeug.datastructures import FileStorage as Upload
 
 from services.mailer.api import api
-from services.mailer.subscriptions import domain, gdpr, people
+from services.mailer.lists.domain import ListError, ListFields, save_list
+from services.mailer.subscriptions import domain, gdpr, jobs, people
 from services.mailer.subscriptions.csvio import import_subscribers, read_subscriber_csv
 from shared.api.blueprint import Page, current_key, cursor_after, json_response, next_cursor
 from shared.api.problems import field_problem
-from shared.models import ApiScope, NewsletterList, Subscriber, Subscription, SubscriptionStatus
+from shared.models import (
+    ApiScope,
+    Job,
+    JobKind,
+    JobStatus,
+    NewsletterList,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
 from shared.web import db_session, services
+from shared.web.limits import body_limit
 
 READ, WRITE = ApiScope.MAILER_READ, ApiScope.MAILER_WRITE
+IMPORT_BYTES = 20 * 1024 * 1024  # as the admin's Importera CSV (the app's MAX_CONTENT_LENGTH)
 ORM = ConfigDict(from_attributes=True)
 
 
@@ -127,6 +141,78 @@ class PersonalDataOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class ImportForm(BaseModel):
+    file: FileStorage = Field(
+        description="The CSV file, read as the admin's Importera CSV reads it: a column `e-post` (or `email`), "
+        "optionally `namn` (`name`); every other column is stored as an attribute. UTF-8 or Windows-1252, "
+        "comma or semicolon. At most 20 MB."
+    )
+    list: str | None = Field(None, max_length=64, description="The list's slug; the default list if left out.")
+    consent_given_elsewhere: bool = Field(
+        False,
+        description="true only when you hold every person's consent from elsewhere: new people are active at "
+        "once (consent method `import`, the key's name in the history). Otherwise each new person gets a "
+        "confirmation mail and waits for it.",
+    )
+    language: Literal["sv", "en"] = Field("sv", description="The language of the report's texts.")
+
+
+class ImportPath(BaseModel):
+    import_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class ImportLineOut(BaseModel):
+    line: int
+    value: str
+    message: str = Field(description="Why the line was not imported: invalid, skipped or merged with another line.")
+
+
+class ImportReportOut(BaseModel):
+    summary: list[str] = Field(description="Imported, skipped, merged and invalid, counted.")
+    lines: list[ImportLineOut] = Field(
+        description="The lines not imported, by line number (the first 1,000 of each kind)."
+    )
+
+
+class ImportOut(BaseModel):
+    id: int
+    status: JobStatus
+    list_id: int
+    consent_given_elsewhere: bool
+    done: int
+    total: int | None
+    percent: int
+    error: str = Field(description="Why a failed import failed (a file without an address column …).")
+    created_at: datetime
+    finished_at: datetime | None
+    url: str = Field(description="This import: follow it until `status` is `done` (or `failed`).")
+    report: ImportReportOut | None = Field(description="When done: what became of each line.")
+
+
+def _import_out(job: Job) -> ImportOut:
+    report = None
+    if job.status == JobStatus.DONE:
+        found = job.report or {}
+        report = ImportReportOut(
+            summary=found.get("summary", []),
+            lines=[ImportLineOut.model_validate(p) for p in found.get("problems", [])],
+        )
+    return ImportOut(
+        id=job.id,
+        status=job.status,
+        list_id=job.params["list_id"],
+        consent_given_elsewhere=job.params["consented"],
+        done=job.done,
+        total=job.total,
+        percent=job.percent,
+        error=job.error,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        url=url_for("api_mailer.get_import", import_id=job.id, _external=True),
+        report=report,
+    )
+
+
 def _list(list_id: int) -> NewsletterList:
     found = db_session().get(NewsletterList, list_id)
     if found is None:
@@ -160,12 +246,11 @@ def lists():
 def create_list(body: ListIn):
     """A new list with its own subscribe page."""
     s = db_session()
+    fields = ListFields(slug=body.slug, name=body.name, description=body.description.strip(), language=body.language)
     try:
-        created = domain.create_list(
-            s, slug=body.slug, name=body.name, description=body.description, language=body.language
-        )
-    except domain.ListError as exc:
-        return field_problem(f"body.{exc.field}", str(exc), 409 if exc.taken else 422)
+        created = save_list(s, fields)  # the rules of the admin's Listor page
+    except ListError as exc:
+        return field_problem(f"body.{exc.field or 'slug'}", str(exc), 409 if exc.taken else 422)
     s.commit()
     return json_response(ListOut.model_validate(created), 201)
 
@@ -173,6 +258,66 @@ def create_list(body: ListIn):
 @api.operation("GET", "/lists/<int:list_id>", scope=READ, tag="Lists", summary="One list", responses={200: ListOut})
 def get_list(path: ListPath):
     return json_response(ListOut.model_validate(_list(path.list_id)))
+
+
+# -- imports -------------------------------------------------------------------------------------
+
+
+@api.operation(
+    "POST",
+    "/imports",
+    scope=WRITE,
+    tag="Imports",
+    summary="Import subscribers from a CSV file",
+    responses={202: ImportOut},
+    sends_mail=True,
+)
+@body_limit(IMPORT_BYTES)
+def create_import(form: ImportForm):
+    """The admin's Importera CSV as a job (`multipart/form-data`): the worker imports the file in batches
+    and mails the confirmations; follow `url` for the progress and, when done, the line-numbered report.
+    A file without an address column is refused at once (422)."""
+    s = db_session()
+    newsletter_list = domain.find_list(s, form.list)
+    if newsletter_list is None:
+        return field_problem("body.list", "No list with this slug.", 404)
+    data = form.file.read() if isinstance(form.file, Upload) else b""
+    if not data:
+        return field_problem("body.file", "Send the CSV file as the multipart field `file`.")
+    problem = jobs.file_error(read_subscriber_csv(data))
+    if problem:
+        return field_problem("body.file", problem)
+    key = current_key()
+    job = jobs.start_import(
+        s,
+        newsletter_list,
+        data,
+        filename=form.file.filename or "",
+        consented=form.consent_given_elsewhere,
+        editor=key.account,
+        return_path="",
+        history_name=_editor(),
+        language=form.language,
+    )
+    s.commit()
+    out = _import_out(job)
+    return json_response(out, 202, headers={"Location": out.url})
+
+
+@api.operation(
+    "GET",
+    "/imports/<int:import_id>",
+    scope=READ,
+    tag="Imports",
+    summary="An import's progress and report",
+    responses={200: ImportOut},
+)
+def get_import(path: ImportPath):
+    """Visible only to keys of the account that started it."""
+    job = db_session().get(Job, path.import_id)
+    if job is None or job.kind != JobKind.SUBSCRIBER_IMPORT or job.created_by != current_key().account_id:
+        abort(404)
+    return json_response(_import_out(job))
 
 
 # -- subscriptions -------------------------------------------------------------------------------

@@ -186,34 +186,6 @@ def consent_text(newsletter_list: NewsletterList) -> tuple[str, str]:
     return str(CONSENT_TEXT), CONSENT_TEXT_VERSION
 
 
-class ListError(ValueError):
-    """A list that cannot be made as asked; ``field`` names the field, ``taken`` a slug in use."""
-
-    def __init__(self, message: str, field: str = "", taken: bool = False):
-        super().__init__(message)
-        self.field = field
-        self.taken = taken
-
-
-def create_list(
-    session: Session, *, slug: str, name: str, description: str = "", language: str = "sv"
-) -> NewsletterList:
-    """A new newsletter list; the slug (its address, ``/subscribe/<slug>``) must be free."""
-    slug, name = (slug or "").strip().lower(), (name or "").strip()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
-        raise ListError(_("Kortnamnet får bara ha a–z, 0–9 och bindestreck (högst 64 tecken)."), "slug")
-    if not name or len(name) > 200:
-        raise ListError(_("Skriv listans namn (högst 200 tecken)."), "name")
-    if find_list(session, slug) is not None:
-        raise ListError(_("Det finns redan en lista med kortnamnet %(slug)s.", slug=slug), "slug", taken=True)
-    newsletter_list = NewsletterList(
-        slug=slug, name=name, description=description.strip(), language=language_or_default(language)
-    )
-    session.add(newsletter_list)
-    session.flush()
-    return newsletter_list
-
-
 def find_subscriber(session: Session, email: str) -> Subscriber | None:
     # Case-insensitive: people retype their address with other capitals and are the same person.
     return session.scalar(select(Subscriber).where(func.lower(Subscriber.email) == email.lower()))

@@ -37,15 +37,19 @@ def start_import(
     consented: bool,
     editor: AdminUser,
     return_path: str,
+    history_name: str | None = None,
+    language: str = "sv",
 ) -> Job:
-    """Queue the import of a (large) file; the job page shows its progress and then its report."""
+    """Queue the import of a (large) file; the job page shows its progress and then its report.
+    ``history_name`` is who the history names (the editor's address unless given: an API key's name)."""
     return start_job(
         session,
         JobKind.SUBSCRIBER_IMPORT,
         service="mailer",
         title=_("Import av prenumeranter till %(list)s", list=newsletter_list.name),
-        params={"list_id": newsletter_list.id, "consented": consented, "editor": editor.email},
+        params={"list_id": newsletter_list.id, "consented": consented, "editor": history_name or editor.email},
         created_by=editor.id,
+        language=language,
         return_path=return_path,
         input_file=(filename or "import.csv", "text/csv", data),
     )

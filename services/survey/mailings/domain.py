@@ -1,6 +1,6 @@
-"""Invitations and reminders: saving the evaluator's mail texts and reminder rules, sending through
-the outbox (claimed in SQL so a double click sends once) as a job in batches, and declining further
-reminders."""
+"""Invitations and reminders: saving the evaluator's mail texts and reminder rules, sending (a
+mailing fanned out to its recipients in one INSERT … SELECT, so a double click sends once; each mail
+written to the outbox later by the worker, in batches) and declining further reminders."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, false, func, or_, select, update
+from sqlalchemy import and_, delete, exists, false, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.survey.mailings.rendering import TEXT_FIELDS, MailTemplate, personal_link, text_error
@@ -18,11 +18,22 @@ from services.survey.surveys.domain import SurveyStateError, set_closes
 from shared import organisation
 from shared.clock import utcnow
 from shared.config import Config
+from shared.db import is_postgres
 from shared.i18n import LOCAL_ZONE, to_local
-from shared.jobs import JobContext, JobProblem, start_job
+from shared.jobs import JobCancelled, JobContext, JobProblem, start_job
 from shared.mail.message import has_control_characters
 from shared.mail.outbox import Mail, enqueue_many
-from shared.models import Job, JobKind, MailKind, Participant, Suppression, Survey, SurveyStatus
+from shared.models import (
+    Job,
+    JobKind,
+    MailKind,
+    Participant,
+    Suppression,
+    Survey,
+    SurveyMail,
+    SurveyMailing,
+    SurveyStatus,
+)
 
 
 @dataclass
@@ -87,64 +98,133 @@ class SendReport:
     suppressed: int
 
 
-# Recipients claimed and mailed per transaction: a job reports progress (and can be interrupted
-# without loss) after each batch.
+# Mails written per transaction by the worker: a batch is written to the outbox and forgotten from
+# ``survey_mails`` together, so a killed worker leaves its batch waiting, neither lost nor doubled.
 BATCH = 1000
 JOB_KINDS = {MailKind.SURVEY_INVITATION: JobKind.SURVEY_INVITATIONS, MailKind.SURVEY_REMINDER: JobKind.SURVEY_REMINDERS}
 
 
 def _recipients(survey: Survey, kind: MailKind, now: datetime, automatic: bool = False):
-    """Who a mailing of ``kind`` goes to now (suppressed addresses included: callers add ``_suppressed``)."""
+    """Who a mailing of ``kind`` goes to now (suppressed addresses included: callers add ``_suppressed``).
+    Someone whose mail is queued and not yet written is not due another."""
+    queued = exists().where(SurveyMail.participant_id == Participant.id)
     if kind == MailKind.SURVEY_INVITATION:
-        return and_(Participant.survey_id == survey.id, Participant.invited_at.is_(None))
-    return automatic_filter(survey, now) if automatic else reminder_filter(survey, now)
+        return and_(Participant.survey_id == survey.id, Participant.invited_at.is_(None), ~queued)
+    return and_(automatic_filter(survey, now) if automatic else reminder_filter(survey, now), ~queued)
 
 
-def send_batch(
+def fan_out(
     session: Session,
-    config: Config,
     survey: Survey,
     kind: MailKind,
     now: datetime,
-    limit: int | None,
+    *,
     automatic: bool = False,
-) -> int:
-    """Claim up to ``limit`` recipients and write their mails; returns how many (0: nobody left).
-
-    The UPDATE … RETURNING repeats the recipients' condition, so a concurrent send finds the people
-    already claimed; links go in with one INSERT, mails with another.
-    """
+    job_id: int | None = None,
+) -> SurveyMailing | None:
+    """Queue a mailing to everyone it is due to now (suppressed addresses skipped) with one
+    INSERT … SELECT; None (nothing stored) when nobody is due. ``write_mails`` writes the mails and
+    marks each person invited or reminded as of ``now``."""
+    # Two sends of one survey at once: the second waits here, then finds the first's people queued.
+    session.execute(select(Survey.id).where(Survey.id == survey.id).with_for_update())
+    mailing = SurveyMailing(survey_id=survey.id, kind=kind, job_id=job_id, created_at=now)
+    session.add(mailing)
+    session.flush()
     who = and_(_recipients(survey, kind, now, automatic), ~_suppressed())
-    chosen = select(Participant.id).where(who).order_by(Participant.id)
-    if limit is not None:
-        chosen = chosen.limit(limit)
-    marks = (
-        {"invited_at": now}
-        if kind == MailKind.SURVEY_INVITATION
-        else {"reminders_sent": Participant.reminders_sent + 1, "last_reminded_at": now}
+    session.execute(
+        insert(SurveyMail).from_select(
+            ["mailing_id", "participant_id"], select(literal(mailing.id), Participant.id).where(who)
+        )
     )
-    claimed = session.execute(
-        update(Participant)
-        .where(who, Participant.id.in_(chosen.scalar_subquery()))
-        .values(**marks)
-        .returning(Participant.id, Participant.email, Participant.name)
-        .execution_options(synchronize_session=False)
-    ).all()
-    if not claimed:
+    # Counted, not taken from the INSERT: psycopg reports no row count for an INSERT … SELECT built this way.
+    mailing.recipients = waiting_mails(session, mailing.id)
+    if not mailing.recipients:
+        session.delete(mailing)
+        session.flush()
+        return None
+    return mailing
+
+
+def write_mails(session: Session, config: Config, limit: int | None, mailing_id: int | None = None) -> int:
+    """Write up to ``limit`` queued mails (of one mailing, or any) to the outbox, each with a new
+    personal link, mark their recipients invited or reminded, and forget them, in the caller's
+    transaction; returns how many were taken (0: none queued). On PostgreSQL other workers skip the
+    rows this one has taken.
+
+    A reminder to someone who has answered or declined since it was queued, and any mail of a survey
+    that has closed since, is dropped rather than written (and its recipient left unmarked).
+    """
+    query = (
+        select(
+            SurveyMail.id,
+            SurveyMail.mailing_id,
+            Participant.id,
+            Participant.email,
+            Participant.name,
+            or_(Participant.completed_at.is_not(None), Participant.declined_at.is_not(None)),
+        )
+        .join(Participant, Participant.id == SurveyMail.participant_id)
+        .order_by(SurveyMail.id)
+        .limit(limit)
+    )
+    if mailing_id is not None:
+        query = query.where(SurveyMail.mailing_id == mailing_id)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True, of=SurveyMail)
+    rows = session.execute(query).all()
+    if not rows:
         return 0
-    # Each mail gets a link of its own; earlier mails' links keep working.
-    tokens = new_links(session, [participant_id for participant_id, _email, _name in claimed])
+    groups: dict[int, list[tuple[int, str, str, bool]]] = {}
+    for _id, of_mailing, participant_id, email, name, answered in rows:
+        groups.setdefault(of_mailing, []).append((participant_id, email, name, answered))
+    org = organisation.load(session, config)
+    for of_mailing, group in groups.items():
+        mailing = session.get_one(SurveyMailing, of_mailing)
+        survey = session.get_one(Survey, mailing.survey_id)
+        reminder = mailing.kind == MailKind.SURVEY_REMINDER
+        people = [(pid, email, name) for pid, email, name, answered in group if not (answered and reminder)]
+        if survey.status == SurveyStatus.OPEN and people:
+            template = MailTemplate(config, survey, mailing.kind, org)
+            _write(session, config, template, mailing.kind, survey.language, people)
+            marks = (
+                {"reminders_sent": Participant.reminders_sent + 1, "last_reminded_at": mailing.created_at}
+                if reminder
+                else {"invited_at": mailing.created_at}
+            )
+            session.execute(
+                update(Participant)
+                .where(Participant.id.in_([pid for pid, _email, _name in people]))
+                .values(**marks)
+                .execution_options(synchronize_session=False)
+            )
+    session.execute(delete(SurveyMail).where(SurveyMail.id.in_([row[0] for row in rows])))
+    return len(rows)
+
+
+def _write(
+    session: Session,
+    config: Config,
+    template: MailTemplate,
+    kind: MailKind,
+    language: str,
+    people: list[tuple[int, str, str]],
+) -> None:
+    # Each mail gets a link of its own, its hash stored now; earlier mails' links keep working.
+    tokens = new_links(session, [participant_id for participant_id, _email, _name in people])
     mails = []
-    template = MailTemplate(config, survey, kind, organisation.load(session, config))
-    for participant_id, email, name in claimed:
+    for participant_id, email, name in people:
         token = tokens[participant_id]
         subject, text, html_body = template.render(name, token)
         decline_link = personal_link(config, token) + "/decline"
         # The mail client's own "unsubscribe" button declines further reminders (RFC 8058).
         headers = {"List-Unsubscribe": f"<{decline_link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         mails.append(Mail(email, " ".join(name.split()), subject, text, html_body, headers))  # a header is one line
-    enqueue_many(session, config, kind, mails, survey.language)
-    return len(claimed)
+    enqueue_many(session, config, kind, mails, language)
+
+
+def waiting_mails(session: Session, mailing_id: int) -> int:
+    """How many of a mailing's mails the worker has yet to write."""
+    return session.scalar(select(func.count()).where(SurveyMail.mailing_id == mailing_id)) or 0
 
 
 def check_sendable(survey: Survey) -> None:
@@ -162,9 +242,11 @@ def check_sendable(survey: Survey) -> None:
 def _send_all(session: Session, config: Config, survey: Survey, kind: MailKind, now: datetime | None) -> SendReport:
     check_sendable(survey)
     now = now or utcnow()
-    sent = send_batch(session, config, survey, kind, now, limit=None)
+    mailing = fan_out(session, survey, kind, now)
+    if mailing is not None:
+        write_mails(session, config, limit=None, mailing_id=mailing.id)
     suppressed = session.scalar(select(func.count()).where(_recipients(survey, kind, now), _suppressed()))
-    return SendReport(sent=sent, suppressed=suppressed or 0)
+    return SendReport(sent=mailing.recipients if mailing else 0, suppressed=suppressed or 0)
 
 
 def send_invitations(session: Session, config: Config, survey: Survey, now: datetime | None = None) -> SendReport:
@@ -261,11 +343,13 @@ def start_sending(session: Session, survey: Survey, kind: MailKind, *, created_b
 
 
 def sending_job(ctx: JobContext) -> None:
-    """Send in batches, each claimed and written in one transaction, with progress after each."""
+    """Queue everyone in one transaction, then write the mails in batches with progress after each
+    (another worker may write some: the job waits for them)."""
     kind = MailKind(ctx.params["mail_kind"])
-    done = int(ctx.checkpoint.get("done", 0))
-    while True:
-        with ctx.db.transaction() as session:
+    with ctx.db.transaction() as session:
+        # Taken up again after a crash or a stop: the mailing it made is there, its recipients queued.
+        mailing = session.scalar(select(SurveyMailing).where(SurveyMailing.job_id == ctx.job_id))
+        if mailing is None:
             survey = session.get(Survey, ctx.params["survey_id"])
             if survey is None:
                 raise JobProblem(_("Enkäten finns inte längre."))
@@ -273,13 +357,33 @@ def sending_job(ctx: JobContext) -> None:
                 check_sendable(survey)
             except SurveyStateError as exc:
                 raise JobProblem(str(exc)) from None
-            sent = send_batch(session, ctx.config, survey, kind, utcnow(), BATCH)
-            left = count_recipients(session, survey, kind).sent
-        done += sent
-        ctx.progress(done, done + left, checkpoint={"done": done})
-        if not sent:
-            break
-    ctx.summary.append(_("%(n)s mejl lades i utkorgen.", n=done))
+            mailing = fan_out(session, survey, kind, utcnow(), job_id=ctx.job_id)
+        mailing_id, total = (mailing.id, mailing.recipients) if mailing else (None, 0)
+    if mailing_id is None:
+        ctx.summary.append(_("%(n)s mejl lades i utkorgen.", n=0))
+        return
+    try:
+        _write_mailing(ctx, mailing_id, total)
+    except JobCancelled:
+        # "Avbryt": those not yet written get no mail and stay as they were before the press.
+        with ctx.db.transaction() as session:
+            session.execute(delete(SurveyMail).where(SurveyMail.mailing_id == mailing_id))
+        raise
+    ctx.summary.append(_("%(n)s mejl lades i utkorgen.", n=total))
+
+
+def _write_mailing(ctx: JobContext, mailing_id: int, total: int) -> None:
+    """The mailing's mails in batches; progress (first: all queued, none written) before each."""
+    while True:
+        with ctx.db.transaction() as session:
+            left = waiting_mails(session, mailing_id)
+        ctx.progress(total - left, total)
+        if not left:
+            return
+        with ctx.db.transaction() as session:
+            written = write_mails(session, ctx.config, BATCH, mailing_id)
+        if not written:
+            ctx.stop.wait(0.5)  # the rest is in another worker's hands
 
 
 def decline(session: Session, participant: Participant) -> None:

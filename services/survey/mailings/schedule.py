@@ -8,10 +8,9 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from services.survey.mailings.domain import BATCH, check_sendable, send_batch
+from services.survey.mailings.domain import check_sendable, fan_out
 from services.survey.surveys.domain import SurveyStateError
 from shared.clock import utcnow
-from shared.config import Config
 from shared.i18n import LOCAL_ZONE, to_local
 from shared.models import MailKind, Participant, Survey, SurveyStatus
 
@@ -43,9 +42,9 @@ def _sending_hours(survey: Survey, now: datetime) -> bool:
     return local.time() >= reminder_time(survey)
 
 
-def send_automatic_reminders(session: Session, config: Config, now: datetime) -> int:
-    """One batch of due automatic reminders for each survey that has them (open, not paused, within
-    its sending hours); returns how many mails were written, so the worker comes back at once."""
+def send_automatic_reminders(session: Session, now: datetime) -> int:
+    """Due automatic reminders fanned out for each survey that has them (open, not paused, within its
+    sending hours); returns how many were queued (the worker writes the mails, ``write_mails``)."""
     surveys = session.scalars(
         select(Survey).where(Survey.status == SurveyStatus.OPEN, Survey.reminders_paused.is_(False))
     ).all()
@@ -57,7 +56,8 @@ def send_automatic_reminders(session: Session, config: Config, now: datetime) ->
             check_sendable(survey)
         except SurveyStateError:
             continue  # the survey page says what is wrong; nothing goes out until it is fixed
-        sent += send_batch(session, config, survey, MailKind.SURVEY_REMINDER, now, BATCH, automatic=True)
+        mailing = fan_out(session, survey, MailKind.SURVEY_REMINDER, now, automatic=True)
+        sent += mailing.recipients if mailing else 0
     return sent
 
 
@@ -98,7 +98,7 @@ def next_automatic_reminder(session: Session, survey: Survey, now: datetime | No
     return moment
 
 
-def run_schedule(session: Session, config: Config, now: datetime | None = None) -> int:
+def run_schedule(session: Session, now: datetime | None = None) -> int:
     """The worker's round: close what is due, then send due automatic reminders; returns work done."""
     now = now or utcnow()
-    return close_due_surveys(session, now) + send_automatic_reminders(session, config, now)
+    return close_due_surveys(session, now) + send_automatic_reminders(session, now)

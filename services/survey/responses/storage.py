@@ -1,15 +1,35 @@
 """Storing answers: form values ⇄ answer rows (see ``shared.models.surveys.Answer``), completing a
-response exactly once, and what anonymity takes away on submit."""
+response exactly once, and what anonymity takes away: on submit, and in the day's seal."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -28,7 +48,8 @@ from services.survey.surveys.questions import (
 from shared.api import webhooks
 from shared.clock import utcnow
 from shared.db import is_postgres
-from shared.models import Answer, Participant, Response, ResponseStatus, Survey
+from shared.models import Answer, Participant, Response, ResponseStatus, Survey, SurveyStatus
+from shared.models.base import UTCDateTime
 
 
 class AnswerError(Exception):
@@ -98,6 +119,7 @@ def _rows_for(question: Question, values: Values) -> list[dict]:
 
 
 ANSWERS = cast(Table, Answer.__table__)
+RESPONSES = cast(Table, Response.__table__)
 ANSWER_COLUMNS = (Answer.question_key, Answer.row_key, Answer.option_key, Answer.number_value, Answer.text_value)
 ANSWER_ORDER = (Answer.question_key, Answer.row_key, Answer.option_key)
 
@@ -200,7 +222,8 @@ def complete(
         webhooks.emit_response_count(session, survey.id, anonymous=survey.anonymous)
         return response.id
     # A fresh row with a fresh random id and fresh answer ids: nothing seen while the response was
-    # in progress (its id, its row order, its exact times) can be matched to it afterwards.
+    # in progress (its id, its row order, its exact times) can be matched to it afterwards. What this
+    # transaction itself leaves (its stamp, the rows' place) the day's seal takes away: see below.
     day = start_of_day(now)
     started = start_of_day(response.started_at)
     session.execute(delete(Response).where(Response.id == response.id))
@@ -217,6 +240,7 @@ def complete(
             updated_at=day,
             completed_at=day,
             attributes=kept,
+            awaiting_seal=True,
         )
     )
     session.flush()
@@ -225,53 +249,143 @@ def complete(
         participant.completed_at = day
         if participant.started_at is not None:
             participant.started_at = start_of_day(participant.started_at)
-        session.flush()
-        if is_postgres(session):
-            _restamp_same_day(session, survey.id, day)
     webhooks.emit_response_count(session, survey.id, anonymous=survey.anonymous)
     return new_id
 
 
-# PostgreSQL stamps every row version with the transaction that wrote it (the ``xmin`` column), so a
-# new anonymous response and its participant's completion would share one. Rewriting other completed
-# participants in the same transaction gives them that stamp too: those who completed the same day
-# (times are kept to the day, so only they could be the one), picked at random, up to RESTAMP_WITH
-# of them. That is a fixed cost per submit however many have answered; every participant so picked
-# keeps a stamp at least as new as the response's, so the candidates for any response only grow.
-# Rows another submit holds are skipped (never wait, never deadlock).
-RESTAMP_WITH = 100
-RESTAMP_SAME_DAY = text(
-    """
-    WITH bounds AS (
-        SELECT min(id) AS low, max(id) AS high FROM participants
-        WHERE survey_id = :survey_id AND completed_at = :day
-    ),
-    points AS (
-        SELECT bounds.low + floor(random() * (bounds.high - bounds.low + 1))::int AS point
-        FROM bounds, generate_series(1, :draws)
-    ),
-    picked AS (  -- the completers either side of each random point
-        SELECT (
-            SELECT id FROM participants
-            WHERE survey_id = :survey_id AND completed_at = :day AND id >= point ORDER BY id LIMIT 1
-        ) AS id FROM points
-        UNION
-        SELECT (
-            SELECT id FROM participants
-            WHERE survey_id = :survey_id AND completed_at = :day AND id <= point ORDER BY id DESC LIMIT 1
-        ) FROM points
-    ),
-    locked AS (
-        SELECT id FROM participants WHERE id IN (SELECT id FROM picked) AND xmin <> pg_current_xact_id()::xid
-        ORDER BY id FOR UPDATE SKIP LOCKED
-    )
-    UPDATE participants SET completed_at = completed_at WHERE id IN (SELECT id FROM locked)
-    """
+# The seal. A submit writes its anonymous response and its participant's completion in one
+# transaction, so until the day is sealed PostgreSQL's transaction stamp (``xmin``) pairs the two and
+# the rows' place in the table (``ctid``) follows the order of submits. That window is acceptable:
+# while answering, the answers in progress are linked to the participant anyway (that is what lets
+# them save and resume), so the stored rows only lose the link once a day. The seal, once a day for
+# every earlier day (the worker) and at once when a survey closes, rewrites in one transaction every
+# complete response of each such day and its answers as new rows in random order with new random
+# ids, and rewrites every participant who completed that day. Afterwards they all share the seal's
+# stamp and a response could be anyone's who completed that day, which is all the day-granular times
+# already allow: the guarantee of rewriting every completer on each submit, at a fixed cost per
+# submit and work in proportion to a day once a day. A day sealed before is rewritten whole again
+# when a late submit (one that began before midnight, or after a survey was reopened) joins it, so a
+# re-run is harmless and nothing is left half done.
+SEALING = Table(
+    "sealing_responses",
+    MetaData(),
+    Column("old_id", String(32)),
+    Column("new_id", String(32)),
+    Column("survey_id", Integer),
+    Column("day", UTCDateTime),
+    prefixes=["TEMPORARY"],
 )
 
 
-def _restamp_same_day(session: Session, survey_id: int, day: datetime) -> None:
-    session.execute(RESTAMP_SAME_DAY, {"survey_id": survey_id, "day": day, "draws": RESTAMP_WITH // 2})
+@dataclass
+class Sealed:
+    """What one seal rewrote: how many (survey, day) pairs and how many responses."""
+
+    days: int
+    responses: int
+
+
+def seal_past_days(session: Session, now: datetime) -> Sealed:
+    """Seal every anonymous response of a day before ``now``'s (UTC) day, and every one of a closed
+    survey; what the worker runs."""
+    return _seal(session, or_(Response.completed_at < start_of_day(now), Survey.status == SurveyStatus.CLOSED))
+
+
+def seal_survey(session: Session, survey_id: int) -> Sealed:
+    """Seal every anonymous response of one survey, today's too: when it closes."""
+    return _seal(session, Survey.id == survey_id)
+
+
+def _seal(session: Session, due: ColumnElement[bool]) -> Sealed:
+    awaiting = (
+        select(Response.survey_id, Response.completed_at)
+        .join(Survey, Survey.id == Response.survey_id)
+        .where(Response.awaiting_seal, due)
+        .distinct()
+    )
+    # Another worker sealing the same surveys would write each response twice: each takes its own.
+    locked = session.scalars(
+        select(Survey.id)
+        .where(Survey.id.in_(awaiting.with_only_columns(Response.survey_id)))
+        .order_by(Survey.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not locked:
+        return Sealed(days=0, responses=0)
+    days = awaiting.where(Response.survey_id.in_(locked)).subquery()
+    postgres = is_postgres(session)
+    connection = session.connection()
+    # checkfirst: SQLite's driver runs DDL outside any transaction not yet begun, so a seal that
+    # failed there leaves the (empty) table behind on its connection.
+    SEALING.create(connection, checkfirst=True)
+    session.execute(
+        insert(SEALING).from_select(
+            ["old_id", "new_id", "survey_id", "day"],
+            select(Response.id, _random_response_id(postgres), Response.survey_id, Response.completed_at)
+            .join(days, and_(days.c.survey_id == Response.survey_id, days.c.completed_at == Response.completed_at))
+            .where(Response.status == ResponseStatus.COMPLETE),
+        )
+    )
+    if postgres:  # without statistics a new table is guessed small or large; a day's answers are read by index
+        session.execute(text(f"ANALYZE {SEALING.name}"))
+    copied = (
+        Response.survey_id,
+        Response.status,
+        Response.current_page,
+        Response.started_at,
+        Response.updated_at,
+        Response.completed_at,
+        Response.attributes,
+    )
+    session.execute(
+        insert(RESPONSES).from_select(
+            ["id", *(c.key for c in copied), "awaiting_seal"],
+            select(SEALING.c.new_id, *copied, false())
+            .join(Response, Response.id == SEALING.c.old_id)
+            .order_by(func.random()),
+        )
+    )
+    session.execute(
+        insert(ANSWERS).from_select(
+            ["id", "response_id", *(c.key for c in ANSWER_COLUMNS)],
+            select(_random_answer_id(postgres), SEALING.c.new_id, *ANSWER_COLUMNS)
+            .join(SEALING, SEALING.c.old_id == Answer.response_id)
+            .order_by(func.random()),
+        )
+    )
+    old = select(SEALING.c.old_id)
+    session.execute(delete(Answer).where(Answer.response_id.in_(old)).execution_options(synchronize_session=False))
+    session.execute(delete(Response).where(Response.id.in_(old)).execution_options(synchronize_session=False))
+    sealed_days = select(SEALING.c.survey_id, SEALING.c.day).distinct()
+    session.execute(
+        update(Participant)
+        .where(tuple_(Participant.survey_id, Participant.completed_at).in_(sealed_days))
+        .values(completed_at=Participant.completed_at)
+        .execution_options(synchronize_session=False)
+    )
+    sealed = Sealed(
+        days=len(session.execute(sealed_days).all()),
+        responses=session.scalar(select(func.count()).select_from(SEALING)) or 0,
+    )
+    SEALING.drop(connection)
+    return sealed
+
+
+ANSWER_ID_LIMIT = 2**63 - 1
+
+
+def _random_response_id(postgres: bool) -> ColumnElement[str]:
+    """32 random hex digits, as ``uuid.uuid4().hex`` gives a submit."""
+    if postgres:
+        return func.replace(func.gen_random_uuid().cast(Text), "-", "")
+    return func.lower(func.hex(func.randomblob(16)))
+
+
+def _random_answer_id(postgres: bool) -> ColumnElement[int]:
+    """A random positive 63-bit id, as ``shared.models.surveys.random_answer_id`` gives a submit."""
+    if postgres:
+        return func.floor(func.random() * ANSWER_ID_LIMIT).cast(BigInteger)
+    return func.abs(func.random() % ANSWER_ID_LIMIT)
 
 
 def _report_attributes(survey: Survey, attributes: dict) -> dict:

@@ -1,4 +1,4 @@
-"""``utskick surveys import|list|export|copy``, and what every survey command needs: the survey app's
+"""``utskick surveys import|list|export|copy|seal``, and what every survey command needs: the survey app's
 request context with one transaction, and a survey by its id."""
 
 from __future__ import annotations
@@ -87,6 +87,18 @@ def register(main: click.Group) -> None:
 
         with survey_session(cli) as (session, _config):
             click.echo(export_yaml(get_survey(session, survey_id)), nl=False)
+
+    @surveys.command("seal")
+    @pass_cli
+    def surveys_seal(cli: CliContext) -> None:
+        """Seal anonymous responses now (the worker does it after midnight UTC and when a survey
+        closes): those of earlier days, and all of closed surveys."""
+        from services.survey.responses.storage import seal_past_days
+        from shared.clock import utcnow
+
+        with survey_session(cli) as (session, _config):
+            sealed = seal_past_days(session, utcnow())
+        click.echo(f"{sealed.responses} responses of {sealed.days} days sealed")
 
     @surveys.command("copy")
     @click.argument("survey_id", type=ROW_ID)

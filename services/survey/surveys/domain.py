@@ -255,9 +255,13 @@ def open_survey(session: Session, survey: Survey, now: datetime | None = None) -
 
 
 def close_survey(session: Session, survey: Survey) -> None:
-    """Stop taking answers; links then show a polite "closed" page."""
+    """Stop taking answers; links then show a polite "closed" page. An anonymous survey's responses
+    are sealed at once, today's too (no one else will answer today)."""
+    from services.survey.responses.storage import seal_survey  # storage builds on the surveys' questions
+
     survey.status = SurveyStatus.CLOSED
     survey.updated_at = utcnow()
+    seal_survey(session, survey.id)
 
 
 @dataclass

@@ -67,6 +67,18 @@ def test_every_operation_needs_a_key_with_its_scope_and_not_revoked(service_app)
             _problem(client.open(path, method=method, headers=bearer(read_only)), 403)
 
 
+def test_the_import_mail_settings_and_webhook_operations_are_among_them(config):
+    """The test above finds operations in the document: these must be there for it to cover them."""
+    mailer, survey = operations(mailer_app(config)), operations(survey_app(config))
+    assert ("POST", "/api/v1/imports", "mailer:write") in mailer
+    assert ("GET", "/api/v1/imports/1", "mailer:read") in mailer
+    assert ("GET", "/api/v1/surveys/1/mail-settings", "survey:read") in survey
+    assert ("PATCH", "/api/v1/surveys/1/mail-settings", "survey:write") in survey
+    for service_ops, scope in ((mailer, "mailer:write"), (survey, "survey:write")):
+        assert ("POST", "/api/v1/webhooks", scope) in service_ops
+        assert ("DELETE", "/api/v1/webhooks/1", scope) in service_ops
+
+
 def test_an_expired_key_no_longer_works(app_and_key):
     app, secret = app_and_key
     client = app.test_client()

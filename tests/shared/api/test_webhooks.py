@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -17,12 +15,21 @@ from sqlalchemy import select
 from services.mailer import create_app as mailer_app
 from services.mailer.bounces.domain import record_bounce
 from services.survey import create_app as survey_app
+from shared.api.destinations import Rules
 from shared.api.webhooks import deliver_due
 from shared.clock import utcnow
 from shared.models import BounceKind, BounceSource, WebhookDelivery, WebhookDeliveryStatus
 from tests.api_keys import bearer, new_key
 from tests.mailer.conftest import link, make_app
 from tests.mailer.test_api import _mail_to
+
+# The receiver (conftest) listens on 127.0.0.1 over plain http: allowed here only (see test_destinations).
+LOOPBACK = Rules(allow_http=True, allow_private=True)
+
+
+@pytest.fixture
+def config(config):
+    return config.with_(webhook_allow_http=True, webhook_allow_private=True)
 
 
 @pytest.fixture
@@ -35,29 +42,6 @@ def app(config):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@pytest.fixture
-def receiver():
-    """A local HTTP server that keeps what it is sent; ``answers`` is the statuses it gives, in turn."""
-    received, answers = [], []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((dict(self.headers), body))
-            self.send_response(answers.pop(0) if answers else 204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received, answers
-    server.shutdown()
-    server.server_close()
 
 
 def _checked(headers: dict, body: bytes, secret: str) -> dict:
@@ -85,7 +69,7 @@ def test_confirmed_stopped_and_bounce_reach_the_receiver_signed(app, client, rec
     db = app.extensions["utskick"].db
     with db.transaction() as s:
         record_bounce(s, "Anna@vastkom.example", BounceKind.HARD, source=BounceSource.DSN, status_code="5.1.1")
-    assert deliver_due(db) == 3
+    assert deliver_due(db, LOOPBACK) == 3
     events = [_checked(headers, body, secret) for headers, body in received]
     assert [e["event"] for e in events] == ["subscription.confirmed", "subscription.stopped", "bounce"]
     assert events[0]["data"]["email"] == "anna@vastkom.example"
@@ -96,7 +80,7 @@ def test_confirmed_stopped_and_bounce_reach_the_receiver_signed(app, client, rec
         "suppressed": True,
     }
     assert received[0][0]["Utskick-Event"] == "subscription.confirmed"
-    assert deliver_due(db) == 0  # sent once
+    assert deliver_due(db, LOOPBACK) == 0  # sent once
 
 
 def test_a_failing_receiver_is_tried_again_later(app, client, receiver):
@@ -107,7 +91,7 @@ def test_a_failing_receiver_is_tried_again_later(app, client, receiver):
     with db.transaction() as s:
         record_bounce(s, "x@vastkom.example", BounceKind.SOFT, source=BounceSource.DSN)
     answers.append(500)
-    assert deliver_due(db) == 1
+    assert deliver_due(db, LOOPBACK) == 1
     with db.sessions() as s:
         delivery = s.scalar(select(WebhookDelivery))
         assert (delivery.status, delivery.attempts, delivery.last_error) == (
@@ -115,8 +99,8 @@ def test_a_failing_receiver_is_tried_again_later(app, client, receiver):
             1,
             "HTTP 500",
         )
-    assert deliver_due(db) == 0  # not due yet
-    assert deliver_due(db, now=utcnow() + timedelta(minutes=2)) == 1
+    assert deliver_due(db, LOOPBACK) == 0  # not due yet
+    assert deliver_due(db, LOOPBACK, now=utcnow() + timedelta(minutes=2)) == 1
     assert len(received) == 2 and received[0][1] == received[1][1]  # the same delivery again
     with db.sessions() as s:
         assert s.scalar(select(WebhookDelivery.status)) == WebhookDeliveryStatus.SENT
@@ -149,7 +133,7 @@ def test_a_survey_reaching_a_response_count(config, receiver):
             s.add(response)
             s.flush()
             complete(s, survey, response, None, {}, utcnow())
-    assert deliver_due(db) == 1
+    assert deliver_due(db, LOOPBACK) == 1
     assert json.loads(received[0][1])["data"] == {"survey_id": 1, "complete_responses": 2}
 
 
@@ -173,7 +157,16 @@ def test_an_anonymous_surveys_count_is_posted_after_midnight(config, db, passwor
 
     with db.transaction() as s:
         account = create_admin(s, passwords, "eva@vastkom.example", "ett långt lösenord", "evaluator")
-        create_webhook(s, account, "survey", "https://bi.example/hook", ["survey.responses_reached"], 3)
+        create_webhook(
+            s,
+            account,
+            "survey",
+            "https://bi.example/hook",
+            ["survey.responses_reached"],
+            3,
+            rules=Rules(),
+            resolver=lambda host, port: ["192.0.43.10"],
+        )
         survey = make_survey(s, anonymous=True)
         make_regions(s, survey, {"Norr": 3})
         assert emit_response_count(s, survey.id, anonymous=True) == 1
@@ -181,4 +174,4 @@ def test_an_anonymous_surveys_count_is_posted_after_midnight(config, db, passwor
         due = s.scalar(select(WebhookDelivery.due_at))
     local = due.astimezone(LOCAL_ZONE)
     assert due > utcnow() and (local.hour, local.minute) == (0, 0)
-    assert deliver_due(db) == 0  # not before then
+    assert deliver_due(db, LOOPBACK) == 0  # not before then

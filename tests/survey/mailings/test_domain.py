@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from services.survey.mailings import domain
 from services.survey.responses.flow import find_participant
@@ -15,9 +15,20 @@ from services.survey.surveys.domain import SurveyStateError
 from shared.clock import utcnow
 from shared.config import parse_mail_url
 from shared.db import Database
+from shared.jobs import JobContext
 from shared.mail.outbox import deliver_due
 from shared.mail.transport import open_transport
-from shared.models import OutboxMail, Participant, Suppression, Survey
+from shared.models import (
+    Job,
+    JobStatus,
+    MailKind,
+    OutboxMail,
+    Participant,
+    ParticipantLink,
+    Suppression,
+    Survey,
+    SurveyMailing,
+)
 
 PEOPLE = "email,name,roll\nanna@ale.example,Anna Ek,IT-chef\nbo@bor.example,Bo Ås,Chef\ncia@cia.example,Cia,x\n"
 
@@ -162,3 +173,141 @@ def test_the_database_keeps_only_hashes_of_personal_links(app, db, make_survey, 
             for row in conn.exec_driver_sql(f"SELECT * FROM {table}")
         )
     assert all(token not in stored for token in tokens)
+
+
+def _run_sending_job(db, config, stop):
+    from services.worker import job_functions, service_contexts
+    from shared.jobs import run_next_job
+
+    return run_next_job(db, config, job_functions(), stop, service_contexts(config))
+
+
+def test_the_job_queues_everyone_at_once_then_writes_the_mails_in_batches(app, db, make_survey, config, monkeypatch):
+    """Everyone is queued at once (no second send takes them); a worker stopped then leaves them queued,
+    and the job taken up again writes them in batches without queuing twice or doubling a mail."""
+    monkeypatch.setattr(domain, "BATCH", 2)
+    people = "email,name\n" + "".join(f"p{n}@x.example,P {n}\n" for n in range(5))
+    survey_id = make_survey(participants=people)
+    with db.transaction() as s:
+        s.add(Suppression(email="p4@x.example", reason="hard_bounce", created_at=utcnow()))
+    with app.test_request_context(), db.transaction() as s:
+        job_id = domain.start_sending(
+            s, s.get(Survey, survey_id), MailKind.SURVEY_INVITATION, created_by=None, return_path=""
+        ).id
+    stopping = threading.Event()
+    stopping.set()  # the worker is asked to stop: the job stops at its first report
+    assert _run_sending_job(db, config, stopping) == 1
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMail)) == 0
+        assert domain.count_due(s, s.get(Survey, survey_id)) == (0, 0)  # the queued are not "not invited"
+        job = s.get(Job, job_id)
+        assert (job.status, job.done, job.total) == (JobStatus.QUEUED, 0, 4)
+    reports = []
+    monkeypatch.setattr(JobContext, "progress", lambda self, done, total=None, checkpoint=None: reports.append(done))
+    assert _run_sending_job(db, config, threading.Event()) == 1
+    assert reports == [0, 2, 4]
+    with db.sessions() as s:
+        recipients = s.scalars(select(OutboxMail.recipient).order_by(OutboxMail.recipient)).all()
+        assert recipients == [f"p{n}@x.example" for n in range(4)]
+        assert s.scalar(select(func.count()).where(Participant.invited_at.is_not(None))) == 4
+        assert s.scalar(select(func.count()).select_from(SurveyMailing)) == 1
+        job = s.get(Job, job_id)
+        assert (job.status, job.done, job.total) == (JobStatus.DONE, 4, 4)
+        assert job.report["summary"] == ["4 mejl lades i utkorgen."]
+
+
+def test_a_cancelled_job_mails_nobody_more_and_leaves_them_uninvited(app, db, make_survey, config, monkeypatch):
+    monkeypatch.setattr(domain, "BATCH", 2)
+    people = "email,name\n" + "".join(f"p{n}@x.example,P {n}\n" for n in range(5))
+    survey_id = make_survey(participants=people)
+    with app.test_request_context(), db.transaction() as s:
+        job = domain.start_sending(
+            s, s.get(Survey, survey_id), MailKind.SURVEY_INVITATION, created_by=None, return_path=""
+        )
+        job.cancel_requested = True  # "Avbryt" pressed while it runs: seen at its first report
+    assert _run_sending_job(db, config, threading.Event()) == 1
+    with app.test_request_context(), db.transaction() as s:
+        assert domain.write_mails(s, config, limit=None) == 0  # nothing left for the worker either
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMail)) == 0
+        assert domain.count_due(s, s.get(Survey, survey_id)) == (5, 0)
+
+
+def test_a_send_is_a_fixed_number_of_statements_whoever_many_it_goes_to(app, db, make_survey):
+    """The fan-out is set work: queuing 40 people takes the statements queuing 2 does."""
+
+    def statements_to_queue(count: int) -> int:
+        people = "email,name\n" + "".join(f"p{n}@x{count}.example,P {n}\n" for n in range(count))
+        survey_id = make_survey(participants=people)
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731 (the statement, from before_cursor_execute)
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            with app.test_request_context(), db.transaction() as s:
+                mailing = domain.fan_out(s, s.get(Survey, survey_id), MailKind.SURVEY_INVITATION, utcnow())
+                assert mailing is not None and mailing.recipients == count
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    assert statements_to_queue(2) == statements_to_queue(40)
+
+
+def test_a_batch_cut_short_leaves_its_mails_waiting_neither_lost_nor_doubled(app, db, make_survey, config):
+    survey_id = make_survey(participants=PEOPLE)
+    with app.test_request_context(), db.transaction() as s:
+        domain.fan_out(s, s.get(Survey, survey_id), MailKind.SURVEY_INVITATION, utcnow())
+
+    class Killed(Exception):
+        pass
+
+    # The worker dies after writing a batch but before it commits: nothing of the batch stays.
+    with pytest.raises(Killed), app.test_request_context(), db.transaction() as s:
+        assert domain.write_mails(s, config, limit=2) == 2
+        raise Killed
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMail)) == 0
+        assert s.scalar(select(func.count()).select_from(ParticipantLink)) == 0
+    with app.test_request_context(), db.transaction() as s:
+        assert domain.write_mails(s, config, limit=2) == 2
+    with app.test_request_context(), db.transaction() as s:
+        assert domain.write_mails(s, config, limit=2) == 1
+        assert domain.write_mails(s, config, limit=2) == 0
+    with db.sessions() as s:
+        recipients = s.scalars(select(OutboxMail.recipient).order_by(OutboxMail.recipient)).all()
+        assert recipients == ["anna@ale.example", "bo@bor.example", "cia@cia.example"]
+        assert s.scalar(select(func.count()).select_from(ParticipantLink)) == 3
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # parallel transactions need a server
+def test_two_workers_write_one_mailing_between_them_without_doubles(app, make_survey, config, database_url):
+    survey_id = make_survey(participants=PEOPLE)
+    first, second = Database(database_url), Database(database_url)
+    with app.test_request_context(), first.transaction() as s:
+        domain.fan_out(s, s.get(Survey, survey_id), MailKind.SURVEY_INVITATION, utcnow())
+    with app.test_request_context(), first.transaction() as a:
+        assert domain.write_mails(a, config, limit=2) == 2
+        with second.transaction() as b:  # while the first holds its batch, the second takes the rest
+            assert domain.write_mails(b, config, limit=10) == 1
+    with first.sessions() as s:
+        recipients = s.scalars(select(OutboxMail.recipient).order_by(OutboxMail.recipient)).all()
+        assert recipients == ["anna@ale.example", "bo@bor.example", "cia@cia.example"]
+    first.dispose()
+    second.dispose()
+
+
+def test_a_reminder_is_not_written_to_someone_who_answered_after_it_was_sent(app, db, make_survey, config):
+    survey_id = make_survey(participants=PEOPLE)
+    with app.test_request_context(), db.transaction() as s:
+        domain.send_invitations(s, config, s.get(Survey, survey_id), now=utcnow() - timedelta(days=8))
+    with app.test_request_context(), db.transaction() as s:
+        mailing = domain.fan_out(s, s.get(Survey, survey_id), MailKind.SURVEY_REMINDER, utcnow())
+        assert mailing is not None and mailing.recipients == 3
+    with db.transaction() as s:
+        s.execute(update(Participant).where(Participant.email == "anna@ale.example").values(completed_at=utcnow()))
+        s.execute(update(Participant).where(Participant.email == "bo@bor.example").values(declined_at=utcnow()))
+    with app.test_request_context(), db.transaction() as s:
+        assert domain.write_mails(s, config, limit=None) == 3
+    with db.sessions() as s:
+        reminded = s.scalars(select(OutboxMail.recipient).where(OutboxMail.kind == MailKind.SURVEY_REMINDER)).all()
+        assert reminded == ["cia@cia.example"]

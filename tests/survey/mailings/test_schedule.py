@@ -3,11 +3,13 @@ weekdays, not while paused; the survey page says when the next one goes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from services.survey.mailings.domain import write_mails
 from services.survey.mailings.schedule import close_due_surveys, next_automatic_reminder, run_schedule
+from shared.clock import utcnow
 from shared.i18n import LOCAL_ZONE
 from shared.models import OutboxMail, Participant, Survey
 
@@ -47,8 +49,12 @@ def scheduled_survey(make_survey, db, **settings) -> int:
 
 
 def run(app, db, config, now) -> int:
+    """The worker's round at ``now``: the schedule fans out what is due, then the mails are written."""
     with app.test_request_context(), db.transaction() as s:
-        return run_schedule(s, config, now)
+        queued = run_schedule(s, now)
+    with app.test_request_context(), db.transaction() as s:
+        write_mails(s, config, limit=None)
+    return queued
 
 
 def test_automatic_reminders_go_on_their_day_after_their_time(app, db, config, make_survey):
@@ -130,3 +136,23 @@ def test_settings_take_reminder_days_time_and_weekdays(evaluator, db, make_surve
     with db.sessions() as s:
         survey = s.get(Survey, survey_id)
         assert (survey.reminder_days, survey.reminder_time, survey.reminder_weekdays_only) == ([7, 14], "09:30", True)
+
+
+def test_the_worker_fans_out_writes_and_sends_automatic_reminders(db, config, make_survey):
+    from services.worker import run as run_worker
+
+    survey_id = make_survey(participants=PEOPLE)
+    with db.transaction() as s:
+        survey = s.get(Survey, survey_id)
+        survey.reminder_days, survey.reminder_time, survey.reminder_weekdays_only = [7], "00:00", False
+        s.execute(update(Participant).values(invited_at=utcnow() - timedelta(days=8)))
+    assert run_worker(config, once=True, idle_sleep=0) > 0
+    assert reminded(db) == {"anna@ale.example": 1, "bo@bor.example": 1}
+    with db.sessions() as s:
+        sent = s.execute(
+            select(OutboxMail.recipient, OutboxMail.status, OutboxMail.kind).order_by(OutboxMail.recipient)
+        )
+        assert sent.all() == [
+            ("anna@ale.example", "sent", "survey_reminder"),
+            ("bo@bor.example", "sent", "survey_reminder"),
+        ]
