@@ -13,9 +13,10 @@ from services.survey.mailings.domain import count_due
 from services.survey.mailings.rendering import closing_text
 from services.survey.mailings.schedule import next_automatic_reminder
 from services.survey.participants.domain import decode_csv, status_counts
+from services.survey.responses.public import condition_words, markdown
 from services.survey.surveys import domain, editor
 from services.survey.surveys.definitions import MAX_DEFINITION_BYTES, DefinitionError, too_large
-from services.survey.surveys.questions import definition_of
+from services.survey.surveys.questions import SurveyDefinition, definition_of
 from shared.models import Survey, SurveyStatus
 from shared.web import db_session, get_or_404
 from shared.web.auth import current_admin, login_required
@@ -147,7 +148,11 @@ def edit(survey_id: int):
     survey = get_or_404(Survey, survey_id)
     errors: list[editor.BuilderError] = []
     session = db_session()
-    if request.method == "POST":
+    definition = definition_of(survey)
+    preview = _preview_context(definition)
+    if request.method == "POST" and request.form.get("op") == editor.PREVIEW:
+        preview = _preview(survey)
+    elif request.method == "POST":
         try:
             anchor = editor.save_form(session, survey, request.form, request.form.get("op", ""), _admin_id())
         except DefinitionError as exc:
@@ -163,22 +168,54 @@ def edit(survey_id: int):
             session.commit()
             flash(_("Ändringarna är sparade."))
             return redirect(url_for("surveys_admin.edit", survey_id=survey_id) + (f"#{anchor}" if anchor else ""))
-    definition = definition_of(survey)
     posted = request.method == "POST"
     return render_template(
         "survey/surveys/edit.html",
         survey=survey,
         definition=definition,
+        **preview,
         values=request.form if posted else editor.form_values(definition),
         posted=posted,
         errors=errors,
         field_errors={error.field: error.message for error in errors},
         answered=domain.has_responses(session, survey_id),
         types=editor.TYPE_DESCRIPTIONS,
+        preview_op=editor.PREVIEW,
         condition_types=editor.CONDITION_TYPES,
         condition_value=editor.condition_value,
         condition_choices=editor.condition_choices,
     ), (422 if errors else 200)
+
+
+@bp.post("/<int:survey_id>/edit/preview")
+@login_required
+def edit_preview(survey_id: int):
+    """The preview beside the builder for the form as it stands (sent by the page's script as the
+    evaluator types); nothing is saved."""
+    return render_template("survey/surveys/_preview.html", **_preview(get_or_404(Survey, survey_id)))
+
+
+def _preview(survey: Survey) -> dict:
+    """The preview's template values for the posted form: its survey, or why it cannot be shown."""
+    try:
+        return _preview_context(editor.preview_form(survey, request.form))
+    except DefinitionError as exc:
+        return _preview_context(None, editor.builder_errors(exc.errors, request.form))
+    except (ValueError, IndexError, KeyError):
+        abort(400)
+
+
+def _preview_context(definition: SurveyDefinition | None, errors: list[editor.BuilderError] | None = None) -> dict:
+    if definition is None:
+        return {"preview": None, "preview_errors": errors}
+    # Every question is shown, follow-ups too, with the respondent's words for their condition.
+    questions = [q for page in definition.pages for q in page.questions]
+    return {
+        "preview": definition,
+        "preview_errors": [],
+        "preview_intro": markdown(definition.intro),
+        "conditions": {q.key: condition_words(definition, q.show_if) for q in questions if q.show_if},
+    }
 
 
 @bp.route("/new", methods=["GET", "POST"])

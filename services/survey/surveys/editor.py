@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -46,6 +46,7 @@ TYPE_DESCRIPTIONS = {
 }
 # Types whose answers a condition (show_if) can test, one menu entry per possible answer.
 CONDITION_TYPES = (*CHOICE_TYPES, *POINT_TYPES)
+PREVIEW = "preview"  # the builder's "Förhandsgranska" button: show the form's survey beside it, save nothing
 KEY_LENGTH = 40  # generated keys: long enough to recognise the text, short enough for a spreadsheet column
 NUMBER_FIELDS = ("min", "max", "max_length")  # but a date question's min and max are dates
 FLAGS = ("required", "other", "dont_know")
@@ -147,18 +148,8 @@ def apply_form(definition: dict, form, keys_frozen: bool) -> dict:
     definition = copy.deepcopy(definition)
     stored = form_values(SurveyDefinition.from_dict(definition))
     renamed: dict[str, str] = {}  # question key → new key, for the conditions that name it
-    # A new type first: the fields the form shows for the old type (a number's bounds, options
-    # of a choice) do not apply to the new one; its texts do.
-    retyped = set()
-    for name, old in stored.items():
-        if name.endswith(".type") and form.get(name, old) != old and form[name] in TYPE_KEYS:
-            base = name.removesuffix(".type")
-            _convert(_at(definition, base.split(".")), QuestionType(form[name]))
-            retyped.add(base + ".")
     for name in stored:
         if name not in form or name.endswith(".type"):
-            continue
-        if name.startswith(tuple(retyped)) and name.rpartition(".")[2] not in ("text", "help", "key", "show_if"):
             continue
         parts = name.split(".")
         target, field = _at(definition, parts[:-1]), parts[-1]
@@ -181,6 +172,11 @@ def apply_form(definition: dict, form, keys_frozen: bool) -> dict:
             target["key"] = value.strip()
         else:
             target[field] = value
+    # A new type last, so what was typed in the same send (texts, option labels, scale words) goes
+    # along to it; what the new type has no place for (a number's bounds, a choice's options) goes.
+    for name, old in stored.items():
+        if name.endswith(".type") and form.get(name, old) != old and form[name] in TYPE_KEYS:
+            _convert(_at(definition, name.removesuffix(".type").split(".")), QuestionType(form[name]))
     # Keys follow their text while they are still the made-up ones and nobody has answered.
     taken = {q["key"] for page in definition["pages"] for q in page["questions"]}
     for p, page in enumerate(definition["pages"]):
@@ -330,6 +326,68 @@ def _move_question(pages: list[dict], page: int, index: int, step: int) -> str:
     )
 
 
+def apply_order(definition: dict, form) -> Moves:
+    """Questions, options and rows in the order they were dragged to in the browser.
+
+    Each question's box carries a hidden ``order`` field (``P:I``, where it was drawn) and each page
+    one (``P``) before its questions, so the fields arrive in the order the boxes stand; lists of
+    options and rows have ``order.P.I.options`` (``N``). Without JavaScript nothing moves.
+    """
+    moves = Moves()
+    pages = definition["pages"]
+    for p, page in enumerate(pages):
+        for i, question in enumerate(page["questions"]):
+            for kind in ("options", "rows"):
+                drawn = form.getlist(f"order.{p}.{i}.{kind}")
+                if drawn and kind in question:  # not when the type changed to one without them
+                    items = question[kind]
+                    places = [int(n) for n in drawn]
+                    if sorted(places) != list(range(len(items))):
+                        raise ValueError(f"order.{p}.{i}.{kind}")
+                    question[kind] = [items[n] for n in places]
+                    moves.items |= {(kind, p, i, n): place for place, n in enumerate(places)}
+    tokens = form.getlist("order")
+    if not tokens:
+        return moves
+    arranged: list[list[dict]] = [[] for _page in pages]
+    current = None
+    for token in tokens:
+        page_number, _sep, number = token.partition(":")
+        if not number:
+            current = int(page_number)
+            continue
+        if current is None:
+            raise ValueError("order")
+        at = (int(page_number), int(number))
+        moves.questions[at] = (current, len(arranged[current]))
+        arranged[current].append(pages[at[0]]["questions"][at[1]])
+    if sorted(moves.questions) != [(p, i) for p, page in enumerate(pages) for i in range(len(page["questions"]))]:
+        raise ValueError("order")
+    for page, questions in zip(pages, arranged, strict=True):
+        page["questions"] = questions
+    return moves
+
+
+@dataclass
+class Moves:
+    """Where dragged things went, old place → new, so a button sent along acts on the box it was in."""
+
+    questions: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    items: dict[tuple[str, int, int, int], int] = field(default_factory=dict)
+
+    def op(self, op: str) -> str:
+        """The button's ``op`` with its numbers pointing where its question and option now are."""
+        name, *numbers = op.split(":")
+        if len(numbers) < 2:  # pages are not dragged
+            return op
+        at = [int(n) for n in numbers]
+        if len(at) > 2:
+            kind = "rows" if name.startswith("row_") else "options"
+            at[2] = self.items.get((kind, at[0], at[1], at[2]), at[2])
+        at[:2] = self.questions.get((at[0], at[1]), (at[0], at[1]))
+        return ":".join([name, *map(str, at)])
+
+
 def builder_problems(definition: dict) -> list[str]:
     """What the builder asks for beyond a valid definition, as ``path: message`` like the check's."""
     problems = []
@@ -347,13 +405,29 @@ def save_form(session: Session, survey: Survey, form, op: str, saved_by: int | N
     or ValueError/IndexError/KeyError for a button no page shows.
     """
     definition = apply_form(survey.definition, form, keys_frozen=has_responses(session, survey.id))
-    anchor = apply_op(definition, op, form) if op else ""
+    moves = apply_order(definition, form)
+    anchor = apply_op(definition, moves.op(op), form) if op else ""
+    save_definition(session, survey, _checked(definition), saved_by)
+    return anchor
+
+
+def _checked(definition: dict) -> dict:
     checked = normalise(definition)
     problems = builder_problems(checked)
     if problems:
         raise DefinitionError(problems)
-    save_definition(session, survey, checked, saved_by)
-    return anchor
+    return checked
+
+
+def preview_form(survey: Survey, form) -> SurveyDefinition:
+    """The survey as the builder's form stands, checked but never saved (the preview beside it).
+
+    Raises DefinitionError as ``save_form`` does. Keys stay as stored: the form's condition menus
+    name them, and the preview shows no keys.
+    """
+    definition = apply_form(survey.definition, form, keys_frozen=True)
+    apply_order(definition, form)
+    return SurveyDefinition.from_dict(_checked(definition))
 
 
 # Words for the parts of a question that an error path names.

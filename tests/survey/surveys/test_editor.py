@@ -4,6 +4,7 @@ people have answered."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from services.survey.surveys.domain import export_yaml
 from services.survey.surveys.editor import form_values, key_from
 from services.survey.surveys.questions import definition_of
 from shared.models import Participant, Survey, SurveyVersion
-from tests.survey.conftest import PAGE1, post, post_form, token_of
+from tests.survey.conftest import PAGE1, millennium, post, post_form, token_of
 
 
 def stored(db, survey_id: int) -> dict:
@@ -205,3 +206,115 @@ def test_new_types_in_the_builder_date_dropdown_and_info(evaluator, db):
         "text": "Ny fråga",
         "required": False,
     }
+
+
+def test_a_type_change_keeps_what_was_typed_in_the_same_save(evaluator, db):
+    survey_id = new_survey(evaluator, start="blank", title="Typbyte")
+    build(evaluator, db, survey_id, "add_question:0", **{"new_type.0": "single"})
+    q = "pages.0.questions.1"
+    typed = {
+        f"{q}.type": "multiple",
+        f"{q}.text": "Vad använder du?",
+        f"{q}.help": "Välj alla som passar.",
+        f"{q}.options.0.label": "Bibliotek",
+        f"{q}.options.1.label": "Simhall",
+    }
+    assert build(evaluator, db, survey_id, **typed).status_code == 302
+    question = stored(db, survey_id)["pages"][0]["questions"][1]
+    assert (question["type"], question["text"], question["help"]) == (
+        "multiple",
+        "Vad använder du?",
+        "Välj alla som passar.",
+    )
+    assert question["options"] == [{"key": "bibliotek", "label": "Bibliotek"}, {"key": "simhall", "label": "Simhall"}]
+    # Options typed for a choice go along to a ranking; to a short text only the texts go.
+    build(evaluator, db, survey_id, **{f"{q}.type": "ranking", f"{q}.options.1.label": "Badhus"})
+    assert [o["label"] for o in stored(db, survey_id)["pages"][0]["questions"][1]["options"]] == ["Bibliotek", "Badhus"]
+    build(evaluator, db, survey_id, **{f"{q}.type": "text", f"{q}.text": "Vad saknar du?"})
+    question = stored(db, survey_id)["pages"][0]["questions"][1]
+    assert (question["type"], question["text"], "options" in question) == ("text", "Vad saknar du?", False)
+    # A scale's words typed in the same save as the change to a matrix are its scale's words.
+    build(evaluator, db, survey_id, **{f"{q}.type": "scale"})
+    build(evaluator, db, survey_id, **{f"{q}.type": "matrix", f"{q}.min_label": "Inte alls", f"{q}.max_label": "Helt"})
+    scale = stored(db, survey_id)["pages"][0]["questions"][1]["scale"]
+    assert (scale["min_label"], scale["max_label"]) == ("Inte alls", "Helt")
+
+
+def keys_by_page(db, survey_id: int) -> list[list[str]]:
+    return [[q["key"] for q in page["questions"]] for page in stored(db, survey_id)["pages"]]
+
+
+def test_dragged_order_is_what_the_save_stores(evaluator, db, make_survey):
+    """The hidden order fields in the order the script left the boxes: questions across pages,
+    options within their list; a button sent along acts on the box it was pressed in."""
+    survey_id = make_survey(open=False)
+    assert keys_by_page(db, survey_id)[:2] == [["delaktighet", "omraden", "ar"], ["information", "pastaenden"]]
+    # "ar" dragged to the top of page 1, "information" from page 2 to the end of page 1, and the
+    # fourth option of "omraden" to the top of its list; then "Ta bort" pressed on that option.
+    order = ["0", "0:2", "0:0", "0:1", "1:0", "1", "1:1", "2", "2:0", "2:1", "2:2", "2:3"]
+    options = {"order.0.1.options": ["3", "0", "1", "2", "4"]}
+    response = build(evaluator, db, survey_id, "option_remove:0:1:3", order=order, **options)
+    assert response.status_code == 302 and response.headers["Location"].endswith("#pages-0-questions-2")
+    assert keys_by_page(db, survey_id)[:2] == [["ar", "delaktighet", "omraden", "information"], ["pastaenden"]]
+    dragged = stored(db, survey_id)["pages"][0]["questions"][2]["options"]
+    original = millennium()["pages"][0]["questions"][1]["options"]
+    assert [o["key"] for o in dragged] == [original[n]["key"] for n in (0, 1, 2, 4)]
+    # A question twice (or one left out) is no order the page can have sent.
+    assert build(evaluator, db, survey_id, order=["0", "0:0", "0:0"]).status_code == 400
+
+
+def test_preview_shows_the_unsaved_form_as_respondents_see_it(evaluator, db, make_survey):
+    survey_id = make_survey(open=False)
+    with db.sessions() as s:
+        versions = s.scalar(select(func.count()).where(SurveyVersion.survey_id == survey_id))
+    changes = {"pages.0.questions.0.text": "Hur delaktig var du egentligen?"}
+    # Without JavaScript: the button shows the whole builder again with the preview beside it.
+    page = build(evaluator, db, survey_id, "preview", **changes)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'aria-labelledby="preview-heading"' in html
+    assert 'value="Hur delaktig var du egentligen?"' in html  # the form keeps what was typed
+    assert "<legend>Hur delaktig var du egentligen?" in html  # the respondent's fieldset, as answered
+    # With JavaScript: the fragment alone, from the same form.
+    url = f"/admin/surveys/{survey_id}/edit/preview"
+    fragment = post_form(evaluator, url, {**form_of(db, survey_id), **changes}, page_url=url.removesuffix("/preview"))
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<legend>Hur delaktig var du egentligen?" in body and "<html" not in body
+    assert "Sida 3 av 3" in body and "Besvara bara om du svarade" in body  # every page, follow-ups too
+    broken = post_form(evaluator, url, {**form_of(db, survey_id), "pages.0.questions.0.text": ""}, page_url=url[:-8])
+    assert "Fråga 1 på sida 1, frågetexten: saknas" in broken.get_data(as_text=True)
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).where(SurveyVersion.survey_id == survey_id)) == versions
+    assert stored(db, survey_id)["pages"][0]["questions"][0]["text"] != changes["pages.0.questions.0.text"]
+
+
+MUNICIPALITIES = [f"Kommun {n}" for n in range(1, 50)]
+
+
+def test_condition_menus_offer_every_earlier_answer_and_say_what_cannot(evaluator, db):
+    survey_id = new_survey(evaluator, start="blank", title="Villkor")
+    for kind in ("dropdown", "date", "ranking", "scale", "text"):
+        build(evaluator, db, survey_id, "add_question:0", **{"new_type.0": kind})
+    with db.sessions() as s:
+        survey = s.get(Survey, survey_id)
+        definition = copy.deepcopy(survey.definition)
+    dropdown = definition["pages"][0]["questions"][1]
+    dropdown["options"] = [{"key": f"kommun_{n}", "label": label} for n, label in enumerate(MUNICIPALITIES, 1)]
+    with db.transaction() as s:
+        s.get(Survey, survey_id).definition = definition
+    html = evaluator.get(f"/admin/surveys/{survey_id}/edit").get_data(as_text=True)
+    last = html[html.index('id="pages-0-questions-5-show_if"') :]
+    last = last[: last.index("</select>")]
+    assert last.count('<option value="ny_fraga=kommun_') == 49 and '"ny_fraga=kommun_49">Kommun 49<' in last
+    assert '"ny_fraga_4=1">1<' in last and '"ny_fraga_4=5">5<' in last  # the scale's points
+    assert "kan inte styra ett villkor" in last and "(Datum)</option>" in last and "(Rangordning)</option>" in last
+    assert "datum, rangordning, tal, text och matris kan inte det" in html
+    # Chosen in the menu, saved, exported and imported again: the same condition.
+    assert build(evaluator, db, survey_id, **{"pages.0.questions.5.show_if": "ny_fraga=kommun_49"}).status_code == 302
+    definition = stored(db, survey_id)
+    assert definition["pages"][0]["questions"][5]["show_if"] == {"question": "ny_fraga", "in": ["kommun_49"]}
+    with db.sessions() as s:
+        assert parse_definition(export_yaml(s.get(Survey, survey_id))) == definition
+    # A date or ranking question named in YAML is refused in plain words.
+    definition["pages"][0]["questions"][5]["show_if"] = {"question": "ny_fraga_2", "equals": "2026-01-01"}
+    refused = post_form(evaluator, f"/admin/surveys/{survey_id}/definition", {"source": json.dumps(definition)})
+    assert "kan inte bero på en fråga av typen date" in refused.get_data(as_text=True)
