@@ -72,11 +72,13 @@ lock:
 bench: $(VENV)/.installed-test $(MO)
 	@scripts="$(wildcard benchmarks/*.py)"; \
 	if [ -z "$$scripts" ]; then echo "no benchmarks/*.py yet: nothing to run"; exit 0; fi; \
-	failed=""; \
+	failed=""; started=$$(date +%s); \
 	for script in $$scripts; do \
-		echo "== $$script"; \
+		echo "== $$script"; began=$$(date +%s); \
 		$(PY) "$$script" || failed="$$failed $$script"; \
+		echo "-- $$script: $$(( $$(date +%s) - began )) s (load $$(cut -d' ' -f1 /proc/loadavg))"; \
 	done; \
+	echo "make bench: $$(( $$(date +%s) - started )) s in all (target: under 15 minutes)"; \
 	if [ -n "$$failed" ]; then echo "benchmarks failed:$$failed" >&2; exit 1; fi
 
 clean:

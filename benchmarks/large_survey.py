@@ -1,7 +1,7 @@
 """Benchmark: a regional staff survey end to end on PostgreSQL, stage by stage.
 
     .venv/bin/python benchmarks/large_survey.py [--participants 100000] [--invite 500]
-        [--responses 3000] [--clients 8]
+        [--responses 10000] [--clients 8]
 
 1. ``--participants`` imported from one CSV (``import_participants_csv``, as the page and the CLI do);
 2. invitations with what the survey service has today (``send_invitations``, in one transaction), to
@@ -68,7 +68,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=100_000)
     parser.add_argument("--invite", type=int, default=500)
-    parser.add_argument("--responses", type=int, default=3_000)
+    parser.add_argument("--responses", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
 

@@ -1,6 +1,6 @@
 """Benchmark: send the demo issue to N subscribers through the real pipeline, against a baseline.
 
-    python benchmarks/send.py --subscribers 20000 --database sqlite|postgresql [--workers 2]
+    python benchmarks/send.py [--subscribers 20000] [--database postgresql|sqlite] [--workers 2]
 
 Both runs go to the same SMTP sink on loopback (``tests/fixtures_smtp.py`` in its own process) over
 the same number of connections. The pipeline runs in child processes (fan-out, claiming, per-recipient
@@ -188,7 +188,7 @@ def baseline(smtp_port: int, message: bytes, n: int, connections: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=20000)
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the send")
     parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,8 +82,11 @@ class Database:
 def recreate_postgres_database(server_url: str, name: str) -> str:
     """Drop and create database ``name`` on the server of ``server_url``; return its URL.
 
-    For tests and benchmarks, which each want a database of their own on a shared server.
+    For tests and benchmarks, which each want a database of their own on a shared server. With
+    ``UTSKICK_BENCH_DB_PREFIX`` set, the name starts with it: two people running the same benchmark
+    against one server would otherwise drop each other's database mid-run.
     """
+    name = os.environ.get("UTSKICK_BENCH_DB_PREFIX", "") + name
     engine = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:

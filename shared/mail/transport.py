@@ -64,6 +64,7 @@ class SMTPTransport:
                     conn.ehlo()
             if self.url.username:
                 conn.login(self.url.username, self.url.password or "")
+            conn.ehlo_or_helo_if_needed()  # what the server offers (PIPELINING, SIZE) decides how we send
         except smtplib.SMTPAuthenticationError as exc:
             raise TemporaryFailure(exc.smtp_code, "authentication refused: " + _smtp_text(exc.smtp_error)) from exc
         except (OSError, smtplib.SMTPException) as exc:
@@ -75,22 +76,48 @@ class SMTPTransport:
             self._conn = self._connect()
         conn = self._conn
         try:
-            refused = conn.sendmail(sender, [recipient], message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = next(iter(exc.recipients.values()))
-            self._reset(conn)
-            raise (PermanentFailure if code >= 500 else TemporaryFailure)(code, _smtp_text(text)) from exc
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            self._reset(conn)
-            raise (PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure)(
-                exc.smtp_code, _smtp_text(exc.smtp_error)
-            ) from exc
+            self._transaction(conn, sender, recipient, message)
         except (smtplib.SMTPServerDisconnected, OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TemporaryFailure(None, f"connection lost: {exc}") from exc
-        if refused:  # only possible with several recipients; kept for completeness of the contract
-            code, text = refused[recipient]
-            raise (PermanentFailure if code >= 500 else TemporaryFailure)(code, _smtp_text(text))
+
+    def _transaction(self, conn: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+        """MAIL, RCPT, DATA and the message, as ``sendmail`` does for one recipient, but: with PIPELINING
+        (RFC 2920) the three commands go in one write, saving two round trips per mail; and the
+        addresses, ours and already checked, are not parsed again per mail (``email.utils`` in smtplib)."""
+        size = f" SIZE={len(message)}" if conn.has_extn("size") else ""
+        commands = [f"MAIL FROM:<{sender}>{size}", f"RCPT TO:<{recipient}>", "DATA"]
+        accepted = ({250}, {250, 251}, {354})
+        replies: list[tuple[int, bytes]] = []
+        if conn.has_extn("pipelining"):
+            conn.send("".join(command + "\r\n" for command in commands))
+            replies = [conn.getreply() for _ in commands]
+        else:
+            for command in commands:
+                conn.putcmd(command)
+                replies.append(conn.getreply())
+                if replies[-1][0] not in accepted[len(replies) - 1]:
+                    break
+        refusal = next((reply for reply, ok in zip(replies, accepted, strict=False) if reply[0] not in ok), None)
+        if refusal is not None:
+            if replies[-1][0] == 354:  # DATA accepted after all (a server at odds with RFC 2920): end it empty
+                conn.send(b".\r\n")
+                conn.getreply()
+            self._refused(conn, *refusal)
+        # Dot-stuffing (RFC 5321 4.5.2) as smtplib does it, with bytes.replace instead of a regex.
+        data = message.replace(b"\n.", b"\n..")
+        if data.startswith(b"."):
+            data = b"." + data
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        conn.send(data + b".\r\n")
+        code, text = conn.getreply()
+        if code != 250:
+            self._refused(conn, code, text)
+
+    def _refused(self, conn: smtplib.SMTP, code: int, text: bytes) -> None:
+        self._reset(conn)
+        raise (PermanentFailure if code >= 500 else TemporaryFailure)(code, _smtp_text(text))
 
     def _reset(self, conn: smtplib.SMTP) -> None:
         """After a refusal the connection is still good; RSET clears the transaction."""

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TypeVar
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.mailer.bounces.domain import classify, record_bounce
@@ -173,11 +173,20 @@ class Outcome(Enum):
 # -- the statements ------------------------------------------------------------------------------------
 
 
+def _among(session: Session, ids: list[int]) -> ColumnElement[bool]:
+    """``deliveries.id IN ids``; on PostgreSQL ``= ANY(array)``: one parameter, so a statement's text is
+    the same for every batch and prepared once, where a list of 100 parameters was rendered, sent and
+    parsed again per batch (a third of the sending process's CPU outside the mails themselves)."""
+    if is_postgres(session):
+        return Delivery.id == any_(literal(ids, ARRAY(Integer)))
+    return Delivery.id.in_(ids)
+
+
 def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
     """Take up to ``limit`` due deliveries of issues being sent (or whose holder's lease ran out).
 
-    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so workers never wait for or take each other's rows.
-    SQLite: a single ``UPDATE … RETURNING``, atomic on its own.
+    One ``UPDATE … RETURNING`` per range, atomic on its own; on PostgreSQL its rows are picked
+    ``FOR UPDATE SKIP LOCKED`` so workers never wait for or take each other's rows.
     """
     sending = select(Issue.id).where(Issue.status == IssueStatus.SENDING)
     values = {"status": DeliveryStatus.SENDING, "claimed_by": worker, "lease_until": now + lease}
@@ -194,25 +203,16 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
             break
         candidates = select(Delivery.id).where(condition, Delivery.issue_id.in_(sending)).order_by(order).limit(wanted)
         if is_postgres(session):
-            taken = list(session.scalars(candidates.with_for_update(skip_locked=True, of=Delivery)))
-            if taken:
-                session.execute(
-                    update(Delivery)
-                    .where(Delivery.id.in_(taken))
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
-        else:
-            taken = list(
-                session.scalars(
-                    update(Delivery)
-                    .where(Delivery.id.in_(candidates))
-                    .values(**values)
-                    .returning(Delivery.id)
-                    .execution_options(synchronize_session=False)
-                )
+            candidates = candidates.with_for_update(skip_locked=True, of=Delivery)
+        ids.extend(
+            session.scalars(
+                update(Delivery)
+                .where(Delivery.id.in_(candidates))
+                .values(**values)
+                .returning(Delivery.id)
+                .execution_options(synchronize_session=False)
             )
-        ids.extend(taken)
+        )
     if not ids:
         return []
     # Whoever stopped or was suppressed since the fan-out does not get the mail.
@@ -222,7 +222,7 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
     )
     session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(ids), gone)
+        .where(_among(session, ids), gone)
         .values(status=DeliveryStatus.SKIPPED, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
@@ -230,7 +230,7 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
         select(Delivery.id, Delivery.issue_id, Delivery.subscription_id, Delivery.email, Subscriber.name)
         .join(Subscription, Subscription.id == Delivery.subscription_id)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker)
+        .where(_among(session, ids), Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker)
         .order_by(Delivery.id)
     ).all()
     return [Claimed(r.issue_id, Recipient(r.id, r.subscription_id, r.email, r.name or "")) for r in rows]
@@ -239,7 +239,7 @@ def claim(session: Session, worker: str, now: datetime, lease: timedelta, limit:
 def record_sent(session: Session, ids: list[int], now: datetime) -> None:
     session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(ids))
+        .where(_among(session, ids))
         .values(
             status=DeliveryStatus.SENT, sent_at=now, attempts=Delivery.attempts + 1, lease_until=None, last_error=""
         )
@@ -251,7 +251,7 @@ def release(session: Session, ids: list[int], worker: str) -> None:
     """Hand claimed but unsent deliveries back (SIGTERM, pause) for anyone to take."""
     session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker)
+        .where(_among(session, ids), Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker)
         .values(status=DeliveryStatus.QUEUED, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
@@ -270,7 +270,7 @@ def release_all(session: Session, worker: str) -> None:
 def renew(session: Session, ids: list[int], worker: str, until: datetime) -> None:
     session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.claimed_by == worker, Delivery.status == DeliveryStatus.SENDING)
+        .where(_among(session, ids), Delivery.claimed_by == worker, Delivery.status == DeliveryStatus.SENDING)
         .values(lease_until=until)
         .execution_options(synchronize_session=False)
     )
@@ -317,6 +317,10 @@ class IssuePipeline:
 
     # One object per issue, loaded once: the rendered HTML and text are the same for every mail.
     def _mail(self, issue_id: int) -> IssueMail:
+        # Found without the lock (a dict look-up is atomic): every lane asks for every mail.
+        mail = self._mails.get(issue_id)
+        if mail is not None:
+            return mail
         with self._mails_lock:
             mail = self._mails.get(issue_id)
             if mail is None:

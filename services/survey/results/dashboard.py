@@ -6,20 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import case, func, or_, select, text, union
+from sqlalchemy import JSON, String, Text, case, cast, func, literal_column, null, or_, select, true, union, union_all
 from sqlalchemy.orm import Session
 
 from services.survey.results.anonymity import Period, periods
-from services.survey.results.scope import attribute_of
 from shared.db import is_postgres
 from shared.i18n import to_local
 from shared.models import MailKind, OutboxMail, Participant, Suppression
 
 
-def participant_counts_stmt(survey_id: int, group=None):
-    """Invited, started, completed, declined and bounced participants (per group when given)."""
+def _count_columns() -> list:
+    """Invited, started, completed, declined and bounced participants, as columns of one aggregate."""
     counted = lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)  # noqa: E731
-    columns = [
+    return [
         func.count().label("participants"),
         counted(Participant.invited_at.is_not(None)).label("invited"),
         counted(or_(Participant.started_at.is_not(None), Participant.completed_at.is_not(None))).label("started"),
@@ -27,26 +26,48 @@ def participant_counts_stmt(survey_id: int, group=None):
         counted(Participant.declined_at.is_not(None)).label("declined"),
         counted(Suppression.id.is_not(None)).label("bounced"),
     ]
-    stmt = (
-        select(*([group.label("value")] if group is not None else []), *columns)
+
+
+_NUMBERS = ("participants", "invited", "started", "completed", "declined", "bounced")
+
+
+def participant_counts_stmt(survey_id: int, postgres: bool):
+    """The counts of all the survey's participants (the row whose ``key`` is NULL) and of those with
+    each attribute name (``key``) and value, in one pass over the participants.
+
+    The participants are first counted per set of attributes (few in a survey: region × role), and
+    only those sets are unnested into names and values (``json_each``): a statement per attribute,
+    and one more to find the names, read every participant four times or more and parsed each one's
+    JSON each time. A value of JSON null comes as NULL.
+    """
+    attributes = cast(Participant.attributes, Text) if postgres else Participant.attributes  # json has no "="
+    combos = (
+        select(attributes.label("attributes"), *_count_columns())
         .select_from(Participant)
         .outerjoin(Suppression, Suppression.email == func.lower(Participant.email))
         .where(Participant.survey_id == survey_id)
+        .group_by(attributes)
+        .cte("combos")
     )
-    return stmt.group_by(group).order_by(group) if group is not None else stmt
-
-
-def participant_attribute_keys_stmt(postgres: bool):
-    # Only JSON objects have keys (json_object_keys raises on anything else).
+    sums = [func.coalesce(func.sum(combos.c[n]), 0).label(n) for n in _NUMBERS]
     if postgres:
-        return text(
-            "SELECT DISTINCT json_object_keys(attributes) AS key FROM participants "
-            "WHERE survey_id = :survey_id AND json_typeof(attributes) = 'object' ORDER BY 1"
+        # json_each_text raises on anything but an object; nothing else should be there, but a row
+        # written by hand must not take the page down.
+        as_json = cast(combos.c.attributes, JSON)
+        only_objects = case((func.json_typeof(as_json) == "object", as_json), else_=literal_column("'{}'::json"))
+        pairs = func.json_each_text(only_objects).table_valued("key", "value").alias("pair")
+        per_value = select(pairs.c.key, pairs.c.value, *sums).select_from(combos).join(pairs, true())
+    else:  # SQLite's json_each would give an array's items, keyed by position
+        pairs = func.json_each(combos.c.attributes).table_valued("key", "value").alias("pair")
+        per_value = (
+            select(pairs.c.key, cast(pairs.c.value, String).label("value"), *sums)
+            .select_from(combos)
+            .join(pairs, true())
+            .where(func.json_type(combos.c.attributes) == "object")
         )
-    return text(
-        "SELECT DISTINCT j.key AS key FROM participants, json_each(participants.attributes) AS j "
-        "WHERE participants.survey_id = :survey_id AND json_type(participants.attributes) = 'object' ORDER BY 1"
-    )
+    totals = select(null().label("key"), null().label("value"), *sums).select_from(combos)
+    per_value = per_value.group_by(pairs.c.key, pairs.c.value)
+    return union_all(totals, per_value).order_by("key", "value")
 
 
 def _hour(column, postgres: bool):
@@ -60,25 +81,35 @@ def _hour(column, postgres: bool):
     return func.strftime("%Y-%m-%d %H", column)
 
 
+def _hours(column, postgres: bool):
+    """(the hour as text, what to group by): PostgreSQL groups by the hour as a time and formats only
+    the groups, where formatting every row (100 000 invitations) took twice as long."""
+    if postgres:
+        hour = func.date_trunc("hour", func.timezone("UTC", column))
+        return func.to_char(hour, "YYYY-MM-DD HH24"), hour
+    text = _hour(column, postgres)
+    return text, text
+
+
 def _swedish_day(hour: str) -> date:
     return to_local(datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)).date()
 
 
 def completions_per_hour_stmt(survey_id: int, postgres: bool):
-    hour = _hour(Participant.completed_at, postgres)
+    hour, group = _hours(Participant.completed_at, postgres)
     return (
         select(hour.label("hour"), func.count().label("n"))
         .where(Participant.survey_id == survey_id, Participant.completed_at.is_not(None))
-        .group_by(hour)
+        .group_by(group)
     )
 
 
 def invitation_hours_stmt(survey_id: int, postgres: bool):
-    hour = _hour(Participant.invited_at, postgres)
+    hour, group = _hours(Participant.invited_at, postgres)
     return (
         select(hour.label("hour"))
         .where(Participant.survey_id == survey_id, Participant.invited_at.is_not(None))
-        .group_by(hour)
+        .group_by(group)
     )
 
 
@@ -147,21 +178,33 @@ class Dashboard:
 
 
 def _counts(row) -> Counts:
-    """A row of ``participant_counts_stmt``: counts (never NULL) and, per group, the group's value."""
-    data = row._asdict()
-    value = data.pop("value", None)
-    return Counts(**{k: int(v) for k, v in data.items()}, value=value)
+    return Counts(**{n: int(getattr(row, n)) for n in _NUMBERS}, value=row.value)
+
+
+def _participant_counts(session: Session, survey_id: int, postgres: bool) -> tuple[Counts, dict[str, list[Counts]]]:
+    """The totals and, per attribute name, its values' counts, last those with no value ("Uppgift
+    saknas"): the totals less the values' counts, as nobody has two values of one attribute."""
+    totals = Counts()
+    by_attribute: dict[str, list[Counts]] = {}
+    for row in session.execute(participant_counts_stmt(survey_id, postgres)):
+        if row.key is None:
+            totals = _counts(row)
+        else:
+            groups = by_attribute.setdefault(row.key, [])
+            if row.value is not None:
+                groups.append(_counts(row))
+    for groups in by_attribute.values():
+        missing = Counts(**{n: getattr(totals, n) - sum(getattr(g, n) for g in groups) for n in _NUMBERS})
+        if missing.participants:
+            groups.append(missing)
+    return totals, by_attribute
 
 
 def dashboard(session: Session, survey_id: int, today: date | None = None, k: int | None = None) -> Dashboard:
     """Who has answered: totals, the same per participant attribute, and completions per Swedish day
     (with ``k``, for an anonymous survey: per week or longer period holding no completion or at least k)."""
     postgres = is_postgres(session)
-    totals = _counts(session.execute(participant_counts_stmt(survey_id)).one())
-    by_attribute = {}
-    for key in session.scalars(participant_attribute_keys_stmt(postgres), {"survey_id": survey_id}):
-        group = attribute_of(Participant.attributes, key)
-        by_attribute[key] = [_counts(r) for r in session.execute(participant_counts_stmt(survey_id, group))]
+    totals, by_attribute = _participant_counts(session, survey_id, postgres)
 
     completed: dict[date, int] = {}
     for r in session.execute(completions_per_hour_stmt(survey_id, postgres)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from shared.models import Participant, Survey
 from tests.survey.conftest import post_form
@@ -96,3 +96,36 @@ def test_the_list_says_how_many_of_how_many_are_shown(evaluator, make_survey):
     survey_id = make_survey(participants=people)
     html = evaluator.get(f"/admin/surveys/{survey_id}/participants").get_data(as_text=True)
     assert "100 av 105 visas" in html and f'href="/admin/surveys/{survey_id}/participants/import"' in html
+
+
+def test_the_list_and_its_counts_read_a_fixed_number_of_statements(app, evaluator, make_survey):
+    """The participants page costs the same statements however many there are and however far in:
+    one page by key and one GROUP BY for the counts, never a statement per person or per status."""
+    import re
+
+    statements: list[str] = []
+    engine = app.extensions["utskick"].db.engine
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    counts = {}
+    for size in (3, 250):
+        people = "".join(f"p{i:03}@x.example,Person {i}\r\n" for i in range(size))
+        survey_id = make_survey(participants="email,name\r\n" + people)
+        url = f"/admin/surveys/{survey_id}/participants"
+        evaluator.get(url)  # the footer's organisation settings are read once a minute, not per page
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            statements.clear()
+            html = evaluator.get(url).get_data(as_text=True)
+            counts[size, "first page"] = len(statements)
+            following = re.search(r'href="([^"]*after=\d+[^"]*)">Nästa', html)
+            if following:
+                statements.clear()
+                evaluator.get(following.group(1).replace("&amp;", "&"))
+                counts[size, "next page"] = len(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    # The signed-in user, the survey, the page, the counts; the next page also reads where it starts.
+    assert counts == {(3, "first page"): 4, (250, "first page"): 4, (250, "next page"): 5}
