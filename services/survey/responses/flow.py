@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import and_, bindparam, insert, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from services.survey.participants.domain import token_hash
 from services.survey.responses.forms import Values, check_questions, is_visible, page_fields, pick
@@ -54,7 +54,33 @@ def availability(survey: Survey, now: datetime | None = None) -> Outcome:
 # Built once: every respondent's request runs it, and building it cost as much as running it.
 BY_TOKEN_HASH = (
     select(Participant)
-    .options(joinedload(Participant.survey))  # every page needs it: one query, not two
+    .options(
+        # Only what a respondent's requests use: each column loaded is work for the driver and the ORM
+        # on every request, and the survey's mail texts and reminder settings are a dozen of them.
+        # Anything else is read with a query of its own when used (the statement count test in
+        # tests/survey/responses/test_public.py notices one on the respondent's pages).
+        load_only(
+            Participant.survey_id,
+            Participant.name,
+            Participant.attributes,
+            Participant.started_at,
+            Participant.completed_at,
+            Participant.declined_at,  # the decline page
+        ),
+        joinedload(Participant.survey).load_only(
+            Survey.title,
+            Survey.language,
+            Survey.anonymous,
+            Survey.status,
+            Survey.opens_at,
+            Survey.closes_at,
+            Survey.definition,
+            Survey.report_attributes,
+            Survey.contact_name,
+            Survey.contact_email,
+            Survey.contact_phone,
+        ),
+    )
     .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
     .where(ParticipantLink.token_hash == bindparam("token_hash"))
 )
