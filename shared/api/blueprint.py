@@ -295,9 +295,10 @@ def _fingerprint() -> str:
     digest.update(request.get_data())
     # A multipart body (a file upload) is parsed into form and files before the view, which leaves
     # get_data() empty: the fields and the files' contents stand for it.
-    for name, value in sorted(request.form.items(multi=True)):
+    # A part whose name the parser could not read comes as None: sort on text so it cannot break this.
+    for name, value in sorted(request.form.items(multi=True), key=lambda item: (str(item[0]), str(item[1]))):
         digest.update(f"{name}={value}\n".encode())
-    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: str(item[0])):
         digest.update(f"{name}:{upload.filename}\n".encode())
         digest.update(upload.stream.read())
         upload.stream.seek(0)

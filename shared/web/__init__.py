@@ -181,7 +181,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     from shared.web.auth import bp as auth_bp
     from shared.web.jobs import bp as jobs_bp
     from shared.web.organisation import bp as organisation_bp
-    from shared.web.organisation import current as current_organisation
+    from shared.web.organisation import footer
     from shared.web.webhooks import bp as webhooks_bp
 
     security.init_app(app)
@@ -192,7 +192,7 @@ def create_base_app(import_name: str, service: str, config: Config | None = None
     app.register_blueprint(jobs_bp)
     app.register_blueprint(organisation_bp)
     app.register_blueprint(webhooks_bp)
-    app.add_template_global(current_organisation, "organisation")
+    app.add_template_global(footer)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

@@ -6,15 +6,27 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared import organisation
 from shared.models import MediaFile
-from shared.web import db_session, services
+from shared.web import db_session, page_language, services
 from shared.web.auth import login_required
 
 bp = Blueprint("organisation", __name__)
@@ -28,6 +40,11 @@ CACHE_SECONDS = 60.0
 def current() -> organisation.Organisation:
     """The organisation's settings (every page's footer shows them), read at most once a minute per
     process: a respondent's page should not cost a query for them. Saving clears this process's copy."""
+    return replace(_read())
+
+
+def _read() -> organisation.Organisation:
+    """The settings as read last, shared by every request of the process: never change the object."""
     cached = current_app.extensions.get("organisation")
     now = time.monotonic()
     if cached is None or now - cached[0] > CACHE_SECONDS:
@@ -37,10 +54,26 @@ def current() -> organisation.Organisation:
             # The database is away and this is most likely its 503 page: the footer must not fail
             # too. The last settings read, or the configured name, until the database is back.
             config = services().config
-            return replace(cached[1]) if cached else organisation.Organisation(name=config.organisation_name)
+            return cached[1] if cached else organisation.Organisation(name=config.organisation_name)
         current_app.extensions["organisation"] = cached
     found: organisation.Organisation = cached[1]
-    return replace(found)
+    return found
+
+
+def footer() -> Markup:
+    """The footer every page ends with, rendered once per reading of the settings, language and
+    address of the app: it is the same for every visitor, and rendering it per page cost a tenth of
+    a respondent's page."""
+    settings = _read()
+    key = (page_language(), request.script_root if has_request_context() else "")
+    kept: dict[tuple[str, str], tuple[organisation.Organisation, Markup]] = current_app.extensions.setdefault(
+        "footers", {}
+    )
+    found = kept.get(key)
+    if found is None or found[0] is not settings:
+        found = (settings, Markup(render_template("_footer.html", org=settings)))  # noqa: S704  # the template escapes
+        kept[key] = found
+    return found[1]
 
 
 def _service_name() -> str:

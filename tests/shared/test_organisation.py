@@ -91,3 +91,28 @@ def test_contrast_ratio():
     assert round(organisation.contrast_ratio("#ffffff", "#000000")) == 21
     assert organisation.contrast_ratio("#ffffff", "#1d4e6e") > 4.5
     assert organisation.contrast_ratio("#ffffff", "#ffff00") < 4.5
+
+
+def test_the_footer_is_rendered_once_per_settings_and_language(apps):
+    from flask import template_rendered
+
+    mailer = apps[0]
+    rendered: list[str] = []
+
+    def record(_sender, template, context, **_extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(record, mailer)
+    try:
+        visitor = mailer.test_client()
+        for _ in range(3):
+            assert "Tillgänglighet</a>" in visitor.get("/privacy").get_data(as_text=True)
+        english = mailer.test_client().get("/accessibility?lang=en").get_data(as_text=True)
+        assert "Accessibility</a>" in english and "Tillgänglighet</a>" not in english
+        assert rendered.count("_footer.html") == 2  # the same footer for every page in one language
+        editor = sign_in(mailer, mailer.test_client())
+        assert editor.post("/admin/organisation", data={"name": "VästKom Ny"}).status_code == 302
+        assert "VästKom Ny</p>" in visitor.get("/privacy").get_data(as_text=True)  # saved: rendered again
+        assert rendered.count("_footer.html") == 3
+    finally:
+        template_rendered.disconnect(record, mailer)

@@ -2,23 +2,24 @@
 
 Every write for a link starts by locking the participant row with a conditional UPDATE
 (``… WHERE completed_at IS NULL``), so two tabs or a double click are serialised, and submitting
-is a conditional ``UPDATE responses … WHERE status='in_progress'`` whose row count decides the winner.
+is a conditional ``UPDATE responses … WHERE status='in_progress'`` (in an anonymous survey a
+``DELETE`` of that row, which a fresh one replaces) whose row count decides the winner.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, insert, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from services.survey.participants.domain import token_hash
 from services.survey.responses.forms import Values, check_questions, is_visible, page_fields, pick
 from services.survey.responses.storage import (
     RESPONSES,
+    begin_response,
     complete,
     in_progress_values,
     lock_participant,
@@ -54,7 +55,33 @@ def availability(survey: Survey, now: datetime | None = None) -> Outcome:
 # Built once: every respondent's request runs it, and building it cost as much as running it.
 BY_TOKEN_HASH = (
     select(Participant)
-    .options(joinedload(Participant.survey))  # every page needs it: one query, not two
+    .options(
+        # Only what a respondent's requests use: each column loaded is work for the driver and the ORM
+        # on every request, and the survey's mail texts and reminder settings are a dozen of them.
+        # Anything else is read with a query of its own when used (the statement count test in
+        # tests/survey/responses/test_public.py notices one on the respondent's pages).
+        load_only(
+            Participant.survey_id,
+            Participant.name,
+            Participant.attributes,
+            Participant.started_at,
+            Participant.completed_at,
+            Participant.declined_at,  # the decline page
+        ),
+        joinedload(Participant.survey).load_only(
+            Survey.title,
+            Survey.language,
+            Survey.anonymous,
+            Survey.status,
+            Survey.opens_at,
+            Survey.closes_at,
+            Survey.definition,
+            Survey.report_attributes,
+            Survey.contact_name,
+            Survey.contact_email,
+            Survey.contact_phone,
+        ),
+    )
     .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
     .where(ParticipantLink.token_hash == bindparam("token_hash"))
 )
@@ -173,21 +200,10 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
 
     if action == "submit":
         if progress is None:
-            response = Response(
-                id=uuid.uuid4().hex,
-                survey_id=survey.id,
-                participant_id=participant_id,
-                status=ResponseStatus.IN_PROGRESS,
-                current_page=page,
-                started_at=now,
-                updated_at=now,
-                attributes={},
-            )
-            session.add(response)
-            session.flush()
+            response_id, started_at = begin_response(session, survey.id, participant_id, page, now), now
         else:
-            response = session.get_one(Response, progress.response_id)
-        if complete(session, survey, response, participant, values, now) is None:
+            response_id, started_at = progress.response_id, progress.started_at
+        if complete(session, survey, response_id, started_at, participant, values, now) is None:
             session.rollback()
             return PageView(page=0, outcome=Outcome.COMPLETED)
         session.commit()
@@ -204,19 +220,7 @@ def save_page(session: Session, participant_id: int, page: int, form, action: st
     # Plain statements on the table rather than a Response object: a page saved is the most frequent
     # write, and the ORM's bookkeeping (unit of work, bulk statements) cost more than the statements.
     if progress is None:
-        response_id = uuid.uuid4().hex
-        session.execute(
-            insert(RESPONSES).values(
-                id=response_id,
-                survey_id=survey.id,
-                participant_id=participant_id,
-                status=ResponseStatus.IN_PROGRESS,
-                current_page=target,
-                started_at=now,
-                updated_at=now,
-                attributes={},
-            )
-        )
+        response_id = begin_response(session, survey.id, participant_id, target, now)
     else:
         response_id = progress.response_id
         session.execute(MOVE_RESPONSE, {"response_id": response_id, "current_page": target, "updated_at": now})

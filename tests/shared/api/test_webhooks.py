@@ -132,7 +132,7 @@ def test_a_survey_reaching_a_response_count(config, receiver):
             )
             s.add(response)
             s.flush()
-            complete(s, survey, response, None, {}, utcnow())
+            complete(s, survey, response.id, response.started_at, None, {}, utcnow())
     assert deliver_due(db, LOOPBACK) == 1
     assert json.loads(received[0][1])["data"] == {"survey_id": 1, "complete_responses": 2}
 
