@@ -52,6 +52,7 @@ from shared.models.surveys import (
     Survey,
     SurveyMail,
     SurveyMailing,
+    SurveyMailingBatch,
     SurveyStatus,
     SurveyVersion,
 )
@@ -110,6 +111,7 @@ __all__ = [
     "Survey",
     "SurveyMail",
     "SurveyMailing",
+    "SurveyMailingBatch",
     "SurveyStatus",
     "SurveyVersion",
     "Vocabulary",

@@ -161,6 +161,21 @@ class SurveyMailing(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SurveyMailingBatch(Base):
+    """What became of one written batch of a mailing's mails, so the job's report says what really
+    went to the outbox (written by the job or by another worker), not what was queued. A row per
+    batch, not counts on the mailing: workers writing batches of one mailing at once never wait for
+    each other's update of one row."""
+
+    __tablename__ = "survey_mailing_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_id: Mapped[int] = mapped_column(ForeignKey("survey_mailings.id", ondelete="CASCADE"), index=True)
+    written: Mapped[int] = mapped_column(default=0)
+    dropped_closed: Mapped[int] = mapped_column(default=0)  # the survey closed before they were written
+    dropped_answered: Mapped[int] = mapped_column(default=0)  # reminders to people who answered or declined since
+
+
 class SurveyMail(Base):
     """One recipient's mail of a mailing, queued: the worker builds it (with a new personal link),
     puts it in the outbox and marks the person invited or reminded in batches, deleting this row in

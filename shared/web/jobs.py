@@ -9,15 +9,22 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from shared.jobs import cancel_job
-from shared.models.jobs import Job, JobFile, JobFileRole
+from shared.models.jobs import Job, JobFile, JobFileRole, JobKind
 from shared.web import db_session
 from shared.web.auth import login_required
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
 RECENT = 50
+# What "x av n" counts, where a bare count would mislead: a sending job's bar fills as mails are
+# written to the outbox, and the outbox delivers them afterwards.
+COUNTED = {
+    JobKind.SURVEY_INVITATIONS: _l("mejl skrivna till utkorgen"),
+    JobKind.SURVEY_REMINDERS: _l("mejl skrivna till utkorgen"),
+}
 
 
 def _job(job_id: int) -> Job:
@@ -46,6 +53,7 @@ def job_state(job: Job) -> dict[str, object]:
         "done": job.done,
         "total": job.total,
         "percent": job.percent,
+        "counted": str(COUNTED.get(job.kind, "")),
     }
 
 

@@ -183,6 +183,9 @@ def test_mail_texts_and_sending_with_confirmation(page, live_server, config, db,
     assert_no_axe_violations(page)
     page.get_by_role("button", name="Skicka nu").click()
     page.wait_for_url(f"{base}/admin/jobs/*")
+    # The bar says what it counts: mails written to the outbox, not yet delivered.
+    expect(page.get_by_text("0 av 2 mejl skrivna till utkorgen")).to_be_visible()
+    assert_no_axe_violations(page)
     run_jobs(db, config)
     expect(page.get_by_text("2 mejl lades i utkorgen.")).to_be_visible(timeout=15_000)
 

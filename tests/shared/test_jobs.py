@@ -176,6 +176,7 @@ def test_the_job_page_shows_progress_then_the_report_and_the_file(survey_staff, 
         "done": 0,
         "total": 460,
         "percent": 0,
+        "counted": "",
     }
 
     def export(ctx):

@@ -32,6 +32,7 @@ from shared.models import (
     Survey,
     SurveyMail,
     SurveyMailing,
+    SurveyMailingBatch,
     SurveyStatus,
 )
 
@@ -183,6 +184,13 @@ def write_mails(session: Session, config: Config, limit: int | None, mailing_id:
         survey = session.get_one(Survey, mailing.survey_id)
         reminder = mailing.kind == MailKind.SURVEY_REMINDER
         people = [(pid, email, name) for pid, email, name, answered in group if not (answered and reminder)]
+        if survey.status != SurveyStatus.OPEN:
+            batch = SurveyMailingBatch(mailing_id=of_mailing, written=0, dropped_closed=len(group), dropped_answered=0)
+        else:
+            batch = SurveyMailingBatch(
+                mailing_id=of_mailing, written=len(people), dropped_closed=0, dropped_answered=len(group) - len(people)
+            )
+        session.add(batch)
         if survey.status == SurveyStatus.OPEN and people:
             template = MailTemplate(config, survey, mailing.kind, org)
             _write(session, config, template, mailing.kind, survey.language, people)
@@ -369,7 +377,28 @@ def sending_job(ctx: JobContext) -> None:
         with ctx.db.transaction() as session:
             session.execute(delete(SurveyMail).where(SurveyMail.mailing_id == mailing_id))
         raise
-    ctx.summary.append(_("%(n)s mejl lades i utkorgen.", n=total))
+    with ctx.db.sessions() as session:
+        ctx.summary.extend(mailing_summary(session, mailing_id))
+
+
+def mailing_summary(session: Session, mailing_id: int) -> list[str]:
+    """What became of a written mailing's recipients, for the job's report: the mails really put in
+    the outbox (by this worker or another), then those dropped since the press, and why."""
+    written, closed, answered = session.execute(
+        select(
+            func.coalesce(func.sum(SurveyMailingBatch.written), 0),
+            func.coalesce(func.sum(SurveyMailingBatch.dropped_closed), 0),
+            func.coalesce(func.sum(SurveyMailingBatch.dropped_answered), 0),
+        ).where(SurveyMailingBatch.mailing_id == mailing_id)
+    ).one()
+    lines = [_("%(n)s mejl lades i utkorgen.", n=written)]
+    if closed:
+        lines.append(_("%(n)s mejl skickades inte: enkäten stängdes innan de hann skrivas.", n=closed))
+    if answered:
+        lines.append(
+            _("%(n)s påminnelser skickades inte: mottagarna svarade eller avböjde innan de hann skrivas.", n=answered)
+        )
+    return lines
 
 
 def _write_mailing(ctx: JobContext, mailing_id: int, total: int) -> None:

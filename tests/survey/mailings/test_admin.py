@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from shared.models import OutboxMail, Participant
@@ -24,7 +26,12 @@ def test_send_invitations_button_and_mail_preview(evaluator, db, config, make_su
     # "Skicka nu" starts a job and shows its page; the worker sends.
     response = post_form(evaluator, f"{page}/send/invitations", {})
     assert response.headers["Location"].startswith("/admin/jobs/")
-    assert "Inbjudningar: Utvärdering" in evaluator.get(response.headers["Location"]).get_data(as_text=True)
+    waiting = evaluator.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Inbjudningar: Utvärdering" in waiting and "Väntar på sin tur" in waiting
+    # The bar counts mails written to the outbox (delivered after), and says so.
+    assert re.search(
+        r'data-field="done">0</span> av <span data-field="total">2</span> mejl skrivna till utkorgen', waiting
+    )
     run_jobs(db, config)
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMail)) == 2

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select, update
 
 from services.survey.mailings import domain
 from services.survey.responses.flow import find_participant
-from services.survey.surveys.domain import SurveyStateError
+from services.survey.surveys.domain import SurveyStateError, close_survey
 from shared.clock import utcnow
 from shared.config import parse_mail_url
 from shared.db import Database
@@ -214,6 +214,55 @@ def test_the_job_queues_everyone_at_once_then_writes_the_mails_in_batches(app, d
         job = s.get(Job, job_id)
         assert (job.status, job.done, job.total) == (JobStatus.DONE, 4, 4)
         assert job.report["summary"] == ["4 mejl lades i utkorgen."]
+
+
+def test_the_job_summary_counts_the_mails_written_and_says_why_the_others_were_dropped(
+    app, db, make_survey, config, monkeypatch
+):
+    """The survey closes after the first batch: the report counts the two mails written, not the four queued."""
+    monkeypatch.setattr(domain, "BATCH", 2)
+    survey_id = make_survey(participants="email,name\n" + "".join(f"p{n}@x.example,P {n}\n" for n in range(4)))
+    with app.test_request_context(), db.transaction() as s:
+        job_id = domain.start_sending(
+            s, s.get(Survey, survey_id), MailKind.SURVEY_INVITATION, created_by=None, return_path=""
+        ).id
+    report = JobContext.progress
+
+    def progress(self, done, total=None, checkpoint=None):
+        report(self, done, total, checkpoint)
+        if done == 2:
+            with app.test_request_context(), db.transaction() as s:
+                close_survey(s, s.get_one(Survey, survey_id))
+
+    monkeypatch.setattr(JobContext, "progress", progress)
+    assert _run_sending_job(db, config, threading.Event()) == 1
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMail)) == 2
+        assert s.get_one(Job, job_id).report["summary"] == [
+            "2 mejl lades i utkorgen.",
+            "2 mejl skickades inte: enkäten stängdes innan de hann skrivas.",
+        ]
+
+
+def test_the_reminder_job_summary_counts_those_who_answered_or_declined_meanwhile(app, db, make_survey, config):
+    survey_id = make_survey(participants=PEOPLE)
+    with app.test_request_context(), db.transaction() as s:
+        domain.send_invitations(s, config, s.get(Survey, survey_id), now=utcnow() - timedelta(days=8))
+        job_id = domain.start_sending(
+            s, s.get(Survey, survey_id), MailKind.SURVEY_REMINDER, created_by=None, return_path=""
+        ).id
+    stopping = threading.Event()
+    stopping.set()  # queued, then stopped at the first report: the answers come before the mails are written
+    assert _run_sending_job(db, config, stopping) == 1
+    with db.transaction() as s:
+        s.execute(update(Participant).where(Participant.email == "anna@ale.example").values(completed_at=utcnow()))
+        s.execute(update(Participant).where(Participant.email == "bo@bor.example").values(declined_at=utcnow()))
+    assert _run_sending_job(db, config, threading.Event()) == 1
+    with db.sessions() as s:
+        assert s.get_one(Job, job_id).report["summary"] == [
+            "1 mejl lades i utkorgen.",
+            "2 påminnelser skickades inte: mottagarna svarade eller avböjde innan de hann skrivas.",
+        ]
 
 
 def test_a_cancelled_job_mails_nobody_more_and_leaves_them_uninvited(app, db, make_survey, config, monkeypatch):
