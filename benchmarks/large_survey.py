@@ -27,16 +27,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select
 
 from benchmarks.results import bench_config
-from benchmarks.send import free_port
+from benchmarks.send import smtp_sink
 from benchmarks.submit import VALUES
 from shared.config import parse_mail_url
 from shared.db import Database, recreate_postgres_database, upgrade
@@ -78,45 +73,6 @@ def best_of(run, times: int = 3) -> float:
         run()
         timings.append(time.perf_counter() - start)
     return min(timings) * 1000
-
-
-@contextmanager
-def smtp_sink(tmp: Path) -> Iterator[tuple[int, Callable[[], int]]]:
-    """The SMTP sink in its own process; yields its port and a call that stops it and returns how
-    many messages it accepted."""
-    port, count_file = free_port(), tmp / "count"
-    sink = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "tests" / "fixtures_smtp.py"),
-            "--port",
-            str(port),
-            "--count-file",
-            str(count_file),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-
-    def received() -> int:
-        sink.send_signal(signal.SIGTERM)
-        sink.wait(timeout=30)
-        return int(count_file.read_text().strip())
-
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("the SMTP sink did not start") from None
-                time.sleep(0.1)
-        yield port, received
-    finally:
-        if sink.poll() is None:
-            sink.kill()
-            sink.wait()
 
 
 def main() -> int:

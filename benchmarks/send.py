@@ -24,6 +24,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +38,45 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def smtp_sink(tmp: Path) -> Iterator[tuple[int, Callable[[], int]]]:
+    """The SMTP sink in its own process; yields its port and a call that stops it and returns how
+    many messages it accepted."""
+    port, count_file = free_port(), tmp / "count"
+    sink = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "fixtures_smtp.py"),
+            "--port",
+            str(port),
+            "--count-file",
+            str(count_file),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+    def received() -> int:
+        sink.send_signal(signal.SIGTERM)
+        sink.wait(timeout=30)
+        return int(count_file.read_text().strip())
+
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the SMTP sink did not start") from None
+                time.sleep(0.1)
+        yield port, received
+    finally:
+        if sink.poll() is None:
+            sink.kill()
+            sink.wait()
 
 
 def fresh_database(kind: str, workdir: Path) -> str:
@@ -205,29 +246,7 @@ def main() -> None:
     n = args.subscribers
     with tempfile.TemporaryDirectory(prefix="utskick-bench-") as tmp:
         workdir = Path(tmp)
-        port = free_port()
-        count_file = workdir / "count"
-        sink = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "tests" / "fixtures_smtp.py"),
-                "--port",
-                str(port),
-                "--count-file",
-                str(count_file),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("the SMTP sink did not start") from None
-                    time.sleep(0.1)
+        with smtp_sink(workdir) as (port, sink_received):
             url = fresh_database(args.database, workdir)
             t = time.perf_counter()
             seed(url, n)
@@ -270,10 +289,7 @@ def main() -> None:
             sent, status = sent_count(url, issue_id)
             message = (workdir / "sample.eml").read_bytes()
             base_s = baseline(port, message, n, args.connections)
-        finally:
-            sink.send_signal(signal.SIGTERM)
-            sink.wait(timeout=30)
-        received = int(count_file.read_text().strip()) if count_file.exists() else -1
+            received = sink_received()
 
     started = results[0]["started"]
     total_s = max(r["finished"] for r in results) - started
