@@ -25,6 +25,15 @@ def sign_in(page, base, email, password):
     page.get_by_role("button", name="Logga in").click()
 
 
+def signed_in(page, live_server, app, email, role):
+    """Serve ``app``, give it an account with ``role`` and sign in as it."""
+    base = live_server(app)
+    svc = app.extensions["utskick"]
+    with svc.db.transaction() as session:
+        create_admin(session, svc.passwords, email, PASSWORD, role)
+    sign_in(page, base, email, PASSWORD)
+
+
 def test_invite_choose_a_password_and_sign_in(page, browser, config, live_server):
     mailer = make_app(config, csrf=True)
     survey = create_survey(config)
@@ -66,12 +75,7 @@ def test_invite_choose_a_password_and_sign_in(page, browser, config, live_server
 
 
 def test_change_ones_own_password(page, config, live_server):
-    app = make_app(config, csrf=True)
-    base = live_server(app)
-    svc = app.extensions["utskick"]
-    with svc.db.transaction() as session:
-        create_admin(session, svc.passwords, "red@vastkom.example", PASSWORD, "editor")
-    sign_in(page, base, "red@vastkom.example", PASSWORD)
+    signed_in(page, live_server, make_app(config, csrf=True), "red@vastkom.example", "editor")
     page.get_by_role("link", name="Byt lösenord").click()
     page.get_by_label("Nuvarande lösenord").fill("fel lösenord")
     page.get_by_label("Nytt lösenord").fill("kaffe vid åsen i maj")

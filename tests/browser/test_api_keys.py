@@ -4,19 +4,13 @@ keyboard-usable form, sees it once, revokes it; the reference page reads well at
 from __future__ import annotations
 
 from services.survey import create_app as create_survey
-from shared.accounts import create_admin
 from tests.browser.conftest import assert_no_axe_violations
-from tests.browser.test_accounts import PASSWORD, sign_in
+from tests.browser.test_accounts import signed_in
 from tests.mailer.conftest import make_app
 
 
 def test_create_see_once_and_revoke_a_key(page, config, live_server):
-    app = make_app(config, csrf=True)
-    base = live_server(app)
-    svc = app.extensions["utskick"]
-    with svc.db.transaction() as session:
-        create_admin(session, svc.passwords, "red@vastkom.example", PASSWORD, "editor")
-    sign_in(page, base, "red@vastkom.example", PASSWORD)
+    signed_in(page, live_server, make_app(config, csrf=True), "red@vastkom.example", "editor")
     page.get_by_role("link", name="API-nycklar").click()
     assert_no_axe_violations(page)
     page.get_by_role("button", name="Skapa nyckeln").click()  # nothing filled in

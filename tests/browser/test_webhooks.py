@@ -5,19 +5,13 @@ its deliveries; in the survey service the count field with its error; no page ha
 from __future__ import annotations
 
 from services.survey import create_app as create_survey
-from shared.accounts import create_admin
 from tests.browser.conftest import assert_no_axe_violations
-from tests.browser.test_accounts import PASSWORD, sign_in
+from tests.browser.test_accounts import signed_in
 from tests.mailer.conftest import make_app
 
 
 def test_add_see_the_secret_once_disable_and_read_deliveries(page, config, live_server):
-    app = make_app(config, csrf=True)
-    base = live_server(app)
-    svc = app.extensions["utskick"]
-    with svc.db.transaction() as session:
-        create_admin(session, svc.passwords, "red@vastkom.example", PASSWORD, "editor")
-    sign_in(page, base, "red@vastkom.example", PASSWORD)
+    signed_in(page, live_server, make_app(config, csrf=True), "red@vastkom.example", "editor")
     page.get_by_role("link", name="Webhooks").click()
     assert_no_axe_violations(page)
     page.get_by_label("Adress (URL)").fill("https://127.0.0.1/hook")
@@ -41,12 +35,7 @@ def test_add_see_the_secret_once_disable_and_read_deliveries(page, config, live_
 
 
 def test_the_survey_services_page_with_the_response_count(page, config, live_server):
-    app = create_survey(config)
-    base = live_server(app)
-    svc = app.extensions["utskick"]
-    with svc.db.transaction() as session:
-        create_admin(session, svc.passwords, "eva@vastkom.example", PASSWORD, "evaluator")
-    sign_in(page, base, "eva@vastkom.example", PASSWORD)
+    signed_in(page, live_server, create_survey(config), "eva@vastkom.example", "evaluator")
     page.get_by_role("link", name="Webhooks").click()
     page.get_by_label("Adress (URL)").fill("https://192.0.43.10/hook")
     page.get_by_label("Enkäten har nått ett antal svar (survey.responses_reached)").check()
